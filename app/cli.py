@@ -1,0 +1,117 @@
+"""The `mentor-api` command: serve, migrate, export-schema, create-staff."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from app.db import apply_migrations, open_database
+from app.server import create_app
+from app.settings import Settings
+from models.accounts import StaffPermission
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+def export_schema_sdl() -> str:
+    from resolvers.schema import build_schema
+
+    return build_schema().as_str() + "\n"
+
+
+def _serve(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    if args.migrate and not settings.embedded:
+        asyncio.run(apply_migrations(settings.database_url))
+    app = create_app(settings)
+    print(f"mentor-api serving GraphiQL at http://{args.host}:{args.port}/graphql", flush=True)
+    web.run_app(app, host=args.host, port=args.port, print=None)
+
+
+def _migrate(args: argparse.Namespace) -> None:
+    settings = Settings.from_env()
+    asyncio.run(apply_migrations(settings.database_url))
+    print("migrations applied")
+
+
+def _export_schema(args: argparse.Namespace) -> None:
+    sdl = export_schema_sdl()
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+        print(f"wrote {args.output}")
+
+
+async def _create_staff(email: str, password: str, permissions: list[StaffPermission]) -> None:
+    from services.accounts import normalize_email
+    from services.passwords import Passwords, check_strength
+    from models.accounts import User
+
+    settings = Settings.from_env()
+    if settings.embedded:
+        await apply_migrations(settings.database_url)
+    database = await open_database(settings.database_url)
+    try:
+        address = normalize_email(email)
+        check_strength(password, field="password", personal_words=[address])
+        password_hash = await Passwords(settings.password_hashing).hash(password)
+        user, _ = await User.get_or_create(
+            email=address, defaults={"password_hash": password_hash, "email_verified": True}
+        )
+        user.password_hash = password_hash
+        user.staff_permissions = sorted({*user.staff_permissions, *(p.value for p in permissions)})
+        await user.save()
+    finally:
+        await database.close_connections()
+
+
+def _create_staff_command(args: argparse.Namespace) -> None:
+    password = os.environ.get("MENTOR_STAFF_PASSWORD") or getpass.getpass("Password: ")
+    permissions = [StaffPermission(p) for p in args.permission] or list(StaffPermission)
+    asyncio.run(_create_staff(args.email, password, permissions))
+    print(f"staff user {args.email} holds {', '.join(p.value for p in permissions)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mentor-api")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--migrate", action="store_true", help="apply migrations first (PostgreSQL)"
+    )
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+
+    export = commands.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--output", default=str(SCHEMA_PATH))
+    export.set_defaults(run=_export_schema)
+
+    staff = commands.add_parser("create-staff", help="create or promote a staff user")
+    staff.add_argument("email")
+    staff.add_argument(
+        "--permission",
+        action="append",
+        default=[],
+        choices=[p.value for p in StaffPermission],
+        help="repeat for several; all permissions when omitted",
+    )
+    staff.set_defaults(run=_create_staff_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    args.run(args)

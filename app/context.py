@@ -1,0 +1,39 @@
+"""The typed context every resolver receives: who asks, from where, and per-request loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from strawberry.types import Info as StrawberryInfo
+
+from app.runtime import Runtime
+from resolvers.loaders import Loaders
+from services.client import ClientInfo
+from services.visibility import FieldAccess
+from services.viewer import Viewer
+
+
+@dataclass
+class RequestContext:
+    runtime: Runtime
+    viewer: Viewer
+    client: ClientInfo
+    request: web.Request | None = None
+    response: web.StreamResponse | None = None
+    csrf_verified: bool = False
+    connection_params: dict[str, Any] | None = None
+    loaders: Loaders = field(default_factory=Loaders)
+    field_access: FieldAccess = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.field_access = FieldAccess(self.viewer)
+
+    def replace_viewer(self, viewer: Viewer) -> None:
+        """After logIn/logOut the rest of the operation sees the new viewer."""
+        self.viewer = viewer
+        self.field_access = FieldAccess(viewer)
+
+
+Info = StrawberryInfo[RequestContext, None]

@@ -1,0 +1,41 @@
+"""Tortoise configuration and lifecycle: one context per process, kept and closed by its owner."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.context import TortoiseContext
+from tortoise.migrations.api.migrate import migrate
+
+from models import MODEL_MODULES
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "models.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# Read by the `tortoise` CLI: `tortoise -c app.db.TORTOISE_ORM makemigrations`.
+TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://.var/mentor.sqlite3"))
+
+
+async def apply_migrations(database_url: str) -> None:
+    """Bring the schema up to the checked-in migrations."""
+    await migrate(config=tortoise_config(database_url))
+    await Tortoise.close_connections()
+
+
+async def open_database(database_url: str) -> TortoiseContext:
+    return await Tortoise.init(config=tortoise_config(database_url))

@@ -1,0 +1,109 @@
+"""The aiohttp application factory and its lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from app import routes
+from app.db import apply_migrations, open_database
+from app.graphql_view import GraphQLView
+from app.keys import RUNTIME
+from app.runtime import Runtime
+from app.settings import Settings
+from app.tasks import BackgroundWork, build_mailer
+from resolvers.schema import build_schema
+from services.files import LocalFileStore
+from services.passwords import Passwords
+from services.throttle import MemoryThrottle, RedisThrottle, Throttle
+
+logger = logging.getLogger("mentor_api.server")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@web.middleware
+async def request_id_and_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Tag each request with an id (logs, audit rows, masked errors) and harden the response."""
+    request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+    request["request_id"] = request_id
+    response = await handler(request)
+    if not response.prepared:
+        response.headers["X-Request-Id"] = request_id
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
+
+
+def _lifecycle(
+    settings: Settings, *, run_migrations: bool, consume_background: bool
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        if run_migrations:
+            await apply_migrations(settings.database_url)
+        database = await open_database(settings.database_url)
+        redis: Redis | None = None
+        throttle: Throttle
+        if settings.redis_url:
+            redis = Redis.from_url(settings.redis_url)
+            throttle = RedisThrottle(redis, settings.redis_key_prefix)
+        else:
+            throttle = MemoryThrottle()
+        background = BackgroundWork(settings, build_mailer(settings))
+        app[RUNTIME] = Runtime(
+            settings=settings,
+            passwords=Passwords(settings.password_hashing),
+            throttle=throttle,
+            files=LocalFileStore(settings.file_store_dir),
+            outbox=background,
+            redis=redis,
+        )
+        await background.start(consume=consume_background)
+        try:
+            yield
+        finally:
+            await background.stop()
+            if redis is not None:
+                await redis.aclose()
+            await database.close_connections()
+
+    return lifecycle
+
+
+def create_app(
+    settings: Settings,
+    *,
+    run_migrations: bool | None = None,
+    consume_background: bool = True,
+) -> web.Application:
+    """Build the app. The embedded default migrates its SQLite file on start."""
+    app = web.Application(
+        middlewares=[request_id_and_headers],
+        client_max_size=settings.max_upload_bytes + 64 * 1024,
+    )
+    app.cleanup_ctx.append(
+        _lifecycle(
+            settings,
+            run_migrations=settings.embedded if run_migrations is None else run_migrations,
+            consume_background=consume_background,
+        )
+    )
+    view = GraphQLView(
+        schema=build_schema(development=settings.development),
+        graphql_ide="graphiql",
+        multipart_uploads_enabled=True,
+        allowed_origins=settings.cors_origins,
+    )
+    app.router.add_route("*", "/graphql", view)
+    routes.add_routes(app)
+    return app

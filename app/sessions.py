@@ -1,0 +1,90 @@
+"""Turning an HTTP request into a viewer: bearer token or session cookie, and the CSRF rule.
+
+The web client holds the session in an HttpOnly cookie; because a browser sends cookies on
+cross-site requests too, mutations authenticated by the cookie must carry ``X-CSRF-Token``:
+an HMAC of the session token, readable by our own pages from the ``mentor_csrf`` cookie and by
+nobody else. Bearer tokens are never sent by a browser on its own, so they need no such header.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from app.settings import Settings
+from services import accounts
+from services.viewer import ANONYMOUS, Viewer
+
+if TYPE_CHECKING:
+    from app.context import RequestContext
+
+SESSION_COOKIE = "mentor_session"
+CSRF_COOKIE = "mentor_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+def csrf_token_for(settings: Settings, session_token: str) -> str:
+    return hmac.new(
+        settings.secret_key.encode(), f"csrf:{session_token}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _bearer_token(request: web.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+async def authenticate(request: web.Request, settings: Settings) -> tuple[Viewer, bool]:
+    """The viewer a request speaks for, and whether its CSRF header is valid."""
+    token = _bearer_token(request)
+    via_cookie = False
+    if token is None:
+        token = request.cookies.get(SESSION_COOKIE)
+        via_cookie = token is not None
+    if not token:
+        return ANONYMOUS, False
+    session = await accounts.session_for_token(token)
+    if session is None:
+        return ANONYMOUS, False
+    csrf_ok = not via_cookie or hmac.compare_digest(
+        request.headers.get(CSRF_HEADER, ""), csrf_token_for(settings, token)
+    )
+    return Viewer(user=session.user, session=session, via_cookie=via_cookie), csrf_ok
+
+
+def set_session_cookies(context: RequestContext, session_token: str) -> str:
+    settings = context.runtime.settings
+    csrf = csrf_token_for(settings, session_token)
+    response = context.response
+    if response is not None:
+        max_age = int(settings.session_lifetime.total_seconds())
+        response.set_cookie(
+            SESSION_COOKIE,
+            session_token,
+            max_age=max_age,
+            httponly=True,
+            secure=settings.cookie_secure,
+            samesite="Lax",
+            path="/",
+        )
+        response.set_cookie(
+            CSRF_COOKIE,
+            csrf,
+            max_age=max_age,
+            httponly=False,
+            secure=settings.cookie_secure,
+            samesite="Strict",
+            path="/",
+        )
+    return csrf
+
+
+def clear_session_cookies(context: RequestContext) -> None:
+    if context.response is not None:
+        context.response.del_cookie(SESSION_COOKIE, path="/")
+        context.response.del_cookie(CSRF_COOKIE, path="/")

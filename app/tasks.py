@@ -1,0 +1,87 @@
+"""Background work on taskiq: Redis when configured, in-process when not.
+
+The database is the source of truth for pending work (the outbox); a task message only wakes a
+worker early, and a periodic sweep picks up anything a lost message or a crash left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from taskiq import AsyncBroker, InMemoryBroker
+from taskiq.api import run_receiver_task
+from taskiq_redis import ListQueueBroker
+
+from app.settings import Settings
+from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
+
+logger = logging.getLogger("mentor_api.tasks")
+
+DELIVER_OUTBOX = "deliver_outbox"
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    if settings.smtp_url:
+        return SmtpMailer(settings.smtp_url)
+    return FolderMailer(settings.mail_drop_dir)
+
+
+class BackgroundWork:
+    """The broker, its tasks, and the sweep that backs them up."""
+
+    def __init__(self, settings: Settings, mailer: Mailer) -> None:
+        self._settings = settings
+        self._mailer = mailer
+        self.broker: AsyncBroker = (
+            ListQueueBroker(settings.redis_url, queue_name=f"{settings.redis_key_prefix}tasks")
+            if settings.redis_url
+            else InMemoryBroker()
+        )
+
+        async def deliver_outbox_task() -> int:
+            return await self.deliver_outbox()
+
+        self._deliver = self.broker.register_task(deliver_outbox_task, task_name=DELIVER_OUTBOX)
+        self._loops: list[asyncio.Task[None]] = []
+
+    async def deliver_outbox(self) -> int:
+        return await deliver_pending(
+            self._mailer,
+            mail_from=self._settings.mail_from,
+            max_attempts=self._settings.outbox_max_attempts,
+        )
+
+    async def wake(self) -> None:
+        """Ask a worker to deliver pending mail now; the sweep covers a lost message."""
+        await self._deliver.kiq()
+
+    async def start(self, *, consume: bool) -> None:
+        await self.broker.startup()
+        if consume and self._settings.redis_url:
+            self._loops.append(asyncio.create_task(run_receiver_task(self.broker)))
+        if consume:
+            self._loops.append(asyncio.create_task(self._sweep()))
+
+    async def _sweep(self) -> None:
+        interval = self._settings.outbox_sweep_interval.total_seconds()
+        while True:
+            await self._guarded(self.deliver_outbox)
+            await asyncio.sleep(interval)
+
+    @staticmethod
+    async def _guarded(job: Callable[[], Awaitable[object]]) -> None:
+        try:
+            await job()
+        except Exception as error:  # a failing sweep must not end the loop
+            logger.error("sweep failed: %s", type(error).__name__)
+
+    async def stop(self) -> None:
+        for loop in self._loops:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        self._loops.clear()
+        await self.broker.shutdown()

@@ -1,0 +1,11 @@
+"""Tortoise models, one module per domain. No GraphQL here.
+
+``MODEL_MODULES`` is the one list Tortoise, the migrations and the personal-data registry
+test read, so a new domain module is registered in a single place.
+"""
+
+MODEL_MODULES = [
+    "models.accounts",
+    "models.audit",
+    "models.outbox",
+]

@@ -1,0 +1,43 @@
+"""The audit log: staff access to personal data and security events."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class AuditAction(StrEnum):
+    PII_READ = "PII_READ"
+    SIGN_UP = "SIGN_UP"
+    LOGIN = "LOGIN"
+    LOGIN_FAILED = "LOGIN_FAILED"
+    LOGOUT = "LOGOUT"
+    SESSIONS_REVOKED = "SESSIONS_REVOKED"
+    PASSWORD_CHANGED = "PASSWORD_CHANGED"
+    PASSWORD_RESET = "PASSWORD_RESET"
+    EMAIL_VERIFIED = "EMAIL_VERIFIED"
+
+
+class AuditEntry(Model):
+    """One audited event. ``detail`` names fields and reasons, never their personal values."""
+
+    id = fields.BigIntField(primary_key=True)
+    action = fields.CharEnumField(AuditAction, max_length=32)
+    actor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    subject: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    detail: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
+    ip_prefix = fields.CharField(max_length=64, null=True)
+    request_id = fields.CharField(max_length=64, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    actor_id: int | None
+    subject_id: int | None
+
+    class Meta:
+        table = "audit_log"

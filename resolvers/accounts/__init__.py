@@ -1,0 +1,1 @@
+"""Accounts: users, sign-up, sessions, passwords and the viewer's own profile."""

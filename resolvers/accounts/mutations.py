@@ -1,0 +1,236 @@
+"""Identity mutations: thin wrappers over ``services.accounts`` and ``services.profiles``."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from app.context import Info
+from app.sessions import clear_session_cookies, set_session_cookies
+from resolvers.accounts.types import UserType
+from resolvers.base import Payload, payload_mutation
+from resolvers.permissions import IsAuthenticated
+from services import accounts, profiles
+from services.viewer import ANONYMOUS, Viewer
+
+
+@strawberry.input
+class SignUpInput:
+    email: str
+    password: str
+    name: str = ""
+
+
+@strawberry.type
+class SignUpPayload(Payload):
+    user: UserType | None = strawberry.field(
+        default=None,
+        description=(
+            "Always null: the answer is the same whether or not the address already had an "
+            "account, so nobody can probe who is registered. Log in to reach the account."
+        ),
+    )
+
+
+@strawberry.input
+class VerifyEmailInput:
+    token: str
+
+
+@strawberry.type
+class UserPayload(Payload):
+    user: UserType | None = None
+
+
+@strawberry.input
+class LogInInput:
+    email: str
+    password: str
+
+
+@strawberry.type
+class LogInPayload(Payload):
+    user: UserType | None = None
+    token: str | None = strawberry.field(
+        default=None, description="Session token for `Authorization: Bearer`."
+    )
+    csrf_token: str | None = strawberry.field(
+        default=None,
+        description="Send as the X-CSRF-Token header on mutations authenticated by the cookie.",
+    )
+
+
+@strawberry.type
+class LogOutPayload(Payload):
+    revoked_sessions: int = 0
+
+
+@strawberry.input
+class ChangePasswordInput:
+    current_password: str
+    new_password: str
+
+
+@strawberry.input
+class RequestPasswordResetInput:
+    email: str
+
+
+@strawberry.input
+class ResetPasswordInput:
+    token: str
+    new_password: str
+
+
+@strawberry.input
+class UpdateProfileInput:
+    """Send only the fields to change; null clears a field."""
+
+    name: str | None = strawberry.UNSET
+    timezone: str | None = strawberry.UNSET
+    language: str | None = strawberry.UNSET
+    bio: str | None = strawberry.UNSET
+    expertise: list[str] | None = strawberry.UNSET
+
+
+@strawberry.input
+class UploadProfilePhotoInput:
+    photo: Upload
+
+
+def _sent_fields(data: UpdateProfileInput) -> frozenset[str]:
+    return frozenset(
+        name for name, value in vars(data).items() if value is not strawberry.UNSET
+    )
+
+
+@strawberry.type
+class AccountMutations:
+    @payload_mutation(
+        description="Create an account; a verification link is mailed. Log in afterwards."
+    )
+    async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:
+        context = info.context
+        await accounts.sign_up(
+            context.runtime,
+            email=input.email,
+            password=input.password,
+            name=input.name,
+            client=context.client,
+        )
+        return SignUpPayload()
+
+    @payload_mutation(description="Confirm an email address with the mailed token.")
+    async def verify_email(self, info: Info, input: VerifyEmailInput) -> UserPayload:
+        user = await accounts.verify_email(input.token, info.context.client)
+        return UserPayload(user=user)  # type: ignore[arg-type]
+
+    @payload_mutation(
+        description="Open a session: returns a bearer token and sets the session cookie."
+    )
+    async def log_in(self, info: Info, input: LogInInput) -> LogInPayload:
+        context = info.context
+        user, token, session = await accounts.log_in(
+            context.runtime, email=input.email, password=input.password, client=context.client
+        )
+        csrf_token = set_session_cookies(context, token)
+        context.replace_viewer(Viewer(user=user, session=session))
+        return LogInPayload(user=user, token=token, csrf_token=csrf_token)  # type: ignore[arg-type]
+
+    @payload_mutation(description="End this session.", permissions=[IsAuthenticated()])
+    async def log_out(self, info: Info) -> LogOutPayload:
+        context = info.context
+        if context.viewer.session is not None:
+            await accounts.log_out(context.viewer.session, context.client)
+        clear_session_cookies(context)
+        context.replace_viewer(ANONYMOUS)
+        return LogOutPayload(revoked_sessions=1)
+
+    @payload_mutation(
+        description="End every session of this account, this one included.",
+        permissions=[IsAuthenticated()],
+    )
+    async def log_out_everywhere(self, info: Info) -> LogOutPayload:
+        context = info.context
+        user = context.viewer.require_user()
+        revoked = await accounts.revoke_sessions(user, context.client, reason="log out everywhere")
+        clear_session_cookies(context)
+        context.replace_viewer(ANONYMOUS)
+        return LogOutPayload(revoked_sessions=revoked)
+
+    @payload_mutation(
+        description="Change the password; every other session is revoked.",
+        permissions=[IsAuthenticated()],
+    )
+    async def change_password(self, info: Info, input: ChangePasswordInput) -> UserPayload:
+        context = info.context
+        user = context.viewer.require_user()
+        await accounts.change_password(
+            context.runtime,
+            user,
+            context.viewer.session,
+            current_password=input.current_password,
+            new_password=input.new_password,
+            client=context.client,
+        )
+        return UserPayload(user=user)  # type: ignore[arg-type]
+
+    @payload_mutation(
+        description="Mail a reset link if the address has an account; the answer is the same."
+    )
+    async def request_password_reset(
+        self, info: Info, input: RequestPasswordResetInput
+    ) -> Payload:
+        context = info.context
+        await accounts.request_password_reset(
+            context.runtime, email=input.email, client=context.client
+        )
+        return Payload()
+
+    @payload_mutation(description="Choose a new password with a mailed token; all sessions end.")
+    async def reset_password(self, info: Info, input: ResetPasswordInput) -> UserPayload:
+        context = info.context
+        user = await accounts.reset_password(
+            context.runtime, token=input.token, new_password=input.new_password, client=context.client
+        )
+        return UserPayload(user=user)  # type: ignore[arg-type]
+
+    @payload_mutation(
+        description="Edit your profile (P21). Send only what changes; null clears a field (P22).",
+        permissions=[IsAuthenticated()],
+    )
+    async def update_profile(self, info: Info, input: UpdateProfileInput) -> UserPayload:
+        user = info.context.viewer.require_user()
+        changes = profiles.ProfileChanges(
+            sent=_sent_fields(input),
+            **{
+                name: value
+                for name, value in vars(input).items()
+                if value is not strawberry.UNSET
+            },
+        )
+        await profiles.update_profile(user, changes)
+        return UserPayload(user=user)  # type: ignore[arg-type]
+
+    @payload_mutation(
+        description="Upload a PNG, JPEG or WebP profile photo (GraphQL multipart request).",
+        permissions=[IsAuthenticated()],
+    )
+    async def upload_profile_photo(
+        self, info: Info, input: UploadProfilePhotoInput
+    ) -> UserPayload:
+        context = info.context
+        user = context.viewer.require_user()
+        data = input.photo.read() if hasattr(input.photo, "read") else bytes(input.photo)
+        await profiles.set_profile_photo(context.runtime, user, data)
+        return UserPayload(user=user)  # type: ignore[arg-type]
+
+    @payload_mutation(
+        description="Remove your profile photo; the file is deleted.",
+        permissions=[IsAuthenticated()],
+    )
+    async def remove_profile_photo(self, info: Info) -> UserPayload:
+        context = info.context
+        user = context.viewer.require_user()
+        await profiles.remove_profile_photo(context.runtime, user)
+        return UserPayload(user=user)  # type: ignore[arg-type]

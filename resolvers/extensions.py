@@ -1,0 +1,120 @@
+"""Cross-cutting rules of the GraphQL layer, as schema extensions rather than resolver code."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import AsyncIterator, Iterator
+
+from graphql import GraphQLError, OperationType
+from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import SchemaExtension
+
+from app.context import RequestContext
+from models.audit import AuditAction
+from services import audit
+from services.errors import DomainError, ErrorCode
+
+logger = logging.getLogger("mentor_api.graphql")
+
+INTERNAL_MESSAGE = "Internal error"
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """Our own errors and GraphQL's syntax/validation errors are safe to show; the rest is not."""
+    original = error.original_error
+    return original is not None and not isinstance(original, DomainError | GraphQLError)
+
+
+def log_unexpected(error: GraphQLError, request_id: str | None) -> None:
+    """Log the exception's type and stack, not its message: messages can carry personal data."""
+    original = error.original_error
+    assert original is not None
+    stack = "".join(traceback.format_tb(original.__traceback__))
+    logger.error(
+        "unexpected %s at %s (request %s)\n%s",
+        type(original).__name__,
+        ".".join(str(p) for p in error.path or []),
+        request_id,
+        stack,
+    )
+
+
+def _shaped(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions = original.extensions
+        message = original.message
+    elif is_unexpected(error):
+        extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
+        message = INTERNAL_MESSAGE
+    else:
+        extensions = {"code": ErrorCode.BAD_USER_INPUT.value, **(error.extensions or {})}
+        message = error.message
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+class ErrorShaping(SchemaExtension):
+    """Every error gets an ``extensions.code``; unexpected ones are masked as INTERNAL."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        context = self.execution_context.context
+        request_id = context.client.request_id if isinstance(context, RequestContext) else None
+        result.errors = [_shaped(error, request_id) for error in result.errors]
+
+
+class CsrfGuard(SchemaExtension):
+    """Refuse a mutation authenticated by the session cookie without a valid CSRF header."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if (
+            isinstance(context, RequestContext)
+            and context.viewer.via_cookie
+            and not context.csrf_verified
+            and self.execution_context.operation_type is OperationType.MUTATION
+        ):
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Mutations authenticated by cookie need the X-CSRF-Token header.",
+                        extensions={"code": ErrorCode.FORBIDDEN.value},
+                    )
+                ],
+            )
+        yield
+
+
+class AuditStaffReads(SchemaExtension):
+    """After an operation, write one audit row per person whose personal data staff read."""
+
+    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        yield
+        context = self.execution_context.context
+        if not isinstance(context, RequestContext) or not context.field_access.staff_reads:
+            return
+        fields_by_subject: dict[int, set[str]] = {}
+        for read in context.field_access.staff_reads:
+            fields_by_subject.setdefault(read.subject_id, set()).add(f"{read.model}.{read.field}")
+        context.field_access.staff_reads.clear()
+        for subject_id, fields in fields_by_subject.items():
+            await audit.record(
+                AuditAction.PII_READ,
+                actor_id=context.viewer.user_id,
+                subject_id=subject_id,
+                detail={"fields": sorted(fields)},
+                ip_prefix=context.client.ip_prefix,
+                request_id=context.client.request_id,
+            )

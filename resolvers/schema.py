@@ -1,0 +1,80 @@
+"""The schema: every domain's queries and mutations, and the rules that guard them all."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from resolvers.accounts.mutations import AccountMutations
+from resolvers.accounts.queries import AccountQueries
+from resolvers.extensions import (
+    AuditStaffReads,
+    CsrfGuard,
+    ErrorShaping,
+    is_unexpected,
+    log_unexpected,
+)
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+MAX_PAGE_SIZE = 100
+
+
+@strawberry.type
+class Query(AccountQueries):
+    node: relay.Node | None = relay.node(description="Any object by its global ID.")
+
+
+@strawberry.type
+class Mutation(AccountMutations):
+    pass
+
+
+class MentorSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log only what is unexpected, without messages that might hold personal data."""
+        context = execution_context.context if execution_context else None
+        client = getattr(context, "client", None)
+        for error in errors:
+            if is_unexpected(error):
+                log_unexpected(error, getattr(client, "request_id", None))
+
+
+def build_schema(*, development: bool = False) -> MentorSchema:
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        CsrfGuard,
+        AuditStaffReads,
+        ErrorShaping,
+    ]
+    return MentorSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(
+            disable_field_suggestions=not development, relay_max_results=MAX_PAGE_SIZE
+        ),
+    )
+
+
+logging.getLogger("strawberry.execution").setLevel(logging.CRITICAL)

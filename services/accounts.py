@@ -1,0 +1,335 @@
+"""Accounts: sign-up, email verification, log-in, sessions and passwords.
+
+Sessions are opaque random tokens; only their SHA-256 is stored, so a database leak does not
+hand out live sessions. Sign-up and password reset answer the same whether or not an address
+is registered, so nobody can probe who has an account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime
+
+from tortoise.transactions import in_transaction
+
+from app.runtime import Runtime
+from models.accounts import EmailToken, EmailTokenPurpose, Session, User
+from models.audit import AuditAction
+from services import audit
+from services.client import ClientInfo
+from services.email import enqueue_email
+from services.errors import BadUserInput, ErrorCode, RateLimited
+from services.passwords import check_strength
+from services.throttle import Budget
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+INVALID_CREDENTIALS = "Email or password is incorrect."
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def token_digest(raw_token: str) -> str:
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def normalize_email(raw: str, *, field: str = "email") -> str:
+    email = raw.strip().lower()
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise BadUserInput("Enter a valid email address.", field=field)
+    return email
+
+
+def _personal_words(email: str, name: str) -> list[str]:
+    return [email, email.split("@")[0], *name.split()]
+
+
+async def _guard(runtime: Runtime, key: str, budget: Budget) -> None:
+    wait = await runtime.throttle.retry_after(key, budget)
+    if wait:
+        raise RateLimited(wait)
+
+
+def _ip_key(kind: str, client: ClientInfo) -> str:
+    return f"{kind}:ip:{client.ip_prefix or 'unknown'}"
+
+
+def _account_key(kind: str, email: str) -> str:
+    return f"{kind}:account:{token_digest(email)}"
+
+
+async def sign_up(
+    runtime: Runtime, *, email: str, password: str, name: str, client: ClientInfo
+) -> None:
+    """Create an account and mail a verification link; a taken address gets a notice instead."""
+    settings = runtime.settings
+    signup_budget = Budget(settings.signups_per_ip, settings.throttle_window)
+    await _guard(runtime, _ip_key("signup", client), signup_budget)
+    email = normalize_email(email)
+    name = name.strip()
+    if len(name) > 120:
+        raise BadUserInput("Use at most 120 characters.", field="name")
+    check_strength(password, field="password", personal_words=_personal_words(email, name))
+    await runtime.throttle.spend(_ip_key("signup", client), signup_budget)
+    password_hash = await runtime.passwords.hash(password)
+    async with in_transaction():
+        existing = await User.get_or_none(email=email)
+        if existing is not None:
+            await enqueue_email(
+                existing,
+                "Someone tried to sign up with your address",
+                "Someone tried to create a mentor-api account with this email address, which "
+                "already has one. If it was you, log in or reset your password. If not, you "
+                "can ignore this message.",
+            )
+        else:
+            user = await User.create(email=email, name=name, password_hash=password_hash)
+            await _send_verification(runtime, user)
+            await audit.record(
+                AuditAction.SIGN_UP,
+                actor_id=user.id,
+                subject_id=user.id,
+                ip_prefix=client.ip_prefix,
+                request_id=client.request_id,
+            )
+    await runtime.outbox.wake()
+
+
+async def _issue_email_token(runtime: Runtime, user: User, purpose: EmailTokenPurpose) -> str:
+    raw = new_token()
+    await EmailToken.create(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=token_digest(raw),
+        expires_at=now() + runtime.settings.email_token_lifetime,
+    )
+    return raw
+
+
+async def _send_verification(runtime: Runtime, user: User) -> None:
+    raw = await _issue_email_token(runtime, user, EmailTokenPurpose.VERIFY_EMAIL)
+    link = f"{runtime.settings.public_url}/verify-email?token={raw}"
+    await enqueue_email(
+        user,
+        "Verify your email address",
+        f"Welcome to mentor-api. Confirm this address by opening:\n\n{link}\n\n"
+        f"Or send the token with the verifyEmail mutation: {raw}\n",
+    )
+
+
+async def _spend_email_token(raw: str, purpose: EmailTokenPurpose) -> User:
+    """Use a token once; unknown, spent, expired and wrong-purpose tokens look alike."""
+    invalid = BadUserInput(
+        "This link is invalid or has expired.", field="token", code=ErrorCode.INVALID_TOKEN
+    )
+    token = (
+        await EmailToken.filter(token_hash=token_digest(raw), purpose=purpose)
+        .select_for_update()
+        .first()
+    )
+    if token is None or token.used_at is not None or token.expires_at <= now():
+        raise invalid
+    updated = await EmailToken.filter(id=token.id, used_at__isnull=True).update(used_at=now())
+    if not updated:
+        raise invalid
+    user = await User.get_or_none(id=token.user_id, is_active=True)
+    if user is None:
+        raise invalid
+    return user
+
+
+async def verify_email(token: str, client: ClientInfo) -> User:
+    async with in_transaction():
+        user = await _spend_email_token(token, EmailTokenPurpose.VERIFY_EMAIL)
+        user.email_verified = True
+        await user.save(update_fields=["email_verified", "updated_at"])
+        await audit.record(
+            AuditAction.EMAIL_VERIFIED,
+            actor_id=user.id,
+            subject_id=user.id,
+            request_id=client.request_id,
+        )
+    return user
+
+
+async def start_session(runtime: Runtime, user: User, client: ClientInfo) -> tuple[str, Session]:
+    raw = new_token()
+    session = await Session.create(
+        user_id=user.id,
+        token_hash=token_digest(raw),
+        expires_at=now() + runtime.settings.session_lifetime,
+        ip_prefix=client.ip_prefix,
+        user_agent=(client.user_agent or "")[:255] or None,
+    )
+    return raw, session
+
+
+async def log_in(
+    runtime: Runtime, *, email: str, password: str, client: ClientInfo
+) -> tuple[User, str, Session]:
+    """Check the password under per-IP and per-account failure budgets, then open a session."""
+    settings = runtime.settings
+    email = normalize_email(email)
+    account_key = _account_key("login", email)
+    ip_key = _ip_key("login", client)
+    account_budget = Budget(settings.login_failures_per_account, settings.throttle_window)
+    ip_budget = Budget(settings.login_failures_per_ip, settings.throttle_window)
+    await _guard(runtime, account_key, account_budget)
+    await _guard(runtime, ip_key, ip_budget)
+
+    user = await User.get_or_none(email=email, is_active=True)
+    password_ok = await runtime.passwords.verify(user.password_hash if user else None, password)
+    if user is None or not password_ok:
+        await runtime.throttle.spend(account_key, account_budget)
+        await runtime.throttle.spend(ip_key, ip_budget)
+        await audit.record(
+            AuditAction.LOGIN_FAILED,
+            subject_id=user.id if user else None,
+            ip_prefix=client.ip_prefix,
+            request_id=client.request_id,
+        )
+        raise BadUserInput(INVALID_CREDENTIALS, code=ErrorCode.INVALID_CREDENTIALS)
+
+    await runtime.throttle.forgive(account_key)
+    if user.password_hash and runtime.passwords.needs_rehash(user.password_hash):
+        user.password_hash = await runtime.passwords.hash(password)
+        await user.save(update_fields=["password_hash", "updated_at"])
+    raw, session = await start_session(runtime, user, client)
+    await audit.record(
+        AuditAction.LOGIN,
+        actor_id=user.id,
+        subject_id=user.id,
+        ip_prefix=client.ip_prefix,
+        request_id=client.request_id,
+    )
+    return user, raw, session
+
+
+async def session_for_token(raw: str) -> Session | None:
+    """The live session a token names, with its user loaded; None when it is not live."""
+    session = (
+        await Session.filter(
+            token_hash=token_digest(raw),
+            revoked_at__isnull=True,
+            expires_at__gt=now(),
+            user__is_active=True,
+        )
+        .select_related("user")
+        .first()
+    )
+    return session
+
+
+async def log_out(session: Session, client: ClientInfo) -> None:
+    await Session.filter(id=session.id).update(revoked_at=now())
+    await audit.record(
+        AuditAction.LOGOUT,
+        actor_id=session.user_id,
+        subject_id=session.user_id,
+        request_id=client.request_id,
+    )
+
+
+async def revoke_sessions(
+    user: User, client: ClientInfo, *, keep: Session | None = None, reason: str
+) -> int:
+    """Revoke every live session of ``user`` except ``keep``; returns how many."""
+    live = Session.filter(user_id=user.id, revoked_at__isnull=True)
+    if keep is not None:
+        live = live.exclude(id=keep.id)
+    revoked = await live.update(revoked_at=now())
+    await audit.record(
+        AuditAction.SESSIONS_REVOKED,
+        actor_id=user.id,
+        subject_id=user.id,
+        detail={"count": revoked, "reason": reason},
+        request_id=client.request_id,
+    )
+    return revoked
+
+
+async def change_password(
+    runtime: Runtime,
+    user: User,
+    session: Session | None,
+    *,
+    current_password: str,
+    new_password: str,
+    client: ClientInfo,
+) -> None:
+    if not await runtime.passwords.verify(user.password_hash, current_password):
+        raise BadUserInput(
+            "The current password is incorrect.",
+            field="currentPassword",
+            code=ErrorCode.INVALID_CREDENTIALS,
+        )
+    check_strength(
+        new_password, field="newPassword", personal_words=_personal_words(user.email, user.name)
+    )
+    new_hash = await runtime.passwords.hash(new_password)
+    async with in_transaction():
+        await User.filter(id=user.id).update(password_hash=new_hash, updated_at=now())
+        await revoke_sessions(user, client, keep=session, reason="password changed")
+        await audit.record(
+            AuditAction.PASSWORD_CHANGED,
+            actor_id=user.id,
+            subject_id=user.id,
+            request_id=client.request_id,
+        )
+    user.password_hash = new_hash
+
+
+async def request_password_reset(runtime: Runtime, *, email: str, client: ClientInfo) -> None:
+    """Mail a reset link if the address has an account; the caller cannot tell which."""
+    settings = runtime.settings
+    budget = Budget(settings.signups_per_ip, settings.throttle_window)
+    await _guard(runtime, _ip_key("reset", client), budget)
+    await runtime.throttle.spend(_ip_key("reset", client), budget)
+    email = normalize_email(email)
+    async with in_transaction():
+        user = await User.get_or_none(email=email, is_active=True)
+        if user is None:
+            return
+        raw = await _issue_email_token(runtime, user, EmailTokenPurpose.RESET_PASSWORD)
+        link = f"{settings.public_url}/reset-password?token={raw}"
+        await enqueue_email(
+            user,
+            "Reset your password",
+            f"Someone asked to reset the password of your mentor-api account. To choose a new "
+            f"one, open:\n\n{link}\n\nOr send the token with the resetPassword mutation: {raw}\n"
+            f"If it was not you, ignore this message; your password stays as it is.\n",
+        )
+    await runtime.outbox.wake()
+
+
+async def reset_password(
+    runtime: Runtime, *, token: str, new_password: str, client: ClientInfo
+) -> User:
+    """Set a new password from a mailed token; every session is revoked."""
+    async with in_transaction():
+        user = await _spend_email_token(token, EmailTokenPurpose.RESET_PASSWORD)
+        check_strength(
+            new_password,
+            field="newPassword",
+            personal_words=_personal_words(user.email, user.name),
+        )
+        user.password_hash = await runtime.passwords.hash(new_password)
+        # Receiving the token proves control of the address.
+        user.email_verified = True
+        await user.save(update_fields=["password_hash", "email_verified", "updated_at"])
+        await revoke_sessions(user, client, reason="password reset")
+        await audit.record(
+            AuditAction.PASSWORD_RESET,
+            actor_id=user.id,
+            subject_id=user.id,
+            ip_prefix=client.ip_prefix,
+            request_id=client.request_id,
+        )
+    return user

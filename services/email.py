@@ -1,0 +1,130 @@
+"""Transactional email: rows in the outbox, written in the same transaction as their cause."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+from tortoise.transactions import in_transaction
+
+from models.accounts import User
+from models.outbox import OutboxEmail, OutboxStatus
+
+logger = logging.getLogger("mentor_api.email")
+
+
+async def enqueue_email(recipient: User, subject: str, body: str) -> OutboxEmail:
+    """Queue mail for ``recipient``; call inside the transaction of the change it reports."""
+    return await OutboxEmail.create(
+        recipient_id=recipient.id,
+        to_address=recipient.email,
+        subject=subject,
+        body=body,
+        next_attempt_at=datetime.now(UTC),
+    )
+
+
+class Mailer(Protocol):
+    async def send(self, message: EmailMessage) -> None: ...
+
+
+class SmtpMailer:
+    """Delivers over SMTP: ``smtp://user:pass@host:port`` (STARTTLS when offered) or ``smtps://``."""
+
+    def __init__(self, smtp_url: str) -> None:
+        url = urlsplit(smtp_url)
+        if url.scheme not in {"smtp", "smtps"} or not url.hostname:
+            raise ValueError("SMTP_URL must look like smtp://host:port or smtps://host:port")
+        self._options: dict[str, Any] = {
+            "hostname": url.hostname,
+            "port": url.port or (465 if url.scheme == "smtps" else 25),
+            "username": unquote(url.username) if url.username else None,
+            "password": unquote(url.password) if url.password else None,
+            "use_tls": url.scheme == "smtps",
+            "timeout": 30,
+        }
+
+    async def send(self, message: EmailMessage) -> None:
+        await aiosmtplib.send(message, **self._options)
+
+
+class FolderMailer:
+    """The embedded default: each message becomes an .eml file in a local folder."""
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    async def send(self, message: EmailMessage) -> None:
+        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{message['Message-ID'].strip('<>')}.eml"
+        await asyncio.to_thread(self._write, self._folder / name, bytes(message))
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _as_message(row: OutboxEmail, mail_from: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Message-ID"] = make_msgid(idstring=f"outbox{row.id}", domain="mentor-api")
+    message.set_content(row.body)
+    return message
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    """Exponential back-off: 30 s, 1 min, 2 min … capped at 6 hours."""
+    return min(timedelta(seconds=30 * 2 ** (attempts - 1)), timedelta(hours=6))
+
+
+async def deliver_pending(mailer: Mailer, *, mail_from: str, max_attempts: int, batch: int = 20) -> int:
+    """Send due outbox mail; returns how many were sent.
+
+    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several workers never send one twice.
+    A failure is retried with back-off and given up (FAILED) after ``max_attempts``.
+    """
+    sent = 0
+    while True:
+        async with in_transaction():
+            due = (
+                await OutboxEmail.filter(
+                    status=OutboxStatus.PENDING, next_attempt_at__lte=datetime.now(UTC)
+                )
+                .order_by("id")
+                .limit(batch)
+                .select_for_update(skip_locked=True)
+            )
+            if not due:
+                return sent
+            for row in due:
+                row.attempts += 1
+                try:
+                    await mailer.send(_as_message(row, mail_from))
+                except (aiosmtplib.SMTPException, OSError) as error:
+                    logger.warning("mail %s not delivered: %s", row.id, type(error).__name__)
+                    row.last_error = type(error).__name__
+                    row.next_attempt_at = datetime.now(UTC) + _retry_delay(row.attempts)
+                    if row.attempts >= max_attempts:
+                        row.status = OutboxStatus.FAILED
+                else:
+                    row.status = OutboxStatus.SENT
+                    row.sent_at = datetime.now(UTC)
+                    row.last_error = None
+                    row.body = ""  # delivered: keep no copy of its links and tokens
+                    sent += 1
+                await row.save(
+                    update_fields=[
+                        "attempts", "status", "sent_at", "last_error", "next_attempt_at", "body"
+                    ]
+                )
+            if len(due) < batch:
+                return sent

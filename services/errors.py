@@ -1,0 +1,81 @@
+"""One error hierarchy. Each class carries the ``extensions.code`` clients switch on.
+
+Errors about the caller's input or the state of the thing they act on become typed entries in
+a mutation payload's ``errors``; access errors (who you are, how often you ask) surface as
+top-level GraphQL errors. Anything that is not a ``DomainError`` is masked as INTERNAL.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    RATE_LIMITED = "RATE_LIMITED"
+    CONFLICT = "CONFLICT"
+    INTERNAL = "INTERNAL"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    INVALID_TOKEN = "INVALID_TOKEN"
+    PAYMENT_PROVIDER_UNAVAILABLE = "PAYMENT_PROVIDER_UNAVAILABLE"
+    CARD_DECLINED = "CARD_DECLINED"
+
+
+class DomainError(Exception):
+    """A failure the caller can understand and act on."""
+
+    code: ErrorCode = ErrorCode.BAD_USER_INPUT
+
+    def __init__(self, message: str, *, field: str | None = None, code: ErrorCode | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code.value}
+
+
+class BadUserInput(DomainError):
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Conflict(DomainError):
+    code = ErrorCode.CONFLICT
+
+
+class AccessError(DomainError):
+    """Raised to the top level of the response, never folded into a payload."""
+
+
+class Unauthenticated(AccessError):
+    code = ErrorCode.UNAUTHENTICATED
+
+    def __init__(self, message: str = "Sign in to do this.") -> None:
+        super().__init__(message)
+
+
+class Forbidden(AccessError):
+    code = ErrorCode.FORBIDDEN
+
+
+class RateLimited(AccessError):
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"Too many attempts; try again in {retry_after_seconds} seconds.")
+        self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code.value, "retryAfter": self.retry_after_seconds}

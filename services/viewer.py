@@ -1,0 +1,40 @@
+"""Who is asking: the signed-in user (if any) and how they proved it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.accounts import Session, StaffPermission, User
+from services.errors import Forbidden, Unauthenticated
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: User | None = None
+    session: Session | None = None
+    via_cookie: bool = False
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
+
+    def has_permission(self, permission: StaffPermission) -> bool:
+        return self.user is not None and self.user.has_staff_permission(permission)
+
+    def require_user(self) -> User:
+        if self.user is None:
+            raise Unauthenticated()
+        return self.user
+
+    def require_permission(self, permission: StaffPermission) -> User:
+        user = self.require_user()
+        if not user.has_staff_permission(permission):
+            raise Forbidden(f"This needs the staff permission {permission.value}.")
+        return user
+
+
+ANONYMOUS = Viewer()
