@@ -9,7 +9,7 @@ from aiohttp import web
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
 
 from app.context import RequestContext
-from app.keys import RUNTIME
+from app.keys import REQUEST_ID, RUNTIME
 from app.sessions import authenticate
 from services.client import ClientInfo
 
@@ -18,7 +18,7 @@ def client_info(request: web.Request) -> ClientInfo:
     return ClientInfo(
         ip=request.remote,
         user_agent=request.headers.get("User-Agent"),
-        request_id=request.get("request_id"),
+        request_id=request.get(REQUEST_ID),
     )
 
 

@@ -7,3 +7,4 @@ from aiohttp import web
 from app.runtime import Runtime
 
 RUNTIME = web.AppKey("runtime", Runtime)
+REQUEST_ID = web.RequestKey("request_id", str)

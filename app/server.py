@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from app import routes
 from app.db import apply_migrations, open_database
 from app.graphql_view import GraphQLView
-from app.keys import RUNTIME
+from app.keys import REQUEST_ID, RUNTIME
 from app.runtime import Runtime
 from app.settings import Settings
 from app.tasks import BackgroundWork, build_mailer
@@ -36,7 +36,7 @@ SECURITY_HEADERS = {
 async def request_id_and_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Tag each request with an id (logs, audit rows, masked errors) and harden the response."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
-    request["request_id"] = request_id
+    request[REQUEST_ID] = request_id
     response = await handler(request)
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id

@@ -1,0 +1,125 @@
+"""Sign-up, log-in and the viewer's own data, as a client sees them."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.audit import AuditAction, AuditEntry
+from tests.support.graphql import GraphQLClient, error_codes
+from tests.support.smtp import Mailbox, token_in
+from tests.support.users import PASSWORD
+
+SIGN_UP = """
+mutation SignUp($input: SignUpInput!) {
+  signUp(input: $input) { user { id } errors { field code message } }
+}
+"""
+LOG_IN = """
+mutation LogIn($input: LogInInput!) {
+  logIn(input: $input) { token csrfToken user { id email name } errors { field code message } }
+}
+"""
+ME = "query { me { id email emailVerified name } }"
+VERIFY = """
+mutation Verify($token: String!) {
+  verifyEmail(input: {token: $token}) { user { id } errors { code } }
+}
+"""
+
+
+async def sign_up(graphql: GraphQLClient, email: str, password: str = PASSWORD) -> dict:
+    return await graphql.data(
+        SIGN_UP, {"input": {"email": email, "password": password, "name": "Alice Liddell"}}
+    )
+
+
+@pytest.mark.promise("P2", "P19")
+async def test_alice_signs_up_logs_in_and_sees_her_email(graphql: GraphQLClient) -> None:
+    assert await sign_up(graphql, "alice@example.com") == {"signUp": {"user": None, "errors": []}}
+
+    logged_in = await graphql.data(
+        LOG_IN, {"input": {"email": "Alice@Example.com", "password": PASSWORD}}
+    )
+    token = logged_in["logIn"]["token"]
+    assert token and logged_in["logIn"]["errors"] == []
+    me = await graphql.data(ME, token=token)
+    assert me["me"]["email"] == "alice@example.com"
+    assert me["me"]["name"] == "Alice Liddell"
+    assert me["me"]["emailVerified"] is False
+
+
+async def test_anonymous_me_is_null(graphql: GraphQLClient) -> None:
+    assert await graphql.data(ME) == {"me": None}
+
+
+async def test_sign_up_with_a_taken_email_looks_like_a_new_one(
+    graphql: GraphQLClient, mailbox: Mailbox
+) -> None:
+    first = await sign_up(graphql, "alice@example.com")
+    again = await sign_up(graphql, "alice@example.com")
+    assert again == first == {"signUp": {"user": None, "errors": []}}
+    # The owner of the address hears about it; nobody else learns anything.
+    await mailbox.wait_for("alice@example.com", "Someone tried to sign up")
+
+
+@pytest.mark.promise("P19")
+async def test_weak_password_is_refused_with_a_reason(graphql: GraphQLClient) -> None:
+    for weak in ("short", "password123", "alice@example.com1"):
+        payload = await sign_up(graphql, "alice@example.com", password=weak)
+        errors = payload["signUp"]["errors"]
+        assert [(e["field"], e["code"]) for e in errors] == [("password", "WEAK_PASSWORD")]
+    assert await graphql.data(
+        LOG_IN, {"input": {"email": "alice@example.com", "password": "password123"}}
+    ) == {
+        "logIn": {
+            "token": None,
+            "csrfToken": None,
+            "user": None,
+            "errors": [
+                {
+                    "field": None,
+                    "code": "INVALID_CREDENTIALS",
+                    "message": "Email or password is incorrect.",
+                }
+            ],
+        }
+    }
+
+
+async def test_verification_mail_confirms_the_address_once(
+    graphql: GraphQLClient, mailbox: Mailbox
+) -> None:
+    await sign_up(graphql, "alice@example.com")
+    mail = await mailbox.wait_for("alice@example.com", "Verify your email")
+    token = token_in(mail)
+
+    verified = await graphql.data(VERIFY, {"token": token})
+    assert verified["verifyEmail"]["errors"] == []
+    spent = await graphql.data(VERIFY, {"token": token})
+    assert spent == {"verifyEmail": {"user": None, "errors": [{"code": "INVALID_TOKEN"}]}}
+    logged_in = await graphql.data(
+        LOG_IN, {"input": {"email": "alice@example.com", "password": PASSWORD}}
+    )
+    me = await graphql.data(ME, token=logged_in["logIn"]["token"])
+    assert me["me"]["emailVerified"] is True
+
+
+@pytest.mark.promise("P19")
+async def test_ten_wrong_passwords_in_a_row_are_rate_limited(
+    graphql: GraphQLClient, users
+) -> None:
+    alice = await users.create("Alice", email="alice@example.com")
+    codes = []
+    for _ in range(10):
+        body = await graphql(
+            LOG_IN, {"input": {"email": "alice@example.com", "password": "wrong password!!"}}
+        )
+        codes.append(error_codes(body) or [e["code"] for e in body["data"]["logIn"]["errors"]])
+    assert codes[0] == ["INVALID_CREDENTIALS"]
+    assert codes[-1] == ["RATE_LIMITED"]
+    # Even the right password is refused while the account is throttled.
+    body = await graphql(LOG_IN, {"input": {"email": "alice@example.com", "password": PASSWORD}})
+    assert error_codes(body) == ["RATE_LIMITED"]
+    assert body["errors"][0]["extensions"]["retryAfter"] > 0
+    failures = await AuditEntry.filter(action=AuditAction.LOGIN_FAILED, subject_id=alice.user.id)
+    assert len(failures) >= 5

@@ -1,0 +1,138 @@
+"""Shared fixtures: one app per test run on the chosen backend, real SMTP, clean tables per test.
+
+``MENTOR_TEST_BACKEND=postgres`` runs against the PostgreSQL and Redis servers on this machine
+(``TEST_DATABASE_URL``/``TEST_REDIS_URL``); each run creates its own database and drops it,
+and keeps its Redis keys under a prefix of its own, removed at the end. The default,
+``embedded``, runs on a SQLite file with in-process stand-ins. An unreachable server fails
+the run: nothing is skipped for want of a service.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from tortoise import Tortoise, connections
+
+from app.db import apply_migrations
+from app.keys import RUNTIME
+from app.runtime import Runtime
+from app.server import create_app
+from app.settings import PasswordHashing, Settings
+from services.throttle import MemoryThrottle
+from tests.support.backends import Backend, postgres_backend, sqlite_backend
+from tests.support.graphql import GraphQLClient
+from tests.support.smtp import Mailbox, running_smtp_server
+from tests.support.users import UserFactory
+
+BACKEND = os.environ.get("MENTOR_TEST_BACKEND", "embedded")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--promises", action="store_true", help="list which tests prove which policy promise"
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"mentor-api backend: {BACKEND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--promises"):
+        return
+    covered: dict[str, list[str]] = {}
+    for item in items:
+        for marker in item.iter_markers("promise"):
+            for promise_id in marker.args:
+                covered.setdefault(promise_id, []).append(item.nodeid)
+    for promise_id in sorted(covered, key=lambda p: int(p[1:])):
+        print(f"{promise_id}:")
+        for nodeid in covered[promise_id]:
+            print(f"    {nodeid}")
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    with running_smtp_server() as box:
+        yield box
+
+
+@pytest.fixture(scope="session")
+async def backend(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Backend]:
+    data_dir = tmp_path_factory.mktemp("mentor-data")
+    if BACKEND == "postgres":
+        async with postgres_backend(data_dir) as chosen:
+            yield chosen
+    elif BACKEND == "embedded":
+        async with sqlite_backend(data_dir) as chosen:
+            yield chosen
+    else:
+        raise pytest.UsageError(f"MENTOR_TEST_BACKEND must be postgres or embedded, not {BACKEND}")
+
+
+@pytest.fixture(scope="session")
+def settings(backend: Backend, mailbox: Mailbox) -> Settings:
+    return Settings(
+        database_url=backend.database_url,
+        redis_url=backend.redis_url,
+        redis_key_prefix=backend.redis_prefix,
+        secret_key="test-secret-key-" + uuid.uuid4().hex,
+        data_dir=backend.data_dir,
+        smtp_url=mailbox.url,
+        development=False,
+        cookie_secure=False,
+        password_hashing=PasswordHashing(time_cost=1, memory_cost_kib=1024, parallelism=1),
+    )
+
+
+@pytest.fixture(scope="session")
+async def http(settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
+    await apply_migrations(settings.database_url)
+    app = create_app(settings, run_migrations=False)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def runtime(http: TestClient[Any, Any]) -> Runtime:
+    return http.app[RUNTIME]
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(
+    request: pytest.FixtureRequest, backend: Backend
+) -> AsyncIterator[None]:
+    """Each test starts with empty tables, empty throttles and an empty mailbox."""
+    if "http" not in request.fixturenames:
+        yield
+        return
+    runtime: Runtime = request.getfixturevalue("runtime")
+    mailbox: Mailbox = request.getfixturevalue("mailbox")
+    await backend.truncate(connections.get("default"), Tortoise.apps)
+    if runtime.redis is not None:
+        await backend.forget_redis_keys(runtime.redis)
+    else:
+        runtime.throttle = MemoryThrottle()
+    mailbox.clear()
+    yield
+
+
+@pytest.fixture
+def graphql(http: TestClient[Any, Any]) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+@pytest.fixture
+def users(runtime: Runtime) -> UserFactory:
+    return UserFactory(runtime)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

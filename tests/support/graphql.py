@@ -1,0 +1,41 @@
+"""Sending operations to the running app the way a client does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+
+class GraphQLClient:
+    def __init__(self, http: TestClient[Any, Any]) -> None:
+        self.http = http
+
+    async def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """POST the operation; return the whole JSON body (``data`` and ``errors``)."""
+        sent_headers = dict(headers or {})
+        if token:
+            sent_headers["Authorization"] = f"Bearer {token}"
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent_headers
+        )
+        assert response.status in (200, 400), await response.text()
+        body: dict[str, Any] = await response.json()
+        return body
+
+    async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """The ``data`` of an operation that must not fail."""
+        body = await self(query, variables, **kw)
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]

@@ -1,0 +1,74 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.url = ""
+        self.refuse = False
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refuse:
+            return "451 Requested action aborted: try again later"
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.refuse = False
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    async def wait_for(self, address: str, subject: str, timeout: float = 10) -> EmailMessage:
+        """The first message to ``address`` whose subject contains ``subject``."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for message in self.to(address):
+                if subject in str(message["Subject"]):
+                    return message
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no mail '{subject}' reached {address}")
+            await asyncio.sleep(0.02)
+
+
+def token_in(message: EmailMessage) -> str:
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    match = re.search(r"token=([A-Za-z0-9_-]+)", body.get_content())
+    assert match, "the message carries no token"
+    return match.group(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_smtp_server() -> Iterator[Mailbox]:
+    mailbox = Mailbox()
+    port = _free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    mailbox.url = f"smtp://127.0.0.1:{port}"
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
