@@ -51,9 +51,9 @@ def _export_schema(args: argparse.Namespace) -> None:
 
 
 async def _create_staff(email: str, password: str, permissions: list[StaffPermission]) -> None:
+    from models.accounts import User
     from services.accounts import normalize_email
     from services.passwords import Passwords, check_strength
-    from models.accounts import User
 
     settings = Settings.from_env()
     if settings.embedded:
@@ -87,9 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument(
-        "--migrate", action="store_true", help="apply migrations first (PostgreSQL)"
-    )
+    serve.add_argument("--migrate", action="store_true", help="apply migrations first (PostgreSQL)")
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)

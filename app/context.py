@@ -11,8 +11,8 @@ from strawberry.types import Info as StrawberryInfo
 from app.runtime import Runtime
 from resolvers.loaders import Loaders
 from services.client import ClientInfo
-from services.visibility import FieldAccess
 from services.viewer import Viewer
+from services.visibility import FieldAccess
 
 
 @dataclass

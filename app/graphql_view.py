@@ -23,7 +23,7 @@ def client_info(request: web.Request) -> ClientInfo:
 
 
 class GraphQLView(StrawberryView[RequestContext, None]):
-    async def get_context(  # type: ignore[override]
+    async def get_context(
         self, request: web.Request, response: web.StreamResponse
     ) -> RequestContext:
         runtime = request.app[RUNTIME]
@@ -37,5 +37,5 @@ class GraphQLView(StrawberryView[RequestContext, None]):
             csrf_verified=csrf_verified,
         )
 
-    def encode_json(self, data: Any) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)

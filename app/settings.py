@@ -86,7 +86,12 @@ class Settings:
     def from_env(cls) -> Settings:
         data_dir = Path(os.environ.get("MENTOR_DATA_DIR", ".var")).resolve()
         database_url = os.environ.get("DATABASE_URL") or f"sqlite://{data_dir / 'mentor.sqlite3'}"
-        development = os.environ.get("MENTOR_ENV", "development" if "DATABASE_URL" not in os.environ else "production") == "development"
+        development = (
+            os.environ.get(
+                "MENTOR_ENV", "development" if "DATABASE_URL" not in os.environ else "production"
+            )
+            == "development"
+        )
         secret_key = os.environ.get("SECRET_KEY") or _development_secret(data_dir, development)
         return cls(
             database_url=database_url,

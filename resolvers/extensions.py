@@ -100,7 +100,7 @@ class CsrfGuard(SchemaExtension):
 class AuditStaffReads(SchemaExtension):
     """After an operation, write one audit row per person whose personal data staff read."""
 
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+    async def on_operation(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
         if not isinstance(context, RequestContext) or not context.field_access.staff_reads:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from strawberry.permission import BasePermission
-from strawberry.permission import PermissionExtension
+from strawberry.permission import BasePermission, PermissionExtension
 from tortoise.models import Model
 
 from app.context import Info
@@ -15,18 +14,21 @@ from services.errors import Forbidden, Unauthenticated
 
 class IsAuthenticated(BasePermission):
     message = "Sign in to do this."
-    error_class = Unauthenticated
+
+    def on_unauthorized(self) -> None:
+        raise Unauthenticated(self.message or "Sign in to do this.")
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.viewer.is_authenticated
 
 
 class HasStaffPermission(BasePermission):
-    error_class = Forbidden
-
     def __init__(self, permission: StaffPermission) -> None:
         self.permission = permission
         self.message = f"This needs the staff permission {permission.value}."
+
+    def on_unauthorized(self) -> None:
+        raise Forbidden(self.message or "")
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         viewer = info.context.viewer

@@ -86,7 +86,9 @@ def _retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** (attempts - 1)), timedelta(hours=6))
 
 
-async def deliver_pending(mailer: Mailer, *, mail_from: str, max_attempts: int, batch: int = 20) -> int:
+async def deliver_pending(
+    mailer: Mailer, *, mail_from: str, max_attempts: int, batch: int = 20
+) -> int:
     """Send due outbox mail; returns how many were sent.
 
     Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several workers never send one twice.
@@ -123,7 +125,12 @@ async def deliver_pending(mailer: Mailer, *, mail_from: str, max_attempts: int, 
                     sent += 1
                 await row.save(
                     update_fields=[
-                        "attempts", "status", "sent_at", "last_error", "next_attempt_at", "body"
+                        "attempts",
+                        "status",
+                        "sent_at",
+                        "last_error",
+                        "next_attempt_at",
+                        "body",
                     ]
                 )
             if len(due) < batch:

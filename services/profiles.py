@@ -66,7 +66,7 @@ async def update_profile(user: User, changes: ProfileChanges) -> User:
     if "bio" in changes.sent:
         if changes.bio is not None and len(changes.bio) > 4000:
             raise BadUserInput("Use at most 4000 characters.", field="bio")
-        user.bio = changes.bio or None
+        user.bio = changes.bio or None  # type: ignore[assignment]
     if "expertise" in changes.sent:
         user.expertise = _clean_expertise(changes.expertise or [])
     await user.save()

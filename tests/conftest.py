@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import DummyCookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from tortoise import Tortoise, connections
 
@@ -95,7 +96,9 @@ def settings(backend: Backend, mailbox: Mailbox) -> Settings:
 async def http(settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
     await apply_migrations(settings.database_url)
     app = create_app(settings, run_migrations=False)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    # No cookie jar: a test that wants the session cookie sends it, so cookies never leak
+    # from one request (or test) into the next.
+    async with TestClient(TestServer(app, host="127.0.0.1"), cookie_jar=DummyCookieJar()) as client:
         yield client
 
 
@@ -105,9 +108,7 @@ def runtime(http: TestClient[Any, Any]) -> Runtime:
 
 
 @pytest.fixture(autouse=True)
-async def clean_state(
-    request: pytest.FixtureRequest, backend: Backend
-) -> AsyncIterator[None]:
+async def clean_state(request: pytest.FixtureRequest, backend: Backend) -> AsyncIterator[None]:
     """Each test starts with empty tables, empty throttles and an empty mailbox."""
     if "http" not in request.fixturenames:
         yield
@@ -136,3 +137,16 @@ def users(runtime: Runtime) -> UserFactory:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With MENTOR_FORBID_SKIPS=1 (CI), a skipped test or an empty run fails the run."""
+    if os.environ.get("MENTOR_FORBID_SKIPS") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        print(f"\n{skipped} test(s) skipped: CI runs every test on every backend")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if session.testscollected == 0:
+        session.exitstatus = pytest.ExitCode.NO_TESTS_COLLECTED

@@ -38,7 +38,9 @@ class Backend:
             await connection.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
         else:
             script = "".join(f'DELETE FROM "{table}";' for table in tables)
-            await connection.execute_script(f"PRAGMA foreign_keys=OFF;{script}PRAGMA foreign_keys=ON;")
+            await connection.execute_script(
+                f"PRAGMA foreign_keys=OFF;{script}PRAGMA foreign_keys=ON;"
+            )
 
     async def forget_redis_keys(self, redis: Redis) -> None:
         keys = [key async for key in redis.scan_iter(match=f"{self.redis_prefix}*", count=500)]

@@ -20,7 +20,7 @@ class Mailbox:
         self.url = ""
         self.refuse = False
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.refuse:
             return "451 Requested action aborted: try again later"
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -35,9 +35,9 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
-    async def wait_for(self, address: str, subject: str, timeout: float = 10) -> EmailMessage:
+    async def wait_for(self, address: str, subject: str, within: float = 10) -> EmailMessage:
         """The first message to ``address`` whose subject contains ``subject``."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = asyncio.get_running_loop().time() + within
         while True:
             for message in self.to(address):
                 if subject in str(message["Subject"]):
