@@ -4,6 +4,8 @@ The web client holds the session in an HttpOnly cookie; because a browser sends 
 cross-site requests too, mutations authenticated by the cookie must carry ``X-CSRF-Token``:
 an HMAC of the session token, readable by our own pages from the ``mentor_csrf`` cookie and by
 nobody else. Bearer tokens are never sent by a browser on its own, so they need no such header.
+Any page may also post a multipart form (the upload transport) without a CORS preflight, so a
+multipart mutation with neither credential is refused too.
 """
 
 from __future__ import annotations
@@ -39,22 +41,27 @@ def _bearer_token(request: web.Request) -> str | None:
     return token.strip() or None
 
 
+def _sendable_by_a_foreign_page(request: web.Request) -> bool:
+    """A page on any site may post a multipart form here without a CORS preflight (JSON it
+    may not), so such a request proves nothing about where it came from."""
+    return request.content_type == "multipart/form-data"
+
+
 async def authenticate(request: web.Request, settings: Settings) -> tuple[Viewer, bool]:
-    """The viewer a request speaks for, and whether its CSRF header is valid."""
+    """The viewer a request speaks for, and whether a mutation may trust its origin (CSRF)."""
     token = _bearer_token(request)
-    via_cookie = False
-    if token is None:
-        token = request.cookies.get(SESSION_COOKIE)
-        via_cookie = token is not None
-    if not token:
-        return ANONYMOUS, False
-    session = await accounts.session_for_token(token)
-    if session is None:
-        return ANONYMOUS, False
-    csrf_ok = not via_cookie or hmac.compare_digest(
-        request.headers.get(CSRF_HEADER, ""), csrf_token_for(settings, token)
+    if token is not None:
+        # A browser never adds an Authorization header on its own.
+        session = await accounts.session_for_token(token)
+        return (ANONYMOUS if session is None else Viewer(user=session.user, session=session)), True
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = await accounts.session_for_token(cookie) if cookie else None
+    if cookie is None or session is None:
+        return ANONYMOUS, not _sendable_by_a_foreign_page(request)
+    csrf_ok = hmac.compare_digest(
+        request.headers.get(CSRF_HEADER, ""), csrf_token_for(settings, cookie)
     )
-    return Viewer(user=session.user, session=session, via_cookie=via_cookie), csrf_ok
+    return Viewer(user=session.user, session=session, via_cookie=True), csrf_ok
 
 
 def set_session_cookies(context: RequestContext, session_token: str) -> str:

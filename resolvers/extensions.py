@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections.abc import AsyncIterator, Iterator
 
-from graphql import GraphQLError, OperationType
+from graphql import GraphQLError
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from app.context import RequestContext
 from models.audit import AuditAction
@@ -74,14 +76,32 @@ class ErrorShaping(SchemaExtension):
         result.errors = [_shaped(error, request_id) for error in result.errors]
 
 
+class SyntaxSafeParserCache(ParserCache):
+    """Strawberry's parse cache, minus its habit of raising syntax errors past the extensions.
+
+    ``ParserCache`` parses on entering the parse step, so a syntax error escapes every
+    ``on_operation`` hook and reaches the client without ``extensions.code``. A document that
+    does not parse is left to Strawberry's own parse, whose error goes through ErrorShaping.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query and context.graphql_document is None:
+            with contextlib.suppress(GraphQLError):
+                context.graphql_document = self.cached_parse_document(
+                    context.query, **context.parse_options
+                )
+        yield
+
+
 class CsrfGuard(SchemaExtension):
-    """Refuse a mutation authenticated by the session cookie without a valid CSRF header."""
+    """Refuse a mutation a foreign page could have sent: by session cookie without a valid
+    CSRF header, or as a multipart form without any credential (see ``app.sessions``)."""
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if (
             isinstance(context, RequestContext)
-            and context.viewer.via_cookie
             and not context.csrf_verified
             and self.execution_context.operation_type is OperationType.MUTATION
         ):
@@ -89,7 +109,8 @@ class CsrfGuard(SchemaExtension):
                 data=None,
                 errors=[
                     GraphQLError(
-                        "Mutations authenticated by cookie need the X-CSRF-Token header.",
+                        "Mutations need a bearer token, or the X-CSRF-Token header of the "
+                        "session cookie.",
                         extensions={"code": ErrorCode.FORBIDDEN.value},
                     )
                 ],

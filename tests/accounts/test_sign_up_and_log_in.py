@@ -105,9 +105,7 @@ async def test_verification_mail_confirms_the_address_once(
 
 
 @pytest.mark.promise("P19")
-async def test_ten_wrong_passwords_in_a_row_are_rate_limited(
-    graphql: GraphQLClient, users
-) -> None:
+async def test_ten_wrong_passwords_in_a_row_are_rate_limited(graphql: GraphQLClient, users) -> None:
     alice = await users.create("Alice", email="alice@example.com")
     codes = []
     for _ in range(10):
@@ -123,3 +121,45 @@ async def test_ten_wrong_passwords_in_a_row_are_rate_limited(
     assert body["errors"][0]["extensions"]["retryAfter"] > 0
     failures = await AuditEntry.filter(action=AuditAction.LOGIN_FAILED, subject_id=alice.user.id)
     assert len(failures) >= 5
+
+
+@pytest.mark.promise("P19")
+async def test_failed_logins_from_one_address_are_rate_limited_across_accounts(
+    graphql: GraphQLClient, users, settings
+) -> None:
+    await users.create("Alice", email="alice@example.com")
+    budget = settings.login_failures_per_ip
+    accounts_tried = [f"guess{i}@example.com" for i in range(budget)]
+    for email in accounts_tried:
+        body = await graphql(LOG_IN, {"input": {"email": email, "password": "wrong password!!"}})
+        assert body["data"]["logIn"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+    body = await graphql(LOG_IN, {"input": {"email": "alice@example.com", "password": PASSWORD}})
+    assert error_codes(body) == ["RATE_LIMITED"]
+
+
+async def test_a_successful_log_in_forgives_earlier_failures_of_the_account(
+    graphql: GraphQLClient, users, settings
+) -> None:
+    await users.create("Alice", email="alice@example.com")
+    wrong = {"input": {"email": "alice@example.com", "password": "wrong password!!"}}
+    right = {"input": {"email": "alice@example.com", "password": PASSWORD}}
+    for _ in range(2):
+        for _ in range(settings.login_failures_per_account - 1):
+            await graphql(LOG_IN, wrong)
+        assert (await graphql.data(LOG_IN, right))["logIn"]["errors"] == []
+
+
+async def test_sign_ups_from_one_address_are_rate_limited(graphql: GraphQLClient, settings) -> None:
+    for i in range(settings.signups_per_ip):
+        await sign_up(graphql, f"user{i}@example.com")
+    body = await graphql(
+        SIGN_UP, {"input": {"email": "late@example.com", "password": PASSWORD, "name": "Late"}}
+    )
+    assert error_codes(body) == ["RATE_LIMITED"]
+
+
+async def test_an_invalid_email_is_a_payload_error(graphql: GraphQLClient) -> None:
+    payload = await sign_up(graphql, "not-an-address")
+    assert payload["signUp"]["errors"] == [
+        {"field": "email", "code": "BAD_USER_INPUT", "message": "Enter a valid email address."}
+    ]

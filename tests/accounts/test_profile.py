@@ -1,0 +1,224 @@
+"""Editing one's profile: every editable personal field, cleared with null, and the photo."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from aiohttp import FormData
+
+from app.runtime import Runtime
+from tests.support.graphql import GraphQLClient, error_codes
+from tests.support.users import SignedIn, UserFactory
+
+UPDATE = """
+mutation UpdateProfile($input: UpdateProfileInput!) {
+  updateProfile(input: $input) {
+    user { name timezone language bio expertise }
+    errors { field code message }
+  }
+}
+"""
+UPLOAD = """
+mutation UploadProfilePhoto($photo: Upload!) {
+  uploadProfilePhoto(input: {photo: $photo}) { user { photoUrl } errors { field code message } }
+}
+"""
+REMOVE = "mutation { removeProfilePhoto { user { photoUrl } errors { code } } }"
+FULL = {
+    "name": "Alice Liddell",
+    "timezone": "Europe/London",
+    "language": "en-GB",
+    "bio": "Curious.",
+    "expertise": ["Logic", "croquet", "logic "],
+}
+
+
+def png(width: int = 1, height: int = 1) -> bytes:
+    """A valid PNG of black pixels, built by hand so the test needs no image library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + b"\x00" * width for _ in range(height)))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+async def upload(
+    graphql: GraphQLClient,
+    data: bytes,
+    *,
+    token: str,
+    filename: str = "me.png",
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A GraphQL multipart request: operations, map, then the file part."""
+    form = FormData()
+    form.add_field("operations", json.dumps({"query": UPLOAD, "variables": {"photo": None}}))
+    form.add_field("map", json.dumps({"0": ["variables.photo"]}))
+    form.add_field("0", data, filename=filename, content_type="application/octet-stream")
+    response = await graphql.http.post(
+        "/graphql", data=form, headers={"Authorization": f"Bearer {token}", **(headers or {})}
+    )
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+@pytest.fixture
+async def alice(users: UserFactory) -> SignedIn:
+    return await users.create("Alice", email="alice@example.com")
+
+
+@pytest.mark.promise("P3", "P21")
+async def test_owner_sets_every_editable_profile_field(
+    graphql: GraphQLClient, alice: SignedIn
+) -> None:
+    data = await graphql.data(UPDATE, {"input": FULL}, token=alice.token)
+    assert data == {
+        "updateProfile": {
+            "user": {
+                "name": "Alice Liddell",
+                "timezone": "Europe/London",
+                "language": "en-GB",
+                "bio": "Curious.",
+                "expertise": ["logic", "croquet"],
+            },
+            "errors": [],
+        }
+    }
+
+
+@pytest.mark.promise("P21")
+async def test_only_the_fields_sent_change(graphql: GraphQLClient, alice: SignedIn) -> None:
+    await graphql.data(UPDATE, {"input": FULL}, token=alice.token)
+    data = await graphql.data(UPDATE, {"input": {"bio": "Very curious."}}, token=alice.token)
+    assert data["updateProfile"]["user"] == {
+        "name": "Alice Liddell",
+        "timezone": "Europe/London",
+        "language": "en-GB",
+        "bio": "Very curious.",
+        "expertise": ["logic", "croquet"],
+    }
+
+
+@pytest.mark.promise("P22")
+async def test_null_clears_profile_fields(graphql: GraphQLClient, alice: SignedIn) -> None:
+    await graphql.data(UPDATE, {"input": FULL}, token=alice.token)
+    cleared = dict.fromkeys(FULL)
+    data = await graphql.data(UPDATE, {"input": cleared}, token=alice.token)
+    assert data["updateProfile"]["user"] == {
+        "name": "",
+        "timezone": None,
+        "language": None,
+        "bio": None,
+        "expertise": [],
+    }
+    me = await graphql.data("{ me { name timezone language bio expertise } }", token=alice.token)
+    assert me["me"] == data["updateProfile"]["user"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("timezone", "Mars/Olympus_Mons"),
+        ("language", "English please"),
+        ("expertise", ["x" * 41]),
+        ("name", "x" * 121),
+    ],
+)
+async def test_invalid_values_are_payload_errors_on_their_field(
+    graphql: GraphQLClient, alice: SignedIn, field: str, value: Any
+) -> None:
+    data = await graphql.data(UPDATE, {"input": {"bio": "kept?", field: value}}, token=alice.token)
+    payload = data["updateProfile"]
+    assert payload["user"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "BAD_USER_INPUT")]
+    me = await graphql.data("{ me { bio } }", token=alice.token)
+    assert me == {"me": {"bio": None}}
+
+
+async def test_anonymous_profile_update_is_unauthenticated(graphql: GraphQLClient) -> None:
+    body = await graphql(UPDATE, {"input": {"name": "Nobody"}})
+    assert body["data"] is None
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+@pytest.mark.promise("P21")
+async def test_uploaded_photo_is_served_at_its_url(graphql: GraphQLClient, alice: SignedIn) -> None:
+    image = png(4, 3)
+    body = await upload(graphql, image, token=alice.token)
+    payload = body["data"]["uploadProfilePhoto"]
+    assert payload["errors"] == []
+    photo_url = payload["user"]["photoUrl"]
+    assert photo_url.endswith(".png")
+
+    served = await graphql.http.get(urlsplit(photo_url).path)
+    assert served.status == 200
+    assert served.content_type == "image/png"
+    assert await served.read() == image
+
+
+@pytest.mark.parametrize(
+    ("content", "filename"),
+    [(b"just some text, not an image", "me.png"), (b"", "empty.png")],
+    ids=["text", "empty"],
+)
+async def test_a_file_that_is_not_an_image_is_refused(
+    graphql: GraphQLClient, alice: SignedIn, content: bytes, filename: str
+) -> None:
+    body = await upload(graphql, content, token=alice.token, filename=filename)
+    errors = body["data"]["uploadProfilePhoto"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("photo", "BAD_USER_INPUT")]
+    assert (await graphql.data("{ me { photoUrl } }", token=alice.token)) == {
+        "me": {"photoUrl": None}
+    }
+
+
+async def test_an_over_size_photo_is_refused(
+    graphql: GraphQLClient, alice: SignedIn, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = png(64, 64)
+    monkeypatch.setattr(
+        runtime, "settings", runtime.settings.with_overrides(max_upload_bytes=len(image) - 1)
+    )
+    body = await upload(graphql, image, token=alice.token)
+    errors = body["data"]["uploadProfilePhoto"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("photo", "BAD_USER_INPUT")]
+
+
+async def test_a_cookie_upload_without_the_csrf_header_is_refused(
+    graphql: GraphQLClient, alice: SignedIn
+) -> None:
+    form = FormData()
+    form.add_field("operations", json.dumps({"query": UPLOAD, "variables": {"photo": None}}))
+    form.add_field("map", json.dumps({"0": ["variables.photo"]}))
+    form.add_field("0", png(), filename="me.png")
+    response = await graphql.http.post(
+        "/graphql", data=form, headers={"Cookie": f"mentor_session={alice.token}"}
+    )
+    assert error_codes(await response.json()) == ["FORBIDDEN"]
+
+
+@pytest.mark.promise("P22")
+async def test_replacing_and_removing_the_photo_deletes_the_files(
+    graphql: GraphQLClient, alice: SignedIn, runtime: Runtime
+) -> None:
+    first = await upload(graphql, png(1, 1), token=alice.token)
+    first_url = first["data"]["uploadProfilePhoto"]["user"]["photoUrl"]
+    second = await upload(graphql, png(2, 2), token=alice.token)
+    second_url = second["data"]["uploadProfilePhoto"]["user"]["photoUrl"]
+    assert second_url != first_url
+    assert (await graphql.http.get(urlsplit(first_url).path)).status == 404
+
+    removed = await graphql.data(REMOVE, token=alice.token)
+    assert removed == {"removeProfilePhoto": {"user": {"photoUrl": None}, "errors": []}}
+    assert (await graphql.http.get(urlsplit(second_url).path)).status == 404
+    assert await runtime.files.get(urlsplit(second_url).path.rsplit("/", 1)[1]) is None

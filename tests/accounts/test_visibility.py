@@ -1,0 +1,114 @@
+"""Who sees whom: private client profiles and personal fields hidden field by field (P2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from strawberry.relay import to_base64
+
+from models.accounts import StaffPermission
+from models.audit import AuditAction, AuditEntry
+from tests.support.graphql import GraphQLClient
+from tests.support.users import SignedIn, UserFactory
+
+pytestmark = pytest.mark.promise("P2")
+
+USER = "query User($id: ID!) { user(id: $id) { id email name } }"
+NODE = "query Node($id: ID!) { node(id: $id) { id ... on User { email name } } }"
+
+
+@pytest.fixture
+async def alice(users: UserFactory) -> SignedIn:
+    return await users.create("Alice Liddell", email="alice@example.com")
+
+
+async def test_another_client_and_an_anonymous_caller_get_null_without_error(
+    graphql: GraphQLClient, users: UserFactory, alice: SignedIn
+) -> None:
+    bob = await users.create("Bob", email="bob@example.com")
+    for token in (bob.token, None):
+        assert await graphql(USER, {"id": alice.global_id}, token=token) == {"data": {"user": None}}
+        assert await graphql(NODE, {"id": alice.global_id}, token=token) == {"data": {"node": None}}
+
+
+async def test_a_missing_id_answers_exactly_like_an_invisible_one(
+    graphql: GraphQLClient, users: UserFactory, alice: SignedIn
+) -> None:
+    bob = await users.create("Bob", email="bob@example.com")
+    missing = to_base64("User", alice.user.id + 1000)
+    not_a_node = to_base64("Nothing", alice.user.id)
+    for query in (USER, NODE):
+        invisible = await graphql(query, {"id": alice.global_id}, token=bob.token)
+        for other in (missing, not_a_node, to_base64("User", "abc"), to_base64("User", 2**70)):
+            assert await graphql(query, {"id": other}, token=bob.token) == invisible
+
+
+async def test_alice_sees_her_own_email(graphql: GraphQLClient, alice: SignedIn) -> None:
+    expected = {"id": alice.global_id, "email": "alice@example.com", "name": "Alice Liddell"}
+    assert await graphql.data(USER, {"id": alice.global_id}, token=alice.token) == {
+        "user": expected
+    }
+    assert await graphql.data(NODE, {"id": alice.global_id}, token=alice.token) == {
+        "node": expected
+    }
+    # Reading your own data is not a staff read: nothing to audit.
+    assert await AuditEntry.filter(action=AuditAction.PII_READ).count() == 0
+
+
+async def test_staff_with_view_pii_reads_personal_fields_and_each_operation_is_audited(
+    graphql: GraphQLClient, users: UserFactory, alice: SignedIn
+) -> None:
+    staff = await users.create("Sam Staff", staff=[StaffPermission.VIEW_PII])
+    for query, field in ((USER, "user"), (NODE, "node")):
+        data = await graphql.data(query, {"id": alice.global_id}, token=staff.token)
+        assert data[field] == {
+            "id": alice.global_id,
+            "email": "alice@example.com",
+            "name": "Alice Liddell",
+        }
+    entries = await AuditEntry.filter(action=AuditAction.PII_READ).order_by("id")
+    assert [
+        (entry.actor_id, entry.subject_id, entry.detail, entry.request_id is not None)
+        for entry in entries
+    ] == [(staff.user.id, alice.user.id, {"fields": ["User.email", "User.name"]}, True)] * 2
+
+
+async def test_one_audit_row_per_person_read_in_one_operation(
+    graphql: GraphQLClient, users: UserFactory, alice: SignedIn
+) -> None:
+    bob = await users.create("Bob", email="bob@example.com")
+    staff = await users.create("Sam Staff", staff=[StaffPermission.VIEW_PII])
+    query = """
+    query Two($a: ID!, $b: ID!) {
+      a: user(id: $a) { email }
+      again: user(id: $a) { email name }
+      b: user(id: $b) { email }
+    }
+    """
+    await graphql.data(query, {"a": alice.global_id, "b": bob.global_id}, token=staff.token)
+    entries = await AuditEntry.filter(action=AuditAction.PII_READ).order_by("subject_id")
+    assert [(entry.subject_id, entry.detail["fields"]) for entry in entries] == [
+        (alice.user.id, ["User.email", "User.name"]),
+        (bob.user.id, ["User.email"]),
+    ]
+
+
+async def test_staff_who_manage_users_see_the_account_but_not_its_email(
+    graphql: GraphQLClient, users: UserFactory, alice: SignedIn
+) -> None:
+    staff = await users.create("Max Manager", staff=[StaffPermission.MANAGE_USERS])
+    body: dict[str, Any] = await graphql(USER, {"id": alice.global_id}, token=staff.token)
+    assert body == {"data": {"user": {"id": alice.global_id, "email": None, "name": None}}}
+    assert await AuditEntry.filter(action=AuditAction.PII_READ).count() == 0
+
+
+async def test_a_deactivated_account_is_null_even_for_staff(
+    graphql: GraphQLClient, users: UserFactory, alice: SignedIn
+) -> None:
+    staff = await users.create("Sam Staff", staff=[StaffPermission.VIEW_PII])
+    alice.user.is_active = False
+    await alice.user.save()
+    assert await graphql(USER, {"id": alice.global_id}, token=staff.token) == {
+        "data": {"user": None}
+    }

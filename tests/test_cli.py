@@ -1,0 +1,75 @@
+"""The `mentor-api` command line, run as an operator would, in its own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from app.cli import SCHEMA_PATH, export_schema_sdl
+
+STAFF_PASSWORD = "violet kangaroos whistle at dawn"
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "import sys; from app.cli import main; main(sys.argv[1:])", *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_create_staff_makes_a_verified_staff_user_with_the_permissions(tmp_path: Path) -> None:
+    database = tmp_path / "staff.sqlite3"
+    env = {
+        "DATABASE_URL": f"sqlite://{database}",
+        "MENTOR_DATA_DIR": str(tmp_path),
+        "MENTOR_ENV": "development",
+        "MENTOR_STAFF_PASSWORD": STAFF_PASSWORD,
+        "PYTHONPATH": str(SCHEMA_PATH.parent),
+    }
+    env.pop("REDIS_URL", None)
+    result = run_cli(
+        "create-staff",
+        "Root@Example.com",
+        "--permission",
+        "VIEW_PII",
+        "--permission",
+        "SECURITY",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "holds VIEW_PII, SECURITY" in result.stdout
+
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT email, email_verified, staff_permissions, password_hash FROM users"
+        ).fetchall()
+    [(email, verified, permissions, password_hash)] = rows
+    assert (email, verified) == ("root@example.com", 1)
+    assert json.loads(permissions) == ["SECURITY", "VIEW_PII"]
+    assert PasswordHasher().verify(password_hash, STAFF_PASSWORD)
+    assert STAFF_PASSWORD not in result.stdout + result.stderr
+
+
+def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
+    target = tmp_path / "schema.graphql"
+    result = run_cli(
+        "export-schema",
+        "--output",
+        str(target),
+        env={"PYTHONPATH": str(SCHEMA_PATH.parent)},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert target.read_text() == export_schema_sdl()

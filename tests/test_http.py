@@ -1,0 +1,70 @@
+"""The HTTP edges beside GraphQL's POST: health, readiness, headers, GET and GraphiQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+
+from tests.support.backends import Backend
+from tests.support.users import UserFactory
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+async def test_healthz_answers_while_the_process_is_up(http: TestClient[Any, Any]) -> None:
+    response = await http.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_readyz_checks_the_database_and_redis(
+    http: TestClient[Any, Any], backend: Backend
+) -> None:
+    response = await http.get("/readyz")
+    assert response.status == 200
+    expected = {"database": "ok", "redis": "ok"} if backend.redis_url else {"database": "ok"}
+    assert await response.json() == {"status": "ok", "checks": expected}
+
+
+async def test_every_response_has_security_headers_and_a_request_id(
+    http: TestClient[Any, Any],
+) -> None:
+    for path in ("/healthz", "/graphql?query={me{id}}", "/media/missing.png"):
+        response = await http.get(path)
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value, (path, name)
+        assert len(response.headers["X-Request-Id"]) >= 16
+    echoed = await http.get("/healthz", headers={"X-Request-Id": "trace-7"})
+    assert echoed.headers["X-Request-Id"] == "trace-7"
+
+
+async def test_a_query_can_be_sent_with_get(http: TestClient[Any, Any], users: UserFactory) -> None:
+    alice = await users.create("Alice")
+    response = await http.get(
+        "/graphql",
+        params={"query": "query Me { me { name } }"},
+        headers={"Authorization": f"Bearer {alice.token}", "Accept": "application/json"},
+    )
+    assert response.status == 200
+    assert await response.json() == {"data": {"me": {"name": "Alice"}}}
+
+
+async def test_a_mutation_cannot_be_sent_with_get(http: TestClient[Any, Any]) -> None:
+    response = await http.get(
+        "/graphql",
+        params={"query": "mutation { logOut { revokedSessions } }"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status == 400
+
+
+async def test_a_browser_gets_graphiql(http: TestClient[Any, Any]) -> None:
+    response = await http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status == 200
+    assert response.content_type == "text/html"
+    assert "graphiql" in (await response.text()).lower()

@@ -1,0 +1,147 @@
+"""Transactional email: written with its cause, delivered over SMTP, retried, given up."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from tortoise.transactions import in_transaction
+
+from app.runtime import Runtime
+from app.settings import Settings
+from models.accounts import User
+from models.outbox import OutboxEmail, OutboxStatus
+from services import audit
+from services.email import FolderMailer, SmtpMailer, enqueue_email
+from tests.support.graphql import GraphQLClient, error_codes
+from tests.support.smtp import Mailbox
+from tests.support.users import PASSWORD, UserFactory
+
+SIGN_UP = """
+mutation SignUp($input: SignUpInput!) { signUp(input: $input) { errors { field code } } }
+"""
+
+
+async def queue_mail(users: UserFactory) -> OutboxEmail:
+    alice = await users.create("Alice", email="alice@example.com")
+    async with in_transaction():
+        return await enqueue_email(alice.user, "Hello", "A message for Alice.")
+
+
+async def make_due(row: OutboxEmail) -> None:
+    await OutboxEmail.filter(id=row.id).update(next_attempt_at=datetime.now(UTC))
+
+
+async def until_attempted(row: OutboxEmail) -> OutboxEmail:
+    """Poll until a worker has tried the row at least once."""
+    for _ in range(500):
+        current = await OutboxEmail.get(id=row.id)
+        if current.attempts:
+            return current
+        await asyncio.sleep(0.02)
+    raise AssertionError("no worker tried to deliver the mail")
+
+
+async def test_a_refused_sign_up_queues_no_mail(graphql: GraphQLClient) -> None:
+    refused = await graphql.data(
+        SIGN_UP, {"input": {"email": "alice@example.com", "password": "weak"}}
+    )
+    assert refused["signUp"]["errors"] == [{"field": "password", "code": "WEAK_PASSWORD"}]
+    assert await OutboxEmail.all().count() == 0
+
+
+async def test_mail_rolls_back_with_the_change_that_caused_it(
+    graphql: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def failing_audit(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log is down")
+
+    monkeypatch.setattr(audit, "record", failing_audit)
+    body = await graphql(SIGN_UP, {"input": {"email": "alice@example.com", "password": PASSWORD}})
+    assert error_codes(body) == ["INTERNAL"]
+    assert await User.all().count() == 0
+    assert await OutboxEmail.all().count() == 0
+
+
+@pytest.mark.promise("P10")
+async def test_sign_up_mail_is_delivered_by_the_worker(
+    graphql: GraphQLClient, mailbox: Mailbox
+) -> None:
+    await graphql.data(SIGN_UP, {"input": {"email": "alice@example.com", "password": PASSWORD}})
+    mail = await mailbox.wait_for("alice@example.com", "Verify your email")
+    assert mail["From"] == "mentor-api <no-reply@mentor.example>"
+    row = await OutboxEmail.get(to_address="alice@example.com")
+    assert (row.status, row.attempts, row.body) == (OutboxStatus.SENT, 1, "")
+
+
+@pytest.mark.promise("P10")
+async def test_a_temporary_smtp_failure_is_retried_later(
+    users: UserFactory, runtime: Runtime, mailbox: Mailbox
+) -> None:
+    mailbox.refuse = True
+    row = await queue_mail(users)
+    await runtime.outbox.wake()
+    tried = await until_attempted(row)
+    assert (tried.status, tried.attempts) == (OutboxStatus.PENDING, 1)
+    assert tried.last_error == "SMTPDataError"
+    assert tried.next_attempt_at > datetime.now(UTC)
+    assert mailbox.to("alice@example.com") == []
+
+    mailbox.refuse = False
+    assert await runtime.outbox.deliver_outbox() == 0  # not due yet
+    await make_due(row)
+    assert await runtime.outbox.deliver_outbox() == 1
+    delivered = await OutboxEmail.get(id=row.id)
+    assert (delivered.status, delivered.attempts, delivered.last_error) == (
+        OutboxStatus.SENT,
+        2,
+        None,
+    )
+    assert [str(m["Subject"]) for m in mailbox.to("alice@example.com")] == ["Hello"]
+
+
+async def test_mail_is_given_up_after_the_last_attempt(
+    users: UserFactory, runtime: Runtime, mailbox: Mailbox, settings: Settings
+) -> None:
+    mailbox.refuse = True
+    row = await queue_mail(users)
+    await OutboxEmail.filter(id=row.id).update(attempts=settings.outbox_max_attempts - 1)
+    await make_due(row)
+    assert await runtime.outbox.deliver_outbox() == 0
+    failed = await OutboxEmail.get(id=row.id)
+    assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, settings.outbox_max_attempts)
+
+    mailbox.refuse = False
+    await OutboxEmail.filter(id=row.id).update(next_attempt_at=datetime.now(UTC) - timedelta(1))
+    assert await runtime.outbox.deliver_outbox() == 0
+    assert (await OutboxEmail.get(id=row.id)).status == OutboxStatus.FAILED
+    assert mailbox.to("alice@example.com") == []
+
+
+async def test_folder_mailer_writes_an_eml_file(tmp_path: Path) -> None:
+    message = EmailMessage()
+    message["From"] = "mentor-api <no-reply@mentor.example>"
+    message["To"] = "alice@example.com"
+    message["Subject"] = "Verify your email address"
+    message["Message-ID"] = "<outbox1@mentor-api>"
+    message.set_content("token=abc\n")
+
+    await FolderMailer(tmp_path / "mail").send(message)
+
+    [written] = list((tmp_path / "mail").iterdir())
+    assert written.suffix == ".eml"
+    parsed = message_from_bytes(written.read_bytes(), policy=policy.default)
+    assert parsed["To"] == "alice@example.com"
+    assert parsed["Subject"] == "Verify your email address"
+    assert isinstance(parsed, EmailMessage)
+    body = parsed.get_body(preferencelist=("plain",))
+    assert body is not None and body.get_content() == "token=abc\n"
+
+
+def test_smtp_url_must_name_an_smtp_server() -> None:
+    with pytest.raises(ValueError, match="SMTP_URL"):
+        SmtpMailer("http://127.0.0.1:25")
