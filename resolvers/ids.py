@@ -1,0 +1,31 @@
+"""Global IDs in inputs: the row id they name, checked against the type they must name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from strawberry import relay
+
+from services.errors import NotFound
+
+MAX_ROW_ID = 2**63 - 1
+
+
+def _as_row_id(node_id: str) -> int | None:
+    """A row id fits a BIGINT; anything else names no row."""
+    if not node_id.isdigit() or int(node_id) > MAX_ROW_ID:
+        return None
+    return int(node_id)
+
+
+def row_id(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:
+    """An ID of the wrong type, or not ours, is not found, like a missing row."""
+    found = _as_row_id(global_id.node_id) if global_id.type_name == type_name else None
+    if found is None:
+        raise NotFound(f"No such {type_name.lower()}.", field=field)
+    return found
+
+
+def int_ids(node_ids: Iterable[str]) -> list[int]:
+    """Row ids from ``resolve_nodes``; a malformed one becomes 0, which names no row."""
+    return [_as_row_id(i) or 0 for i in node_ids]

@@ -1,0 +1,1 @@
+"""Jobs: the engagement between a client and a mentor, moved along services.jobs' table."""

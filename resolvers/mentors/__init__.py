@@ -1,0 +1,1 @@
+"""Mentors: becoming one, the public profile, and finding mentors."""

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from app.context import Info
+from resolvers.ids import row_id
+from resolvers.mentors.types import MentorConnection, MentorType
+from services import mentors
+from services.errors import NotFound
+
+MentorOrderEnum = strawberry.enum(
+    mentors.MentorOrder, name="MentorOrder", description="How to sort mentors."
+)
+
+
+@strawberry.input(description="Every given criterion must match.")
+class MentorFilter:
+    expertise: str | None = strawberry.field(default=None, description="An expertise tag.")
+    language: str | None = strawberry.field(default=None, description="A language tag, e.g. en.")
+    min_hourly_rate: int | None = strawberry.field(
+        default=None, description="Lowest hourly rate, in minor units of the mentor's currency."
+    )
+    max_hourly_rate: int | None = strawberry.field(
+        default=None, description="Highest hourly rate, in minor units of the mentor's currency."
+    )
+    search: str | None = strawberry.field(
+        default=None, description="Text found in the name, headline or bio."
+    )
+
+
+@strawberry.type
+class MentorQueries:
+    @strawberry.field(description="Find mentors. `first` is at most 100.")
+    async def mentors(
+        self,
+        info: Info,
+        filter: MentorFilter | None = None,
+        order_by: MentorOrderEnum = mentors.MentorOrder.NEWEST,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> MentorConnection:
+        given = filter or MentorFilter()
+        criteria = mentors.MentorFilter(
+            expertise=given.expertise,
+            language=given.language,
+            min_hourly_rate_cents=given.min_hourly_rate,
+            max_hourly_rate_cents=given.max_hourly_rate,
+            search=given.search,
+        )
+        return await MentorConnection.resolve_connection(
+            mentors.find_mentors(criteria, order_by), info=info, first=first, after=after
+        )
+
+    @strawberry.field(description="A mentor by global ID; null when there is none.")
+    async def mentor(self, info: Info, id: relay.GlobalID) -> MentorType | None:
+        try:
+            profile_id = row_id(id, "Mentor", field="id")
+        except NotFound:
+            return None
+        return await info.context.loaders.mentor.load(profile_id)  # type: ignore[return-value]

@@ -1,0 +1,23 @@
+"""Amounts of money on the wire: integer minor units and an ISO 4217 currency code."""
+
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type(description="An amount of money in minor units (cents) of a currency.")
+class Money:
+    amount_cents: int = strawberry.field(description="The amount in minor units, e.g. 4500.")
+    currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
+
+    @classmethod
+    def of(cls, amount_cents: int | None, currency: str | None) -> Money | None:
+        if amount_cents is None or currency is None:
+            return None
+        return cls(amount_cents=amount_cents, currency=currency)
+
+
+@strawberry.input(description="An amount of money in minor units (cents) of a currency.")
+class MoneyInput:
+    amount_cents: int
+    currency: str

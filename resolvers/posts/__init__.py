@@ -1,0 +1,1 @@
+"""Posts: drafts, publishing, reading, likes and view counts."""

@@ -1,0 +1,1 @@
+"""Testimonials: written after a completed job, displayed only with the author's permission."""

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from app.context import Info
+from resolvers.ids import row_id
+from resolvers.testimonials.types import SuccessStoryConnection, TestimonialConnection
+from services import testimonials
+from services.errors import NotFound
+
+
+@strawberry.type
+class TestimonialQueries:
+    @strawberry.field(
+        description=(
+            "A mentor's testimonials shown on the profile: PROFILE permission granted and not "
+            "hidden; newest first."
+        )
+    )
+    async def testimonials(
+        self,
+        info: Info,
+        mentor_id: relay.GlobalID,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> TestimonialConnection:
+        profile = await info.context.loaders.mentor.load(
+            row_id(mentor_id, "Mentor", field="mentorId")
+        )
+        if profile is None:
+            raise NotFound("No such mentor.", field="mentorId")
+        return await TestimonialConnection.resolve_connection(
+            testimonials.displayed_for(profile.user_id), info=info, first=first, after=after
+        )
+
+    @strawberry.field(
+        description="Success stories staff feature, with the authors' MARKETING permission."
+    )
+    async def featured_testimonials(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> SuccessStoryConnection:
+        return await SuccessStoryConnection.resolve_connection(
+            testimonials.featured(), info=info, first=first, after=after
+        )

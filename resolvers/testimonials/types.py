@@ -1,0 +1,193 @@
+"""Testimonials (P14): shown beyond author, mentor and moderators only with permission, and
+naming the author only as the author chose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from app.context import Info
+from models.marketplace import (
+    Attribution,
+    PermissionChange,
+    Testimonial,
+    TestimonialPermissionEvent,
+    TestimonialScope,
+)
+from resolvers.accounts.types import UserType
+from resolvers.ids import int_ids
+from resolvers.pagination import CountedConnection
+from services import jobs, testimonials
+
+if TYPE_CHECKING:
+    from resolvers.jobs.types import JobType
+    from resolvers.mentors.types import MentorType
+
+TestimonialScopeEnum = strawberry.enum(
+    TestimonialScope,
+    name="TestimonialScope",
+    description="Where a testimonial may be shown: the mentor's profile, or marketing.",
+)
+AttributionEnum = strawberry.enum(
+    Attribution,
+    name="Attribution",
+    description="How the author is named: full name, first name and initial, or anonymous.",
+)
+PermissionChangeEnum = strawberry.enum(PermissionChange, name="PermissionChange")
+
+
+@strawberry.type(description="One grant or revocation of a display permission, with its time.")
+class TestimonialPermissionRecord:
+    scope: TestimonialScopeEnum  # type: ignore[valid-type]
+    change: PermissionChangeEnum  # type: ignore[valid-type]
+    attribution: AttributionEnum | None  # type: ignore[valid-type]
+    created_at: datetime
+
+
+def _for_author_and_moderators(root: Testimonial, info: Info) -> bool:
+    viewer = info.context.viewer
+    return viewer.user_id == root.author_id or viewer.has_permission(testimonials.MODERATORS)
+
+
+@strawberry.type(
+    name="Testimonial",
+    description=(
+        "A client's rating and words on a completed job. Private to its author, the mentor and "
+        "moderators until the author grants permission to display it."
+    ),
+)
+class TestimonialType(relay.Node):
+    __test__ = False
+
+    id: relay.NodeID[int]
+    rating: int = strawberry.field(description="1 to 5.")
+    text: str
+    created_at: datetime
+
+    @strawberry.field(
+        description=(
+            "The author as they chose to be named: full name, first name and initial, or "
+            "'Anonymous'."
+        )
+    )
+    async def author_name(self, root: Testimonial, info: Info) -> str:
+        if root.profile_attribution is Attribution.ANONYMOUS:
+            return testimonials.ANONYMOUS_NAME
+        user = await info.context.loaders.user.load(root.author_id)
+        return testimonials.author_name(user.name if user else "", root.profile_attribution)
+
+    @strawberry.field(
+        description=(
+            "The author's account: for the author and moderators, and for everyone only when "
+            "displayed under the author's full name. Never for an anonymous one."
+        )
+    )
+    async def author(self, root: Testimonial, info: Info) -> UserType | None:
+        if not testimonials.author_link_visible(info.context.viewer, root):
+            return None
+        nodes = await UserType.resolve_nodes(info=info, node_ids=[str(root.author_id)])
+        return nodes[0]  # type: ignore[return-value]
+
+    @strawberry.field(description="The mentor the testimonial is about.")
+    async def mentor(
+        self, root: Testimonial, info: Info
+    ) -> Annotated[MentorType, strawberry.lazy("resolvers.mentors.types")] | None:
+        return await info.context.loaders.mentor_of_user.load(root.mentor_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="The job it is about: for the job's parties and staff only.")
+    async def job(
+        self, root: Testimonial, info: Info
+    ) -> Annotated[JobType, strawberry.lazy("resolvers.jobs.types")] | None:
+        user = info.context.viewer.user
+        job = await info.context.loaders.job.load(root.job_id)
+        return job if job and user and jobs.may_open(job, user) else None  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Shown on the mentor's profile under this naming; author and moderators only."
+    )
+    def profile_attribution(self, root: Testimonial, info: Info) -> AttributionEnum | None:  # type: ignore[valid-type]
+        return root.profile_attribution if _for_author_and_moderators(root, info) else None
+
+    @strawberry.field(
+        description="Usable in marketing under this naming; author and moderators only."
+    )
+    def marketing_attribution(self, root: Testimonial, info: Info) -> AttributionEnum | None:  # type: ignore[valid-type]
+        return root.marketing_attribution if _for_author_and_moderators(root, info) else None
+
+    @strawberry.field(description="Whether staff feature it as a success story.")
+    def featured(self, root: Testimonial) -> bool:
+        return root.featured_at is not None
+
+    @strawberry.field(description="Whether moderators hid it; author and moderators only.")
+    def hidden(self, root: Testimonial, info: Info) -> bool | None:
+        return root.hidden_at is not None if _for_author_and_moderators(root, info) else None
+
+    @strawberry.field(
+        description=(
+            "Every grant and revocation, oldest first (proof of consent); author and "
+            "moderators only."
+        )
+    )
+    async def permission_history(
+        self, root: Testimonial, info: Info
+    ) -> list[TestimonialPermissionRecord] | None:
+        if not _for_author_and_moderators(root, info):
+            return None
+        events: list[TestimonialPermissionEvent] = await testimonials.permission_history(root.id)
+        return events  # type: ignore[return-value]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, Testimonial)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Testimonial | None]:
+        viewer = info.context.viewer
+        rows = await info.context.loaders.testimonial.load_many(int_ids(node_ids))
+        return [row if row and testimonials.is_visible_to(viewer, row) else None for row in rows]
+
+
+@strawberry.type(name="TestimonialConnection", description="A page of testimonials.")
+class TestimonialConnection(CountedConnection[TestimonialType]):
+    pass
+
+
+@strawberry.type(
+    name="SuccessStory",
+    description=(
+        "A testimonial staff feature in marketing, with its author's MARKETING permission and "
+        "named as the author chose for marketing."
+    ),
+)
+class SuccessStoryType:
+    rating: int
+    text: str
+    featured_at: datetime
+
+    @strawberry.field(description="The testimonial's ID.")
+    def id(self, root: Testimonial) -> relay.GlobalID:
+        return relay.GlobalID("Testimonial", str(root.id))
+
+    @strawberry.field(description="Full name, first name and initial, or 'Anonymous'.")
+    async def author_name(self, root: Testimonial, info: Info) -> str:
+        if root.marketing_attribution is Attribution.ANONYMOUS:
+            return testimonials.ANONYMOUS_NAME
+        user = await info.context.loaders.user.load(root.author_id)
+        return testimonials.author_name(user.name if user else "", root.marketing_attribution)
+
+    @strawberry.field(description="The mentor the story is about.")
+    async def mentor(
+        self, root: Testimonial, info: Info
+    ) -> Annotated[MentorType, strawberry.lazy("resolvers.mentors.types")] | None:
+        return await info.context.loaders.mentor_of_user.load(root.mentor_id)  # type: ignore[return-value]
+
+
+@strawberry.type(name="SuccessStoryConnection", description="A page of success stories.")
+class SuccessStoryConnection(CountedConnection[SuccessStoryType]):  # type: ignore[type-var]
+    pass

@@ -1,0 +1,215 @@
+"""Mentor profiles: becoming a mentor, editing the public storefront, finding mentors.
+
+A mentor's profile is public (P3: "timezone, language, expertise ... public for mentors");
+contact and financial data stay on the user and follow the registry.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+from strawberry.dataloader import DataLoader
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from models.accounts import User
+from models.marketplace import MentorProfile, MentorTag, MentorTagKind
+from services.errors import BadUserInput, Conflict
+from services.money import checked_amount, checked_currency
+from services.personal_data import Audience
+from services.profiles import LANGUAGE_TAG
+from services.viewer import Viewer
+from services.visibility import RelationshipCheck, register_relationship
+
+MAX_HEADLINE = 160
+MAX_BIO = 4000
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 40
+MAX_LANGUAGES = 10
+
+
+@cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """Only the fields a caller sent (``sent``); the rest stay as they are."""
+
+    sent: frozenset[str]
+    headline: str | None = None
+    bio: str | None = None
+    expertise: Sequence[str] | None = None
+    languages: Sequence[str] | None = None
+    hourly_rate_cents: int | None = None
+    currency: str | None = None
+    timezone: str | None = None
+
+
+class MentorOrder(StrEnum):
+    NEWEST = "NEWEST"
+    HOURLY_RATE_ASC = "HOURLY_RATE_ASC"
+    HOURLY_RATE_DESC = "HOURLY_RATE_DESC"
+
+
+@dataclass(frozen=True)
+class MentorFilter:
+    expertise: str | None = None
+    language: str | None = None
+    min_hourly_rate_cents: int | None = None
+    max_hourly_rate_cents: int | None = None
+    search: str | None = None
+
+
+def _clean_tags(tags: Sequence[str], *, field: str, limit: int) -> list[str]:
+    cleaned: list[str] = []
+    for raw in tags:
+        tag = raw.strip().lower()
+        if not tag or len(tag) > MAX_TAG_LENGTH:
+            raise BadUserInput(f"Each tag needs 1 to {MAX_TAG_LENGTH} characters.", field=field)
+        if field == "languages" and not LANGUAGE_TAG.match(tag):
+            raise BadUserInput("Use language tags such as en or pt-br.", field=field)
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > limit:
+        raise BadUserInput(f"Use at most {limit} tags.", field=field)
+    return cleaned
+
+
+def _text(value: str | None, *, field: str, limit: int) -> str:
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise BadUserInput(f"Use at most {limit} characters.", field=field)
+    return text
+
+
+def _apply(profile: MentorProfile, changes: ProfileChanges) -> None:
+    sent = changes.sent
+    if "headline" in sent:
+        profile.headline = _text(changes.headline, field="headline", limit=MAX_HEADLINE)
+    if "bio" in sent:
+        profile.bio = _text(changes.bio, field="bio", limit=MAX_BIO)
+    if "expertise" in sent:
+        profile.expertise = _clean_tags(changes.expertise or [], field="expertise", limit=MAX_TAGS)
+    if "languages" in sent:
+        profile.languages = _clean_tags(
+            changes.languages or [], field="languages", limit=MAX_LANGUAGES
+        )
+    if "hourly_rate_cents" in sent:
+        rate = changes.hourly_rate_cents
+        profile.hourly_rate_cents = (
+            None if rate is None else checked_amount(rate, field="hourlyRate")
+        )
+    if "currency" in sent and changes.currency is not None:
+        profile.currency = checked_currency(changes.currency, field="hourlyRate")
+    if "timezone" in sent:
+        if changes.timezone is not None and changes.timezone not in _known_timezones():
+            raise BadUserInput("Use an IANA time zone such as Europe/Paris.", field="timezone")
+        profile.timezone = changes.timezone
+
+
+async def _save_with_tags(profile: MentorProfile) -> None:
+    """The profile and its search tags change together."""
+    await profile.save()
+    await MentorTag.filter(mentor_id=profile.user_id).delete()
+    await MentorTag.bulk_create(
+        [
+            MentorTag(mentor_id=profile.user_id, kind=kind, value=value)
+            for kind, values in (
+                (MentorTagKind.EXPERTISE, profile.expertise),
+                (MentorTagKind.LANGUAGE, profile.languages),
+            )
+            for value in values
+        ]
+    )
+
+
+async def become_mentor(user: User, changes: ProfileChanges) -> MentorProfile:
+    profile = MentorProfile(user_id=user.id)
+    _apply(profile, changes)
+    try:
+        async with in_transaction():
+            await _save_with_tags(profile)
+    except IntegrityError:
+        raise Conflict("You are already a mentor; update your profile instead.") from None
+    return profile
+
+
+async def update_mentor_profile(user: User, changes: ProfileChanges) -> MentorProfile:
+    async with in_transaction():
+        profile = await MentorProfile.filter(user_id=user.id).select_for_update().get_or_none()
+        if profile is None:
+            raise Conflict("You are not a mentor yet; call becomeMentor first.")
+        _apply(profile, changes)
+        await _save_with_tags(profile)
+    return profile
+
+
+def _with_tag(kind: MentorTagKind, value: str) -> Q:
+    tagged = MentorTag.filter(kind=kind, value=value.strip().lower()).values("mentor_id")
+    return Q(user_id__in=Subquery(tagged))
+
+
+_ORDERING = {
+    MentorOrder.NEWEST: ("-created_at", "-id"),
+    MentorOrder.HOURLY_RATE_ASC: ("hourly_rate_cents", "id"),
+    MentorOrder.HOURLY_RATE_DESC: ("-hourly_rate_cents", "-id"),
+}
+
+
+def find_mentors(criteria: MentorFilter, order: MentorOrder) -> QuerySet[MentorProfile]:
+    """Active mentors matching every given criterion, in a stable order (ties by id)."""
+    query = MentorProfile.filter(user__is_active=True)
+    if criteria.expertise:
+        query = query.filter(_with_tag(MentorTagKind.EXPERTISE, criteria.expertise))
+    if criteria.language:
+        query = query.filter(_with_tag(MentorTagKind.LANGUAGE, criteria.language))
+    if criteria.min_hourly_rate_cents is not None:
+        query = query.filter(hourly_rate_cents__gte=criteria.min_hourly_rate_cents)
+    if criteria.max_hourly_rate_cents is not None:
+        query = query.filter(hourly_rate_cents__lte=criteria.max_hourly_rate_cents)
+    if criteria.search and criteria.search.strip():
+        words = criteria.search.strip()
+        query = query.filter(
+            Q(headline__icontains=words) | Q(bio__icontains=words) | Q(user__name__icontains=words)
+        )
+    return query.select_related("user").order_by(*_ORDERING[order])
+
+
+async def profiles_of_users(user_ids: Sequence[int]) -> list[MentorProfile | None]:
+    """Active mentors' profiles by user id, in the order asked, None for non-mentors."""
+    found = {
+        p.user_id: p
+        for p in await MentorProfile.filter(user_id__in=list(set(user_ids)), user__is_active=True)
+    }
+    return [found.get(i) for i in user_ids]
+
+
+async def active_profiles(profile_ids: Sequence[int]) -> list[MentorProfile | None]:
+    found = {
+        p.id: p
+        for p in await MentorProfile.filter(
+            id__in=list(set(profile_ids)), user__is_active=True
+        ).select_related("user")
+    }
+    return [found.get(i) for i in profile_ids]
+
+
+def _public_profile_check(viewer: Viewer) -> RelationshipCheck:
+    """The subject is an active mentor, so their profile fields are public: one query a batch."""
+
+    async def are_mentors(user_ids: list[int]) -> list[bool]:
+        return [profile is not None for profile in await profiles_of_users(user_ids)]
+
+    loader: DataLoader[int, bool] = DataLoader(are_mentors)
+    return loader.load
+
+
+register_relationship(Audience.PUBLIC_PROFILE, _public_profile_check)

@@ -1,0 +1,26 @@
+"""Amounts of money as integer minor units with an ISO 4217 currency code."""
+
+from __future__ import annotations
+
+import re
+
+from services.errors import BadUserInput
+
+CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+# A sanity bound, well above any hourly rate or job price the marketplace expects.
+MAX_AMOUNT_CENTS = 100_000_000
+
+
+def checked_amount(amount_cents: int, *, field: str) -> int:
+    if amount_cents <= 0 or amount_cents > MAX_AMOUNT_CENTS:
+        raise BadUserInput(
+            f"The amount must be between 1 and {MAX_AMOUNT_CENTS} minor units.", field=field
+        )
+    return amount_cents
+
+
+def checked_currency(currency: str, *, field: str) -> str:
+    code = currency.strip().upper()
+    if not CURRENCY_PATTERN.match(code):
+        raise BadUserInput("The currency must be a three-letter ISO 4217 code.", field=field)
+    return code

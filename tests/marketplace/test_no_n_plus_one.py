@@ -1,0 +1,104 @@
+"""A page of mentors with nested lists costs a fixed number of SQL statements, whatever its size."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from models.accounts import User
+from models.marketplace import (
+    Attribution,
+    Job,
+    JobStatus,
+    MentorProfile,
+    Post,
+    PostStatus,
+    Testimonial,
+)
+from tests.support.graphql import GraphQLClient
+
+PAGE = """
+query Page($first: Int!) {
+  mentors(first: $first) { edges { node { name headline expertise
+    hourlyRate { amountCents currency } rating
+    testimonials(first: 3) { edges { node { rating text authorName } } }
+    posts(first: 3) { edges { node { title likeCount } } } } } }
+}
+"""
+# The page, the mentors' names (PUBLIC_PROFILE check), ratings, testimonials, their authors,
+# posts: one statement each, for 5 mentors or 50.
+STATEMENTS_PER_PAGE = 6
+SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
+
+
+class StatementCounter(logging.Handler):
+    """Counts the statements Tortoise sends, from its own debug log of each one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage().lstrip()
+        if message.upper().startswith(SQL_VERBS):
+            self.statements.append(message)
+
+
+@pytest.fixture
+def sql() -> Iterator[StatementCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = StatementCounter()
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    try:
+        yield counter
+    finally:
+        logger.removeHandler(counter)
+        logger.setLevel(previous)
+
+
+async def _seed(mentors: int) -> None:
+    """Each mentor: 4 posts, 4 displayed testimonials from different clients, one private."""
+    for index in range(mentors):
+        mentor = await User.create(email=f"mentor{index}@example.com", name=f"Mentor {index}")
+        await MentorProfile.create(
+            user=mentor, headline=f"Headline {index}", expertise=["python"], hourly_rate_cents=5000
+        )
+        for number in range(4):
+            await Post.create(
+                author=mentor, title=f"Post {number}", body="b", status=PostStatus.PUBLISHED
+            )
+        for number in range(5):
+            client = await User.create(email=f"c{index}-{number}@example.com", name="Kim Lee")
+            job = await Job.create(
+                client=client, mentor=mentor, description="d", status=JobStatus.COMPLETED
+            )
+            await Testimonial.create(
+                job=job,
+                author=client,
+                mentor=mentor,
+                rating=4 + number % 2,
+                text="t",
+                profile_attribution=Attribution.INITIALS if number < 4 else None,
+            )
+
+
+async def test_a_page_of_mentors_costs_the_same_statements_for_5_or_50(
+    graphql: GraphQLClient, sql: StatementCounter
+) -> None:
+    await _seed(50)
+    counts = {}
+    for first in (5, 50):
+        sql.statements.clear()
+        data = await graphql.data(PAGE, {"first": first})
+        edges = data["mentors"]["edges"]
+        assert len(edges) == first
+        node = edges[0]["node"]
+        assert (len(node["testimonials"]["edges"]), len(node["posts"]["edges"])) == (3, 3)
+        assert node["testimonials"]["edges"][0]["node"]["authorName"] == "Kim L."
+        assert node["rating"] == 4.5  # (4 + 5 + 4 + 5) / 4: the private fifth does not count
+        counts[first] = len(sql.statements)
+    assert counts == {5: STATEMENTS_PER_PAGE, 50: STATEMENTS_PER_PAGE}, sql.statements
