@@ -1,4 +1,4 @@
-"""The `mentor-api` command: serve, migrate, export-schema, create-staff."""
+"""The `mentor-api` command: serve, migrate, export-schema, create-staff, seed-demo."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from app.access_log import PrivateAccessLogger
 from app.db import apply_migrations, open_database
 from app.server import create_app
 from app.settings import Settings
@@ -32,7 +33,9 @@ def _serve(args: argparse.Namespace) -> None:
         asyncio.run(apply_migrations(settings.database_url))
     app = create_app(settings)
     print(f"mentor-api serving GraphiQL at http://{args.host}:{args.port}/graphql", flush=True)
-    web.run_app(app, host=args.host, port=args.port, print=None)
+    web.run_app(
+        app, host=args.host, port=args.port, print=None, access_log_class=PrivateAccessLogger
+    )
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -80,6 +83,29 @@ def _create_staff_command(args: argparse.Namespace) -> None:
     print(f"staff user {args.email} holds {', '.join(p.value for p in permissions)}")
 
 
+async def _seed_demo() -> None:
+    from services.demo import DEMO_DOMAIN, DEMO_PASSWORD, MODERATOR_EMAIL, seed_demo
+    from services.passwords import Passwords
+
+    settings = Settings.from_env()
+    if settings.embedded:
+        await apply_migrations(settings.database_url)
+    database = await open_database(settings.database_url)
+    try:
+        summary = await seed_demo(Passwords(settings.password_hashing))
+    finally:
+        await database.close_connections()
+    if summary.already_seeded:
+        print("the demo marketplace is already there; nothing changed")
+        return
+    print(
+        f"seeded {summary.mentors} mentors, {summary.clients} clients, {summary.posts} posts, "
+        f"{summary.jobs} jobs and {summary.testimonials} testimonials.\n"
+        f"Every demo account (…@{DEMO_DOMAIN}, e.g. {MODERATOR_EMAIL}) logs in with the "
+        f"password {DEMO_PASSWORD!r}."
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mentor-api")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="repeat for several; all permissions when omitted",
     )
     staff.set_defaults(run=_create_staff_command)
+
+    demo = commands.add_parser("seed-demo", help="fill an empty database with a demo marketplace")
+    demo.set_defaults(run=lambda args: asyncio.run(_seed_demo()))
     return parser
 
 

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from app.settings import Settings
 from services.files import FileStore
 from services.passwords import Passwords
+from services.payments.provider import PaymentProvider
 from services.throttle import Throttle
 
 
@@ -25,4 +26,5 @@ class Runtime:
     throttle: Throttle
     files: FileStore
     outbox: Outbox
+    payments: PaymentProvider
     redis: Redis | None = None

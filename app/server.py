@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 from redis.asyncio import Redis
 
-from app import routes
+from app import routes, webhooks
 from app.db import apply_migrations, open_database
 from app.graphql_view import GraphQLView
 from app.keys import REQUEST_ID, RUNTIME
@@ -19,6 +19,7 @@ from app.tasks import BackgroundWork, build_mailer
 from resolvers.schema import build_schema
 from services.files import LocalFileStore
 from services.passwords import Passwords
+from services.payments.provider import PaymentProvider
 from services.throttle import MemoryThrottle, RedisThrottle, Throttle
 
 logger = logging.getLogger("mentor_api.server")
@@ -37,12 +38,20 @@ async def request_id_and_headers(request: web.Request, handler: Handler) -> web.
     """Tag each request with an id (logs, audit rows, masked errors) and harden the response."""
     request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
     request[REQUEST_ID] = request_id
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:  # 404s and friends are responses too
+        _harden(error, request_id)
+        raise
+    _harden(response, request_id)
+    return response
+
+
+def _harden(response: web.StreamResponse, request_id: str) -> None:
     if not response.prepared:
         response.headers["X-Request-Id"] = request_id
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
-    return response
 
 
 def _lifecycle(
@@ -60,12 +69,14 @@ def _lifecycle(
         else:
             throttle = MemoryThrottle()
         background = BackgroundWork(settings, build_mailer(settings))
+        payments = PaymentProvider(settings)
         app[RUNTIME] = Runtime(
             settings=settings,
             passwords=Passwords(settings.password_hashing),
             throttle=throttle,
             files=LocalFileStore(settings.file_store_dir),
             outbox=background,
+            payments=payments,
             redis=redis,
         )
         await background.start(consume=consume_background)
@@ -73,6 +84,7 @@ def _lifecycle(
             yield
         finally:
             await background.stop()
+            await payments.close()
             if redis is not None:
                 await redis.aclose()
             await database.close_connections()
@@ -106,4 +118,5 @@ def create_app(
     )
     app.router.add_route("*", "/graphql", view)
     routes.add_routes(app)
+    app.router.add_post("/webhooks/stripe", webhooks.stripe_webhook)
     return app

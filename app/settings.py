@@ -64,6 +64,8 @@ class Settings:
     stripe_api_base: str = "https://api.stripe.com"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
+    # Retries reuse the call's idempotency key, so a lost answer never charges twice.
+    stripe_max_network_retries: int = 2
     platform_fee_percent: int = 10
 
     @property
@@ -108,6 +110,9 @@ class Settings:
             stripe_api_base=os.environ.get("STRIPE_API_BASE", cls.stripe_api_base),
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+            stripe_max_network_retries=_env_int(
+                "STRIPE_MAX_NETWORK_RETRIES", cls.stripe_max_network_retries
+            ),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
         )
 

@@ -8,4 +8,6 @@ MODEL_MODULES = [
     "models.accounts",
     "models.audit",
     "models.outbox",
+    "models.marketplace",
+    "models.payments",
 ]

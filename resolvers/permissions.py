@@ -66,6 +66,4 @@ def owner_only(owner_attr: str = "id") -> PermissionExtension:
 
 def registry_visibility(model: type[Model], field: str) -> PermissionExtension:
     """Null, with no error, for anyone outside the registry's audience of the field."""
-    return PermissionExtension(
-        [InAudience(model, field)], fail_silently=True, use_directives=False
-    )
+    return PermissionExtension([InAudience(model, field)], fail_silently=True, use_directives=False)

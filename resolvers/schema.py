@@ -11,7 +11,6 @@ from strawberry import relay
 from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     ValidationCache,
 )
@@ -20,27 +19,50 @@ from strawberry.types import ExecutionContext
 
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
+from resolvers.base import resolve_node
 from resolvers.extensions import (
     AuditStaffReads,
     CsrfGuard,
     ErrorShaping,
+    SyntaxSafeParserCache,
     is_unexpected,
     log_unexpected,
 )
+from resolvers.jobs.mutations import JobMutations
+from resolvers.jobs.queries import JobQueries
+from resolvers.mentors.mutations import MentorMutations
+from resolvers.mentors.queries import MentorQueries
+from resolvers.pagination import MAX_PAGE_SIZE
+from resolvers.payments.mutations import PaymentMutations
+from resolvers.payments.queries import PaymentQueries
+from resolvers.posts.mutations import PostMutations
+from resolvers.posts.queries import PostQueries
+from resolvers.testimonials.mutations import TestimonialMutations
+from resolvers.testimonials.queries import TestimonialQueries
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
-MAX_PAGE_SIZE = 100
 
 
 @strawberry.type
-class Query(AccountQueries):
-    node: relay.Node | None = relay.node(description="Any object by its global ID.")
+class Query(
+    AccountQueries, MentorQueries, PostQueries, JobQueries, TestimonialQueries, PaymentQueries
+):
+    node: relay.Node | None = strawberry.field(
+        resolver=resolve_node, description="Any object by its global ID."
+    )
 
 
 @strawberry.type
-class Mutation(AccountMutations):
+class Mutation(
+    AccountMutations,
+    MentorMutations,
+    PostMutations,
+    JobMutations,
+    TestimonialMutations,
+    PaymentMutations,
+):
     pass
 
 
@@ -61,7 +83,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=512),
+        lambda: SyntaxSafeParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         CsrfGuard,
         AuditStaffReads,

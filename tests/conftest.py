@@ -29,6 +29,12 @@ from services.throttle import MemoryThrottle
 from tests.support.backends import Backend, postgres_backend, sqlite_backend
 from tests.support.graphql import GraphQLClient
 from tests.support.smtp import Mailbox, running_smtp_server
+from tests.support.stripe_server import (
+    TEST_SECRET_KEY,
+    TEST_WEBHOOK_SECRET,
+    StripeServer,
+    running_stripe_server,
+)
 from tests.support.users import UserFactory
 
 BACKEND = os.environ.get("MENTOR_TEST_BACKEND", "embedded")
@@ -78,7 +84,14 @@ async def backend(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Bac
 
 
 @pytest.fixture(scope="session")
-def settings(backend: Backend, mailbox: Mailbox) -> Settings:
+async def stripe_server() -> AsyncIterator[StripeServer]:
+    """A Stripe-compatible server on loopback; the app's real Stripe client talks to it."""
+    async with running_stripe_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def settings(backend: Backend, mailbox: Mailbox, stripe_server: StripeServer) -> Settings:
     return Settings(
         database_url=backend.database_url,
         redis_url=backend.redis_url,
@@ -89,6 +102,10 @@ def settings(backend: Backend, mailbox: Mailbox) -> Settings:
         development=False,
         cookie_secure=False,
         password_hashing=PasswordHashing(time_cost=1, memory_cost_kib=1024, parallelism=1),
+        stripe_api_base=stripe_server.url,
+        stripe_secret_key=TEST_SECRET_KEY,
+        stripe_webhook_secret=TEST_WEBHOOK_SECRET,
+        stripe_max_network_retries=0,
     )
 
 

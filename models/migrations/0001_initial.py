@@ -2,11 +2,14 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.accounts import EmailTokenPurpose
 from models.audit import AuditAction
+from models.marketplace import Attribution, JobStatus, MentorTagKind, PermissionChange, PostStatus, TestimonialScope
 from models.outbox import OutboxStatus
+from models.payments import DisputeStatus, PaymentStatus
 from orjson import loads
 from tortoise.fields.base import OnDelete
 from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     initial = True
@@ -37,7 +40,7 @@ class Migration(migrations.Migration):
             name='AuditEntry',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('action', fields.CharEnumField(description='PII_READ: PII_READ\nSIGN_UP: SIGN_UP\nLOGIN: LOGIN\nLOGIN_FAILED: LOGIN_FAILED\nLOGOUT: LOGOUT\nSESSIONS_REVOKED: SESSIONS_REVOKED\nPASSWORD_CHANGED: PASSWORD_CHANGED\nPASSWORD_RESET: PASSWORD_RESET\nEMAIL_VERIFIED: EMAIL_VERIFIED', enum_type=AuditAction, max_length=32)),
+                ('action', fields.CharEnumField(description='PII_READ: PII_READ\nSIGN_UP: SIGN_UP\nLOGIN: LOGIN\nLOGIN_FAILED: LOGIN_FAILED\nLOGOUT: LOGOUT\nSESSIONS_REVOKED: SESSIONS_REVOKED\nPASSWORD_CHANGED: PASSWORD_CHANGED\nPASSWORD_RESET: PASSWORD_RESET\nEMAIL_VERIFIED: EMAIL_VERIFIED\nBILLING_LOOKUP: BILLING_LOOKUP\nPAYMENT_REFUNDED: PAYMENT_REFUNDED', enum_type=AuditAction, max_length=32)),
                 ('actor', fields.ForeignKeyField('models.User', source_field='actor_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('subject', fields.ForeignKeyField('models.User', source_field='subject_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('detail', fields.JSONField(default=dict, encoder=JSON_DUMPS, decoder=loads)),
@@ -46,6 +49,22 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'audit_log', 'app': 'models', 'pk_attr': 'id', 'table_description': 'One audited event. ``detail`` names fields and reasons, never their personal values.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ConnectedAccount',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='connected_account', on_delete=OnDelete.CASCADE)),
+                ('stripe_account_id', fields.CharField(unique=True, max_length=64)),
+                ('charges_enabled', fields.BooleanField(default=False, db_default=False)),
+                ('payouts_enabled', fields.BooleanField(default=False, db_default=False)),
+                ('details_submitted', fields.BooleanField(default=False, db_default=False)),
+                ('onboarding_links_created', fields.IntField(default=0, db_default=0)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'connected_accounts', 'app': 'models', 'pk_attr': 'id', 'table_description': "A mentor's Stripe Connect account, where job payments go, ready once Stripe says so."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -60,6 +79,56 @@ class Migration(migrations.Migration):
                 ('used_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'email_tokens', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A one-time token mailed to the user, stored hashed and spent on first use.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Job',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('client', fields.ForeignKeyField('models.User', source_field='client_id', db_constraint=True, to_field='id', related_name='jobs_as_client', on_delete=OnDelete.RESTRICT)),
+                ('mentor', fields.ForeignKeyField('models.User', source_field='mentor_id', db_constraint=True, to_field='id', related_name='jobs_as_mentor', on_delete=OnDelete.RESTRICT)),
+                ('status', fields.CharEnumField(default=JobStatus.REQUESTED, description='REQUESTED: REQUESTED\nACCEPTED: ACCEPTED\nDECLINED: DECLINED\nPAID: PAID\nDELIVERED: DELIVERED\nCOMPLETED: COMPLETED\nCANCELLED: CANCELLED\nDISPUTED: DISPUTED', db_default='REQUESTED', enum_type=JobStatus, max_length=16)),
+                ('status_before_dispute', fields.CharEnumField(null=True, description='REQUESTED: REQUESTED\nACCEPTED: ACCEPTED\nDECLINED: DECLINED\nPAID: PAID\nDELIVERED: DELIVERED\nCOMPLETED: COMPLETED\nCANCELLED: CANCELLED\nDISPUTED: DISPUTED', enum_type=JobStatus, max_length=16)),
+                ('description', fields.TextField(unique=False)),
+                ('price_cents', fields.IntField(null=True)),
+                ('currency', fields.CharField(null=True, max_length=3)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+                ('accepted_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('paid_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('closed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'jobs', 'app': 'models', 'indexes': [Index(fields=['client_id', 'status']), Index(fields=['mentor_id', 'status'])], 'pk_attr': 'id', 'table_description': 'An engagement between a client and a mentor. Its status moves only through services.jobs.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MentorProfile',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='mentor_profile', on_delete=OnDelete.CASCADE)),
+                ('headline', fields.CharField(default='', db_default='', max_length=160)),
+                ('bio', fields.TextField(default='', unique=False)),
+                ('expertise', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('languages', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('hourly_rate_cents', fields.IntField(null=True)),
+                ('currency', fields.CharField(default='USD', db_default='USD', max_length=3)),
+                ('timezone', fields.CharField(null=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'mentor_profiles', 'app': 'models', 'pk_attr': 'id', 'table_description': "A user's public storefront as a mentor. Having one makes the user a mentor."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MentorTag',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('mentor', fields.ForeignKeyField('models.User', source_field='mentor_id', db_constraint=True, to_field='id', related_name='mentor_tags', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='EXPERTISE: EXPERTISE\nLANGUAGE: LANGUAGE', enum_type=MentorTagKind, max_length=16)),
+                ('value', fields.CharField(max_length=64)),
+            ],
+            options={'table': 'mentor_tags', 'app': 'models', 'unique_together': (('mentor', 'kind', 'value'),), 'indexes': [Index(fields=['kind', 'value'])], 'pk_attr': 'id', 'table_description': "One searchable tag of a mentor's profile, kept in step with its lists so filters stay"},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -81,6 +150,84 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Payment',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('job', fields.OneToOneField('models.Job', source_field='job_id', db_constraint=True, to_field='id', related_name='payment', on_delete=OnDelete.RESTRICT)),
+                ('client', fields.ForeignKeyField('models.User', source_field='client_id', db_constraint=True, to_field='id', related_name='payments', on_delete=OnDelete.RESTRICT)),
+                ('amount_cents', fields.IntField()),
+                ('currency', fields.CharField(max_length=3)),
+                ('platform_fee_cents', fields.IntField(default=0, db_default=0)),
+                ('status', fields.CharEnumField(default=PaymentStatus.PENDING, description='PENDING: PENDING\nFAILED: FAILED\nSUCCEEDED: SUCCEEDED\nPARTIALLY_REFUNDED: PARTIALLY_REFUNDED\nREFUNDED: REFUNDED\nDISPUTED: DISPUTED\nDISPUTE_LOST: DISPUTE_LOST', db_default='PENDING', enum_type=PaymentStatus, max_length=24)),
+                ('stripe_payment_intent_id', fields.CharField(unique=True, max_length=64)),
+                ('stripe_charge_id', fields.CharField(null=True, db_index=True, max_length=64)),
+                ('refunded_cents', fields.IntField(default=0, db_default=0)),
+                ('failure_code', fields.CharField(null=True, max_length=64)),
+                ('failure_reason', fields.CharField(null=True, max_length=255)),
+                ('dispute_status', fields.CharEnumField(null=True, description='OPEN: OPEN\nWON: WON\nLOST: LOST', enum_type=DisputeStatus, max_length=16)),
+                ('stripe_dispute_id', fields.CharField(null=True, max_length=64)),
+                ('paid_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'payments', 'app': 'models', 'indexes': [Index(fields=['client_id', 'created_at'])], 'pk_attr': 'id', 'table_description': "A client's payment for one job: a PaymentIntent, a destination charge to the mentor."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PaymentMethod',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='payment_methods', on_delete=OnDelete.CASCADE)),
+                ('stripe_payment_method_id', fields.CharField(unique=True, max_length=64)),
+                ('brand', fields.CharField(max_length=32)),
+                ('last4', fields.CharField(max_length=4)),
+                ('exp_month', fields.SmallIntField()),
+                ('exp_year', fields.SmallIntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'payment_methods', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A card saved at Stripe for later payments: only what identifies it to its owner.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Post',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('author', fields.ForeignKeyField('models.User', source_field='author_id', db_constraint=True, to_field='id', related_name='posts', on_delete=OnDelete.CASCADE)),
+                ('title', fields.CharField(max_length=200)),
+                ('body', fields.TextField(unique=False)),
+                ('tags', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
+                ('status', fields.CharEnumField(default=PostStatus.DRAFT, description='DRAFT: DRAFT\nPUBLISHED: PUBLISHED', db_default='DRAFT', enum_type=PostStatus, max_length=16)),
+                ('like_count', fields.IntField(default=0, db_default=0)),
+                ('view_count', fields.IntField(default=0, db_default=0)),
+                ('published_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'posts', 'app': 'models', 'indexes': [Index(fields=['author_id', 'status'])], 'pk_attr': 'id'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PostLike',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('post', fields.ForeignKeyField('models.Post', source_field='post_id', db_constraint=True, to_field='id', related_name='likes', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='post_likes', on_delete=OnDelete.CASCADE)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'post_likes', 'app': 'models', 'unique_together': (('post', 'user'),), 'pk_attr': 'id', 'table_description': "A user's like of a post, at most one per pair."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PostTag',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('post', fields.ForeignKeyField('models.Post', source_field='post_id', db_constraint=True, to_field='id', related_name='tag_rows', on_delete=OnDelete.CASCADE)),
+                ('value', fields.CharField(db_index=True, max_length=64)),
+            ],
+            options={'table': 'post_tags', 'app': 'models', 'unique_together': (('post', 'value'),), 'pk_attr': 'id', 'table_description': 'One tag of a post, so the tag filter stays in SQL on both backends.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Session',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -93,6 +240,65 @@ class Migration(migrations.Migration):
                 ('user_agent', fields.CharField(null=True, max_length=255)),
             ],
             options={'table': 'sessions', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A signed-in device. Only a SHA-256 of the bearer token is stored.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='StripeCustomer',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='stripe_customer', on_delete=OnDelete.CASCADE)),
+                ('stripe_customer_id', fields.CharField(unique=True, max_length=64)),
+                ('setup_intents_started', fields.IntField(default=0, db_default=0)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'stripe_customers', 'app': 'models', 'pk_attr': 'id', 'table_description': 'The Stripe customer of a paying user, created on first need.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Testimonial',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('job', fields.OneToOneField('models.Job', source_field='job_id', db_constraint=True, to_field='id', related_name='testimonial', on_delete=OnDelete.CASCADE)),
+                ('author', fields.ForeignKeyField('models.User', source_field='author_id', db_constraint=True, to_field='id', related_name='testimonials_written', on_delete=OnDelete.CASCADE)),
+                ('mentor', fields.ForeignKeyField('models.User', source_field='mentor_id', db_constraint=True, to_field='id', related_name='testimonials_received', on_delete=OnDelete.CASCADE)),
+                ('rating', fields.SmallIntField()),
+                ('text', fields.TextField(unique=False)),
+                ('profile_attribution', fields.CharEnumField(null=True, description='FULL_NAME: FULL_NAME\nINITIALS: INITIALS\nANONYMOUS: ANONYMOUS', enum_type=Attribution, max_length=16)),
+                ('marketing_attribution', fields.CharEnumField(null=True, description='FULL_NAME: FULL_NAME\nINITIALS: INITIALS\nANONYMOUS: ANONYMOUS', enum_type=Attribution, max_length=16)),
+                ('hidden_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('featured_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'testimonials', 'app': 'models', 'indexes': [Index(fields=['mentor_id', 'profile_attribution'])], 'pk_attr': 'id', 'table_description': "A client's word on a completed job. Shown beyond its author, mentor and staff only"},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='TestimonialPermissionEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('testimonial', fields.ForeignKeyField('models.Testimonial', source_field='testimonial_id', db_constraint=True, to_field='id', related_name='permission_events', on_delete=OnDelete.CASCADE)),
+                ('author', fields.ForeignKeyField('models.User', source_field='author_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('scope', fields.CharEnumField(description='PROFILE: PROFILE\nMARKETING: MARKETING', enum_type=TestimonialScope, max_length=16)),
+                ('change', fields.CharEnumField(description='GRANTED: GRANTED\nREVOKED: REVOKED', enum_type=PermissionChange, max_length=16)),
+                ('attribution', fields.CharEnumField(null=True, description='FULL_NAME: FULL_NAME\nINITIALS: INITIALS\nANONYMOUS: ANONYMOUS', enum_type=Attribution, max_length=16)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'testimonial_permission_events', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Proof of consent: every grant and revocation of a testimonial permission, with its time.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='WebhookEvent',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('stripe_event_id', fields.CharField(unique=True, max_length=255)),
+                ('type', fields.CharField(max_length=100)),
+                ('payload', fields.JSONField(encoder=JSON_DUMPS, decoder=loads)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
+                ('received_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('processed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'stripe_webhook_events', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A Stripe event as received: stored once by its id, processed once under a row lock.'},
             bases=['Model'],
         ),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import BinaryIO, cast
+
 import strawberry
 from strawberry.file_uploads import Upload
 
@@ -98,10 +100,13 @@ class UploadProfilePhotoInput:
     photo: Upload
 
 
+def _uploaded_bytes(upload: Upload) -> bytes:
+    """Strawberry's aiohttp view hands each multipart file over as an in-memory ``BytesIO``."""
+    return cast(BinaryIO, upload).read()
+
+
 def _sent_fields(data: UpdateProfileInput) -> frozenset[str]:
-    return frozenset(
-        name for name, value in vars(data).items() if value is not strawberry.UNSET
-    )
+    return frozenset(name for name, value in vars(data).items() if value is not strawberry.UNSET)
 
 
 @strawberry.type
@@ -178,9 +183,7 @@ class AccountMutations:
     @payload_mutation(
         description="Mail a reset link if the address has an account; the answer is the same."
     )
-    async def request_password_reset(
-        self, info: Info, input: RequestPasswordResetInput
-    ) -> Payload:
+    async def request_password_reset(self, info: Info, input: RequestPasswordResetInput) -> Payload:
         context = info.context
         await accounts.request_password_reset(
             context.runtime, email=input.email, client=context.client
@@ -191,7 +194,10 @@ class AccountMutations:
     async def reset_password(self, info: Info, input: ResetPasswordInput) -> UserPayload:
         context = info.context
         user = await accounts.reset_password(
-            context.runtime, token=input.token, new_password=input.new_password, client=context.client
+            context.runtime,
+            token=input.token,
+            new_password=input.new_password,
+            client=context.client,
         )
         return UserPayload(user=user)  # type: ignore[arg-type]
 
@@ -203,11 +209,7 @@ class AccountMutations:
         user = info.context.viewer.require_user()
         changes = profiles.ProfileChanges(
             sent=_sent_fields(input),
-            **{
-                name: value
-                for name, value in vars(input).items()
-                if value is not strawberry.UNSET
-            },
+            **{name: value for name, value in vars(input).items() if value is not strawberry.UNSET},
         )
         await profiles.update_profile(user, changes)
         return UserPayload(user=user)  # type: ignore[arg-type]
@@ -216,13 +218,10 @@ class AccountMutations:
         description="Upload a PNG, JPEG or WebP profile photo (GraphQL multipart request).",
         permissions=[IsAuthenticated()],
     )
-    async def upload_profile_photo(
-        self, info: Info, input: UploadProfilePhotoInput
-    ) -> UserPayload:
+    async def upload_profile_photo(self, info: Info, input: UploadProfilePhotoInput) -> UserPayload:
         context = info.context
         user = context.viewer.require_user()
-        data = input.photo.read() if hasattr(input.photo, "read") else bytes(input.photo)
-        await profiles.set_profile_photo(context.runtime, user, data)
+        await profiles.set_profile_photo(context.runtime, user, _uploaded_bytes(input.photo))
         return UserPayload(user=user)  # type: ignore[arg-type]
 
     @payload_mutation(

@@ -21,7 +21,7 @@ class AccountQueries:
         )
     )
     async def user(self, info: Info, id: relay.GlobalID) -> UserType | None:
-        if id.type_name != "User" or not id.node_id.isdigit():
+        if id.type_name != "User":
             return None
         nodes = await UserType.resolve_nodes(info=info, node_ids=[id.node_id])
         user: User | None = nodes[0]

@@ -11,6 +11,7 @@ from strawberry import relay
 
 from app.context import Info
 from models.accounts import StaffPermission, User
+from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import owner_only, registry_visibility
 
 StaffPermissionEnum = strawberry.enum(
@@ -18,10 +19,16 @@ StaffPermissionEnum = strawberry.enum(
 )
 
 
+def row_id_of(node_id: str) -> int | None:
+    """The row id inside a global ID, or None when it cannot name a row (so: not found)."""
+    if not node_id.isascii() or not node_id.isdigit():
+        return None
+    row_id = int(node_id)
+    return row_id if 0 < row_id < 2**63 else None
+
+
 def _personal(field: str, description: str) -> Any:
-    return strawberry.field(
-        description=description, extensions=[registry_visibility(User, field)]
-    )
+    return strawberry.field(description=description, extensions=[registry_visibility(User, field)])
 
 
 @strawberry.type(
@@ -31,7 +38,7 @@ def _personal(field: str, description: str) -> Any:
         "outside their audience in the personal-data registry."
     ),
 )
-class UserType(relay.Node):
+class UserType(relay.Node, UserPaymentFields):
     id: relay.NodeID[int]
     email: str | None = _personal("email", "Contact address; its owner and VIEW_PII staff.")
     email_verified: bool | None = _personal(
@@ -68,9 +75,13 @@ class UserType(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[User | None]:
-        users = await info.context.loaders.user.load_many([int(i) for i in node_ids])
+        row_ids = [row_id_of(key) for key in node_ids]
+        wanted = [row_id for row_id in row_ids if row_id is not None]
+        loaded = dict(zip(wanted, await info.context.loaders.user.load_many(wanted), strict=True))
         access = info.context.field_access
-        return [
-            user if user is not None and user.is_active and await access.may_see_user(user) else None
-            for user in users
-        ]
+        found: list[User | None] = []
+        for row_id in row_ids:
+            user = loaded.get(row_id) if row_id is not None else None
+            visible = user is not None and user.is_active and await access.may_see_user(user)
+            found.append(user if visible else None)
+        return found

@@ -1,0 +1,1 @@
+"""Payments: paying for jobs, saved cards, billing history, mentor payouts, refunds."""

@@ -1,0 +1,181 @@
+"""Job payments: the PaymentIntent of an accepted job, refunds by staff, billing history.
+
+A payment row is written only after Stripe has answered with its PaymentIntent, so a failed
+call leaves nothing behind; the idempotency key comes from the job, so calling again (after a
+lost answer, or twice at once) returns the same PaymentIntent instead of charging twice.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from app.runtime import Runtime
+from models.accounts import StaffPermission, User
+from models.audit import AuditAction
+from models.marketplace import Job, JobStatus
+from models.payments import ConnectedAccount, Payment, PaymentStatus
+from services import audit, jobs
+from services.client import ClientInfo
+from services.errors import BadUserInput, Conflict, Forbidden, NotFound
+from services.payments import settlement
+from services.payments.customers import ensure_customer
+from services.payments.provider import stripe_errors
+from services.viewer import Viewer
+
+REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED})
+
+
+class RefundReason(StrEnum):
+    """Stripe's refund reasons."""
+
+    DUPLICATE = "duplicate"
+    FRAUDULENT = "fraudulent"
+    REQUESTED_BY_CUSTOMER = "requested_by_customer"
+
+
+async def _payable_job(viewer: Viewer, job_id: int) -> Job:
+    user = viewer.require_user()
+    job = await jobs.visible_job(viewer, job_id)
+    if job is None:
+        raise NotFound("No such job.", field="jobId")
+    if job.client_id != user.id:
+        raise Forbidden("Only the client of this job can pay for it.")
+    if job.status is not JobStatus.ACCEPTED:
+        raise Conflict(
+            f"This job is not awaiting payment: it is {job.status.value}.", field="jobId"
+        )
+    return job
+
+
+async def start_job_payment(runtime: Runtime, viewer: Viewer, job_id: int) -> tuple[Payment, str]:
+    """The job's payment and the client secret the browser confirms it with."""
+    job = await _payable_job(viewer, job_id)
+    client = runtime.payments.stripe
+    existing = await Payment.get_or_none(job_id=job.id)
+    if existing is not None:
+        with stripe_errors():
+            intent = await client.v1.payment_intents.retrieve_async(
+                existing.stripe_payment_intent_id
+            )
+        assert intent.client_secret is not None
+        return existing, intent.client_secret
+    account = await ConnectedAccount.get_or_none(user_id=job.mentor_id)
+    if account is None or not account.payout_ready:
+        raise Conflict("The mentor cannot receive payments yet.", field="jobId")
+    assert job.price_cents is not None and job.currency is not None
+    customer = await ensure_customer(runtime, viewer.require_user())
+    fee = runtime.payments.platform_fee(job.price_cents)
+    with stripe_errors():
+        intent = await client.v1.payment_intents.create_async(
+            params={
+                "amount": job.price_cents,
+                "currency": job.currency.lower(),
+                "customer": customer.stripe_customer_id,
+                "metadata": {"job_id": str(job.id), "client_id": str(job.client_id)},
+                "transfer_data": {"destination": account.stripe_account_id},
+                "application_fee_amount": fee,
+            },
+            options={"idempotency_key": f"job-payment:{job.id}:{job.price_cents}:{job.currency}"},
+        )
+    assert intent.client_secret is not None
+    try:
+        payment = await Payment.create(
+            job_id=job.id,
+            client_id=job.client_id,
+            amount_cents=job.price_cents,
+            currency=job.currency,
+            platform_fee_cents=fee,
+            stripe_payment_intent_id=intent.id,
+        )
+    except IntegrityError:  # a concurrent call (same key, same intent) recorded it first
+        payment = await Payment.get(job_id=job.id)
+    return payment, intent.client_secret
+
+
+async def refund_payment(
+    runtime: Runtime,
+    staff: User,
+    payment_id: int,
+    *,
+    amount_cents: int | None,
+    reason: RefundReason,
+    client: ClientInfo,
+) -> Payment:
+    """Give money back, all of what remains or part of it. Audited."""
+    payment = await Payment.get_or_none(id=payment_id)
+    if payment is None:
+        raise NotFound("No such payment.", field="paymentId")
+    if payment.status not in REFUNDABLE:
+        raise Conflict(
+            f"Only a paid payment can be refunded: this one is {payment.status.value}.",
+            field="paymentId",
+        )
+    refundable = payment.amount_cents - payment.refunded_cents
+    amount = refundable if amount_cents is None else amount_cents
+    if not 0 < amount <= refundable:
+        raise BadUserInput(
+            f"The refund must be between 1 and {refundable} minor units.", field="amountCents"
+        )
+    with stripe_errors():
+        refund = await runtime.payments.stripe.v1.refunds.create_async(
+            params={
+                "payment_intent": payment.stripe_payment_intent_id,
+                "amount": amount,
+                "reason": reason.value,
+                "reverse_transfer": True,
+                "refund_application_fee": True,
+                "metadata": {"payment_id": str(payment.id)},
+            },
+            options={"idempotency_key": f"refund:{payment.id}:{payment.refunded_cents}:{amount}"},
+        )
+    async with in_transaction():
+        locked = await Payment.filter(id=payment.id).select_for_update().get()
+        settlement.record_refunded_total(locked, payment.refunded_cents + refund.amount)
+        await settlement.settle(locked)
+        await audit.record(
+            AuditAction.PAYMENT_REFUNDED,
+            actor_id=staff.id,
+            subject_id=payment.client_id,
+            detail={"payment_id": payment.id, "reason": reason.value},
+            ip_prefix=client.ip_prefix,
+            request_id=client.request_id,
+        )
+    return locked
+
+
+async def billing_history(
+    viewer: Viewer, user_id: int | None, client: ClientInfo
+) -> QuerySet[Payment]:
+    """A user's payments, newest first: their own, or anyone's for MANAGE_PAYMENTS staff.
+
+    Policy: "we answer queries about your account for billing and administration" — each
+    staff lookup of someone else's billing is audited (P13).
+    """
+    me = viewer.require_user()
+    subject_id = me.id if user_id is None else user_id
+    if subject_id != me.id:
+        viewer.require_permission(StaffPermission.MANAGE_PAYMENTS)
+        await audit.record(
+            AuditAction.BILLING_LOOKUP,
+            actor_id=me.id,
+            subject_id=subject_id,
+            ip_prefix=client.ip_prefix,
+            request_id=client.request_id,
+        )
+    return Payment.filter(client_id=subject_id).order_by("-created_at", "-id")
+
+
+async def visible_payments(viewer: Viewer, ids: list[int]) -> list[Payment | None]:
+    """Payments for their client and MANAGE_PAYMENTS staff; None for everyone else."""
+    if viewer.user is None:
+        return [None] * len(ids)
+    found = {payment.id: payment for payment in await Payment.filter(id__in=ids)}
+    staff = viewer.has_permission(StaffPermission.MANAGE_PAYMENTS)
+    return [
+        payment if payment is not None and (staff or payment.client_id == viewer.user_id) else None
+        for payment in (found.get(i) for i in ids)
+    ]

@@ -1,0 +1,116 @@
+"""Stripe's events: stored once by their id, processed once under a row lock, in any order.
+
+The event row is the record of pending work: it is written before anything else, and marked
+processed in the same transaction as the changes the event makes, so a crash in between
+leaves it unprocessed for Stripe's next delivery of the same event. Each handler takes the
+state from the event's own object, never from what the previous event was assumed to be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from models.payments import WebhookEvent
+from services.errors import BadUserInput
+from services.payments import customers, payouts, settlement
+from services.payments.provider import id_of
+
+Handler = Callable[[dict[str, Any]], Awaitable[int | None]]
+
+
+async def _intent_succeeded(intent: dict[str, Any]) -> int | None:
+    payment = await settlement.payment_for_intent(intent)
+    if payment is None:
+        return None
+    settlement.record_success(payment, intent.get("latest_charge"))
+    await settlement.settle(payment)
+    return payment.client_id
+
+
+async def _intent_failed(intent: dict[str, Any]) -> int | None:
+    payment = await settlement.payment_for_intent(intent)
+    if payment is None:
+        return None
+    settlement.record_failure(payment, intent.get("last_payment_error") or {})
+    await settlement.settle(payment)
+    return payment.client_id
+
+
+async def _charge_refunded(charge: dict[str, Any]) -> int | None:
+    payment = await settlement.locked_payment(id_of(charge.get("payment_intent")), charge["id"])
+    if payment is None:
+        return None
+    settlement.record_success(payment, charge["id"])  # only a taken payment can be refunded
+    settlement.record_refunded_total(payment, int(charge.get("amount_refunded") or 0))
+    await settlement.settle(payment)
+    return payment.client_id
+
+
+async def _dispute_changed(dispute: dict[str, Any]) -> int | None:
+    payment = await settlement.locked_payment(
+        id_of(dispute.get("payment_intent")), id_of(dispute.get("charge"))
+    )
+    if payment is None:
+        return None
+    settlement.record_success(payment, dispute.get("charge"))  # only a taken payment is disputed
+    settlement.record_dispute(payment, dispute["id"], str(dispute.get("status")))
+    await settlement.settle(payment)
+    return payment.client_id
+
+
+HANDLERS: Mapping[str, Handler] = {
+    "payment_intent.succeeded": _intent_succeeded,
+    "payment_intent.payment_failed": _intent_failed,
+    "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _dispute_changed,
+    "charge.dispute.updated": _dispute_changed,
+    "charge.dispute.closed": _dispute_changed,
+    "account.updated": payouts.record_account_state,
+    "payment_method.attached": customers.record_card,
+    "payment_method.updated": customers.record_card,
+    "payment_method.automatically_updated": customers.record_card,
+    "payment_method.detached": customers.forget_card,
+}
+
+
+def _checked(event: Any) -> dict[str, Any]:
+    """An event we can store: an id, a type and the object it is about."""
+    valid = (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    )
+    if not valid:
+        raise BadUserInput("Not a Stripe event.")
+    return event
+
+
+async def receive(event: Any) -> None:
+    """Store the event (once, whatever the number of deliveries), then process it."""
+    event = _checked(event)
+    row, _ = await WebhookEvent.get_or_create(
+        stripe_event_id=event["id"][:255],
+        defaults={"type": event["type"][:100], "payload": event},
+    )
+    await process(row.id)
+
+
+async def process(row_id: int) -> None:
+    """Apply one stored event exactly once: concurrent deliveries wait on the row's lock and
+    then find it processed."""
+    async with in_transaction():
+        row = await WebhookEvent.filter(id=row_id).select_for_update().get()
+        if row.processed_at is not None:
+            return
+        handler = HANDLERS.get(row.type)
+        if handler is not None:
+            payload: Any = row.payload
+            row.user_id = await handler(payload["data"]["object"])
+        row.processed_at = datetime.now(UTC)
+        await row.save(update_fields=["user_id", "processed_at"])

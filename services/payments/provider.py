@@ -1,0 +1,95 @@
+"""The process's Stripe client, and the one translation of Stripe's failures into ours."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import stripe
+
+from app.settings import Settings
+from services.errors import BadUserInput, DomainError, ErrorCode
+
+logger = logging.getLogger("mentor_api.payments")
+
+# Long enough for Stripe's slowest answers, short enough that a caller is not left hanging.
+REQUEST_TIMEOUT_SECONDS = 30
+
+
+class PaymentProviderUnavailable(DomainError):
+    """Stripe could not be reached or failed; nothing was recorded on our side."""
+
+    code = ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE
+
+    def __init__(self, message: str = "The payment provider is unavailable; try again shortly."):
+        super().__init__(message)
+
+
+class CardDeclined(BadUserInput):
+    code = ErrorCode.CARD_DECLINED
+
+
+class PaymentProvider:
+    """Owns the Stripe client (and its aiohttp session) for the life of the app."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._http: stripe.AIOHTTPClient | None = None
+        self._client: stripe.StripeClient | None = None
+        if settings.stripe_secret_key:
+            self._http = stripe.AIOHTTPClient(timeout=REQUEST_TIMEOUT_SECONDS)
+            self._client = stripe.StripeClient(
+                settings.stripe_secret_key,
+                http_client=self._http,
+                base_addresses={"api": settings.stripe_api_base},
+                max_network_retries=settings.stripe_max_network_retries,
+            )
+
+    @property
+    def stripe(self) -> stripe.StripeClient:
+        if self._client is None:
+            raise PaymentProviderUnavailable("Payments are not configured on this server.")
+        return self._client
+
+    def platform_fee(self, amount_cents: int) -> int:
+        return amount_cents * self.settings.platform_fee_percent // 100
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close_async()
+
+
+@contextmanager
+def stripe_errors(field: str | None = None) -> Iterator[None]:
+    """Card problems become CARD_DECLINED; an unreachable or failing Stripe becomes
+    PAYMENT_PROVIDER_UNAVAILABLE. Anything else is our bug and stays unexpected."""
+    try:
+        yield
+    except stripe.CardError as error:
+        detail = error.error
+        decline_code = (detail.decline_code if detail else None) or error.code or "card_declined"
+        message = error.user_message or "The card was declined."
+        raise CardDeclined(f"{message} ({decline_code})", field=field) from error
+    except (
+        stripe.APIConnectionError,
+        stripe.APIError,
+        stripe.RateLimitError,
+        stripe.AuthenticationError,
+        stripe.PermissionError,
+    ) as error:
+        logger.warning(
+            "Stripe unavailable: %s (status %s)", type(error).__name__, error.http_status
+        )
+        raise PaymentProviderUnavailable() from error
+
+
+def id_of(value: Any) -> str | None:
+    """Stripe sends a related object as its id or, expanded, as the object itself."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        found = value.get("id")
+        return found if isinstance(found, str) else None
+    return getattr(value, "id", None)

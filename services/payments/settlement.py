@@ -1,0 +1,172 @@
+"""How Stripe's facts about a payment change the payment and its job.
+
+Each fact only moves forward (paid stays paid, the refunded total only grows, a closed dispute
+does not reopen), and the status is derived from the facts, so Stripe's events give the same
+end state in whatever order they arrive. The job then follows the payment through the SYSTEM
+transitions of ``services.jobs``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.marketplace import Job, JobStatus
+from models.payments import DisputeStatus, Payment, PaymentStatus
+from services import jobs
+from services.errors import Conflict
+from services.jobs import JobAction
+from services.payments.provider import id_of
+
+logger = logging.getLogger("mentor_api.payments")
+
+# Stripe's dispute statuses, by what they mean for the payment.
+DISPUTE_OUTCOMES = {
+    "warning_needs_response": DisputeStatus.OPEN,
+    "warning_under_review": DisputeStatus.OPEN,
+    "needs_response": DisputeStatus.OPEN,
+    "under_review": DisputeStatus.OPEN,
+    "won": DisputeStatus.WON,
+    "warning_closed": DisputeStatus.WON,
+    "prevented": DisputeStatus.WON,
+    "lost": DisputeStatus.LOST,
+}
+CLOSED_DISPUTES = frozenset({DisputeStatus.WON, DisputeStatus.LOST})
+# Read from the job table, so the two stay in step.
+DISPUTABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.OPEN_DISPUTE)
+REFUNDABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.REFUND)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def derive_status(payment: Payment) -> PaymentStatus:
+    if payment.dispute_status is DisputeStatus.OPEN:
+        return PaymentStatus.DISPUTED
+    if payment.dispute_status is DisputeStatus.LOST:
+        return PaymentStatus.DISPUTE_LOST
+    if payment.paid_at is not None:
+        if payment.refunded_cents >= payment.amount_cents:
+            return PaymentStatus.REFUNDED
+        if payment.refunded_cents > 0:
+            return PaymentStatus.PARTIALLY_REFUNDED
+        return PaymentStatus.SUCCEEDED
+    return PaymentStatus.FAILED if payment.failure_code else PaymentStatus.PENDING
+
+
+async def locked_payment(intent_id: str | None, charge_id: str | None = None) -> Payment | None:
+    """The payment Stripe names, locked for the rest of the transaction."""
+    if intent_id:
+        found = await Payment.filter(stripe_payment_intent_id=intent_id).select_for_update().first()
+        if found is not None:
+            return found
+    if charge_id:
+        return await Payment.filter(stripe_charge_id=charge_id).select_for_update().first()
+    return None
+
+
+async def payment_for_intent(intent: dict[str, Any]) -> Payment | None:
+    """The payment of a PaymentIntent; recreated from the intent if our row was never written
+    (Stripe answered but we failed before recording), so money taken is never unaccounted."""
+    found = await locked_payment(intent.get("id"))
+    if found is not None:
+        return found
+    metadata = intent.get("metadata") or {}
+    job_id = str(metadata.get("job_id", ""))
+    job = await Job.get_or_none(id=int(job_id)) if job_id.isdigit() else None
+    if job is None or str(job.client_id) != str(metadata.get("client_id")):
+        return None
+    try:
+        async with in_transaction():  # a savepoint: a failed insert must not end the caller's
+            await Payment.create(
+                job_id=job.id,
+                client_id=job.client_id,
+                amount_cents=int(intent["amount"]),
+                currency=str(intent["currency"]).upper(),
+                platform_fee_cents=int(intent.get("application_fee_amount") or 0),
+                stripe_payment_intent_id=intent["id"],
+            )
+    except IntegrityError:
+        logger.error("PaymentIntent of job %s conflicts with a recorded payment", job.id)
+        return None
+    return await locked_payment(intent["id"])
+
+
+def record_success(payment: Payment, charge: Any) -> None:
+    if payment.paid_at is None:
+        payment.paid_at = now()
+        payment.failure_code = None
+        payment.failure_reason = None
+    payment.stripe_charge_id = payment.stripe_charge_id or id_of(charge)
+
+
+def record_failure(payment: Payment, error: dict[str, Any]) -> None:
+    """A declined attempt leaves the job payable; an older failure never undoes a payment."""
+    if payment.paid_at is not None:
+        return
+    payment.failure_code = str(error.get("decline_code") or error.get("code") or "failed")[:64]
+    payment.failure_reason = str(error.get("message") or "The payment failed.")[:255]
+
+
+def record_refunded_total(payment: Payment, refunded_cents: int) -> None:
+    payment.refunded_cents = max(payment.refunded_cents, min(refunded_cents, payment.amount_cents))
+
+
+def record_dispute(payment: Payment, dispute_id: str, stripe_status: str) -> None:
+    outcome = DISPUTE_OUTCOMES.get(stripe_status)
+    if outcome is None:
+        return
+    if (
+        payment.dispute_status in CLOSED_DISPUTES
+        and payment.stripe_dispute_id == dispute_id
+        and outcome is DisputeStatus.OPEN
+    ):
+        return  # an older event of a dispute that has already closed
+    payment.dispute_status = outcome
+    payment.stripe_dispute_id = dispute_id
+
+
+async def settle(payment: Payment) -> None:
+    """Save the facts with the status they imply, then bring the job in line."""
+    payment.status = derive_status(payment)
+    await payment.save()
+    await _sync_job(payment)
+
+
+def _next_job_action(payment: Payment, status: JobStatus) -> JobAction | None:
+    if payment.paid_at is None:
+        return None
+    if status is JobStatus.ACCEPTED:
+        return JobAction.MARK_PAID
+    if payment.dispute_status is DisputeStatus.OPEN:
+        return JobAction.OPEN_DISPUTE if status in DISPUTABLE else None
+    money_returned = (
+        payment.dispute_status is DisputeStatus.LOST
+        or payment.refunded_cents >= payment.amount_cents
+    )
+    if status is JobStatus.DISPUTED:
+        return JobAction.REFUND if money_returned else JobAction.RESOLVE_DISPUTE
+    if money_returned and status in REFUNDABLE:
+        return JobAction.REFUND
+    return None
+
+
+async def _sync_job(payment: Payment) -> None:
+    job = await Job.get(id=payment.job_id)
+    while (action := _next_job_action(payment, job.status)) is not None:
+        try:
+            job = await jobs.transition(job.id, action, jobs.SYSTEM)
+        except Conflict:
+            logger.error("job %s could not %s after its payment changed", job.id, action.value)
+            return
+    if payment.status is PaymentStatus.SUCCEEDED and job.status in (
+        JobStatus.CANCELLED,
+        JobStatus.DECLINED,
+    ):
+        # The client paid a job that had closed meanwhile: staff must refund it.
+        logger.error("payment %s succeeded for closed job %s", payment.id, job.id)

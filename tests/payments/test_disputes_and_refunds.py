@@ -1,0 +1,168 @@
+"""Disputes move payment and job to DISPUTED and back; staff refunds show in billing history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models.accounts import StaffPermission
+from models.audit import AuditAction, AuditEntry
+from tests.payments.helpers import PAYMENTS, Deal, job_status, paid_job, the_payment
+from tests.support.graphql import GraphQLClient, error_codes
+from tests.support.stripe_server import StripeServer
+from tests.support.users import SignedIn, UserFactory
+
+REFUND = """
+mutation RefundPayment($input: RefundPaymentInput!) {
+  refundPayment(input: $input) {
+    payment { id status refunded { amountCents currency } job { status } }
+    errors { field code message }
+  }
+}
+"""
+
+
+async def _payment_node(graphql: GraphQLClient, deal: Deal) -> dict[str, Any]:
+    history = await graphql.data(PAYMENTS, token=deal.client.token)
+    node: dict[str, Any] = history["payments"]["edges"][0]["node"]
+    return node
+
+
+async def _refund(
+    graphql: GraphQLClient, staff: SignedIn, payment_id: str, **fields: Any
+) -> dict[str, Any]:
+    body = await graphql(
+        REFUND,
+        {"input": {"paymentId": payment_id, "reason": "REQUESTED_BY_CUSTOMER", **fields}},
+        token=staff.token,
+    )
+    return body
+
+
+async def test_a_dispute_makes_payment_and_job_disputed_and_winning_it_resolves_them(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    payment = await the_payment(deal)
+
+    opened = stripe.open_dispute(payment.stripe_payment_intent_id)
+    assert await stripe.deliver(opened) == 200
+    node = await _payment_node(graphql, deal)
+    assert (node["status"], node["disputeStatus"], node["job"]) == (
+        "DISPUTED",
+        "OPEN",
+        {"id": deal.job_id, "status": "DISPUTED"},
+    )
+
+    won = stripe.settle_dispute(opened["data"]["object"]["id"], "won")
+    assert await stripe.deliver(won) == 200
+    node = await _payment_node(graphql, deal)
+    assert (node["status"], node["disputeStatus"], node["job"]["status"]) == (
+        "SUCCEEDED",
+        "WON",
+        "PAID",
+    )
+
+
+async def test_losing_a_dispute_ends_the_job(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    payment = await the_payment(deal)
+    opened = stripe.open_dispute(payment.stripe_payment_intent_id)
+    assert await stripe.deliver(opened) == 200
+
+    # Conceding through the API closes it as lost.
+    await stripe.api.v1.disputes.close_async(opened["data"]["object"]["id"])
+    (closed,) = stripe.events_of("charge.dispute.closed")
+    assert await stripe.deliver(closed) == 200
+
+    node = await _payment_node(graphql, deal)
+    assert (node["status"], node["disputeStatus"], node["job"]["status"]) == (
+        "DISPUTE_LOST",
+        "LOST",
+        "CANCELLED",
+    )
+
+
+async def test_a_partial_then_full_refund_shows_in_billing_history(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
+    payment_id = (await _payment_node(graphql, deal))["id"]
+
+    partial = await _refund(graphql, staff, payment_id, amountCents=1500)
+    assert partial["data"]["refundPayment"] == {
+        "payment": {
+            "id": payment_id,
+            "status": "PARTIALLY_REFUNDED",
+            "refunded": {"amountCents": 1500, "currency": "EUR"},
+            "job": {"status": "PAID"},
+        },
+        "errors": [],
+    }
+    # Stripe's own account of it agrees, whenever it arrives.
+    (refunded_event,) = stripe.events_of("charge.refunded")
+    assert await stripe.deliver(refunded_event) == 200
+    node = await _payment_node(graphql, deal)
+    assert (node["status"], node["refunded"]) == (
+        "PARTIALLY_REFUNDED",
+        {"amountCents": 1500, "currency": "EUR"},
+    )
+
+    rest = await _refund(graphql, staff, payment_id)
+    assert rest["data"]["refundPayment"]["payment"]["refunded"]["amountCents"] == 5000
+    node = await _payment_node(graphql, deal)
+    assert (node["status"], node["job"]["status"]) == ("REFUNDED", "CANCELLED")
+
+    refunds = await stripe.api.v1.refunds.list_async(
+        params={"payment_intent": (await the_payment(deal)).stripe_payment_intent_id}
+    )
+    assert sorted(r.amount for r in refunds.data) == [1500, 3500]
+    audited = await AuditEntry.filter(action=AuditAction.PAYMENT_REFUNDED).order_by("id")
+    assert [(a.actor_id, a.subject_id, a.detail["reason"]) for a in audited] == [
+        (staff.user.id, deal.client.user.id, "requested_by_customer")
+    ] * 2
+
+
+async def test_refunds_are_for_payments_staff_and_within_what_remains(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    payment_id = (await _payment_node(graphql, deal))["id"]
+
+    assert error_codes(await _refund(graphql, deal.client, payment_id)) == ["FORBIDDEN"]
+    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
+    too_much = await _refund(graphql, staff, payment_id, amountCents=5001)
+    assert too_much["data"]["refundPayment"]["errors"] == [
+        {
+            "field": "amountCents",
+            "code": "BAD_USER_INPUT",
+            "message": "The refund must be between 1 and 5000 minor units.",
+        }
+    ]
+    assert stripe.events_of("charge.refunded") == []
+
+
+@pytest.mark.parametrize("outcome", ["won", "lost"])
+async def test_a_disputed_payment_cannot_be_refunded_meanwhile(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, outcome: str
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
+    payment = await the_payment(deal)
+    opened = stripe.open_dispute(payment.stripe_payment_intent_id)
+    assert await stripe.deliver(opened) == 200
+    payment_id = (await _payment_node(graphql, deal))["id"]
+
+    refused = await _refund(graphql, staff, payment_id)
+    assert refused["data"]["refundPayment"]["errors"][0]["code"] == "CONFLICT"
+
+    closed = stripe.settle_dispute(opened["data"]["object"]["id"], outcome)
+    assert await stripe.deliver(closed) == 200
+    after = await _refund(graphql, staff, payment_id)
+    codes = [e["code"] for e in after["data"]["refundPayment"]["errors"]]
+    assert codes == ([] if outcome == "won" else ["CONFLICT"])
+    assert await job_status(deal) == "CANCELLED"

@@ -1,0 +1,217 @@
+"""A client pays for an accepted job: PaymentIntent at Stripe, signed event back, job PAID."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stripe as stripe_lib
+
+from models.marketplace import Job
+from models.payments import Payment, StripeCustomer, WebhookEvent
+from tests.marketplace.helpers import become_mentor, request_job
+from tests.payments.helpers import (
+    JOB,
+    PAYMENTS,
+    PRICE,
+    START_JOB_PAYMENT,
+    accepted_job,
+    job_status,
+    pay,
+    start_payment,
+    the_payment,
+)
+from tests.support.graphql import GraphQLClient, error_codes
+from tests.support.stripe_server import StripeServer
+from tests.support.users import UserFactory
+
+UNAVAILABLE = {
+    "field": None,
+    "code": "PAYMENT_PROVIDER_UNAVAILABLE",
+    "message": "The payment provider is unavailable; try again shortly.",
+}
+
+
+async def test_a_client_pays_for_an_accepted_job_end_to_end(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+
+    started = await start_payment(graphql, deal)
+    assert started["errors"] == []
+    assert started["clientSecret"].startswith("pi_")
+    assert started["payment"]["status"] == "PENDING"
+    assert started["payment"]["amount"] == PRICE
+
+    intent_id = started["clientSecret"].split("_secret_")[0]
+    intent = await stripe.api.v1.payment_intents.retrieve_async(intent_id)
+    # A destination charge to the mentor's connected account, with the platform's 10 % fee.
+    assert intent.amount == 5000 and intent.currency == "eur"
+    assert intent.application_fee_amount == 500
+    assert intent.transfer_data.destination == next(iter(stripe.accounts))
+
+    confirmed = await stripe.api.v1.payment_intents.confirm_async(
+        intent_id, params={"payment_method": "pm_card_visa"}
+    )
+    assert confirmed.status == "succeeded"
+    assert await job_status(deal) == "ACCEPTED"  # nothing changes until Stripe says so
+
+    (succeeded,) = stripe.events_of("payment_intent.succeeded")
+    assert await stripe.deliver(succeeded) == 200
+
+    job = await graphql.data(JOB, {"id": deal.job_id}, token=deal.client.token)
+    assert job == {"job": {"id": deal.job_id, "status": "PAID"}}
+    history = await graphql.data(PAYMENTS, token=deal.client.token)
+    assert history["payments"]["totalCount"] == 1
+    assert history["payments"]["edges"][0]["node"] == {
+        "id": started["payment"]["id"],
+        "status": "SUCCEEDED",
+        "failureCode": None,
+        "failureReason": None,
+        "disputeStatus": None,
+        "amount": PRICE,
+        "refunded": {"amountCents": 0, "currency": "EUR"},
+        "job": {"id": deal.job_id, "status": "PAID"},
+    }
+
+
+async def test_the_same_event_delivered_again_changes_nothing_more(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    await pay(graphql, stripe, deal)
+    (succeeded,) = stripe.events_of("payment_intent.succeeded")
+    assert await stripe.deliver(succeeded) == 200
+    before = await the_payment(deal)
+    paid_at = (await Job.get(id=deal.job_row_id)).paid_at
+
+    for _ in range(3):
+        assert await stripe.deliver(succeeded) == 200
+
+    after = await the_payment(deal)
+    assert (after.status, after.paid_at, after.updated_at) == (
+        before.status,
+        before.paid_at,
+        before.updated_at,
+    )
+    assert (await Job.get(id=deal.job_row_id)).paid_at == paid_at
+    assert await WebhookEvent.filter(stripe_event_id=succeeded["id"]).count() == 1
+
+
+async def test_starting_again_returns_the_same_payment_intent(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    first = await start_payment(graphql, deal)
+    again = await start_payment(graphql, deal)
+    assert again == first
+    assert len(stripe.objects("payment_intent")) == 1
+    assert await Payment.filter(job_id=deal.job_row_id).count() == 1
+
+
+async def test_every_stripe_call_carries_a_key_derived_from_our_records(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    await start_payment(graphql, deal)
+    customer = await StripeCustomer.get(user_id=deal.client.user.id)
+    posts = {r.path: r.idempotency_key for r in stripe.requests if r.method == "POST"}
+    assert posts["/v1/customers"] == f"customer:{deal.client.user.id}"
+    assert posts["/v1/payment_intents"] == f"job-payment:{deal.job_row_id}:5000:EUR"
+    assert posts["/v1/accounts"] == f"connected-account:{deal.mentor.user.id}"
+    assert customer.stripe_customer_id.startswith("cus_")
+
+
+async def test_a_lost_answer_then_a_retry_charges_once(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    """Stripe made the PaymentIntent but its answer never arrived: no row claims it, and
+    asking again gets that same PaymentIntent back through the idempotency key."""
+    deal = await accepted_job(graphql, users, stripe)
+    stripe.lose_next_answer_to.add("/v1/payment_intents")
+
+    lost = await start_payment(graphql, deal)
+    assert lost["errors"] == [UNAVAILABLE]
+    assert await Payment.filter(job_id=deal.job_row_id).count() == 0
+
+    retried = await start_payment(graphql, deal)
+    assert retried["errors"] == []
+    (intent,) = stripe.objects("payment_intent")
+    assert retried["clientSecret"] == intent.client_secret
+    assert (await the_payment(deal)).stripe_payment_intent_id == intent.id
+    keys = [r.idempotency_key for r in stripe.requests if r.path == "/v1/payment_intents"]
+    assert keys == [f"job-payment:{deal.job_row_id}:5000:EUR"] * 2
+
+
+async def test_with_stripe_unreachable_nothing_is_half_made(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    async with stripe.stopped():
+        payload = await start_payment(graphql, deal)
+    assert payload == {
+        "clientSecret": None,
+        "payment": None,
+        "errors": [UNAVAILABLE],
+    }
+    assert await Payment.all().count() == 0
+    assert await StripeCustomer.all().count() == 0
+    assert await job_status(deal) == "ACCEPTED"
+
+    # Once Stripe is back, paying works.
+    assert (await start_payment(graphql, deal))["errors"] == []
+
+
+async def test_a_declined_card_leaves_the_job_payable_with_the_reason(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    with pytest.raises(stripe_lib.CardError):
+        await pay(graphql, stripe, deal, card="pm_card_chargeCustomerFail")
+    (failed,) = stripe.events_of("payment_intent.payment_failed")
+    assert await stripe.deliver(failed) == 200
+
+    history = await graphql.data(PAYMENTS, token=deal.client.token)
+    node = history["payments"]["edges"][0]["node"]
+    assert (node["status"], node["failureCode"], node["failureReason"]) == (
+        "FAILED",
+        "card_declined",
+        "Your card was declined.",
+    )
+    assert await job_status(deal) == "ACCEPTED"
+
+    # The same PaymentIntent takes a second card.
+    await pay(graphql, stripe, deal)
+    (succeeded,) = stripe.events_of("payment_intent.succeeded")
+    assert await stripe.deliver(succeeded) == 200
+    payment = await the_payment(deal)
+    assert (payment.status.value, payment.failure_code) == ("SUCCEEDED", None)
+    assert await job_status(deal) == "PAID"
+
+
+async def test_only_the_client_pays_and_only_an_accepted_job(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    stranger = await users.create("Sam Stranger")
+    asked: dict[str, Any] = {"input": {"jobId": deal.job_id}}
+    by_mentor = await graphql(START_JOB_PAYMENT, asked, token=deal.mentor.token)
+    assert error_codes(by_mentor) == ["FORBIDDEN"]
+    by_stranger = await graphql.data(START_JOB_PAYMENT, asked, token=stranger.token)
+    assert [e["code"] for e in by_stranger["startJobPayment"]["errors"]] == ["NOT_FOUND"]
+    anonymous = await graphql(START_JOB_PAYMENT, asked)
+    assert error_codes(anonymous) == ["UNAUTHENTICATED"]
+
+    mentor_id = await become_mentor(graphql, stranger)
+    requested = await request_job(graphql, deal.client, mentor_id)
+    not_accepted = await graphql.data(
+        START_JOB_PAYMENT, {"input": {"jobId": requested}}, token=deal.client.token
+    )
+    assert not_accepted["startJobPayment"]["errors"] == [
+        {
+            "field": "jobId",
+            "code": "CONFLICT",
+            "message": "This job is not awaiting payment: it is REQUESTED.",
+        }
+    ]
+    assert stripe.objects("payment_intent") == []
