@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.utils.await_maybe import await_maybe
 from tortoise.models import Model
 
 from app.context import Info
 from models.accounts import StaffPermission
 from services.errors import Forbidden, Unauthenticated
+from services.personal_data import Audience, personal_field
 
 
 class IsAuthenticated(BasePermission):
@@ -48,15 +51,35 @@ class IsOwner(BasePermission):
         return viewer_id is not None and getattr(source, self.owner_attr) == viewer_id
 
 
-class InAudience(BasePermission):
-    """The viewer is in the registry's audience for ``model.field`` on this row."""
+class RegistryVisibility(FieldExtension):
+    """Null, with no error, for a viewer outside the registry's audience of ``model.field``.
+
+    Decides synchronously where it can (see ``FieldAccess.decide_now``) and awaits only when a
+    relationship must be looked up, so a page of public fields does not turn every field
+    into a coroutine.
+    """
 
     def __init__(self, model: type[Model], field: str) -> None:
-        self.model = model
+        personal_field(model, field)  # fail at schema build if the field is not classified
         self.field = field
 
-    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return await info.context.field_access.may_read(source, self.field)
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        decided = info.context.field_access.decide_now(source, self.field)
+        if decided is None:
+            return self._resolve_after_lookup(next_, source, info, **kwargs)
+        return next_(source, info, **kwargs) if decided else None
+
+    async def _resolve_after_lookup(
+        self, next_: Any, source: Any, info: Info, **kwargs: Any
+    ) -> Any:
+        if not await info.context.field_access.may_read(source, self.field):
+            return None
+        return await await_maybe(next_(source, info, **kwargs))
+
+    async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        if not await info.context.field_access.may_read(source, self.field):
+            return None
+        return await next_(source, info, **kwargs)
 
 
 def owner_only(owner_attr: str = "id") -> PermissionExtension:
@@ -64,6 +87,11 @@ def owner_only(owner_attr: str = "id") -> PermissionExtension:
     return PermissionExtension([IsOwner(owner_attr)], fail_silently=True, use_directives=False)
 
 
-def registry_visibility(model: type[Model], field: str) -> PermissionExtension:
-    """Null, with no error, for anyone outside the registry's audience of the field."""
-    return PermissionExtension([InAudience(model, field)], fail_silently=True, use_directives=False)
+def registry_visibility(model: type[Model], field: str) -> list[FieldExtension]:
+    """The field extensions that hide ``model.field`` from viewers outside its audience.
+
+    A field the registry makes PUBLIC needs none.
+    """
+    if Audience.PUBLIC in personal_field(model, field).audience:
+        return []
+    return [RegistryVisibility(model, field)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from tortoise.models import Model
 
 from models.accounts import StaffPermission, User
-from services.personal_data import Audience, owner_id, personal_field
+from services.personal_data import Audience, PersonalField, owner_id, personal_field
 from services.viewer import Viewer
 
 # Given the viewer of one request, answers "does this relationship hold with user N?".
@@ -21,6 +21,9 @@ RelationshipCheck = Callable[[int], Awaitable[bool]]
 RelationshipFactory = Callable[[Viewer], RelationshipCheck]
 
 _relationships: dict[Audience, RelationshipFactory] = {}
+
+# Audiences that open through a relationship between the viewer and the data's owner.
+RELATIONSHIP_AUDIENCES = (Audience.PUBLIC_PROFILE, Audience.COUNTERPARTY)
 
 # Staff who may open any profile (the fields inside still follow the registry).
 PROFILE_STAFF = (StaffPermission.VIEW_PII, StaffPermission.MANAGE_USERS)
@@ -54,22 +57,46 @@ class FieldAccess:
         check = self._check(audience)
         return check is not None and await check(subject_id)
 
-    async def may_read(self, row: Model, field_name: str) -> bool:
+    def decide_now(self, row: Model, field_name: str) -> bool | None:
+        """The answer when it needs no relationship lookup, or None when it does.
+
+        Most reads (public fields, one's own data, staff) are decided here without awaiting,
+        which keeps large pages cheap; only COUNTERPARTY and PUBLIC_PROFILE need a loader.
+        """
         rule = personal_field(type(row), field_name)
         subject_id = owner_id(row)
         if Audience.PUBLIC in rule.audience:
             return True
         if subject_id is not None and subject_id == self.viewer.user_id:
             return Audience.OWNER in rule.audience
+        if subject_id is not None and any(
+            audience in rule.audience and audience in _relationships
+            for audience in RELATIONSHIP_AUDIENCES
+        ):
+            return None
+        return self._staff_may_read(rule, row, field_name, subject_id)
+
+    async def may_read(self, row: Model, field_name: str) -> bool:
+        decided = self.decide_now(row, field_name)
+        if decided is not None:
+            return decided
+        rule = personal_field(type(row), field_name)
+        subject_id = owner_id(row)
+        assert subject_id is not None
+        for audience in RELATIONSHIP_AUDIENCES:
+            if audience in rule.audience and await self.related(audience, subject_id):
+                return True
+        return self._staff_may_read(rule, row, field_name, subject_id)
+
+    def _staff_may_read(
+        self, rule: PersonalField, row: Model, field_name: str, subject_id: int | None
+    ) -> bool:
+        """Staff holding the field's permission may read it, and the read is audited."""
+        if rule.staff_permission is None or not self.viewer.has_permission(rule.staff_permission):
+            return False
         if subject_id is not None:
-            for audience in (Audience.PUBLIC_PROFILE, Audience.COUNTERPARTY):
-                if audience in rule.audience and await self.related(audience, subject_id):
-                    return True
-        if rule.staff_permission and self.viewer.has_permission(rule.staff_permission):
-            if subject_id is not None:
-                self.staff_reads.add(StaffRead(subject_id, type(row).__name__, field_name))
-            return True
-        return False
+            self.staff_reads.add(StaffRead(subject_id, type(row).__name__, field_name))
+        return True
 
     async def may_see_user(self, user: User) -> bool:
         """Clients are private: themselves, counterparties and profile staff see them."""

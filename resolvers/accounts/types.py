@@ -28,7 +28,7 @@ def row_id_of(node_id: str) -> int | None:
 
 
 def _personal(field: str, description: str) -> Any:
-    return strawberry.field(description=description, extensions=[registry_visibility(User, field)])
+    return strawberry.field(description=description, extensions=registry_visibility(User, field))
 
 
 @strawberry.type(
@@ -53,7 +53,7 @@ class UserType(relay.Node, UserPaymentFields):
 
     @strawberry.field(
         description="Address of the profile photo.",
-        extensions=[registry_visibility(User, "photo_key")],
+        extensions=registry_visibility(User, "photo_key"),
     )
     def photo_url(self, root: User, info: Info) -> str | None:
         if not root.photo_key:

@@ -46,7 +46,7 @@ class JobType(relay.Node):
     status: JobStatusEnum  # type: ignore[valid-type]
     description: str | None = strawberry.field(
         description="What the client asked for.",
-        extensions=[registry_visibility(Job, "description")],
+        extensions=registry_visibility(Job, "description"),
     )
     created_at: datetime = strawberry.field(description="When the client requested it.")
     accepted_at: datetime | None
@@ -58,7 +58,7 @@ class JobType(relay.Node):
 
     @strawberry.field(
         description="The price the mentor set on accepting.",
-        extensions=[registry_visibility(Job, "price_cents")],
+        extensions=registry_visibility(Job, "price_cents"),
     )
     def price(self, root: Job) -> Money | None:
         return Money.of(root.price_cents, root.currency)

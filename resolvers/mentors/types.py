@@ -23,7 +23,7 @@ from resolvers.testimonials.types import TestimonialConnection
 
 def _public(field: str, description: str) -> Any:
     return strawberry.field(
-        description=description, extensions=[registry_visibility(MentorProfile, field)]
+        description=description, extensions=registry_visibility(MentorProfile, field)
     )
 
 

@@ -45,14 +45,12 @@ RefundReasonEnum = strawberry.enum(RefundReason, name="RefundReason", descriptio
 
 
 def _billing(field: str, description: str) -> Any:
-    return strawberry.field(
-        description=description, extensions=[registry_visibility(Payment, field)]
-    )
+    return strawberry.field(description=description, extensions=registry_visibility(Payment, field))
 
 
 def _card(field: str, description: str) -> Any:
     return strawberry.field(
-        description=description, extensions=[registry_visibility(PaymentMethod, field)]
+        description=description, extensions=registry_visibility(PaymentMethod, field)
     )
 
 
@@ -79,14 +77,14 @@ class PaymentType(relay.Node):
 
     @strawberry.field(
         description="The amount charged.",
-        extensions=[registry_visibility(Payment, "amount_cents")],
+        extensions=registry_visibility(Payment, "amount_cents"),
     )
     def amount(self, root: Payment) -> Money | None:
         return Money.of(root.amount_cents, root.currency)
 
     @strawberry.field(
         description="How much of it has been refunded.",
-        extensions=[registry_visibility(Payment, "refunded_cents")],
+        extensions=registry_visibility(Payment, "refunded_cents"),
     )
     def refunded(self, root: Payment) -> Money | None:
         return Money.of(root.refunded_cents, root.currency)
