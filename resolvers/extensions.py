@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
-from strawberry.extensions import ParserCache, SchemaExtension
+from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.types.graphql import OperationType
 
 from app.context import RequestContext
@@ -20,6 +22,23 @@ from services.errors import DomainError, ErrorCode
 logger = logging.getLogger("mentor_api.graphql")
 
 INTERNAL_MESSAGE = "Internal error"
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+
+
+class QueryShapeLimits(AddValidationRules):
+    """Depth and alias limits as validation rules whose classes are built once.
+
+    ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` make a new rule class for each instance,
+    and a factory makes an instance per request, so the rules never compared equal and
+    ``ValidationCache`` re-validated every document on every request.
+    """
+
+    RULES = (depth_limit_rule(MAX_DEPTH, None, None), alias_limit_rule(MAX_ALIASES))
+
+    def __init__(self) -> None:
+        super().__init__(list(self.RULES))
 
 
 def is_unexpected(error: GraphQLError) -> bool:

@@ -8,12 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -24,6 +19,7 @@ from resolvers.extensions import (
     AuditStaffReads,
     CsrfGuard,
     ErrorShaping,
+    QueryShapeLimits,
     SyntaxSafeParserCache,
     is_unexpected,
     log_unexpected,
@@ -40,9 +36,8 @@ from resolvers.posts.queries import PostQueries
 from resolvers.testimonials.mutations import TestimonialMutations
 from resolvers.testimonials.queries import TestimonialQueries
 
-MAX_DEPTH = 10
-MAX_ALIASES = 30
 MAX_TOKENS = 2000
+VALIDATION_CACHE_SIZE = 512
 
 
 @strawberry.type
@@ -80,11 +75,10 @@ class MentorSchema(strawberry.Schema):
 
 def build_schema(*, development: bool = False) -> MentorSchema:
     extensions: list[Any] = [
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        QueryShapeLimits,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: SyntaxSafeParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
         CsrfGuard,
         AuditStaffReads,
         ErrorShaping,

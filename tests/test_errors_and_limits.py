@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
+from strawberry.extensions import ValidationCache
 
+from resolvers.schema import VALIDATION_CACHE_SIZE
 from services import accounts
 from tests.support.graphql import GraphQLClient, error_codes
 
@@ -78,6 +80,15 @@ async def test_too_many_aliases_are_refused(graphql: GraphQLClient) -> None:
     assert "aliases" in body["errors"][0]["message"]
     few = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(30)) + " }"
     assert "errors" not in await graphql(few)
+
+
+async def test_a_repeated_document_is_validated_once(graphql: GraphQLClient) -> None:
+    validate = ValidationCache(maxsize=VALIDATION_CACHE_SIZE).cached_validate_document
+    document = "query RepeatedForTheCache { me { id name } }"
+    assert "errors" not in await graphql(document)
+    hits_before = validate.cache_info().hits
+    assert "errors" not in await graphql(document)
+    assert validate.cache_info().hits == hits_before + 1
 
 
 async def test_a_syntax_error_is_bad_user_input(graphql: GraphQLClient) -> None:
