@@ -1,7 +1,7 @@
 """The floor: a hand-written aiohttp handler for the mentors page query.
 
-It runs the same six SQL statements the API runs for that query (the page, the mentors'
-public-profile check, ratings, the first testimonials, their authors, the first posts) over
+It runs the same five SQL statements the API runs for that query (the page, ratings, the
+first testimonials, their authors, the first posts) over
 asyncpg and answers the same JSON, with none of GraphQL, the ORM or the app's middleware.
 `python bench/floor.py DATABASE_URL PORT FIRST`
 """
@@ -21,10 +21,6 @@ FROM mentor_profiles p JOIN users u ON u.id = p.user_id
 WHERE u.is_active
 ORDER BY p.created_at DESC, p.id DESC
 LIMIT $1
-"""
-PUBLIC_PROFILES = """
-SELECT p.user_id FROM mentor_profiles p JOIN users u ON u.id = p.user_id
-WHERE p.user_id = ANY($1::bigint[]) AND u.is_active
 """
 RATINGS = """
 SELECT mentor_id, AVG(rating) FROM testimonials
@@ -63,7 +59,6 @@ async def page(pool: asyncpg.Pool, first: int) -> dict[str, Any]:
     async with pool.acquire() as db:
         mentors = (await db.fetch(PAGE, first + 1))[:first]
         ids = [row["user_id"] for row in mentors]
-        public = {row["user_id"] for row in await db.fetch(PUBLIC_PROFILES, ids)}
         ratings = {row[0]: round(float(row[1]), 2) for row in await db.fetch(RATINGS, ids)}
         testimonials = await db.fetch(TESTIMONIALS, ids, NESTED + 1)
         authors = {
@@ -90,7 +85,7 @@ async def page(pool: asyncpg.Pool, first: int) -> dict[str, Any]:
     edges = [
         {
             "node": {
-                "name": m["name"] if m["user_id"] in public else None,
+                "name": m["name"],
                 "headline": m["headline"],
                 "expertise": orjson.loads(m["expertise"]),
                 "hourlyRate": (

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from resolvers.accounts.mutations import AccountMutations
@@ -26,6 +27,7 @@ from resolvers.extensions import (
 )
 from resolvers.jobs.mutations import JobMutations
 from resolvers.jobs.queries import JobQueries
+from resolvers.loaders import is_pending
 from resolvers.mentors.mutations import MentorMutations
 from resolvers.mentors.queries import MentorQueries
 from resolvers.pagination import MAX_PAGE_SIZE
@@ -61,6 +63,14 @@ class Mutation(
     pass
 
 
+class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
+    """Execution that awaits what is pending, not every Tortoise row (see ``is_pending``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_awaitable = is_pending  # type: ignore[assignment]
+
+
 class MentorSchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -87,6 +97,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         query=Query,
         mutation=Mutation,
         extensions=extensions,
+        execution_context_class=RowsAreValues,
         config=StrawberryConfig(
             disable_field_suggestions=not development, relay_max_results=MAX_PAGE_SIZE
         ),

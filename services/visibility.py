@@ -47,6 +47,12 @@ class FieldAccess:
     viewer: Viewer
     staff_reads: set[StaffRead] = field(default_factory=set)
     _checks: dict[Audience, RelationshipCheck] = field(default_factory=dict)
+    _established: set[tuple[Audience, int]] = field(default_factory=set)
+
+    def establish(self, audience: Audience, subject_id: int) -> None:
+        """Record a relationship the caller has just proven (say, by loading an active
+        mentor's profile), so reads it opens are decided without another lookup."""
+        self._established.add((audience, subject_id))
 
     def _check(self, audience: Audience) -> RelationshipCheck | None:
         if audience not in self._checks and audience in _relationships:
@@ -69,6 +75,8 @@ class FieldAccess:
             return True
         if subject_id is not None and subject_id == self.viewer.user_id:
             return Audience.OWNER in rule.audience
+        if any((audience, subject_id) in self._established for audience in rule.audience):
+            return True
         if subject_id is not None and any(
             audience in rule.audience and audience in _relationships
             for audience in RELATIONSHIP_AUDIENCES

@@ -48,9 +48,11 @@ class MentorQueries:
             max_hourly_rate_cents=given.max_hourly_rate,
             search=given.search,
         )
-        return await MentorConnection.resolve_connection(
+        page: MentorConnection = await MentorConnection.resolve_connection(
             mentors.find_mentors(criteria, order_by), info=info, first=first, after=after
         )
+        await page.load_ahead(info)
+        return page
 
     @strawberry.field(description="A mentor by global ID; null when there is none.")
     async def mentor(self, info: Info, id: relay.GlobalID) -> MentorType | None:

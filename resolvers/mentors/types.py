@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,11 +15,15 @@ from models.accounts import User
 from models.marketplace import MentorProfile
 from resolvers.accounts.types import UserType
 from resolvers.ids import int_ids
+from resolvers.loaders import now_or_later, then
+from resolvers.lookahead import int_argument, selected_below, str_argument
 from resolvers.money import Money
 from resolvers.pagination import CountedConnection, rows_to_fetch
 from resolvers.permissions import registry_visibility
 from resolvers.posts.types import PostConnection
 from resolvers.testimonials.types import TestimonialConnection
+from services.errors import BadUserInput
+from services.personal_data import Audience
 
 
 def _public(field: str, description: str) -> Any:
@@ -27,12 +32,12 @@ def _public(field: str, description: str) -> Any:
     )
 
 
-async def user_of(root: MentorProfile, info: Info) -> User | None:
+def user_of(root: MentorProfile, info: Info) -> User | Awaitable[User | None] | None:
     """The mentor's user: already joined on lists, else through the batched loader."""
     related = root.user
     if isinstance(related, User):
         return related
-    return await info.context.loaders.user.load(root.user_id)
+    return now_or_later(info.context.loaders.user, root.user_id)
 
 
 @strawberry.type(
@@ -49,11 +54,16 @@ class MentorType(relay.Node):
     created_at: datetime = strawberry.field(description="When the user became a mentor.")
 
     @strawberry.field(description="The mentor's name (public for mentors).")
-    async def name(self, root: MentorProfile, info: Info) -> str | None:
-        user = await user_of(root, info)
-        if user is None or not await info.context.field_access.may_read(user, "name"):
-            return None
-        return user.name
+    def name(self, root: MentorProfile, info: Info) -> str | None:
+        access = info.context.field_access
+        # A Mentor is an active mentor's profile: exactly what opens PUBLIC_PROFILE.
+        access.establish(Audience.PUBLIC_PROFILE, root.user_id)
+
+        def readable_name(user: User | None) -> str | None:
+            # decide_now is None only when a lookup would be needed: fail closed.
+            return user.name if user is not None and access.decide_now(user, "name") else None
+
+        return then(user_of(root, info), readable_name)
 
     @strawberry.field(description="The mentor's user account (its fields follow the registry).")
     async def user(self, root: MentorProfile, info: Info) -> UserType | None:
@@ -70,11 +80,11 @@ class MentorType(relay.Node):
             "granted, not hidden); null without any."
         )
     )
-    async def rating(self, root: MentorProfile, info: Info) -> float | None:
-        return await info.context.loaders.mentor_rating.load(root.user_id)
+    def rating(self, root: MentorProfile, info: Info) -> float | None:
+        return now_or_later(info.context.loaders.mentor_rating, root.user_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Testimonials shown on the profile, newest first.")
-    async def testimonials(
+    def testimonials(
         self,
         root: MentorProfile,
         info: Info,
@@ -82,16 +92,21 @@ class MentorType(relay.Node):
         after: str | None = None,
     ) -> TestimonialConnection:
         loaders = info.context.loaders
-        rows = await loaders.latest_testimonials.load((root.user_id, rows_to_fetch(first, after)))
-        return TestimonialConnection.of_rows(
+        rows = now_or_later(
+            loaders.latest_testimonials, (root.user_id, rows_to_fetch(first, after))
+        )
+        return then(
             rows,
-            first=first,
-            after=after,
-            counter=lambda: loaders.displayed_testimonial_count.load(root.user_id),
+            lambda found: TestimonialConnection.of_rows(
+                found,
+                first=first,
+                after=after,
+                counter=lambda: loaders.displayed_testimonial_count.load(root.user_id),
+            ),
         )
 
     @strawberry.field(description="The mentor's published posts, newest first.")
-    async def posts(
+    def posts(
         self,
         root: MentorProfile,
         info: Info,
@@ -99,12 +114,15 @@ class MentorType(relay.Node):
         after: str | None = None,
     ) -> PostConnection:
         loaders = info.context.loaders
-        rows = await loaders.latest_posts.load((root.user_id, rows_to_fetch(first, after)))
-        return PostConnection.of_rows(
+        rows = now_or_later(loaders.latest_posts, (root.user_id, rows_to_fetch(first, after)))
+        return then(
             rows,
-            first=first,
-            after=after,
-            counter=lambda: loaders.published_post_count.load(root.user_id),
+            lambda found: PostConnection.of_rows(
+                found,
+                first=first,
+                after=after,
+                counter=lambda: loaders.published_post_count.load(root.user_id),
+            ),
         )
 
     @classmethod
@@ -120,4 +138,26 @@ class MentorType(relay.Node):
 
 @strawberry.type(name="MentorConnection", description="A page of mentors.")
 class MentorConnection(CountedConnection[MentorType]):
-    pass
+    async def load_ahead(self, info: Info) -> None:
+        """Load what the operation asks of every mentor on this page in one round, so each
+        mentor's rating, testimonials and posts resolve at once instead of each awaiting."""
+        user_ids = [edge.node.user_id for edge in self.edges]  # type: ignore[attr-defined]
+        loaders = info.context.loaders
+        pending: list[Awaitable[object]] = []
+        for field in selected_below(info, "edges", "node"):
+            if field.name == "rating":
+                pending.append(loaders.mentor_rating.load_many(user_ids))
+            elif field.name in ("testimonials", "posts"):
+                try:
+                    limit = rows_to_fetch(
+                        int_argument(field, "first"), str_argument(field, "after")
+                    )
+                except BadUserInput:
+                    continue  # the field itself reports it
+                loader = (
+                    loaders.latest_testimonials
+                    if field.name == "testimonials"
+                    else loaders.latest_posts
+                )
+                pending.append(loader.load_many([(user_id, limit) for user_id in user_ids]))
+        await asyncio.gather(*pending)

@@ -20,6 +20,7 @@ from models.marketplace import (
 )
 from resolvers.accounts.types import UserType
 from resolvers.ids import int_ids
+from resolvers.loaders import now_or_later, then
 from resolvers.pagination import CountedConnection
 from services import jobs, testimonials
 
@@ -48,6 +49,16 @@ class TestimonialPermissionRecord:
     created_at: datetime
 
 
+def _author_named(root: Testimonial, attribution: Attribution | None, info: Info) -> Any:
+    """The author as ``attribution`` names them; at once when the author is already loaded."""
+    if attribution is Attribution.ANONYMOUS:
+        return testimonials.ANONYMOUS_NAME
+    author = now_or_later(info.context.loaders.user, root.author_id)
+    return then(
+        author, lambda user: testimonials.author_name(user.name if user else "", attribution)
+    )
+
+
 def _for_author_and_moderators(root: Testimonial, info: Info) -> bool:
     viewer = info.context.viewer
     return viewer.user_id == root.author_id or viewer.has_permission(testimonials.MODERATORS)
@@ -74,11 +85,8 @@ class TestimonialType(relay.Node):
             "'Anonymous'."
         )
     )
-    async def author_name(self, root: Testimonial, info: Info) -> str:
-        if root.profile_attribution is Attribution.ANONYMOUS:
-            return testimonials.ANONYMOUS_NAME
-        user = await info.context.loaders.user.load(root.author_id)
-        return testimonials.author_name(user.name if user else "", root.profile_attribution)
+    def author_name(self, root: Testimonial, info: Info) -> str:
+        return _author_named(root, root.profile_attribution, info)
 
     @strawberry.field(
         description=(
@@ -175,11 +183,8 @@ class SuccessStoryType:
         return relay.GlobalID("Testimonial", str(root.id))
 
     @strawberry.field(description="Full name, first name and initial, or 'Anonymous'.")
-    async def author_name(self, root: Testimonial, info: Info) -> str:
-        if root.marketing_attribution is Attribution.ANONYMOUS:
-            return testimonials.ANONYMOUS_NAME
-        user = await info.context.loaders.user.load(root.author_id)
-        return testimonials.author_name(user.name if user else "", root.marketing_attribution)
+    def author_name(self, root: Testimonial, info: Info) -> str:
+        return _author_named(root, root.marketing_attribution, info)
 
     @strawberry.field(description="The mentor the story is about.")
     async def mentor(

@@ -27,9 +27,9 @@ query Page($first: Int!) {
     posts(first: 3) { edges { node { title likeCount } } } } } }
 }
 """
-# The page, the mentors' names (PUBLIC_PROFILE check), ratings, testimonials, their authors,
-# posts: one statement each, for 5 mentors or 50.
-STATEMENTS_PER_PAGE = 6
+# The page (mentors joined with their users), ratings, testimonials, their authors, posts:
+# one statement each, for 5 mentors or 50.
+STATEMENTS_PER_PAGE = 5
 SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
@@ -102,3 +102,39 @@ async def test_a_page_of_mentors_costs_the_same_statements_for_5_or_50(
         assert node["rating"] == 4.5  # (4 + 5 + 4 + 5) / 4: the private fifth does not count
         counts[first] = len(sql.statements)
     assert counts == {5: STATEMENTS_PER_PAGE, 50: STATEMENTS_PER_PAGE}, sql.statements
+
+
+FRAGMENTS_AND_ALIASES = """
+query Page($first: Int!, $nested: Int!) {
+  mentors(first: $first) { edges { node { ...Card } } }
+}
+fragment Card on Mentor {
+  name
+  score: rating
+  reviews: testimonials(first: $nested) { edges { node { rating text authorName } } }
+  ... on Mentor { posts(first: 3) { edges { node { title likeCount } } } }
+}
+"""
+
+
+async def test_fragments_aliases_and_variables_cost_the_same_statements(
+    graphql: GraphQLClient, sql: StatementCounter
+) -> None:
+    await _seed(4)
+    sql.statements.clear()
+    data = await graphql.data(FRAGMENTS_AND_ALIASES, {"first": 4, "nested": 3})
+    node = data["mentors"]["edges"][0]["node"]
+    assert node["score"] == 4.5
+    assert [e["node"]["authorName"] for e in node["reviews"]["edges"]] == ["Kim L."] * 3
+    assert len(node["posts"]["edges"]) == 3
+    assert len(sql.statements) == STATEMENTS_PER_PAGE, sql.statements
+
+
+async def test_a_nested_page_above_100_is_refused_on_its_own_field(graphql: GraphQLClient) -> None:
+    await _seed(1)
+    body = await graphql(
+        "{ mentors(first: 1) { edges { node { name posts(first: 101) { edges { cursor } } } } } }"
+    )
+    assert [(e["extensions"]["code"], e["path"]) for e in body["errors"]] == [
+        ("BAD_USER_INPUT", ["mentors", "edges", 0, "node", "posts"])
+    ]
