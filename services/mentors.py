@@ -6,11 +6,9 @@ contact and financial data stay on the user and follow the registry.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 
 from strawberry.dataloader import DataLoader
 from tortoise.exceptions import IntegrityError
@@ -20,23 +18,16 @@ from tortoise.transactions import in_transaction
 
 from models.accounts import User
 from models.marketplace import MentorProfile, MentorTag, MentorTagKind
-from services.errors import BadUserInput, Conflict
+from services.errors import Conflict
 from services.money import checked_amount, checked_currency
 from services.personal_data import Audience
-from services.profiles import LANGUAGE_TAG
+from services.profile_fields import MAX_TAGS, checked_text, checked_timezone, clean_tags
 from services.viewer import Viewer
 from services.visibility import RelationshipCheck, register_relationship
 
 MAX_HEADLINE = 160
 MAX_BIO = 4000
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 40
 MAX_LANGUAGES = 10
-
-
-@cache
-def _known_timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
 
 
 @dataclass(frozen=True)
@@ -68,39 +59,17 @@ class MentorFilter:
     search: str | None = None
 
 
-def _clean_tags(tags: Sequence[str], *, field: str, limit: int) -> list[str]:
-    cleaned: list[str] = []
-    for raw in tags:
-        tag = raw.strip().lower()
-        if not tag or len(tag) > MAX_TAG_LENGTH:
-            raise BadUserInput(f"Each tag needs 1 to {MAX_TAG_LENGTH} characters.", field=field)
-        if field == "languages" and not LANGUAGE_TAG.match(tag):
-            raise BadUserInput("Use language tags such as en or pt-br.", field=field)
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > limit:
-        raise BadUserInput(f"Use at most {limit} tags.", field=field)
-    return cleaned
-
-
-def _text(value: str | None, *, field: str, limit: int) -> str:
-    text = (value or "").strip()
-    if len(text) > limit:
-        raise BadUserInput(f"Use at most {limit} characters.", field=field)
-    return text
-
-
 def _apply(profile: MentorProfile, changes: ProfileChanges) -> None:
     sent = changes.sent
     if "headline" in sent:
-        profile.headline = _text(changes.headline, field="headline", limit=MAX_HEADLINE)
+        profile.headline = checked_text(changes.headline, field="headline", limit=MAX_HEADLINE)
     if "bio" in sent:
-        profile.bio = _text(changes.bio, field="bio", limit=MAX_BIO)
+        profile.bio = checked_text(changes.bio, field="bio", limit=MAX_BIO)
     if "expertise" in sent:
-        profile.expertise = _clean_tags(changes.expertise or [], field="expertise", limit=MAX_TAGS)
+        profile.expertise = clean_tags(changes.expertise or [], field="expertise", limit=MAX_TAGS)
     if "languages" in sent:
-        profile.languages = _clean_tags(
-            changes.languages or [], field="languages", limit=MAX_LANGUAGES
+        profile.languages = clean_tags(
+            changes.languages or [], field="languages", limit=MAX_LANGUAGES, languages=True
         )
     if "hourly_rate_cents" in sent:
         rate = changes.hourly_rate_cents
@@ -110,9 +79,7 @@ def _apply(profile: MentorProfile, changes: ProfileChanges) -> None:
     if "currency" in sent and changes.currency is not None:
         profile.currency = checked_currency(changes.currency, field="hourlyRate")
     if "timezone" in sent:
-        if changes.timezone is not None and changes.timezone not in _known_timezones():
-            raise BadUserInput("Use an IANA time zone such as Europe/Paris.", field="timezone")
-        profile.timezone = changes.timezone
+        profile.timezone = checked_timezone(changes.timezone)
 
 
 async def _save_with_tags(profile: MentorProfile) -> None:

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import re
-import zoneinfo
 from dataclasses import dataclass
-from functools import cache
 
 from app.runtime import Runtime
 from models.accounts import User
 from services.errors import BadUserInput
+from services.profile_fields import LANGUAGE_TAG, checked_text, checked_timezone, clean_tags
 
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg", b"RIFF": ".webp"}
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 40
-
-
-@cache
-def _known_timezones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
+MAX_NAME = 120
+MAX_BIO = 4000
 
 
 @dataclass(frozen=True)
@@ -34,41 +26,21 @@ class ProfileChanges:
     expertise: list[str] | None = None
 
 
-def _clean_expertise(tags: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for tag in tags:
-        tag = tag.strip().lower()
-        if not tag or len(tag) > MAX_TAG_LENGTH:
-            raise BadUserInput(
-                f"Each expertise tag needs 1 to {MAX_TAG_LENGTH} characters.", field="expertise"
-            )
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if len(cleaned) > MAX_TAGS:
-        raise BadUserInput(f"Use at most {MAX_TAGS} expertise tags.", field="expertise")
-    return cleaned
-
-
 async def update_profile(user: User, changes: ProfileChanges) -> User:
     if "name" in changes.sent:
-        name = (changes.name or "").strip()
-        if len(name) > 120:
-            raise BadUserInput("Use at most 120 characters.", field="name")
-        user.name = name
+        user.name = checked_text(changes.name, field="name", limit=MAX_NAME)
     if "timezone" in changes.sent:
-        if changes.timezone is not None and changes.timezone not in _known_timezones():
-            raise BadUserInput("Use an IANA time zone such as Europe/Paris.", field="timezone")
-        user.timezone = changes.timezone
+        user.timezone = checked_timezone(changes.timezone)
     if "language" in changes.sent:
         if changes.language is not None and not LANGUAGE_TAG.match(changes.language):
             raise BadUserInput("Use a language tag such as en or pt-BR.", field="language")
         user.language = changes.language
     if "bio" in changes.sent:
-        if changes.bio is not None and len(changes.bio) > 4000:
-            raise BadUserInput("Use at most 4000 characters.", field="bio")
+        if changes.bio is not None and len(changes.bio) > MAX_BIO:
+            raise BadUserInput(f"Use at most {MAX_BIO} characters.", field="bio")
         user.bio = changes.bio or None  # type: ignore[assignment]
     if "expertise" in changes.sent:
-        user.expertise = _clean_expertise(changes.expertise or [])
+        user.expertise = clean_tags(changes.expertise or [], field="expertise")
     await user.save()
     return user
 
