@@ -31,9 +31,12 @@ class RequestContext:
         self.field_access = FieldAccess(self.viewer)
 
     def replace_viewer(self, viewer: Viewer) -> None:
-        """After logIn/logOut the rest of the operation sees the new viewer."""
+        """After logIn/logOut the rest of the operation sees the new viewer; the staff reads
+        made before still get their audit rows, under the viewer who made them."""
+        earlier_reads = self.field_access.staff_reads
         self.viewer = viewer
         self.field_access = FieldAccess(viewer)
+        self.field_access.staff_reads |= earlier_reads
 
 
 Info = StrawberryInfo[RequestContext, None]

@@ -58,6 +58,8 @@ class Settings:
     login_failures_per_account: int = 5
     login_failures_per_ip: int = 20
     signups_per_ip: int = 10
+    # Sign-ups and reset requests naming one address each mail it: at most this many a window.
+    mails_per_address: int = 3
     throttle_window: timedelta = timedelta(minutes=15)
     outbox_sweep_interval: timedelta = timedelta(seconds=30)
     outbox_max_attempts: int = 8

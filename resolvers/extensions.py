@@ -145,14 +145,16 @@ class AuditStaffReads(SchemaExtension):
         context = self.execution_context.context
         if not isinstance(context, RequestContext) or not context.field_access.staff_reads:
             return
-        fields_by_subject: dict[int, set[str]] = {}
+        fields_read: dict[tuple[int | None, int], set[str]] = {}
         for read in context.field_access.staff_reads:
-            fields_by_subject.setdefault(read.subject_id, set()).add(f"{read.model}.{read.field}")
+            fields_read.setdefault((read.actor_id, read.subject_id), set()).add(
+                f"{read.model}.{read.field}"
+            )
         context.field_access.staff_reads.clear()
-        for subject_id, fields in fields_by_subject.items():
+        for (actor_id, subject_id), fields in fields_read.items():
             await audit.record(
                 AuditAction.PII_READ,
-                actor_id=context.viewer.user_id,
+                actor_id=actor_id,
                 subject_id=subject_id,
                 detail={"fields": sorted(fields)},
                 ip_prefix=context.client.ip_prefix,

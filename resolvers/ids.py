@@ -11,16 +11,18 @@ from services.errors import NotFound
 MAX_ROW_ID = 2**63 - 1
 
 
-def _as_row_id(node_id: str) -> int | None:
-    """A row id fits a BIGINT; anything else names no row."""
-    if not node_id.isdigit() or int(node_id) > MAX_ROW_ID:
+def as_row_id(node_id: str) -> int | None:
+    """A row id is ASCII digits that fit a positive BIGINT; anything else names no row
+    (``"²".isdigit()`` is true, and ``int("²")`` raises)."""
+    if not node_id.isascii() or not node_id.isdigit():
         return None
-    return int(node_id)
+    found = int(node_id)
+    return found if 0 < found <= MAX_ROW_ID else None
 
 
 def row_id(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:
     """An ID of the wrong type, or not ours, is not found, like a missing row."""
-    found = _as_row_id(global_id.node_id) if global_id.type_name == type_name else None
+    found = as_row_id(global_id.node_id) if global_id.type_name == type_name else None
     if found is None:
         raise NotFound(f"No such {type_name.lower()}.", field=field)
     return found
@@ -28,4 +30,4 @@ def row_id(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:
 
 def int_ids(node_ids: Iterable[str]) -> list[int]:
     """Row ids from ``resolve_nodes``; a malformed one becomes 0, which names no row."""
-    return [_as_row_id(i) or 0 for i in node_ids]
+    return [as_row_id(i) or 0 for i in node_ids]

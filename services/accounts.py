@@ -51,10 +51,19 @@ def _personal_words(email: str, name: str) -> list[str]:
     return [email, email.split("@")[0], *name.split()]
 
 
-async def _guard(runtime: Runtime, key: str, budget: Budget) -> None:
-    wait = await runtime.throttle.retry_after(key, budget)
+async def _take(runtime: Runtime, key: str, budget: Budget) -> None:
+    """Count one attempt against ``key``; RATE_LIMITED once it is over the budget."""
+    wait = await runtime.throttle.take(key, budget)
     if wait:
         raise RateLimited(wait)
+
+
+def _mail_budget(runtime: Runtime) -> Budget:
+    return Budget(runtime.settings.mails_per_address, runtime.settings.throttle_window)
+
+
+def _login_budget(runtime: Runtime) -> Budget:
+    return Budget(runtime.settings.login_failures_per_account, runtime.settings.throttle_window)
 
 
 def _ip_key(kind: str, client: ClientInfo) -> str:
@@ -70,14 +79,15 @@ async def sign_up(
 ) -> None:
     """Create an account and mail a verification link; a taken address gets a notice instead."""
     settings = runtime.settings
-    signup_budget = Budget(settings.signups_per_ip, settings.throttle_window)
-    await _guard(runtime, _ip_key("signup", client), signup_budget)
     email = normalize_email(email)
     name = name.strip()
     if len(name) > 120:
         raise BadUserInput("Use at most 120 characters.", field="name")
     check_strength(password, field="password", personal_words=_personal_words(email, name))
-    await runtime.throttle.spend(_ip_key("signup", client), signup_budget)
+    signup_budget = Budget(settings.signups_per_ip, settings.throttle_window)
+    await _take(runtime, _ip_key("signup", client), signup_budget)
+    # Counted whether or not the address has an account, so the limit reveals nothing.
+    await _take(runtime, _account_key("signup", email), _mail_budget(runtime))
     password_hash = await runtime.passwords.hash(password)
     async with in_transaction():
         existing = await User.get_or_none(email=email)
@@ -145,6 +155,13 @@ async def _spend_email_token(raw: str, purpose: EmailTokenPurpose) -> User:
     return user
 
 
+async def _void_reset_tokens(user: User) -> None:
+    """Once the password changes, no reset link mailed before may set it again."""
+    await EmailToken.filter(
+        user_id=user.id, purpose=EmailTokenPurpose.RESET_PASSWORD, used_at__isnull=True
+    ).update(used_at=now())
+
+
 async def verify_email(token: str, client: ClientInfo) -> User:
     async with in_transaction():
         user = await _spend_email_token(token, EmailTokenPurpose.VERIFY_EMAIL)
@@ -174,21 +191,21 @@ async def start_session(runtime: Runtime, user: User, client: ClientInfo) -> tup
 async def log_in(
     runtime: Runtime, *, email: str, password: str, client: ClientInfo
 ) -> tuple[User, str, Session]:
-    """Check the password under per-IP and per-account failure budgets, then open a session."""
+    """Check the password under per-IP and per-account failure budgets, then open a session.
+
+    Each attempt is counted before the password is checked and given back when it succeeds,
+    so only failures stay counted and a burst of parallel guesses meets the limit too.
+    """
     settings = runtime.settings
     email = normalize_email(email)
     account_key = _account_key("login", email)
     ip_key = _ip_key("login", client)
-    account_budget = Budget(settings.login_failures_per_account, settings.throttle_window)
-    ip_budget = Budget(settings.login_failures_per_ip, settings.throttle_window)
-    await _guard(runtime, account_key, account_budget)
-    await _guard(runtime, ip_key, ip_budget)
+    await _take(runtime, account_key, _login_budget(runtime))
+    await _take(runtime, ip_key, Budget(settings.login_failures_per_ip, settings.throttle_window))
 
     user = await User.get_or_none(email=email, is_active=True)
     password_ok = await runtime.passwords.verify(user.password_hash if user else None, password)
     if user is None or not password_ok:
-        await runtime.throttle.spend(account_key, account_budget)
-        await runtime.throttle.spend(ip_key, ip_budget)
         await audit.record(
             AuditAction.LOGIN_FAILED,
             subject_id=user.id if user else None,
@@ -198,6 +215,7 @@ async def log_in(
         raise BadUserInput(INVALID_CREDENTIALS, code=ErrorCode.INVALID_CREDENTIALS)
 
     await runtime.throttle.forgive(account_key)
+    await runtime.throttle.give_back(ip_key)
     if user.password_hash and runtime.passwords.needs_rehash(user.password_hash):
         user.password_hash = await runtime.passwords.hash(password)
         await user.save(update_fields=["password_hash", "updated_at"])
@@ -264,18 +282,23 @@ async def change_password(
     new_password: str,
     client: ClientInfo,
 ) -> None:
+    # The login budget of the account: a stolen session must not make this a guessing oracle.
+    account_key = _account_key("login", user.email)
+    await _take(runtime, account_key, _login_budget(runtime))
     if not await runtime.passwords.verify(user.password_hash, current_password):
         raise BadUserInput(
             "The current password is incorrect.",
             field="currentPassword",
             code=ErrorCode.INVALID_CREDENTIALS,
         )
+    await runtime.throttle.forgive(account_key)
     check_strength(
         new_password, field="newPassword", personal_words=_personal_words(user.email, user.name)
     )
     new_hash = await runtime.passwords.hash(new_password)
     async with in_transaction():
         await User.filter(id=user.id).update(password_hash=new_hash, updated_at=now())
+        await _void_reset_tokens(user)
         await revoke_sessions(user, client, keep=session, reason="password changed")
         await audit.record(
             AuditAction.PASSWORD_CHANGED,
@@ -289,10 +312,11 @@ async def change_password(
 async def request_password_reset(runtime: Runtime, *, email: str, client: ClientInfo) -> None:
     """Mail a reset link if the address has an account; the caller cannot tell which."""
     settings = runtime.settings
-    budget = Budget(settings.signups_per_ip, settings.throttle_window)
-    await _guard(runtime, _ip_key("reset", client), budget)
-    await runtime.throttle.spend(_ip_key("reset", client), budget)
     email = normalize_email(email)
+    budget = Budget(settings.signups_per_ip, settings.throttle_window)
+    await _take(runtime, _ip_key("reset", client), budget)
+    # Counted whether or not the address has an account, so the limit reveals nothing.
+    await _take(runtime, _account_key("reset", email), _mail_budget(runtime))
     async with in_transaction():
         user = await User.get_or_none(email=email, is_active=True)
         if user is None:
@@ -324,6 +348,7 @@ async def reset_password(
         # Receiving the token proves control of the address.
         user.email_verified = True
         await user.save(update_fields=["password_hash", "email_verified", "updated_at"])
+        await _void_reset_tokens(user)
         await revoke_sessions(user, client, reason="password reset")
         await audit.record(
             AuditAction.PASSWORD_RESET,

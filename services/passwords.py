@@ -33,7 +33,12 @@ class Passwords:
         return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        return await asyncio.to_thread(self._verify, password_hash or self._decoy_hash, password)
+        """False for an account without a password (third-party login) or an unknown one,
+        after the same work as a real check, so timing tells nothing."""
+        if password_hash is None:
+            await asyncio.to_thread(self._verify, self._decoy_hash, password)
+            return False
+        return await asyncio.to_thread(self._verify, password_hash, password)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

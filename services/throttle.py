@@ -22,37 +22,46 @@ class Budget:
 
 
 class Throttle(Protocol):
-    async def retry_after(self, key: str, budget: Budget) -> int:
-        """Seconds until ``key`` may try again, 0 when it is within its budget."""
+    async def take(self, key: str, budget: Budget) -> int:
+        """Count one attempt against ``key`` and answer the seconds to wait when it is over
+        the budget, 0 when it is within. Counting before the work it guards means attempts
+        sent all at once cannot slip under the limit together. The window starts at the
+        first attempt."""
 
-    async def spend(self, key: str, budget: Budget) -> None:
-        """Count one attempt against ``key``; the window starts at the first one."""
+    async def give_back(self, key: str) -> None:
+        """Uncount one attempt that turned out not to be a failure."""
 
     async def forgive(self, key: str) -> None:
         """Forget the attempts counted against ``key``."""
+
+
+# Decrement, never below zero, and never bring back an expired window.
+_GIVE_BACK = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0
+"""
 
 
 class RedisThrottle:
     def __init__(self, redis: Redis, prefix: str) -> None:
         self._redis = redis
         self._prefix = f"{prefix}throttle:"
+        self._give_back = redis.register_script(_GIVE_BACK)
 
-    async def retry_after(self, key: str, budget: Budget) -> int:
-        name = self._prefix + key
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.get(name)
-            pipe.pttl(name)
-            count, ttl_ms = await pipe.execute()
-        if count is None or int(count) < budget.limit:
-            return 0
-        return max(1, math.ceil(ttl_ms / 1000))
-
-    async def spend(self, key: str, budget: Budget) -> None:
+    async def take(self, key: str, budget: Budget) -> int:
         name = self._prefix + key
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.pexpire(name, int(budget.window.total_seconds() * 1000), nx=True)
-            await pipe.execute()
+            pipe.pttl(name)
+            count, _, ttl_ms = await pipe.execute()
+        if int(count) <= budget.limit:
+            return 0
+        return max(1, math.ceil(ttl_ms / 1000))
+
+    async def give_back(self, key: str) -> None:
+        await self._give_back(keys=[self._prefix + key])
 
     async def forgive(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
@@ -69,18 +78,18 @@ class MemoryThrottle:
             return None
         return entry
 
-    async def retry_after(self, key: str, budget: Budget) -> int:
+    async def take(self, key: str, budget: Budget) -> int:
         entry = self._live(key)
-        if entry is None or entry[0] < budget.limit:
+        count, ends = entry or (0, time.monotonic() + budget.window.total_seconds())
+        self._windows[key] = (count + 1, ends)
+        if count + 1 <= budget.limit:
             return 0
-        return max(1, math.ceil(entry[1] - time.monotonic()))
+        return max(1, math.ceil(ends - time.monotonic()))
 
-    async def spend(self, key: str, budget: Budget) -> None:
+    async def give_back(self, key: str) -> None:
         entry = self._live(key)
-        if entry is None:
-            self._windows[key] = (1, time.monotonic() + budget.window.total_seconds())
-        else:
-            self._windows[key] = (entry[0] + 1, entry[1])
+        if entry is not None and entry[0] > 0:
+            self._windows[key] = (entry[0] - 1, entry[1])
 
     async def forgive(self, key: str) -> None:
         self._windows.pop(key, None)

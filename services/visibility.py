@@ -35,6 +35,7 @@ def register_relationship(audience: Audience, factory: RelationshipFactory) -> N
 
 @dataclass(frozen=True)
 class StaffRead:
+    actor_id: int | None
     subject_id: int
     model: str
     field: str
@@ -103,7 +104,9 @@ class FieldAccess:
         if rule.staff_permission is None or not self.viewer.has_permission(rule.staff_permission):
             return False
         if subject_id is not None:
-            self.staff_reads.add(StaffRead(subject_id, type(row).__name__, field_name))
+            self.staff_reads.add(
+                StaffRead(self.viewer.user_id, subject_id, type(row).__name__, field_name)
+            )
         return True
 
     async def may_see_user(self, user: User) -> bool:

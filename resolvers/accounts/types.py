@@ -11,20 +11,13 @@ from strawberry import relay
 
 from app.context import Info
 from models.accounts import StaffPermission, User
+from resolvers.ids import as_row_id
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import owner_only, registry_visibility
 
 StaffPermissionEnum = strawberry.enum(
     StaffPermission, name="StaffPermission", description="A named staff power."
 )
-
-
-def row_id_of(node_id: str) -> int | None:
-    """The row id inside a global ID, or None when it cannot name a row (so: not found)."""
-    if not node_id.isascii() or not node_id.isdigit():
-        return None
-    row_id = int(node_id)
-    return row_id if 0 < row_id < 2**63 else None
 
 
 def _personal(field: str, description: str) -> Any:
@@ -75,7 +68,7 @@ class UserType(relay.Node, UserPaymentFields):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[User | None]:
-        row_ids = [row_id_of(key) for key in node_ids]
+        row_ids = [as_row_id(key) for key in node_ids]
         wanted = [row_id for row_id in row_ids if row_id is not None]
         loaded = dict(zip(wanted, await info.context.loaders.user.load_many(wanted), strict=True))
         access = info.context.field_access

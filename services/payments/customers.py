@@ -68,15 +68,15 @@ async def remove_card(runtime: Runtime, user: User, payment_method_id: int) -> P
     card = await PaymentMethod.get_or_none(id=payment_method_id, user_id=user.id)
     if card is None:
         raise NotFound("No such payment method.", field="paymentMethodId")
-    try:
-        with stripe_errors():
+    with stripe_errors(field="paymentMethodId"):
+        try:
             await runtime.payments.stripe.v1.payment_methods.detach_async(
                 card.stripe_payment_method_id,
                 options={"idempotency_key": f"detach:{card.stripe_payment_method_id}"},
             )
-    except stripe.InvalidRequestError as error:
-        if error.code not in ALREADY_DETACHED:
-            raise
+        except stripe.InvalidRequestError as error:
+            if error.code not in ALREADY_DETACHED:
+                raise
     await PaymentMethod.filter(id=card.id).delete()
     return card
 

@@ -10,7 +10,7 @@ from typing import Any
 import stripe
 
 from app.settings import Settings
-from services.errors import BadUserInput, DomainError, ErrorCode
+from services.errors import BadUserInput, Conflict, DomainError, ErrorCode
 
 logger = logging.getLogger("mentor_api.payments")
 
@@ -63,8 +63,9 @@ class PaymentProvider:
 
 @contextmanager
 def stripe_errors(field: str | None = None) -> Iterator[None]:
-    """Card problems become CARD_DECLINED; an unreachable or failing Stripe becomes
-    PAYMENT_PROVIDER_UNAVAILABLE. Anything else is our bug and stays unexpected."""
+    """Card problems become CARD_DECLINED; a request Stripe refuses (an amount under its
+    minimum, an object in the wrong state) BAD_USER_INPUT with Stripe's reason; a key reused
+    with other figures CONFLICT; an unreachable or failing Stripe PAYMENT_PROVIDER_UNAVAILABLE."""
     try:
         yield
     except stripe.CardError as error:
@@ -72,6 +73,19 @@ def stripe_errors(field: str | None = None) -> Iterator[None]:
         decline_code = (detail.decline_code if detail else None) or error.code or "card_declined"
         message = error.user_message or "The card was declined."
         raise CardDeclined(f"{message} ({decline_code})", field=field) from error
+    except stripe.IdempotencyError as error:
+        raise Conflict(
+            "An earlier request for this is still on record at the payment provider with other "
+            "figures; repeat it as it was, or try again tomorrow.",
+            field=field,
+        ) from error
+    except stripe.InvalidRequestError as error:
+        logger.warning("Stripe refused a request: %s (%s)", error.code, error.http_status)
+        reason = error.user_message or str(error.error.message if error.error else "")
+        raise BadUserInput(
+            f"The payment provider refused this: {reason or error.code or 'invalid request'}",
+            field=field,
+        ) from error
     except (
         stripe.APIConnectionError,
         stripe.APIError,

@@ -260,3 +260,66 @@ async def test_an_expired_reset_token_is_refused(
     assert [e["code"] for e in expired["resetPassword"]["errors"]] == ["INVALID_TOKEN"]
     assert (await me(graphql, alice.token))["id"] == alice.global_id
     assert (await log_in(graphql, PASSWORD))["errors"] == []
+
+
+async def _mailed_reset_token(graphql: GraphQLClient, mailbox: Mailbox) -> str:
+    mailbox.clear()
+    await graphql.data(REQUEST_RESET, {"email": "alice@example.com"})
+    return token_in(await mailbox.wait_for("alice@example.com", "Reset your password"))
+
+
+INVALID_TOKEN = [
+    {"field": "token", "code": "INVALID_TOKEN", "message": "This link is invalid or has expired."}
+]
+
+
+async def test_a_reset_voids_every_reset_link_mailed_before(
+    graphql: GraphQLClient, alice: SignedIn, mailbox: Mailbox
+) -> None:
+    older = await _mailed_reset_token(graphql, mailbox)
+    newer = await _mailed_reset_token(graphql, mailbox)
+    reset = await graphql.data(RESET, {"input": {"token": newer, "newPassword": NEW_PASSWORD}})
+    assert reset["resetPassword"]["errors"] == []
+
+    late = await graphql.data(RESET, {"input": {"token": older, "newPassword": PASSWORD}})
+    assert late["resetPassword"]["errors"] == INVALID_TOKEN
+    assert (await log_in(graphql, NEW_PASSWORD))["errors"] == []
+
+
+async def test_a_password_change_voids_pending_reset_links(
+    graphql: GraphQLClient, alice: SignedIn, mailbox: Mailbox
+) -> None:
+    pending = await _mailed_reset_token(graphql, mailbox)
+    changed = await graphql.data(
+        CHANGE_PASSWORD,
+        {"input": {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD}},
+        token=alice.token,
+    )
+    assert changed["changePassword"]["errors"] == []
+
+    used = await graphql.data(RESET, {"input": {"token": pending, "newPassword": PASSWORD}})
+    assert used["resetPassword"]["errors"] == INVALID_TOKEN
+
+
+async def test_guessing_the_current_password_meets_the_login_limit(
+    graphql: GraphQLClient, alice: SignedIn, settings: Any
+) -> None:
+    codes = []
+    for attempt in range(settings.login_failures_per_account + 1):
+        body = await graphql(
+            CHANGE_PASSWORD,
+            {"input": {"currentPassword": f"guess {attempt}!!", "newPassword": NEW_PASSWORD}},
+            token=alice.token,
+        )
+        codes.append(
+            error_codes(body) or [e["code"] for e in body["data"]["changePassword"]["errors"]]
+        )
+    assert codes[:-1] == [["INVALID_CREDENTIALS"]] * settings.login_failures_per_account
+    assert codes[-1] == ["RATE_LIMITED"]
+    # The right password is refused too until the window passes.
+    right = await graphql(
+        CHANGE_PASSWORD,
+        {"input": {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD}},
+        token=alice.token,
+    )
+    assert error_codes(right) == ["RATE_LIMITED"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from models.accounts import User
 from models.audit import AuditAction, AuditEntry
+from models.outbox import OutboxEmail
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.smtp import Mailbox, token_in
 from tests.support.users import PASSWORD
@@ -137,6 +141,37 @@ async def test_failed_logins_from_one_address_are_rate_limited_across_accounts(
     assert error_codes(body) == ["RATE_LIMITED"]
 
 
+@pytest.mark.promise("P19")
+async def test_wrong_passwords_sent_all_at_once_meet_the_same_limit(
+    graphql: GraphQLClient, users, settings
+) -> None:
+    await users.create("Alice", email="alice@example.com")
+    bodies = await asyncio.gather(
+        *(
+            graphql(LOG_IN, {"input": {"email": "alice@example.com", "password": f"guess {i}!!"}})
+            for i in range(30)
+        )
+    )
+    checked = [b for b in bodies if "errors" not in b]
+    assert len(checked) == settings.login_failures_per_account
+    assert all(b["data"]["logIn"]["errors"][0]["code"] == "INVALID_CREDENTIALS" for b in checked)
+    assert sum(error_codes(b) == ["RATE_LIMITED"] for b in bodies) == 30 - len(checked)
+
+
+@pytest.mark.promise("P19")
+async def test_an_account_without_a_password_cannot_be_opened_with_one(
+    graphql: GraphQLClient,
+) -> None:
+    # As third-party login makes them: no password of its own.
+    await User.create(email="sol@example.com", name="Sol", password_hash=None)
+    for password in ("decoy password that nobody uses", PASSWORD):
+        body = await graphql.data(
+            LOG_IN, {"input": {"email": "sol@example.com", "password": password}}
+        )
+        assert body["logIn"]["token"] is None
+        assert [e["code"] for e in body["logIn"]["errors"]] == ["INVALID_CREDENTIALS"]
+
+
 async def test_a_successful_log_in_forgives_earlier_failures_of_the_account(
     graphql: GraphQLClient, users, settings
 ) -> None:
@@ -156,6 +191,21 @@ async def test_sign_ups_from_one_address_are_rate_limited(graphql: GraphQLClient
         SIGN_UP, {"input": {"email": "late@example.com", "password": PASSWORD, "name": "Late"}}
     )
     assert error_codes(body) == ["RATE_LIMITED"]
+
+
+async def test_sign_ups_naming_one_address_are_rate_limited_whether_or_not_it_is_taken(
+    graphql: GraphQLClient, users, settings
+) -> None:
+    await users.create("Alice", email="alice@example.com")
+    for email in ("alice@example.com", "nobody@example.com"):
+        for _ in range(settings.mails_per_address):
+            assert (await sign_up(graphql, email))["signUp"]["errors"] == []
+        body = await graphql(
+            SIGN_UP, {"input": {"email": email, "password": PASSWORD, "name": "Again"}}
+        )
+        assert error_codes(body) == ["RATE_LIMITED"]
+    notices = await OutboxEmail.filter(to_address="alice@example.com").count()
+    assert notices == settings.mails_per_address
 
 
 async def test_an_invalid_email_is_a_payload_error(graphql: GraphQLClient) -> None:

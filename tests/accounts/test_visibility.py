@@ -9,6 +9,7 @@ from strawberry.relay import to_base64
 
 from models.accounts import StaffPermission
 from models.audit import AuditAction, AuditEntry
+from models.marketplace import MentorProfile, Post, PostStatus
 from tests.support.graphql import GraphQLClient
 from tests.support.users import SignedIn, UserFactory
 
@@ -42,6 +43,15 @@ async def test_a_missing_id_answers_exactly_like_an_invisible_one(
         invisible = await graphql(query, {"id": alice.global_id}, token=bob.token)
         for other in (missing, not_a_node, to_base64("User", "abc"), to_base64("User", 2**70)):
             assert await graphql(query, {"id": other}, token=bob.token) == invisible
+
+
+async def test_an_id_of_any_type_with_non_ascii_digits_names_nothing(
+    graphql: GraphQLClient, alice: SignedIn
+) -> None:
+    for type_name in ("User", "Mentor", "Job", "Post", "Testimonial", "Payment", "PaymentMethod"):
+        for digits in ("\u00b2", "\u0663"):  # "²" and an Arabic-Indic three: isdigit() is true
+            body = await graphql(NODE, {"id": to_base64(type_name, digits)}, token=alice.token)
+            assert body == {"data": {"node": None}}, type_name
 
 
 async def test_alice_sees_her_own_email(graphql: GraphQLClient, alice: SignedIn) -> None:
@@ -112,3 +122,25 @@ async def test_a_deactivated_account_is_null_even_for_staff(
     assert await graphql(USER, {"id": alice.global_id}, token=staff.token) == {
         "data": {"user": None}
     }
+
+
+async def test_a_staff_read_before_logging_out_in_the_same_operation_is_audited(
+    graphql: GraphQLClient, users: UserFactory, alice: SignedIn
+) -> None:
+    await MentorProfile.create(user=alice.user, headline="Wonderland guide")
+    post = await Post.create(author=alice.user, title="t", body="b", status=PostStatus.PUBLISHED)
+    staff = await users.create("Sam Staff", staff=[StaffPermission.VIEW_PII])
+    read_then_leave = """
+    mutation ReadThenLeave($id: ID!) {
+      unlikePost(input: {postId: $id}) { post { author { user { email } } } }
+      logOut { revokedSessions }
+    }
+    """
+    data = await graphql.data(
+        read_then_leave, {"id": to_base64("Post", post.id)}, token=staff.token
+    )
+    assert data["unlikePost"]["post"]["author"]["user"]["email"] == "alice@example.com"
+    assert data["logOut"]["revokedSessions"] == 1
+
+    audited = await AuditEntry.filter(action=AuditAction.PII_READ)
+    assert [(row.actor_id, row.subject_id) for row in audited] == [(staff.user.id, alice.user.id)]
