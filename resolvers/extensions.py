@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import traceback
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, StringValueNode, ValidationRule
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
@@ -27,15 +29,32 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 
 
-class QueryShapeLimits(AddValidationRules):
-    """Depth and alias limits as validation rules whose classes are built once.
+# Text a database cannot store: PostgreSQL refuses NUL, and no encoder takes a lone surrogate.
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_MESSAGE = "Text may not contain NUL characters or unpaired surrogates."
+
+
+class StorableStrings(ValidationRule):
+    """String literals in a document must be text we can store."""
+
+    def enter_string_value(self, node: StringValueNode, *_args: object) -> None:
+        if UNSTORABLE_TEXT.search(node.value):
+            self.report_error(GraphQLError(UNSTORABLE_MESSAGE, node))
+
+
+class DocumentRules(AddValidationRules):
+    """Depth and alias limits and storable literals, as rule classes built once.
 
     ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` make a new rule class for each instance,
     and a factory makes an instance per request, so the rules never compared equal and
     ``ValidationCache`` re-validated every document on every request.
     """
 
-    RULES = (depth_limit_rule(MAX_DEPTH, None, None), alias_limit_rule(MAX_ALIASES))
+    RULES = (
+        depth_limit_rule(MAX_DEPTH, None, None),
+        alias_limit_rule(MAX_ALIASES),
+        StorableStrings,
+    )
 
     def __init__(self) -> None:
         super().__init__(list(self.RULES))
@@ -110,6 +129,33 @@ class SyntaxSafeParserCache(ParserCache):
                 context.graphql_document = self.cached_parse_document(
                     context.query, **context.parse_options
                 )
+        yield
+
+
+def _holds_unstorable_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return UNSTORABLE_TEXT.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_unstorable_text(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_unstorable_text(item) for item in value)
+    return False
+
+
+class StorableVariables(SchemaExtension):
+    """Variables must be text we can store too (literals are checked with the document)."""
+
+    def on_execute(self) -> Iterator[None]:
+        variables = self.execution_context.variables
+        if variables and _holds_unstorable_text(variables):
+            self.execution_context.result = GraphQLExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        UNSTORABLE_MESSAGE, extensions={"code": ErrorCode.BAD_USER_INPUT.value}
+                    )
+                ],
+            )
         yield
 
 

@@ -22,6 +22,7 @@ from tortoise.queryset import QuerySet
 from services.errors import BadUserInput
 
 MAX_PAGE_SIZE = 100
+MAX_CURSOR_INDEX = 2**31 - 1
 Counter = Callable[[], Awaitable[int]]
 
 
@@ -37,17 +38,22 @@ def checked_page(first: int | None, last: int | None, before: str | None) -> Non
         raise BadUserInput("`last` needs `before`; page forwards with `first`.", field="last")
 
 
+def cursor_position(cursor: str, *, field: str) -> int:
+    """The list index a cursor names. Cursors come back from clients, so a negative or absurd
+    index is refused here rather than reaching SQL's OFFSET."""
+    try:
+        prefix, index = from_base64(cursor)
+        position = int(index) if index.isascii() else -1
+        if prefix != CURSOR_PREFIX or not 0 <= position <= MAX_CURSOR_INDEX:
+            raise ValueError(index)
+    except ValueError:
+        raise BadUserInput("This cursor is not valid.", field=field) from None
+    return position
+
+
 def offset_after(after: str | None) -> int:
     """The index of the first item after a cursor (0 without one)."""
-    if after is None:
-        return 0
-    try:
-        prefix, index = from_base64(after)
-        if prefix != CURSOR_PREFIX:
-            raise ValueError(prefix)
-        return int(index) + 1
-    except ValueError:
-        raise BadUserInput("This cursor is not valid.", field="after") from None
+    return 0 if after is None else cursor_position(after, field="after") + 1
 
 
 def rows_to_fetch(first: int | None, after: str | None) -> int:
@@ -82,6 +88,8 @@ class CountedConnection(relay.ListConnection[NodeType], Generic[NodeType]):
     ) -> Any:
         checked_page(first, last, before)
         offset_after(after)
+        if before is not None:
+            cursor_position(before, field="before")
         if counter is None:
             assert isinstance(nodes, QuerySet), "a list of rows needs its own counter"
             counter = nodes.count

@@ -19,8 +19,9 @@ from resolvers.base import resolve_node
 from resolvers.extensions import (
     AuditStaffReads,
     CsrfGuard,
+    DocumentRules,
     ErrorShaping,
-    QueryShapeLimits,
+    StorableVariables,
     SyntaxSafeParserCache,
     is_unexpected,
     log_unexpected,
@@ -85,10 +86,11 @@ class MentorSchema(strawberry.Schema):
 
 def build_schema(*, development: bool = False) -> MentorSchema:
     extensions: list[Any] = [
-        QueryShapeLimits,
+        DocumentRules,
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: SyntaxSafeParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
+        StorableVariables,
         CsrfGuard,
         AuditStaffReads,
         ErrorShaping,

@@ -3,6 +3,8 @@ naming the author only as the author chose."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -178,9 +180,16 @@ class SuccessStoryType:
     text: str
     featured_at: datetime
 
-    @strawberry.field(description="The testimonial's ID.")
-    def id(self, root: Testimonial) -> relay.GlobalID:
-        return relay.GlobalID("Testimonial", str(root.id))
+    @strawberry.field(
+        description=(
+            "A stable ID of the story. Not the testimonial's: an anonymous story must not lead "
+            "to the testimonial, which the profile may show under the author's name."
+        )
+    )
+    def id(self, root: Testimonial, info: Info) -> relay.GlobalID:
+        secret = info.context.runtime.settings.secret_key.encode()
+        tag = hmac.new(secret, f"success-story:{root.id}".encode(), hashlib.sha256)
+        return relay.GlobalID("SuccessStory", tag.hexdigest()[:24])
 
     @strawberry.field(description="Full name, first name and initial, or 'Anonymous'.")
     def author_name(self, root: Testimonial, info: Info) -> str:

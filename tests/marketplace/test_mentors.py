@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from strawberry.relay import to_base64
 
+from resolvers.extensions import UNSTORABLE_MESSAGE
 from tests.marketplace.helpers import BECOME_MENTOR, become_mentor
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.users import UserFactory
@@ -201,3 +203,42 @@ async def test_a_mentor_is_reachable_through_node(
     assert await graphql.data(query, {"id": mentor_id}) == {
         "node": {"id": mentor_id, "name": "Ada"}
     }
+
+
+@pytest.mark.parametrize("index", [-5, 2**31, 10**20])
+async def test_a_forged_cursor_is_bad_input_on_every_list(
+    graphql: GraphQLClient, users: UserFactory, index: int
+) -> None:
+    await become_mentor(graphql, await users.create("Mia Mentor"))
+    forged = to_base64("arrayconnection", index)
+    lists = (
+        "query($a: String) { mentors(first: 2, after: $a) { totalCount } }",
+        "query($a: String) { posts(first: 2, after: $a) { totalCount } }",
+        "query($a: String) { mentors(first: 1) { edges { node { posts(first: 2, after: $a) "
+        "{ totalCount } } } } }",
+    )
+    for query in lists:
+        body = await graphql(query, {"a": forged})
+        assert [e["message"] for e in body["errors"]] == ["This cursor is not valid."]
+        assert error_codes(body) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("text", ["nul\x00inside", "lone \ud800 surrogate"])
+async def test_text_a_database_cannot_store_is_bad_input(
+    graphql: GraphQLClient, users: UserFactory, text: str
+) -> None:
+    mia = await users.create("Mia Mentor")
+    await become_mentor(graphql, mia)
+    search = "query($s: String) { mentors(filter: {search: $s}) { totalCount } }"
+    as_variable = await graphql(search, {"s": text})
+    escaped = text.replace("\x00", "\\u0000").replace("\ud800", "\\ud800")
+    literal = (
+        f'mutation {{ updateMentorProfile(input: {{headline: "{escaped}"}}) {{ __typename }} }}'
+    )
+    as_literal = await graphql(literal, token=mia.token)
+    for body in (as_variable, as_literal):
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
+    # GraphQL's own parser already refuses a lone surrogate escape in a literal.
+    assert as_variable["errors"][0]["message"] == UNSTORABLE_MESSAGE
+    mine = await graphql.data("{ mentors { edges { node { headline } } } }")
+    assert mine["mentors"]["edges"][0]["node"]["headline"] != text

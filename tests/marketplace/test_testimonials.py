@@ -250,6 +250,24 @@ async def test_featuring_needs_the_marketing_permission_and_uses_its_attribution
     assert await graphql.data(FEATURED) == {"featuredTestimonials": {"edges": []}}
 
 
+async def test_an_anonymous_success_story_does_not_lead_to_the_named_testimonial(
+    graphql: GraphQLClient, users: UserFactory, market: Market
+) -> None:
+    moderator = await users.create("Mod", staff=[StaffPermission.MODERATE_CONTENT])
+    await _grant(graphql, market, "PROFILE", "FULL_NAME", market.client)
+    await _grant(graphql, market, "MARKETING", "ANONYMOUS", market.client)
+    feature = {"input": {"testimonialId": market.testimonial}}
+    await graphql.data(FEATURE, feature, token=moderator.token)
+
+    stories = await graphql.data("{ featuredTestimonials { edges { node { id authorName } } } }")
+    story = stories["featuredTestimonials"]["edges"][0]["node"]
+    assert story["authorName"] == "Anonymous"
+    assert story["id"] != market.testimonial
+    assert await graphql.data(NODE, {"id": story["id"]}) == {"node": None}
+    again = await graphql.data("{ featuredTestimonials { edges { node { id } } } }")
+    assert again["featuredTestimonials"]["edges"][0]["node"]["id"] == story["id"]
+
+
 async def test_moderators_hide_a_testimonial_from_every_public_list(
     graphql: GraphQLClient, users: UserFactory, market: Market
 ) -> None:
