@@ -1,7 +1,8 @@
 """Background work on taskiq: Redis when configured, in-process when not.
 
-The database is the source of truth for pending work (the outbox); a task message only wakes a
-worker early, and a periodic sweep picks up anything a lost message or a crash left behind.
+The database is the source of truth for pending work (the outbox, Stripe events waiting for
+another); a task message only wakes a worker early, and a periodic sweep picks up anything a
+lost message, a crash or an early event left behind.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from taskiq_redis import ListQueueBroker
 
 from app.settings import Settings
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
+from services.payments import events
 
 logger = logging.getLogger("mentor_api.tasks")
 
@@ -69,6 +71,7 @@ class BackgroundWork:
         interval = self._settings.outbox_sweep_interval.total_seconds()
         while True:
             await self._guarded(self.deliver_outbox)
+            await self._guarded(events.process_pending)
             await asyncio.sleep(interval)
 
     @staticmethod

@@ -38,6 +38,8 @@ class PaymentStatus(StrEnum):
     REFUNDED = "REFUNDED"
     DISPUTED = "DISPUTED"
     DISPUTE_LOST = "DISPUTE_LOST"
+    # The job was cancelled before the money was taken; the PaymentIntent was cancelled too.
+    CANCELED = "CANCELED"
 
 
 class DisputeStatus(StrEnum):
@@ -69,6 +71,9 @@ class Payment(Model):
     stripe_payment_intent_id = fields.CharField(max_length=64, unique=True)
     stripe_charge_id = fields.CharField(max_length=64, null=True, db_index=True)
     refunded_cents = fields.IntField(default=0, db_default=0)
+    # Counts refunds asked of Stripe: the next one's idempotency key comes from it, so a retry
+    # after a lost answer repeats the same request instead of refunding twice.
+    refund_requests = fields.IntField(default=0, db_default=0)
     failure_code = fields.CharField(max_length=64, null=True)
     failure_reason = fields.CharField(max_length=255, null=True)
     dispute_status = fields.CharEnumField(DisputeStatus, max_length=16, null=True)
@@ -118,6 +123,8 @@ class ConnectedAccount(Model):
     details_submitted = fields.BooleanField(default=False, db_default=False)
     # Counts onboarding links asked for: the next one's idempotency key comes from it.
     onboarding_links_created = fields.IntField(default=0, db_default=0)
+    # When Stripe's account object said what the flags hold: an older event changes nothing.
+    state_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -120,7 +120,7 @@ def may_open(job: Job, actor: Actor) -> bool:
     )
 
 
-def _check_allowed(job: Job, action: JobAction, actor: Actor) -> JobStatus | str:
+def check_allowed(job: Job, action: JobAction, actor: Actor) -> JobStatus | str:
     """The target status, or the error that names why not: wrong actor, then wrong state."""
     role = role_of(job, actor)
     allowed_roles = {r for (_, a, r) in TRANSITIONS if a == action}
@@ -170,7 +170,7 @@ async def transition(
         job = await Job.filter(id=job_id).select_for_update().get_or_none()
         if job is None or not may_open(job, actor):
             raise NotFound("No such job.", field="id")
-        target = _check_allowed(job, action, actor)
+        target = check_allowed(job, action, actor)
         if action is JobAction.ACCEPT:
             await require_payout_ready(job.mentor_id)  # paid work needs somewhere to pay
         _apply(job, action, target, price)

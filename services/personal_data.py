@@ -149,7 +149,15 @@ _PAYMENTS: dict[type[Model], ModelPrivacy] = {
         },
         # The platform's fee is the platform's figure, not the client's.
         not_personal=frozenset(
-            {"id", "job", "client", "platform_fee_cents", "created_at", "updated_at"}
+            {
+                "id",
+                "job",
+                "client",
+                "platform_fee_cents",
+                "refund_requests",
+                "created_at",
+                "updated_at",
+            }
         ),
     ),
     PaymentMethod: ModelPrivacy(
@@ -174,7 +182,7 @@ _PAYMENTS: dict[type[Model], ModelPrivacy] = {
             "details_submitted": _billing,
         },
         not_personal=frozenset(
-            {"id", "user", "onboarding_links_created", "created_at", "updated_at"}
+            {"id", "user", "onboarding_links_created", "state_at", "created_at", "updated_at"}
         ),
     ),
     # Stripe's copy of an object may name its holder; nobody reads it back through the API.

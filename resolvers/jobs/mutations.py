@@ -13,6 +13,7 @@ from resolvers.money import MoneyInput
 from resolvers.permissions import IsAuthenticated
 from services import jobs
 from services.jobs import JobAction
+from services.payments import charges
 
 
 @strawberry.input
@@ -76,7 +77,10 @@ class JobMutations:
         permissions=_SIGNED_IN,
     )
     async def cancel_job(self, info: Info, input: JobIdInput) -> JobPayload:
-        return await _transition(info, input.job_id, JobAction.CANCEL)
+        context = info.context
+        job_id = row_id(input.job_id, "Job", field="jobId")
+        job = await charges.cancel_job(context.runtime, context.viewer, job_id)
+        return JobPayload(job=job)  # type: ignore[arg-type]
 
     @payload_mutation(description="Mark a paid job delivered (mentor).", permissions=_SIGNED_IN)
     async def deliver_job(self, info: Info, input: JobIdInput) -> JobPayload:

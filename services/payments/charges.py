@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import stripe
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -23,10 +24,12 @@ from services.client import ClientInfo
 from services.errors import BadUserInput, Conflict, Forbidden, NotFound
 from services.payments import settlement
 from services.payments.customers import ensure_customer
-from services.payments.provider import stripe_errors
+from services.payments.provider import id_of, stripe_errors
 from services.viewer import Viewer
 
 REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED})
+# An intent not yet paid (or declined, and so open to another try) that a client could confirm.
+UNPAID = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED})
 
 
 class RefundReason(StrEnum):
@@ -69,7 +72,7 @@ async def start_job_payment(runtime: Runtime, viewer: Viewer, job_id: int) -> tu
     assert job.price_cents is not None and job.currency is not None
     customer = await ensure_customer(runtime, viewer.require_user())
     fee = runtime.payments.platform_fee(job.price_cents)
-    with stripe_errors():
+    with stripe_errors(field="jobId"):
         intent = await client.v1.payment_intents.create_async(
             params={
                 "amount": job.price_cents,
@@ -96,6 +99,56 @@ async def start_job_payment(runtime: Runtime, viewer: Viewer, job_id: int) -> tu
     return payment, intent.client_secret
 
 
+# PaymentIntent statuses in which the money is taken or being taken: too late to cancel.
+TAKING_MONEY = frozenset({"processing", "requires_capture", "succeeded"})
+
+
+async def cancel_job(runtime: Runtime, viewer: Viewer, job_id: int) -> Job:
+    """Cancel a job before payment, and with it any PaymentIntent the client could still
+    confirm with the secret their browser holds.
+
+    The intent is cancelled at Stripe first: after that nobody can pay for the job. If Stripe
+    is already taking the money, the job stays as it is and the answer is CONFLICT.
+    """
+    user = viewer.require_user()
+    job = await jobs.visible_job(viewer, job_id)
+    if job is None:
+        raise NotFound("No such job.", field="id")
+    jobs.check_allowed(job, jobs.JobAction.CANCEL, user)  # refuse before touching Stripe
+    payment = await Payment.get_or_none(job_id=job.id)
+    cancel_intent = payment is not None and payment.status in UNPAID
+    if payment is not None and cancel_intent:
+        await _cancel_intent(runtime, payment)
+    async with in_transaction():
+        job = await jobs.transition(job.id, jobs.JobAction.CANCEL, user)
+        if payment is not None and cancel_intent:
+            locked = await Payment.filter(id=payment.id).select_for_update().get()
+            settlement.record_cancellation(locked)
+            await settlement.settle(locked)
+    return job
+
+
+async def _cancel_intent(runtime: Runtime, payment: Payment) -> None:
+    intents = runtime.payments.stripe.v1.payment_intents
+    with stripe_errors(field="id"):
+        try:
+            await intents.cancel_async(
+                payment.stripe_payment_intent_id,
+                options={"idempotency_key": f"cancel-payment:{payment.id}"},
+            )
+        except stripe.InvalidRequestError:
+            # Refused: find out why from the intent itself.
+            intent = await intents.retrieve_async(payment.stripe_payment_intent_id)
+            if intent.status in TAKING_MONEY:
+                raise Conflict(
+                    "The client's payment for this job is already under way; the job can no "
+                    "longer be cancelled.",
+                    field="id",
+                ) from None
+            if intent.status != "canceled":
+                raise
+
+
 async def refund_payment(
     runtime: Runtime,
     staff: User,
@@ -105,7 +158,13 @@ async def refund_payment(
     reason: RefundReason,
     client: ClientInfo,
 ) -> Payment:
-    """Give money back, all of what remains or part of it. Audited."""
+    """Give money back, all of what remains or part of it. Audited.
+
+    The idempotency key counts this payment's refund requests, and the count moves on only
+    once Stripe has answered, so a retry after a lost answer (or a second click) repeats the
+    same request and Stripe refunds once; a retry with another amount meanwhile is a conflict.
+    The refunded total is read back from the charge, which counts every refund exactly once.
+    """
     payment = await Payment.get_or_none(id=payment_id)
     if payment is None:
         raise NotFound("No such payment.", field="paymentId")
@@ -120,8 +179,10 @@ async def refund_payment(
         raise BadUserInput(
             f"The refund must be between 1 and {refundable} minor units.", field="amountCents"
         )
-    with stripe_errors():
-        refund = await runtime.payments.stripe.v1.refunds.create_async(
+    request = payment.refund_requests
+    stripe = runtime.payments.stripe
+    with stripe_errors(field="amountCents"):
+        refund = await stripe.v1.refunds.create_async(
             params={
                 "payment_intent": payment.stripe_payment_intent_id,
                 "amount": amount,
@@ -130,11 +191,16 @@ async def refund_payment(
                 "refund_application_fee": True,
                 "metadata": {"payment_id": str(payment.id)},
             },
-            options={"idempotency_key": f"refund:{payment.id}:{payment.refunded_cents}:{amount}"},
+            options={"idempotency_key": f"refund:{payment.id}:{request}"},
         )
+        charge_id = id_of(refund.charge)
+        assert charge_id is not None
+        charge = await stripe.v1.charges.retrieve_async(charge_id)
     async with in_transaction():
         locked = await Payment.filter(id=payment.id).select_for_update().get()
-        settlement.record_refunded_total(locked, payment.refunded_cents + refund.amount)
+        settlement.record_success(locked, charge.id)
+        settlement.record_refunded_total(locked, charge.amount_refunded)
+        locked.refund_requests = max(locked.refund_requests, request + 1)
         await settlement.settle(locked)
         await audit.record(
             AuditAction.PAYMENT_REFUNDED,

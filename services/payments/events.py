@@ -9,17 +9,37 @@ state from the event's own object, never from what the previous event was assume
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from models.payments import WebhookEvent
+from models.payments import Payment, WebhookEvent
 from services.errors import BadUserInput
 from services.payments import customers, payouts, settlement
 from services.payments.provider import id_of
 
-Handler = Callable[[dict[str, Any]], Awaitable[int | None]]
+# A handler gets the event's object and the time Stripe created the event; it answers the
+# user the event turned out to concern.
+Handler = Callable[[dict[str, Any], datetime], Awaitable[int | None]]
+ObjectHandler = Callable[[dict[str, Any]], Awaitable[int | None]]
+
+# Stripe retries an event for three days; a pending one is retried by the sweep as long.
+PENDING_HORIZON = timedelta(days=3)
+
+
+class PaymentNotRecordedYet(Exception):
+    """The event is about a payment whose own event has not been applied yet: it stays
+    pending, and the sweep applies it after that payment is recorded."""
+
+
+def _whenever(handler: ObjectHandler) -> Handler:
+    """For events whose effect does not depend on when they were created."""
+
+    async def handle(obj: dict[str, Any], _created: datetime) -> int | None:
+        return await handler(obj)
+
+    return handle
 
 
 async def _intent_succeeded(intent: dict[str, Any]) -> int | None:
@@ -40,8 +60,17 @@ async def _intent_failed(intent: dict[str, Any]) -> int | None:
     return payment.client_id
 
 
+async def _named_payment(intent_id: str | None, charge_id: str | None) -> Payment | None:
+    """The payment a charge or dispute event names; pending when it names a PaymentIntent
+    that has no payment here yet (its own event comes later)."""
+    payment = await settlement.locked_payment(intent_id, charge_id)
+    if payment is None and intent_id:
+        raise PaymentNotRecordedYet(intent_id)
+    return payment
+
+
 async def _charge_refunded(charge: dict[str, Any]) -> int | None:
-    payment = await settlement.locked_payment(id_of(charge.get("payment_intent")), charge["id"])
+    payment = await _named_payment(id_of(charge.get("payment_intent")), charge["id"])
     if payment is None:
         return None
     settlement.record_success(payment, charge["id"])  # only a taken payment can be refunded
@@ -51,7 +80,7 @@ async def _charge_refunded(charge: dict[str, Any]) -> int | None:
 
 
 async def _dispute_changed(dispute: dict[str, Any]) -> int | None:
-    payment = await settlement.locked_payment(
+    payment = await _named_payment(
         id_of(dispute.get("payment_intent")), id_of(dispute.get("charge"))
     )
     if payment is None:
@@ -63,17 +92,17 @@ async def _dispute_changed(dispute: dict[str, Any]) -> int | None:
 
 
 HANDLERS: Mapping[str, Handler] = {
-    "payment_intent.succeeded": _intent_succeeded,
-    "payment_intent.payment_failed": _intent_failed,
-    "charge.refunded": _charge_refunded,
-    "charge.dispute.created": _dispute_changed,
-    "charge.dispute.updated": _dispute_changed,
-    "charge.dispute.closed": _dispute_changed,
+    "payment_intent.succeeded": _whenever(_intent_succeeded),
+    "payment_intent.payment_failed": _whenever(_intent_failed),
+    "charge.refunded": _whenever(_charge_refunded),
+    "charge.dispute.created": _whenever(_dispute_changed),
+    "charge.dispute.updated": _whenever(_dispute_changed),
+    "charge.dispute.closed": _whenever(_dispute_changed),
     "account.updated": payouts.record_account_state,
-    "payment_method.attached": customers.record_card,
-    "payment_method.updated": customers.record_card,
-    "payment_method.automatically_updated": customers.record_card,
-    "payment_method.detached": customers.forget_card,
+    "payment_method.attached": _whenever(customers.record_card),
+    "payment_method.updated": _whenever(customers.record_card),
+    "payment_method.automatically_updated": _whenever(customers.record_card),
+    "payment_method.detached": _whenever(customers.forget_card),
 }
 
 
@@ -101,16 +130,34 @@ async def receive(event: Any) -> None:
     await process(row.id)
 
 
-async def process(row_id: int) -> None:
+async def process(row_id: int) -> bool:
     """Apply one stored event exactly once: concurrent deliveries wait on the row's lock and
-    then find it processed."""
-    async with in_transaction():
-        row = await WebhookEvent.filter(id=row_id).select_for_update().get()
-        if row.processed_at is not None:
-            return
-        handler = HANDLERS.get(row.type)
-        if handler is not None:
-            payload: Any = row.payload
-            row.user_id = await handler(payload["data"]["object"])
-        row.processed_at = datetime.now(UTC)
-        await row.save(update_fields=["user_id", "processed_at"])
+    then find it processed. False when it must wait for another event (it stays pending)."""
+    try:
+        async with in_transaction():
+            row = await WebhookEvent.filter(id=row_id).select_for_update().get()
+            if row.processed_at is not None:
+                return True
+            handler = HANDLERS.get(row.type)
+            if handler is not None:
+                payload: Any = row.payload
+                created = datetime.fromtimestamp(int(payload.get("created") or 0), UTC)
+                row.user_id = await handler(payload["data"]["object"], created)
+            row.processed_at = datetime.now(UTC)
+            await row.save(update_fields=["user_id", "processed_at"])
+    except PaymentNotRecordedYet:
+        return False
+    return True
+
+
+async def process_pending() -> int:
+    """The sweep's part: apply the events still pending from Stripe's retry horizon, oldest
+    first. Returns how many it applied."""
+    since = datetime.now(UTC) - PENDING_HORIZON
+    pending = await WebhookEvent.filter(processed_at__isnull=True, received_at__gte=since).order_by(
+        "id"
+    )
+    applied = 0
+    for row in pending:
+        applied += await process(row.id)
+    return applied

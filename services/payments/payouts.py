@@ -6,6 +6,7 @@ paid work only once Stripe has enabled charges and payouts on it (``account.upda
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
@@ -90,8 +91,9 @@ async def start_payout_onboarding(runtime: Runtime, user: User) -> tuple[str, Co
     return link.url, account
 
 
-async def record_account_state(account: dict[str, object]) -> int | None:
-    """``account.updated``: readiness is whatever the event's account object says."""
+async def record_account_state(account: dict[str, object], created: datetime) -> int | None:
+    """``account.updated``: readiness is whatever the newest event's account object says; an
+    event older than the state already recorded changes nothing."""
     row = (
         await ConnectedAccount.filter(stripe_account_id=account.get("id"))
         .select_for_update()
@@ -99,10 +101,19 @@ async def record_account_state(account: dict[str, object]) -> int | None:
     )
     if row is None:
         return None
+    if row.state_at is not None and created < row.state_at:
+        return row.user_id
     row.charges_enabled = bool(account.get("charges_enabled"))
     row.payouts_enabled = bool(account.get("payouts_enabled"))
     row.details_submitted = bool(account.get("details_submitted"))
+    row.state_at = created
     await row.save(
-        update_fields=["charges_enabled", "payouts_enabled", "details_submitted", "updated_at"]
+        update_fields=[
+            "charges_enabled",
+            "payouts_enabled",
+            "details_submitted",
+            "state_at",
+            "updated_at",
+        ]
     )
     return row.user_id

@@ -39,6 +39,8 @@ CLOSED_DISPUTES = frozenset({DisputeStatus.WON, DisputeStatus.LOST})
 # Read from the job table, so the two stay in step.
 DISPUTABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.OPEN_DISPUTE)
 REFUNDABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.REFUND)
+# Stripe's word for a cancelled PaymentIntent, kept as the payment's failure code.
+CANCELED_CODE = "canceled"
 
 
 def now() -> datetime:
@@ -56,6 +58,8 @@ def derive_status(payment: Payment) -> PaymentStatus:
         if payment.refunded_cents > 0:
             return PaymentStatus.PARTIALLY_REFUNDED
         return PaymentStatus.SUCCEEDED
+    if payment.failure_code == CANCELED_CODE:
+        return PaymentStatus.CANCELED
     return PaymentStatus.FAILED if payment.failure_code else PaymentStatus.PENDING
 
 
@@ -92,8 +96,11 @@ async def payment_for_intent(intent: dict[str, Any]) -> Payment | None:
                 stripe_payment_intent_id=intent["id"],
             )
     except IntegrityError:
-        logger.error("PaymentIntent of job %s conflicts with a recorded payment", job.id)
-        return None
+        # Another event of the same intent rebuilt it first; any other row is a real conflict.
+        rebuilt = await locked_payment(intent["id"])
+        if rebuilt is None:
+            logger.error("PaymentIntent of job %s conflicts with a recorded payment", job.id)
+        return rebuilt
     return await locked_payment(intent["id"])
 
 
@@ -107,10 +114,15 @@ def record_success(payment: Payment, charge: Any) -> None:
 
 def record_failure(payment: Payment, error: dict[str, Any]) -> None:
     """A declined attempt leaves the job payable; an older failure never undoes a payment."""
-    if payment.paid_at is not None:
+    if payment.paid_at is not None or payment.failure_code == CANCELED_CODE:
         return
     payment.failure_code = str(error.get("decline_code") or error.get("code") or "failed")[:64]
     payment.failure_reason = str(error.get("message") or "The payment failed.")[:255]
+
+
+def record_cancellation(payment: Payment) -> None:
+    """The job was cancelled and Stripe cancelled its PaymentIntent: nothing can be taken."""
+    record_failure(payment, {"code": CANCELED_CODE, "message": "The job was cancelled."})
 
 
 def record_refunded_total(payment: Payment, refunded_cents: int) -> None:
@@ -143,8 +155,12 @@ def _next_job_action(payment: Payment, status: JobStatus) -> JobAction | None:
         return None
     if status is JobStatus.ACCEPTED:
         return JobAction.MARK_PAID
+    # A dispute, even one that is already lost, passes the job through DISPUTED, so the end
+    # state does not depend on whether its opening or its closing event came first.
+    if payment.dispute_status in (DisputeStatus.OPEN, DisputeStatus.LOST) and status in DISPUTABLE:
+        return JobAction.OPEN_DISPUTE
     if payment.dispute_status is DisputeStatus.OPEN:
-        return JobAction.OPEN_DISPUTE if status in DISPUTABLE else None
+        return None
     money_returned = (
         payment.dispute_status is DisputeStatus.LOST
         or payment.refunded_cents >= payment.amount_cents

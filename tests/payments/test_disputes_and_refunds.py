@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from localstripe.errors import UserError
+from localstripe.resources import Refund
 
 from models.accounts import StaffPermission
 from models.audit import AuditAction, AuditEntry
+from tests.marketplace.helpers import job_action
 from tests.payments.helpers import PAYMENTS, Deal, job_status, paid_job, the_payment
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.stripe_server import StripeServer
@@ -166,3 +170,89 @@ async def test_a_disputed_payment_cannot_be_refunded_meanwhile(
     codes = [e["code"] for e in after["data"]["refundPayment"]["errors"]]
     assert codes == ([] if outcome == "won" else ["CONFLICT"])
     assert await job_status(deal) == "CANCELLED"
+
+
+async def test_a_refund_retried_after_a_lost_answer_refunds_once(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
+    payment_id = (await _payment_node(graphql, deal))["id"]
+
+    stripe.lose_next_answer_to.add("/v1/refunds")
+    lost = await _refund(graphql, staff, payment_id, amountCents=1500)
+    assert lost["data"]["refundPayment"]["errors"][0]["code"] == "PAYMENT_PROVIDER_UNAVAILABLE"
+    # Stripe did refund, and says so before staff try again.
+    (refunded,) = stripe.events_of("charge.refunded")
+    assert await stripe.deliver(refunded) == 200
+
+    retried = await _refund(graphql, staff, payment_id, amountCents=1500)
+    assert retried["data"]["refundPayment"]["errors"] == []
+    assert retried["data"]["refundPayment"]["payment"]["refunded"]["amountCents"] == 1500
+    intent_id = (await the_payment(deal)).stripe_payment_intent_id
+    refunds = await stripe.api.v1.refunds.list_async(params={"payment_intent": intent_id})
+    assert [refund.amount for refund in refunds.data] == [1500]
+
+    another = await _refund(graphql, staff, payment_id, amountCents=500)
+    assert another["data"]["refundPayment"]["payment"]["refunded"]["amountCents"] == 2000
+
+
+async def test_two_refunds_at_once_refund_once_and_record_what_stripe_took(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
+    payment_id = (await _payment_node(graphql, deal))["id"]
+
+    first, second = await asyncio.gather(
+        _refund(graphql, staff, payment_id, amountCents=1000),
+        _refund(graphql, staff, payment_id, amountCents=2000),
+    )
+    codes = sorted(
+        error["code"]
+        for body in (first, second)
+        for error in body["data"]["refundPayment"]["errors"]
+    )
+    assert codes in ([], ["CONFLICT"])
+    intent_id = (await the_payment(deal)).stripe_payment_intent_id
+    refunds = await stripe.api.v1.refunds.list_async(params={"payment_intent": intent_id})
+    assert (await the_payment(deal)).refunded_cents == sum(r.amount for r in refunds.data)
+
+
+async def test_a_request_stripe_refuses_is_bad_input_with_its_reason(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, monkeypatch: Any
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
+    payment_id = (await _payment_node(graphql, deal))["id"]
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise UserError(400, "Refund amount is greater than unrefunded amount on charge")
+
+    monkeypatch.setattr(Refund, "_api_create", refuse)
+    body = await _refund(graphql, staff, payment_id)
+    assert body["data"]["refundPayment"]["errors"] == [
+        {
+            "field": "amountCents",
+            "code": "BAD_USER_INPUT",
+            "message": "The payment provider refused this: Refund amount is greater than "
+            "unrefunded amount on charge",
+        }
+    ]
+    assert (await the_payment(deal)).refunded_cents == 0
+
+
+@pytest.mark.parametrize("closing_first", [False, True], ids=["in order", "closing first"])
+async def test_a_lost_dispute_ends_a_completed_job_whatever_the_event_order(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, closing_first: bool
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    for action, who in (("deliverJob", deal.mentor), ("completeJob", deal.client)):
+        assert (await job_action(graphql, action, deal.job_id, who))["data"][action]["errors"] == []
+    opened = stripe.open_dispute((await the_payment(deal)).stripe_payment_intent_id)
+    lost = stripe.settle_dispute(opened["data"]["object"]["id"], "lost")
+    for event in (lost, opened) if closing_first else (opened, lost):
+        assert await stripe.deliver(event) == 200
+
+    assert await job_status(deal) == "CANCELLED"
+    assert (await the_payment(deal)).status.value == "DISPUTE_LOST"

@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 import stripe as stripe_lib
+from localstripe.errors import UserError
+from localstripe.resources import PaymentIntent
 
 from models.marketplace import Job
 from models.payments import Payment, StripeCustomer, WebhookEvent
@@ -215,3 +217,69 @@ async def test_only_the_client_pays_and_only_an_accepted_job(
         }
     ]
     assert stripe.objects("payment_intent") == []
+
+
+CANCEL_JOB = """
+mutation CancelJob($input: JobIdInput!) {
+  cancelJob(input: $input) { job { status } errors { field code message } }
+}
+"""
+
+
+async def test_cancelling_before_payment_cancels_the_intent_the_browser_holds(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    started = await start_payment(graphql, deal)
+    cancelled = await graphql.data(
+        CANCEL_JOB, {"input": {"jobId": deal.job_id}}, token=deal.client.token
+    )
+    assert cancelled["cancelJob"] == {"job": {"status": "CANCELLED"}, "errors": []}
+
+    intent_id = started["clientSecret"].split("_secret_")[0]
+    with pytest.raises(stripe_lib.InvalidRequestError):
+        await stripe.api.v1.payment_intents.confirm_async(
+            intent_id, params={"payment_method": "pm_card_visa"}
+        )
+    assert (await the_payment(deal)).status.value == "CANCELED"
+    history = await graphql.data(PAYMENTS, token=deal.client.token)
+    assert history["payments"]["edges"][0]["node"]["status"] == "CANCELED"
+
+
+async def test_a_job_whose_payment_is_under_way_cannot_be_cancelled(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    await pay(graphql, stripe, deal)  # confirmed in the browser; Stripe's event is on its way
+
+    refused = await graphql.data(
+        CANCEL_JOB, {"input": {"jobId": deal.job_id}}, token=deal.mentor.token
+    )
+    assert [e["code"] for e in refused["cancelJob"]["errors"]] == ["CONFLICT"]
+    assert await job_status(deal) == "ACCEPTED"
+    (succeeded,) = stripe.events_of("payment_intent.succeeded")
+    assert await stripe.deliver(succeeded) == 200
+    assert await job_status(deal) == "PAID"
+
+
+async def test_a_price_under_stripes_minimum_is_bad_input_and_nothing_is_recorded(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, monkeypatch: Any
+) -> None:
+    deal = await accepted_job(graphql, users, stripe, price={"amountCents": 10, "currency": "EUR"})
+    create = PaymentIntent._api_create
+
+    def with_minimum(**data: Any) -> Any:
+        if int(data.get("amount", 0)) < 50:
+            raise UserError(400, "Amount must be at least €0.50 eur")
+        return create(**data)
+
+    monkeypatch.setattr(PaymentIntent, "_api_create", with_minimum)
+    payload = await start_payment(graphql, deal)
+    assert payload["errors"] == [
+        {
+            "field": "jobId",
+            "code": "BAD_USER_INPUT",
+            "message": "The payment provider refused this: Amount must be at least €0.50 eur",
+        }
+    ]
+    assert await Payment.filter(job_id=deal.job_row_id).count() == 0

@@ -134,3 +134,24 @@ async def test_a_job_cannot_be_paid_while_the_mentors_account_is_disabled(
         {"field": "jobId", "code": "CONFLICT", "message": "The mentor cannot receive payments yet."}
     ]
     assert stripe.objects("payment_intent") == []
+
+
+async def test_an_older_account_event_arriving_late_changes_nothing(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    mentor = await users.create("Mona Mentor")
+    await become_mentor(graphql, mentor, payout_ready=False)
+    await graphql.data(START_PAYOUT_ONBOARDING, token=mentor.token)
+    (account_id,) = stripe.accounts
+    enabled = stripe.complete_onboarding(account_id)
+    disabled = stripe.record_event(
+        "account.updated", {**stripe.accounts[account_id], "charges_enabled": False}
+    )
+    disabled["created"] = enabled["created"] + 5  # Stripe disabled it afterwards
+
+    assert await stripe.deliver(disabled) == 200
+    assert await stripe.deliver(enabled) == 200  # the older event, delivered late
+    assert (await graphql.data(PAYOUT_STATUS, token=mentor.token))["me"] == {
+        "payoutStatus": "ONBOARDING"
+    }
+    assert (await ConnectedAccount.get(stripe_account_id=account_id)).charges_enabled is False

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from models.payments import Payment, WebhookEvent
+from services.payments import events
 from tests.payments.helpers import accepted_job, job_status, paid_job, pay, the_payment
 from tests.support.graphql import GraphQLClient
 from tests.support.stripe_server import StripeServer
@@ -165,3 +166,47 @@ async def test_unknown_event_types_are_stored_and_acknowledged(
     assert await stripe.deliver(event) == 200
     (row,) = await WebhookEvent.all()
     assert (row.type, row.processed_at is not None, row.user_id) == ("customer.created", True, None)
+
+
+async def test_two_events_rebuilding_a_missing_payment_at_once_both_count(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    await pay(graphql, stripe, deal)
+    await Payment.filter(job_id=deal.job_row_id).delete()  # Stripe answered; we never recorded
+    (succeeded,) = stripe.events_of("payment_intent.succeeded")
+    failed_earlier = stripe.record_event(
+        "payment_intent.payment_failed",
+        {
+            **succeeded["data"]["object"],
+            "status": "requires_payment_method",
+            "last_payment_error": {"code": "card_declined", "message": "Declined earlier."},
+        },
+    )
+    statuses = await asyncio.gather(stripe.deliver(failed_earlier), stripe.deliver(succeeded))
+    assert statuses == [200, 200]
+    assert ((await the_payment(deal)).status.value, await job_status(deal)) == (
+        "SUCCEEDED",
+        "PAID",
+    )
+
+
+async def test_a_dispute_of_a_payment_not_recorded_yet_waits_for_it(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    intent_id = await pay(graphql, stripe, deal)
+    await Payment.filter(job_id=deal.job_row_id).delete()  # Stripe answered; we never recorded
+    (succeeded,) = stripe.events_of("payment_intent.succeeded")
+    opened = stripe.open_dispute(intent_id)
+
+    assert await stripe.deliver(opened) == 200
+    pending = await WebhookEvent.get(stripe_event_id=opened["id"])
+    assert pending.processed_at is None
+    assert await stripe.deliver(succeeded) == 200
+    assert await job_status(deal) == "PAID"
+
+    await events.process_pending()  # what the background sweep runs
+    payment = await the_payment(deal)
+    assert (payment.status.value, await job_status(deal)) == ("DISPUTED", "DISPUTED")
+    assert await WebhookEvent.filter(processed_at__isnull=True).count() == 0
