@@ -28,6 +28,8 @@ class GraphQLView(StrawberryView[RequestContext, None]):
     ) -> RequestContext:
         runtime = request.app[RUNTIME]
         viewer, csrf_verified = await authenticate(request, runtime.settings)
+        # Answers hold personal data: no browser or proxy cache may keep them.
+        response.headers["Cache-Control"] = "no-store"
         return RequestContext(
             runtime=runtime,
             viewer=viewer,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -26,6 +27,7 @@ logger = logging.getLogger("mentor_api.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+CALLER_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -36,7 +38,9 @@ SECURITY_HEADERS = {
 @web.middleware
 async def request_id_and_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Tag each request with an id (logs, audit rows, masked errors) and harden the response."""
-    request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+    # A caller's id is kept only when it is plainly an id: it lands in logs and audit rows.
+    offered = request.headers.get("X-Request-Id", "")
+    request_id = offered if CALLER_REQUEST_ID.fullmatch(offered) else secrets.token_hex(8)
     request[REQUEST_ID] = request_id
     try:
         response = await handler(request)

@@ -58,8 +58,9 @@ async def authenticate(request: web.Request, settings: Settings) -> tuple[Viewer
     session = await accounts.session_for_token(cookie) if cookie else None
     if cookie is None or session is None:
         return ANONYMOUS, not _sendable_by_a_foreign_page(request)
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a client may send.
     csrf_ok = hmac.compare_digest(
-        request.headers.get(CSRF_HEADER, ""), csrf_token_for(settings, cookie)
+        request.headers.get(CSRF_HEADER, "").encode(), csrf_token_for(settings, cookie).encode()
     )
     return Viewer(user=session.user, session=session, via_cookie=True), csrf_ok
 

@@ -41,6 +41,26 @@ async def test_every_response_has_security_headers_and_a_request_id(
         assert len(response.headers["X-Request-Id"]) >= 16
     echoed = await http.get("/healthz", headers={"X-Request-Id": "trace-7"})
     assert echoed.headers["X-Request-Id"] == "trace-7"
+    # Only a plain id is taken from the caller: it lands in logs and audit rows.
+    for offered in ("x" * 65, "line\tbreak", "<script>"):
+        replaced = await http.get("/healthz", headers={"X-Request-Id": offered})
+        assert replaced.headers["X-Request-Id"] != offered
+
+
+async def test_graphql_answers_are_never_cached(
+    http: TestClient[Any, Any], users: UserFactory
+) -> None:
+    alice = await users.create("Alice")
+    for method in ("GET", "POST"):
+        response = await http.request(
+            method,
+            "/graphql",
+            params={"query": "{ me { name } }"} if method == "GET" else None,
+            json={"query": "{ me { name } }"} if method == "POST" else None,
+            headers={"Authorization": f"Bearer {alice.token}", "Accept": "application/json"},
+        )
+        assert response.status == 200
+        assert response.headers["Cache-Control"] == "no-store"
 
 
 async def test_a_query_can_be_sent_with_get(http: TestClient[Any, Any], users: UserFactory) -> None:

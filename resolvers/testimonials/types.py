@@ -55,10 +55,22 @@ def _author_named(root: Testimonial, attribution: Attribution | None, info: Info
     """The author as ``attribution`` names them; at once when the author is already loaded."""
     if attribution is Attribution.ANONYMOUS:
         return testimonials.ANONYMOUS_NAME
+    if attribution is None:
+        return _name_for_private_readers(root, info)
     author = now_or_later(info.context.loaders.user, root.author_id)
     return then(
         author, lambda user: testimonials.author_name(user.name if user else "", attribution)
     )
+
+
+async def _name_for_private_readers(root: Testimonial, info: Info) -> str:
+    """No naming chosen yet: the testimonial is private, and the author's name is shown only to
+    those the registry lets read it (the author, the mentor as counterparty, VIEW_PII staff,
+    audited), not to every moderator."""
+    author = await info.context.loaders.user.load(root.author_id)
+    if author is None or not await info.context.field_access.may_read(author, "name"):
+        return testimonials.ANONYMOUS_NAME
+    return testimonials.author_name(author.name, None)
 
 
 def _for_author_and_moderators(root: Testimonial, info: Info) -> bool:

@@ -106,7 +106,8 @@ async def test_cookie_mutation_needs_the_csrf_header(
     session = await log_in(graphql)
     cookie, csrf = session["token"], session["csrfToken"]
 
-    for headers in ({}, {"X-CSRF-Token": "forged"}, {"X-CSRF-Token": alice.token}):
+    forgeries = ({}, {"X-CSRF-Token": "forged"}, {"X-CSRF-Token": "forg\u00e9d"})
+    for headers in (*forgeries, {"X-CSRF-Token": alice.token}):
         refused = await post_with_cookie(graphql, RENAME, {"name": "Mallory"}, cookie, **headers)
         assert refused["data"] is None
         assert error_codes(refused) == ["FORBIDDEN"]

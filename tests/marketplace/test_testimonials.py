@@ -114,6 +114,28 @@ async def test_a_new_testimonial_is_private_to_author_mentor_and_moderators(
         assert seen["node"]["text"] == "Clear and patient."
 
 
+async def test_a_private_testimonial_names_its_author_only_to_who_may_read_the_name(
+    graphql: GraphQLClient, users: UserFactory, market: Market
+) -> None:
+    moderator = await users.create("Mod", staff=[StaffPermission.MODERATE_CONTENT])
+    pii_staff = await users.create("Pia", staff=[StaffPermission.VIEW_PII])
+    names = {}
+    for label, who in (
+        ("author", market.client),
+        ("mentor", market.mentor),
+        ("moderator", moderator),
+        ("pii staff", pii_staff),
+    ):
+        seen = await graphql.data(NODE, {"id": market.testimonial}, token=who.token)
+        names[label] = seen["node"]["authorName"] if seen["node"] else None
+    assert names == {
+        "author": "Carla Jones",
+        "mentor": "Carla Jones",
+        "moderator": "Anonymous",
+        "pii staff": None,  # not a reader of private testimonials at all
+    }
+
+
 async def test_the_journey_grant_with_initials_then_revoke(
     graphql: GraphQLClient, market: Market
 ) -> None:
