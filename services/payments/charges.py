@@ -116,13 +116,13 @@ async def cancel_job(runtime: Runtime, viewer: Viewer, job_id: int) -> Job:
         raise NotFound("No such job.", field="id")
     jobs.check_allowed(job, jobs.JobAction.CANCEL, user)  # refuse before touching Stripe
     payment = await Payment.get_or_none(job_id=job.id)
-    cancel_intent = payment is not None and payment.status in UNPAID
-    if payment is not None and cancel_intent:
-        await _cancel_intent(runtime, payment)
+    unpaid = payment if payment is not None and payment.status in UNPAID else None
+    if unpaid is not None:
+        await _cancel_intent(runtime, unpaid)
     async with in_transaction():
         job = await jobs.transition(job.id, jobs.JobAction.CANCEL, user)
-        if payment is not None and cancel_intent:
-            locked = await Payment.filter(id=payment.id).select_for_update().get()
+        if unpaid is not None:
+            locked = await Payment.filter(id=unpaid.id).select_for_update().get()
             settlement.record_cancellation(locked)
             await settlement.settle(locked)
     return job
@@ -180,9 +180,9 @@ async def refund_payment(
             f"The refund must be between 1 and {refundable} minor units.", field="amountCents"
         )
     request = payment.refund_requests
-    stripe = runtime.payments.stripe
+    provider = runtime.payments.stripe
     with stripe_errors(field="amountCents"):
-        refund = await stripe.v1.refunds.create_async(
+        refund = await provider.v1.refunds.create_async(
             params={
                 "payment_intent": payment.stripe_payment_intent_id,
                 "amount": amount,
@@ -195,7 +195,7 @@ async def refund_payment(
         )
         charge_id = id_of(refund.charge)
         assert charge_id is not None
-        charge = await stripe.v1.charges.retrieve_async(charge_id)
+        charge = await provider.v1.charges.retrieve_async(charge_id)
     async with in_transaction():
         locked = await Payment.filter(id=payment.id).select_for_update().get()
         settlement.record_success(locked, charge.id)

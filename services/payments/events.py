@@ -3,7 +3,8 @@
 The event row is the record of pending work: it is written before anything else, and marked
 processed in the same transaction as the changes the event makes, so a crash in between
 leaves it unprocessed for Stripe's next delivery of the same event. Each handler takes the
-state from the event's own object, never from what the previous event was assumed to be.
+state from the event's own object, never from what the previous event was assumed to be. An
+event about a payment whose own event has not come yet stays pending for the sweep.
 """
 
 from __future__ import annotations
