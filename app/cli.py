@@ -88,6 +88,9 @@ async def _seed_demo() -> None:
     from services.passwords import Passwords
 
     settings = Settings.from_env()
+    if not settings.development:
+        # The demo has a staff account whose password is printed below and in the README.
+        raise SystemExit("seed-demo fills development databases only (MENTOR_ENV=development).")
     if settings.embedded:
         await apply_migrations(settings.database_url)
     database = await open_database(settings.database_url)

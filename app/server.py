@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
 
 from app import routes, webhooks
@@ -49,6 +50,22 @@ async def request_id_and_headers(request: web.Request, handler: Handler) -> web.
         raise
     _harden(response, request_id)
     return response
+
+
+def bounded_bodies(limit: int) -> Middleware:
+    """aiohttp's ``client_max_size`` bounds each multipart part, not the request, and
+    Strawberry reads every part into memory before any check runs: so a multipart request
+    must say its length, and that length must fit, before anything reads it."""
+
+    @web.middleware
+    async def bounded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.method == "POST" and request.content_type.startswith("multipart/"):
+            length = request.content_length
+            if length is None or length > limit:
+                raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length or 0)
+        return await handler(request)
+
+    return bounded
 
 
 def _harden(response: web.StreamResponse, request_id: str) -> None:
@@ -103,9 +120,10 @@ def create_app(
     consume_background: bool = True,
 ) -> web.Application:
     """Build the app. The embedded default migrates its SQLite file on start."""
+    body_limit = settings.max_upload_bytes + 64 * 1024
     app = web.Application(
-        middlewares=[request_id_and_headers],
-        client_max_size=settings.max_upload_bytes + 64 * 1024,
+        middlewares=[request_id_and_headers, bounded_bodies(body_limit)],
+        client_max_size=body_limit,
     )
     app.cleanup_ctx.append(
         _lifecycle(

@@ -62,7 +62,8 @@ class Settings:
     mails_per_address: int = 3
     throttle_window: timedelta = timedelta(minutes=15)
     outbox_sweep_interval: timedelta = timedelta(seconds=30)
-    outbox_max_attempts: int = 8
+    # With back-off from 30 s to at most 6 h apart, 16 attempts span about two days.
+    outbox_max_attempts: int = 16
     stripe_api_base: str = "https://api.stripe.com"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -92,7 +93,7 @@ class Settings:
         database_url = os.environ.get("DATABASE_URL") or f"sqlite://{data_dir / 'mentor.sqlite3'}"
         development = (
             os.environ.get(
-                "MENTOR_ENV", "development" if "DATABASE_URL" not in os.environ else "production"
+                "MENTOR_ENV", "production" if os.environ.get("DATABASE_URL") else "development"
             )
             == "development"
         )

@@ -57,8 +57,12 @@ class BackgroundWork:
         )
 
     async def wake(self) -> None:
-        """Ask a worker to deliver pending mail now; the sweep covers a lost message."""
-        await self._deliver.kiq()
+        """Ask a worker to deliver pending mail now. Called after the change that wrote the
+        mail has committed, so a failure here must not undo the answer: the sweep covers it."""
+        try:
+            await self._deliver.kiq()
+        except Exception as error:
+            logger.warning("waking the mail worker failed: %s", type(error).__name__)
 
     async def start(self, *, consume: bool) -> None:
         await self.broker.startup()

@@ -24,7 +24,8 @@ from services.errors import BadUserInput, ErrorCode, RateLimited
 from services.passwords import check_strength
 from services.throttle import Budget
 
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No spaces and no control characters anywhere: a mail relay refuses them.
+EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 INVALID_CREDENTIALS = "Email or password is incorrect."
 
 

@@ -86,52 +86,55 @@ def _retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** (attempts - 1)), timedelta(hours=6))
 
 
-async def deliver_pending(
-    mailer: Mailer, *, mail_from: str, max_attempts: int, batch: int = 20
-) -> int:
+async def deliver_pending(mailer: Mailer, *, mail_from: str, max_attempts: int) -> int:
     """Send due outbox mail; returns how many were sent.
 
-    Rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several workers never send one twice.
-    A failure is retried with back-off and given up (FAILED) after ``max_attempts``.
+    Each mail is claimed (``FOR UPDATE SKIP LOCKED``, so several workers never send one twice),
+    sent and recorded in a transaction of its own: whatever happens to one mail, the mail sent
+    before it stays recorded as sent and the mail after it still goes out. A failure is retried
+    with back-off and given up (FAILED) after ``max_attempts``; a message the mail client
+    refuses to even send (a malformed address) is given up at once.
     """
     sent = 0
-    while True:
-        async with in_transaction():
-            due = (
-                await OutboxEmail.filter(
-                    status=OutboxStatus.PENDING, next_attempt_at__lte=datetime.now(UTC)
-                )
-                .order_by("id")
-                .limit(batch)
-                .select_for_update(skip_locked=True)
+    while (outcome := await _deliver_next(mailer, mail_from, max_attempts)) is not None:
+        sent += outcome
+    return sent
+
+
+async def _deliver_next(mailer: Mailer, mail_from: str, max_attempts: int) -> bool | None:
+    """Deliver the oldest due mail: True when sent, False when it failed, None when none is due."""
+    async with in_transaction():
+        row = (
+            await OutboxEmail.filter(
+                status=OutboxStatus.PENDING, next_attempt_at__lte=datetime.now(UTC)
             )
-            if not due:
-                return sent
-            for row in due:
-                row.attempts += 1
-                try:
-                    await mailer.send(_as_message(row, mail_from))
-                except (aiosmtplib.SMTPException, OSError) as error:
-                    logger.warning("mail %s not delivered: %s", row.id, type(error).__name__)
-                    row.last_error = type(error).__name__
-                    row.next_attempt_at = datetime.now(UTC) + _retry_delay(row.attempts)
-                    if row.attempts >= max_attempts:
-                        row.status = OutboxStatus.FAILED
-                else:
-                    row.status = OutboxStatus.SENT
-                    row.sent_at = datetime.now(UTC)
-                    row.last_error = None
-                    row.body = ""  # delivered: keep no copy of its links and tokens
-                    sent += 1
-                await row.save(
-                    update_fields=[
-                        "attempts",
-                        "status",
-                        "sent_at",
-                        "last_error",
-                        "next_attempt_at",
-                        "body",
-                    ]
-                )
-            if len(due) < batch:
-                return sent
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .first()
+        )
+        if row is None:
+            return None
+        row.attempts += 1
+        delivered = False
+        try:
+            await mailer.send(_as_message(row, mail_from))
+        except ValueError as error:  # e.g. a control character in the address: never sendable
+            logger.warning("mail %s cannot be sent: %s", row.id, type(error).__name__)
+            row.last_error = type(error).__name__
+            row.status = OutboxStatus.FAILED
+        except Exception as error:  # the relay or the network: try again later
+            logger.warning("mail %s not delivered: %s", row.id, type(error).__name__)
+            row.last_error = type(error).__name__
+            row.next_attempt_at = datetime.now(UTC) + _retry_delay(row.attempts)
+            if row.attempts >= max_attempts:
+                row.status = OutboxStatus.FAILED
+        else:
+            row.status = OutboxStatus.SENT
+            row.sent_at = datetime.now(UTC)
+            row.last_error = None
+            row.body = ""  # delivered: keep no copy of its links and tokens
+            delivered = True
+        await row.save(
+            update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at", "body"]
+        )
+    return delivered

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tortoise.transactions import in_transaction
+
 from app.runtime import Runtime
 from models.accounts import User
 from services.errors import BadUserInput
@@ -60,18 +62,30 @@ async def set_profile_photo(runtime: Runtime, user: User, data: bytes) -> User:
     if not data:
         raise BadUserInput("The file is empty.", field="photo")
     key = await runtime.files.put(data, suffix=photo_suffix(data))
-    previous = user.photo_key
-    user.photo_key = key
-    await user.save(update_fields=["photo_key", "updated_at"])
+    try:
+        previous = await _point_photo_at(user, key)
+    except BaseException:
+        await runtime.files.delete(key)  # never recorded: no file may outlive the attempt
+        raise
     if previous:
         await runtime.files.delete(previous)
     return user
 
 
 async def remove_profile_photo(runtime: Runtime, user: User) -> User:
-    if user.photo_key:
-        previous = user.photo_key
-        user.photo_key = None
-        await user.save(update_fields=["photo_key", "updated_at"])
+    previous = await _point_photo_at(user, None)
+    if previous:
         await runtime.files.delete(previous)
     return user
+
+
+async def _point_photo_at(user: User, key: str | None) -> str | None:
+    """Point the profile at ``key`` under a row lock and answer the key it replaced, so
+    uploads at the same time each delete the file before theirs and none is left behind (P22)."""
+    async with in_transaction():
+        row = await User.filter(id=user.id).select_for_update().get()
+        previous = row.photo_key
+        row.photo_key = key
+        await row.save(update_fields=["photo_key", "updated_at"])
+    user.photo_key = key
+    return previous

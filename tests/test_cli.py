@@ -9,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from argon2 import PasswordHasher
 
 from app.cli import SCHEMA_PATH, export_schema_sdl
+from app.settings import Settings
 
 STAFF_PASSWORD = "violet kangaroos whistle at dawn"
 
@@ -73,3 +75,31 @@ def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert target.read_text() == export_schema_sdl()
+
+
+def test_seed_demo_refuses_a_production_database(tmp_path: Path) -> None:
+    database = tmp_path / "production.sqlite3"
+    env = {
+        "DATABASE_URL": f"sqlite://{database}",
+        "SECRET_KEY": "a-production-secret",
+        "MENTOR_ENV": "production",
+        "MENTOR_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": str(SCHEMA_PATH.parent),
+    }
+    env.pop("REDIS_URL", None)
+    seeded = run_cli("seed-demo", env=env, cwd=SCHEMA_PATH.parent)
+    assert seeded.returncode != 0
+    assert "development databases only" in seeded.stderr
+    assert not database.exists()
+
+
+def test_an_empty_database_url_means_the_embedded_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "")
+    monkeypatch.delenv("MENTOR_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path))
+    settings = Settings.from_env()
+    assert settings.development
+    assert settings.database_url == f"sqlite://{tmp_path / 'mentor.sqlite3'}"

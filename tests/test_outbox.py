@@ -145,3 +145,54 @@ async def test_folder_mailer_writes_an_eml_file(tmp_path: Path) -> None:
 def test_smtp_url_must_name_an_smtp_server() -> None:
     with pytest.raises(ValueError, match="SMTP_URL"):
         SmtpMailer("http://127.0.0.1:25")
+
+
+async def test_a_mail_that_can_never_be_sent_neither_blocks_nor_repeats_the_others(
+    users: UserFactory, runtime: Runtime, mailbox: Mailbox
+) -> None:
+    alice = await users.create("Alice", email="alice@example.com")
+    mallory = await users.create("Mallory", email="mallory@example.com")
+    async with in_transaction():
+        first = await enqueue_email(alice.user, "First", "Before the bad one.")
+        bad = await enqueue_email(mallory.user, "Broken", "To an address no relay takes.")
+        last = await enqueue_email(alice.user, "Last", "After the bad one.")
+    # An address with a control character, as older sign-ups may have stored.
+    await OutboxEmail.filter(id=bad.id).update(to_address="mallory\x7f@example.com")
+    for row in (first, bad, last):
+        await make_due(row)
+
+    for _ in range(3):  # sweeps
+        await runtime.outbox.deliver_outbox()
+
+    await mailbox.wait_for("alice@example.com", "Last")
+    assert sorted(str(m["Subject"]) for m in mailbox.to("alice@example.com")) == ["First", "Last"]
+    statuses = {row.subject: row.status for row in await OutboxEmail.all()}
+    assert statuses == {
+        "First": OutboxStatus.SENT,
+        "Broken": OutboxStatus.FAILED,
+        "Last": OutboxStatus.SENT,
+    }
+
+
+async def test_a_lost_wake_up_does_not_fail_a_sign_up_that_happened(
+    graphql: GraphQLClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broker_down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(runtime.outbox._deliver, "kiq", broker_down)
+    signed_up = await graphql.data(
+        SIGN_UP, {"input": {"email": "alice@example.com", "password": PASSWORD}}
+    )
+    assert signed_up["signUp"]["errors"] == []
+    assert await User.filter(email="alice@example.com").count() == 1
+    assert await OutboxEmail.filter(to_address="alice@example.com").count() == 1
+
+
+async def test_an_address_with_control_characters_is_refused_at_sign_up(
+    graphql: GraphQLClient,
+) -> None:
+    refused = await graphql.data(
+        SIGN_UP, {"input": {"email": "mallory\x7f@example.com", "password": PASSWORD}}
+    )
+    assert refused["signUp"]["errors"] == [{"field": "email", "code": "BAD_USER_INPUT"}]

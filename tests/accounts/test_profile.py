@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 import zlib
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +14,8 @@ import pytest
 from aiohttp import FormData
 
 from app.runtime import Runtime
+from app.settings import Settings
+from models.accounts import User
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.users import SignedIn, UserFactory
 
@@ -222,3 +226,41 @@ async def test_replacing_and_removing_the_photo_deletes_the_files(
     assert removed == {"removeProfilePhoto": {"user": {"photoUrl": None}, "errors": []}}
     assert (await graphql.http.get(urlsplit(second_url).path)).status == 404
     assert await runtime.files.get(urlsplit(second_url).path.rsplit("/", 1)[1]) is None
+
+
+@pytest.mark.promise("P22")
+async def test_photos_uploaded_at_once_leave_only_the_current_file(
+    graphql: GraphQLClient, alice: SignedIn, runtime: Runtime
+) -> None:
+    bodies = await asyncio.gather(
+        *(upload(graphql, png(size, size), token=alice.token) for size in (1, 2, 3))
+    )
+    keys = [
+        urlsplit(b["data"]["uploadProfilePhoto"]["user"]["photoUrl"]).path.rsplit("/", 1)[1]
+        for b in bodies
+    ]
+    current = (await User.get(id=alice.user.id)).photo_key
+    assert current in keys
+    stored = [key for key in keys if await runtime.files.get(key) is not None]
+    assert stored == [current]
+
+
+async def test_a_multipart_body_over_the_limit_is_refused_before_it_is_read(
+    graphql: GraphQLClient, settings: Settings
+) -> None:
+    form = FormData()
+    form.add_field("operations", json.dumps({"query": UPLOAD, "variables": {"photo": None}}))
+    form.add_field("map", json.dumps({"0": ["variables.photo"]}))
+    for part in range(2):  # each part under the limit, together over it
+        filler = b"\x00" * (settings.max_upload_bytes // 2 + 64 * 1024)
+        form.add_field(str(part), filler, filename=f"{part}.png")
+    response = await graphql.http.post("/graphql", data=form)
+    assert response.status == 413
+
+    async def unsized() -> AsyncIterator[bytes]:
+        yield b"--x\r\n"
+
+    chunked = await graphql.http.post(
+        "/graphql", data=unsized(), headers={"Content-Type": "multipart/form-data; boundary=x"}
+    )
+    assert chunked.status == 413
