@@ -38,8 +38,6 @@ class PaymentStatus(StrEnum):
     REFUNDED = "REFUNDED"
     DISPUTED = "DISPUTED"
     DISPUTE_LOST = "DISPUTE_LOST"
-    # The job was cancelled before the money was taken; the PaymentIntent was cancelled too.
-    CANCELED = "CANCELED"
 
 
 class DisputeStatus(StrEnum):

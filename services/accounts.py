@@ -201,8 +201,9 @@ async def log_in(
     email = normalize_email(email)
     account_key = _account_key("login", email)
     ip_key = _ip_key("login", client)
-    await _take(runtime, account_key, _login_budget(runtime))
+    # The address first: a caller it has blocked must not use up another account's budget.
     await _take(runtime, ip_key, Budget(settings.login_failures_per_ip, settings.throttle_window))
+    await _take(runtime, account_key, _login_budget(runtime))
 
     user = await User.get_or_none(email=email, is_active=True)
     password_ok = await runtime.passwords.verify(user.password_hash if user else None, password)

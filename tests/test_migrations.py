@@ -6,7 +6,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+from tortoise.exceptions import IntegrityError
+
 from app.cli import SCHEMA_PATH
+from models.marketplace import Job
+from models.payments import Payment
+from tests.support.users import UserFactory
 
 # What `tortoise makemigrations` would write, run in a process of its own so this session's
 # Tortoise context stays untouched.
@@ -44,3 +50,12 @@ def test_no_model_change_lacks_its_migration() -> None:
         "models changed without a migration; run "
         "`tortoise -c app.db.TORTOISE_ORM makemigrations`:\n" + checked.stdout
     )
+
+
+async def test_the_migrated_schema_keeps_one_payment_per_job(users: UserFactory) -> None:
+    client, mentor = await users.create("Carla"), await users.create("Mona")
+    job = await Job.create(client=client.user, mentor=mentor.user, description="Help")
+    shared = {"job": job, "client": client.user, "amount_cents": 5000, "currency": "EUR"}
+    await Payment.create(**shared, stripe_payment_intent_id="pi_first")
+    with pytest.raises(IntegrityError):
+        await Payment.create(**shared, stripe_payment_intent_id="pi_second")

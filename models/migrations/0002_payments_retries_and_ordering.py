@@ -1,6 +1,5 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
-from models.payments import PaymentStatus
 from tortoise import fields
 
 class Migration(migrations.Migration):
@@ -13,11 +12,6 @@ class Migration(migrations.Migration):
             model_name='ConnectedAccount',
             name='state_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
-        ),
-        ops.AlterField(
-            model_name='Payment',
-            name='status',
-            field=fields.CharEnumField(default=PaymentStatus.PENDING, description='PENDING: PENDING\nFAILED: FAILED\nSUCCEEDED: SUCCEEDED\nPARTIALLY_REFUNDED: PARTIALLY_REFUNDED\nREFUNDED: REFUNDED\nDISPUTED: DISPUTED\nDISPUTE_LOST: DISPUTE_LOST\nCANCELED: CANCELED', db_default='PENDING', enum_type=PaymentStatus, max_length=24),
         ),
         ops.AddField(
             model_name='Payment',

@@ -86,14 +86,23 @@ async def start_job_payment(runtime: Runtime, viewer: Viewer, job_id: int) -> tu
         )
     assert intent.client_secret is not None
     try:
-        payment = await Payment.create(
-            job_id=job.id,
-            client_id=job.client_id,
-            amount_cents=job.price_cents,
-            currency=job.currency,
-            platform_fee_cents=fee,
-            stripe_payment_intent_id=intent.id,
-        )
+        async with in_transaction():
+            # Under the job's lock, as cancel_job: a job cancelled meanwhile gets no payment,
+            # and its intent's secret never leaves here, so nobody can confirm it.
+            locked = await Job.filter(id=job.id).select_for_update().get()
+            if locked.status is not JobStatus.ACCEPTED:
+                raise Conflict(
+                    f"This job is not awaiting payment: it is {locked.status.value}.",
+                    field="jobId",
+                )
+            payment = await Payment.create(
+                job_id=job.id,
+                client_id=job.client_id,
+                amount_cents=job.price_cents,
+                currency=job.currency,
+                platform_fee_cents=fee,
+                stripe_payment_intent_id=intent.id,
+            )
     except IntegrityError:  # a concurrent call (same key, same intent) recorded it first
         payment = await Payment.get(job_id=job.id)
     return payment, intent.client_secret
@@ -107,46 +116,50 @@ async def cancel_job(runtime: Runtime, viewer: Viewer, job_id: int) -> Job:
     """Cancel a job before payment, and with it any PaymentIntent the client could still
     confirm with the secret their browser holds.
 
-    The intent is cancelled at Stripe first: after that nobody can pay for the job. If Stripe
-    is already taking the money, the job stays as it is and the answer is CONFLICT.
+    All under the job's row lock, which ``start_job_payment`` takes too before recording a
+    payment: a payment started meanwhile is either seen here and cancelled, or refused there.
+    If Stripe is already taking the money, nothing changes and the answer is CONFLICT.
     """
     user = viewer.require_user()
-    job = await jobs.visible_job(viewer, job_id)
-    if job is None:
-        raise NotFound("No such job.", field="id")
-    jobs.check_allowed(job, jobs.JobAction.CANCEL, user)  # refuse before touching Stripe
-    payment = await Payment.get_or_none(job_id=job.id)
-    unpaid = payment if payment is not None and payment.status in UNPAID else None
-    if unpaid is not None:
-        await _cancel_intent(runtime, unpaid)
     async with in_transaction():
-        job = await jobs.transition(job.id, jobs.JobAction.CANCEL, user)
-        if unpaid is not None:
-            locked = await Payment.filter(id=unpaid.id).select_for_update().get()
-            settlement.record_cancellation(locked)
-            await settlement.settle(locked)
+        job = await jobs.transition(job_id, jobs.JobAction.CANCEL, user)
+        payment = await Payment.filter(job_id=job.id).select_for_update().first()
+        if payment is not None and payment.status in UNPAID:
+            await _cancel_intent(runtime, payment)
+            settlement.record_cancellation(payment)
+            await settlement.settle(payment)
     return job
 
 
 async def _cancel_intent(runtime: Runtime, payment: Payment) -> None:
+    """Cancel the payment's PaymentIntent at Stripe, or raise CONFLICT when the money is
+    already being taken. The key names the intent's latest attempt at a charge, so a cancel
+    refused while a charge was under way is not replayed once that charge has failed."""
     intents = runtime.payments.stripe.v1.payment_intents
+    intent_id = payment.stripe_payment_intent_id
     with stripe_errors(field="id"):
-        try:
-            await intents.cancel_async(
-                payment.stripe_payment_intent_id,
-                options={"idempotency_key": f"cancel-payment:{payment.id}"},
-            )
-        except stripe.InvalidRequestError:
-            # Refused: find out why from the intent itself.
-            intent = await intents.retrieve_async(payment.stripe_payment_intent_id)
-            if intent.status in TAKING_MONEY:
-                raise Conflict(
-                    "The client's payment for this job is already under way; the job can no "
-                    "longer be cancelled.",
-                    field="id",
-                ) from None
-            if intent.status != "canceled":
+        intent = await intents.retrieve_async(intent_id)
+        if intent.status != "canceled":
+            _refuse_if_taking_money(intent.status)
+            attempt = id_of(intent.latest_charge) or "none"
+            try:
+                await intents.cancel_async(
+                    intent_id,
+                    options={"idempotency_key": f"cancel-payment:{payment.id}:{attempt}"},
+                )
+            except stripe.InvalidRequestError:
+                # Refused: the client confirmed at this very moment, or the intent is gone.
+                _refuse_if_taking_money((await intents.retrieve_async(intent_id)).status)
                 raise
+
+
+def _refuse_if_taking_money(intent_status: str | None) -> None:
+    if intent_status in TAKING_MONEY:
+        raise Conflict(
+            "The client's payment for this job is already under way; the job can no longer "
+            "be cancelled.",
+            field="id",
+        )
 
 
 async def refund_payment(
@@ -182,17 +195,24 @@ async def refund_payment(
     request = payment.refund_requests
     provider = runtime.payments.stripe
     with stripe_errors(field="amountCents"):
-        refund = await provider.v1.refunds.create_async(
-            params={
-                "payment_intent": payment.stripe_payment_intent_id,
-                "amount": amount,
-                "reason": reason.value,
-                "reverse_transfer": True,
-                "refund_application_fee": True,
-                "metadata": {"payment_id": str(payment.id)},
-            },
-            options={"idempotency_key": f"refund:{payment.id}:{request}"},
-        )
+        try:
+            refund = await provider.v1.refunds.create_async(
+                params={
+                    "payment_intent": payment.stripe_payment_intent_id,
+                    "amount": amount,
+                    "reason": reason.value,
+                    "reverse_transfer": True,
+                    "refund_application_fee": True,
+                    "metadata": {"payment_id": str(payment.id)},
+                },
+                options={"idempotency_key": f"refund:{payment.id}:{request}"},
+            )
+        except stripe.InvalidRequestError:
+            # Refused: no money moved, and the next request must not replay this answer.
+            await Payment.filter(id=payment.id, refund_requests=request).update(
+                refund_requests=request + 1
+            )
+            raise
         charge_id = id_of(refund.charge)
         assert charge_id is not None
         charge = await provider.v1.charges.retrieve_async(charge_id)

@@ -9,6 +9,7 @@ event about a payment whose own event has not come yet stays pending for the swe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +23,8 @@ from services.payments.provider import id_of
 
 # A handler gets the event's object and the time Stripe created the event; it answers the
 # user the event turned out to concern.
+logger = logging.getLogger("mentor_api.payments")
+
 Handler = Callable[[dict[str, Any], datetime], Awaitable[int | None]]
 ObjectHandler = Callable[[dict[str, Any]], Awaitable[int | None]]
 
@@ -160,5 +163,8 @@ async def process_pending() -> int:
     )
     applied = 0
     for row in pending:
-        applied += await process(row.id)
+        try:
+            applied += await process(row.id)
+        except Exception as error:  # one failing event must not hold back the ones after it
+            logger.error("pending Stripe event %s failed: %s", row.id, type(error).__name__)
     return applied

@@ -81,11 +81,7 @@ def stripe_errors(field: str | None = None) -> Iterator[None]:
         ) from error
     except stripe.InvalidRequestError as error:
         logger.warning("Stripe refused a request: %s (%s)", error.code, error.http_status)
-        reason = error.user_message or str(error.error.message if error.error else "")
-        raise BadUserInput(
-            f"The payment provider refused this: {reason or error.code or 'invalid request'}",
-            field=field,
-        ) from error
+        raise BadUserInput(_refusal(error), field=field) from error
     except (
         stripe.APIConnectionError,
         stripe.APIError,
@@ -97,6 +93,26 @@ def stripe_errors(field: str | None = None) -> Iterator[None]:
             "Stripe unavailable: %s (status %s)", type(error).__name__, error.http_status
         )
         raise PaymentProviderUnavailable() from error
+
+
+# Refusals whose message tells the caller what to change; other messages may name Stripe
+# objects of ours (a mentor's account, a customer), so only their code is shown.
+EXPLAINED_REFUSALS = frozenset(
+    {
+        "amount_too_small",
+        "amount_too_large",
+        "charge_already_refunded",
+        "charge_disputed",
+        "charge_exceeds_source_limit",
+    }
+)
+
+
+def _refusal(error: stripe.InvalidRequestError) -> str:
+    detail = error.error
+    if error.code in EXPLAINED_REFUSALS and detail is not None and detail.message:
+        return f"The payment provider refused this: {detail.message}"
+    return f"The payment provider refused this request ({error.code or 'invalid_request'})."
 
 
 def id_of(value: Any) -> str | None:

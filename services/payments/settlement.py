@@ -39,7 +39,8 @@ CLOSED_DISPUTES = frozenset({DisputeStatus.WON, DisputeStatus.LOST})
 # Read from the job table, so the two stay in step.
 DISPUTABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.OPEN_DISPUTE)
 REFUNDABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.REFUND)
-# Stripe's word for a cancelled PaymentIntent, kept as the payment's failure code.
+# Stripe's word for a cancelled PaymentIntent, kept as the failure code of a payment whose job
+# was cancelled before the money was taken: it shows FAILED with this code, and stays so.
 CANCELED_CODE = "canceled"
 
 
@@ -58,8 +59,6 @@ def derive_status(payment: Payment) -> PaymentStatus:
         if payment.refunded_cents > 0:
             return PaymentStatus.PARTIALLY_REFUNDED
         return PaymentStatus.SUCCEEDED
-    if payment.failure_code == CANCELED_CODE:
-        return PaymentStatus.CANCELED
     return PaymentStatus.FAILED if payment.failure_code else PaymentStatus.PENDING
 
 

@@ -6,9 +6,13 @@ import asyncio
 
 import pytest
 
+from app.runtime import Runtime
 from models.accounts import User
 from models.audit import AuditAction, AuditEntry
 from models.outbox import OutboxEmail
+from services import accounts
+from services.client import ClientInfo
+from services.errors import BadUserInput, RateLimited
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.smtp import Mailbox, token_in
 from tests.support.users import PASSWORD
@@ -213,3 +217,28 @@ async def test_an_invalid_email_is_a_payload_error(graphql: GraphQLClient) -> No
     assert payload["signUp"]["errors"] == [
         {"field": "email", "code": "BAD_USER_INPUT", "message": "Enter a valid email address."}
     ]
+
+
+async def test_a_caller_blocked_by_address_does_not_use_up_an_accounts_budget(
+    runtime: Runtime, users, settings
+) -> None:
+    await users.create("Alice", email="alice@example.com")
+    blocked, elsewhere = ClientInfo(ip="203.0.113.7"), ClientInfo(ip="198.51.100.9")
+
+    async def outcome(email: str, client: ClientInfo) -> str:
+        try:
+            await accounts.log_in(runtime, email=email, password="wrong password!!", client=client)
+        except RateLimited:
+            return "RATE_LIMITED"
+        except BadUserInput as error:
+            return error.code.value
+        return "LOGGED_IN"
+
+    for i in range(settings.login_failures_per_ip):
+        assert await outcome(f"guess{i}@example.com", blocked) == "INVALID_CREDENTIALS"
+    for _ in range(settings.login_failures_per_account + 3):
+        assert await outcome("alice@example.com", blocked) == "RATE_LIMITED"
+
+    budget = settings.login_failures_per_account
+    tries = [await outcome("alice@example.com", elsewhere) for _ in range(budget + 1)]
+    assert tries == ["INVALID_CREDENTIALS"] * budget + ["RATE_LIMITED"]

@@ -226,10 +226,17 @@ async def test_a_request_stripe_refuses_is_bad_input_with_its_reason(
     staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
     payment_id = (await _payment_node(graphql, deal))["id"]
 
-    def refuse(*args: Any, **kwargs: Any) -> None:
-        raise UserError(400, "Refund amount is greater than unrefunded amount on charge")
+    create = Refund._api_create
 
-    monkeypatch.setattr(Refund, "_api_create", refuse)
+    def refuse_once(*args: Any, **kwargs: Any) -> None:
+        monkeypatch.setattr(Refund, "_api_create", create)
+        raise UserError(
+            400,
+            "Refund amount is greater than unrefunded amount on charge",
+            {"code": "amount_too_large"},
+        )
+
+    monkeypatch.setattr(Refund, "_api_create", refuse_once)
     body = await _refund(graphql, staff, payment_id)
     assert body["data"]["refundPayment"]["errors"] == [
         {
@@ -240,6 +247,27 @@ async def test_a_request_stripe_refuses_is_bad_input_with_its_reason(
         }
     ]
     assert (await the_payment(deal)).refunded_cents == 0
+    # Nothing moved, so a smaller refund next is a new request, not a replay of the refusal.
+    smaller = await _refund(graphql, staff, payment_id, amountCents=1000)
+    assert smaller["data"]["refundPayment"]["errors"] == []
+    assert (await the_payment(deal)).refunded_cents == 1000
+
+
+async def test_a_refusal_that_would_name_our_stripe_objects_shows_only_its_code(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, monkeypatch: Any
+) -> None:
+    deal = await paid_job(graphql, users, stripe)
+    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
+    payment_id = (await _payment_node(graphql, deal))["id"]
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise UserError(400, "No such destination: 'acct_1Secret'", {"code": "resource_missing"})
+
+    monkeypatch.setattr(Refund, "_api_create", refuse)
+    body = await _refund(graphql, staff, payment_id)
+    assert body["data"]["refundPayment"]["errors"][0]["message"] == (
+        "The payment provider refused this request (resource_missing)."
+    )
 
 
 @pytest.mark.parametrize("closing_first", [False, True], ids=["in order", "closing first"])

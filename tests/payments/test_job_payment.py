@@ -11,6 +11,7 @@ from localstripe.resources import PaymentIntent
 
 from models.marketplace import Job
 from models.payments import Payment, StripeCustomer, WebhookEvent
+from services.payments import charges
 from tests.marketplace.helpers import become_mentor, request_job
 from tests.payments.helpers import (
     JOB,
@@ -241,9 +242,13 @@ async def test_cancelling_before_payment_cancels_the_intent_the_browser_holds(
         await stripe.api.v1.payment_intents.confirm_async(
             intent_id, params={"payment_method": "pm_card_visa"}
         )
-    assert (await the_payment(deal)).status.value == "CANCELED"
     history = await graphql.data(PAYMENTS, token=deal.client.token)
-    assert history["payments"]["edges"][0]["node"]["status"] == "CANCELED"
+    node = history["payments"]["edges"][0]["node"]
+    assert (node["status"], node["failureCode"], node["failureReason"]) == (
+        "FAILED",
+        "canceled",
+        "The job was cancelled.",
+    )
 
 
 async def test_a_job_whose_payment_is_under_way_cannot_be_cancelled(
@@ -270,7 +275,7 @@ async def test_a_price_under_stripes_minimum_is_bad_input_and_nothing_is_recorde
 
     def with_minimum(**data: Any) -> Any:
         if int(data.get("amount", 0)) < 50:
-            raise UserError(400, "Amount must be at least €0.50 eur")
+            raise UserError(400, "Amount must be at least €0.50 eur", {"code": "amount_too_small"})
         return create(**data)
 
     monkeypatch.setattr(PaymentIntent, "_api_create", with_minimum)
@@ -283,3 +288,45 @@ async def test_a_price_under_stripes_minimum_is_bad_input_and_nothing_is_recorde
         }
     ]
     assert await Payment.filter(job_id=deal.job_row_id).count() == 0
+
+
+async def test_a_job_can_be_cancelled_once_a_slow_payment_has_failed(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    intent_id = await pay(graphql, stripe, deal)
+    charge = PaymentIntent._api_retrieve(intent_id).latest_charge
+    charge.status = "pending"  # the bank takes its time: the intent is processing
+
+    refused = await graphql.data(
+        CANCEL_JOB, {"input": {"jobId": deal.job_id}}, token=deal.client.token
+    )
+    assert [e["code"] for e in refused["cancelJob"]["errors"]] == ["CONFLICT"]
+
+    charge.status = "failed"  # the debit failed: the intent wants another card
+    cancelled = await graphql.data(
+        CANCEL_JOB, {"input": {"jobId": deal.job_id}}, token=deal.client.token
+    )
+    assert cancelled["cancelJob"] == {"job": {"status": "CANCELLED"}, "errors": []}
+    assert PaymentIntent._api_retrieve(intent_id).status == "canceled"
+
+
+async def test_a_job_cancelled_while_its_payment_is_being_set_up_gets_no_payment(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, monkeypatch: Any
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    ensure_customer = charges.ensure_customer
+
+    async def cancelled_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        cancelled = await graphql.data(
+            CANCEL_JOB, {"input": {"jobId": deal.job_id}}, token=deal.mentor.token
+        )
+        assert cancelled["cancelJob"]["errors"] == []
+        return await ensure_customer(*args, **kwargs)
+
+    monkeypatch.setattr(charges, "ensure_customer", cancelled_meanwhile)
+    payload = await start_payment(graphql, deal)
+    assert payload["clientSecret"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [("jobId", "CONFLICT")]
+    assert await Payment.filter(job_id=deal.job_row_id).count() == 0
+    assert await job_status(deal) == "CANCELLED"
