@@ -61,8 +61,10 @@ def bounded_bodies(limit: int) -> Middleware:
     async def bounded(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.method == "POST" and request.content_type.startswith("multipart/"):
             length = request.content_length
-            if length is None or length > limit:
-                raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length or 0)
+            if length is None:
+                raise web.HTTPLengthRequired(text="Send multipart requests with Content-Length.")
+            if length > limit:
+                raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=length)
         return await handler(request)
 
     return bounded

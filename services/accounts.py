@@ -201,9 +201,15 @@ async def log_in(
     email = normalize_email(email)
     account_key = _account_key("login", email)
     ip_key = _ip_key("login", client)
-    # The address first: a caller it has blocked must not use up another account's budget.
+    # The address first: a caller it has blocked must not use up another account's budget;
+    # and an attempt the account's budget refuses checked no password, so the address gets it
+    # back (people behind one NAT are not blocked for an account someone else locked).
     await _take(runtime, ip_key, Budget(settings.login_failures_per_ip, settings.throttle_window))
-    await _take(runtime, account_key, _login_budget(runtime))
+    try:
+        await _take(runtime, account_key, _login_budget(runtime))
+    except RateLimited:
+        await runtime.throttle.give_back(ip_key)
+        raise
 
     user = await User.get_or_none(email=email, is_active=True)
     password_ok = await runtime.passwords.verify(user.password_hash if user else None, password)

@@ -81,6 +81,13 @@ def _as_message(row: OutboxEmail, mail_from: str) -> EmailMessage:
     return message
 
 
+def _never_sendable(error: Exception) -> bool:
+    """A message the mail client refuses to even send (a control character in an address) will
+    never go; the network, the relay and its TLS may pass later (an SSL error is an OSError,
+    though also a ValueError)."""
+    return isinstance(error, ValueError) and not isinstance(error, OSError)
+
+
 def _retry_delay(attempts: int) -> timedelta:
     """Exponential back-off: 30 s, 1 min, 2 min … capped at 6 hours."""
     return min(timedelta(seconds=30 * 2 ** (attempts - 1)), timedelta(hours=6))
@@ -118,15 +125,11 @@ async def _deliver_next(mailer: Mailer, mail_from: str, max_attempts: int) -> bo
         delivered = False
         try:
             await mailer.send(_as_message(row, mail_from))
-        except ValueError as error:  # e.g. a control character in the address: never sendable
-            logger.warning("mail %s cannot be sent: %s", row.id, type(error).__name__)
-            row.last_error = type(error).__name__
-            row.status = OutboxStatus.FAILED
-        except Exception as error:  # the relay or the network: try again later
+        except Exception as error:
             logger.warning("mail %s not delivered: %s", row.id, type(error).__name__)
             row.last_error = type(error).__name__
             row.next_attempt_at = datetime.now(UTC) + _retry_delay(row.attempts)
-            if row.attempts >= max_attempts:
+            if _never_sendable(error) or row.attempts >= max_attempts:
                 row.status = OutboxStatus.FAILED
         else:
             row.status = OutboxStatus.SENT

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -196,3 +197,22 @@ async def test_an_address_with_control_characters_is_refused_at_sign_up(
         SIGN_UP, {"input": {"email": "mallory\x7f@example.com", "password": PASSWORD}}
     )
     assert refused["signUp"]["errors"] == [{"field": "email", "code": "BAD_USER_INPUT"}]
+
+
+async def test_a_relay_certificate_problem_is_retried_not_given_up(
+    users: UserFactory, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def expired_certificate(message: EmailMessage) -> None:
+        raise ssl.SSLCertVerificationError("certificate has expired")
+
+    monkeypatch.setattr(runtime.outbox._mailer, "send", expired_certificate)
+    row = await queue_mail(users)
+    await make_due(row)
+    assert await runtime.outbox.deliver_outbox() == 0
+    tried = await OutboxEmail.get(id=row.id)
+    assert (tried.status, tried.attempts, tried.last_error) == (
+        OutboxStatus.PENDING,
+        1,
+        "SSLCertVerificationError",
+    )
+    assert tried.next_attempt_at > datetime.now(UTC)

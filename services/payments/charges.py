@@ -116,16 +116,28 @@ async def cancel_job(runtime: Runtime, viewer: Viewer, job_id: int) -> Job:
     """Cancel a job before payment, and with it any PaymentIntent the client could still
     confirm with the secret their browser holds.
 
-    All under the job's row lock, which ``start_job_payment`` takes too before recording a
-    payment: a payment started meanwhile is either seen here and cancelled, or refused there.
+    The intent is cancelled at Stripe before any lock is taken (a cancelled intent can never be
+    paid, and no row waits on Stripe meanwhile); then, under the job's lock, which
+    ``start_job_payment`` also takes before recording a payment, the job is cancelled and the
+    payment recorded as such. A payment started in between is refused there or found here.
     If Stripe is already taking the money, nothing changes and the answer is CONFLICT.
     """
     user = viewer.require_user()
+    job = await jobs.visible_job(viewer, job_id)
+    if job is None:
+        raise NotFound("No such job.", field="id")
+    jobs.check_allowed(job, jobs.JobAction.CANCEL, user)  # refuse before touching Stripe
+    seen = await Payment.get_or_none(job_id=job.id)
+    if seen is not None and seen.status in UNPAID:
+        await _cancel_intent(runtime, seen)
     async with in_transaction():
-        job = await jobs.transition(job_id, jobs.JobAction.CANCEL, user)
+        job = await jobs.transition(job.id, jobs.JobAction.CANCEL, user)
         payment = await Payment.filter(job_id=job.id).select_for_update().first()
         if payment is not None and payment.status in UNPAID:
-            await _cancel_intent(runtime, payment)
+            if seen is None or seen.id != payment.id:
+                raise Conflict(
+                    "A payment for this job was started just now; cancel again.", field="id"
+                )
             settlement.record_cancellation(payment)
             await settlement.settle(payment)
     return job
@@ -217,7 +229,8 @@ async def refund_payment(
         assert charge_id is not None
         charge = await provider.v1.charges.retrieve_async(charge_id)
     async with in_transaction():
-        locked = await Payment.filter(id=payment.id).select_for_update().get()
+        locked = await settlement.locked_payment(payment.stripe_payment_intent_id)
+        assert locked is not None
         settlement.record_success(locked, charge.id)
         settlement.record_refunded_total(locked, charge.amount_refunded)
         locked.refund_requests = max(locked.refund_requests, request + 1)

@@ -63,14 +63,20 @@ def derive_status(payment: Payment) -> PaymentStatus:
 
 
 async def locked_payment(intent_id: str | None, charge_id: str | None = None) -> Payment | None:
-    """The payment Stripe names, locked for the rest of the transaction."""
+    """The payment Stripe names, locked for the rest of the transaction.
+
+    Its job is locked first: every path that changes both (cancelJob, startJobPayment, these
+    events) takes the job's lock before the payment's, so none can deadlock another.
+    """
+    found = None
     if intent_id:
-        found = await Payment.filter(stripe_payment_intent_id=intent_id).select_for_update().first()
-        if found is not None:
-            return found
-    if charge_id:
-        return await Payment.filter(stripe_charge_id=charge_id).select_for_update().first()
-    return None
+        found = await Payment.filter(stripe_payment_intent_id=intent_id).first()
+    if found is None and charge_id:
+        found = await Payment.filter(stripe_charge_id=charge_id).first()
+    if found is None:
+        return None
+    await Job.filter(id=found.job_id).select_for_update().first()
+    return await Payment.filter(id=found.id).select_for_update().first()
 
 
 async def payment_for_intent(intent: dict[str, Any]) -> Payment | None:

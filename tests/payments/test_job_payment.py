@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from localstripe.resources import PaymentIntent
 
 from models.marketplace import Job
 from models.payments import Payment, StripeCustomer, WebhookEvent
-from services.payments import charges
+from services.payments import charges, settlement
 from tests.marketplace.helpers import become_mentor, request_job
 from tests.payments.helpers import (
     JOB,
@@ -330,3 +331,29 @@ async def test_a_job_cancelled_while_its_payment_is_being_set_up_gets_no_payment
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [("jobId", "CONFLICT")]
     assert await Payment.filter(job_id=deal.job_row_id).count() == 0
     assert await job_status(deal) == "CANCELLED"
+
+
+async def test_a_cancel_racing_the_payment_event_is_a_conflict_not_a_deadlock(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, monkeypatch: Any
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    await pay(graphql, stripe, deal)
+    (succeeded,) = stripe.events_of("payment_intent.succeeded")
+    settle = settlement.settle
+    event_holds_its_locks = asyncio.Event()
+
+    async def settle_slowly(payment: Any) -> None:
+        event_holds_its_locks.set()
+        await asyncio.sleep(0.5)  # the cancel arrives while the event holds its locks
+        await settle(payment)
+
+    monkeypatch.setattr(settlement, "settle", settle_slowly)
+
+    async def cancel_meanwhile() -> dict[str, Any]:
+        await event_holds_its_locks.wait()
+        return await graphql(CANCEL_JOB, {"input": {"jobId": deal.job_id}}, token=deal.client.token)
+
+    delivered, cancelled = await asyncio.gather(stripe.deliver(succeeded), cancel_meanwhile())
+    assert delivered == 200
+    assert [e["code"] for e in cancelled["data"]["cancelJob"]["errors"]] == ["CONFLICT"]
+    assert await job_status(deal) == "PAID"
