@@ -44,6 +44,15 @@ async def _refund(
     return body
 
 
+async def _paid_with_payments_staff(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> tuple[Deal, SignedIn, str]:
+    """A paid job, a staff member who may refund it, and its payment's ID."""
+    deal = await paid_job(graphql, users, stripe)
+    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
+    return deal, staff, (await _payment_node(graphql, deal))["id"]
+
+
 async def test_a_dispute_makes_payment_and_job_disputed_and_winning_it_resolves_them(
     graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
 ) -> None:
@@ -93,9 +102,7 @@ async def test_losing_a_dispute_ends_the_job(
 async def test_a_partial_then_full_refund_shows_in_billing_history(
     graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
 ) -> None:
-    deal = await paid_job(graphql, users, stripe)
-    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
-    payment_id = (await _payment_node(graphql, deal))["id"]
+    deal, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
 
     partial = await _refund(graphql, staff, payment_id, amountCents=1500)
     assert partial["data"]["refundPayment"] == {
@@ -175,9 +182,7 @@ async def test_a_disputed_payment_cannot_be_refunded_meanwhile(
 async def test_a_refund_retried_after_a_lost_answer_refunds_once(
     graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
 ) -> None:
-    deal = await paid_job(graphql, users, stripe)
-    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
-    payment_id = (await _payment_node(graphql, deal))["id"]
+    deal, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
 
     stripe.lose_next_answer_to.add("/v1/refunds")
     lost = await _refund(graphql, staff, payment_id, amountCents=1500)
@@ -200,9 +205,7 @@ async def test_a_refund_retried_after_a_lost_answer_refunds_once(
 async def test_two_refunds_at_once_refund_once_and_record_what_stripe_took(
     graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
 ) -> None:
-    deal = await paid_job(graphql, users, stripe)
-    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
-    payment_id = (await _payment_node(graphql, deal))["id"]
+    deal, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
 
     first, second = await asyncio.gather(
         _refund(graphql, staff, payment_id, amountCents=1000),
@@ -222,9 +225,7 @@ async def test_two_refunds_at_once_refund_once_and_record_what_stripe_took(
 async def test_a_request_stripe_refuses_is_bad_input_with_its_reason(
     graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, monkeypatch: Any
 ) -> None:
-    deal = await paid_job(graphql, users, stripe)
-    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
-    payment_id = (await _payment_node(graphql, deal))["id"]
+    deal, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
 
     create = Refund._api_create
 
@@ -256,9 +257,7 @@ async def test_a_request_stripe_refuses_is_bad_input_with_its_reason(
 async def test_a_refusal_that_would_name_our_stripe_objects_shows_only_its_code(
     graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, monkeypatch: Any
 ) -> None:
-    deal = await paid_job(graphql, users, stripe)
-    staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
-    payment_id = (await _payment_node(graphql, deal))["id"]
+    _, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
 
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise UserError(400, "No such destination: 'acct_1Secret'", {"code": "resource_missing"})
