@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 import orjson
@@ -11,12 +12,33 @@ from strawberry.aiohttp.views import GraphQLView as StrawberryView
 from app.context import RequestContext
 from app.keys import REQUEST_ID, RUNTIME
 from app.sessions import authenticate
+from app.settings import IPNetwork
 from services.client import ClientInfo
 
 
-def client_info(request: web.Request) -> ClientInfo:
+def client_address(request: web.Request, trusted_proxies: tuple[IPNetwork, ...]) -> str | None:
+    """The caller's address: the socket's peer, or, when that peer is one of our own proxies,
+    the nearest address in ``X-Forwarded-For`` that is not. Without this, every caller behind
+    a load balancer shares one address, and one of them could exhaust everyone's login budget.
+    """
+    address = request.remote
+    hops = [hop.strip() for hop in request.headers.get("X-Forwarded-For", "").split(",")]
+    while _is_trusted(address, trusted_proxies) and hops and hops[-1]:
+        address = hops.pop()
+    return address
+
+
+def _is_trusted(address: str | None, proxies: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in proxies)
+
+
+def client_info(request: web.Request, trusted_proxies: tuple[IPNetwork, ...] = ()) -> ClientInfo:
     return ClientInfo(
-        ip=request.remote,
+        ip=client_address(request, trusted_proxies),
         user_agent=request.headers.get("User-Agent"),
         request_id=request.get(REQUEST_ID),
     )
@@ -33,7 +55,7 @@ class GraphQLView(StrawberryView[RequestContext, None]):
         return RequestContext(
             runtime=runtime,
             viewer=viewer,
-            client=client_info(request),
+            client=client_info(request, runtime.settings.trusted_proxies),
             request=request,
             response=response,
             csrf_verified=csrf_verified,

@@ -7,6 +7,7 @@ the embedded default generates a development secret and keeps it in the data fol
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,16 @@ class ConfigurationError(RuntimeError):
 def _env_int(name: str, default: int) -> int:
     raw = os.environ.get(name)
     return int(raw) if raw else default
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _env_networks(name: str) -> tuple[IPNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in _env_list(name))
+    except ValueError as error:
+        raise ConfigurationError(f"{name} must list IP addresses or networks: {error}") from None
 
 
 def _env_list(name: str) -> tuple[str, ...]:
@@ -51,6 +62,8 @@ class Settings:
     development: bool = False
     cookie_secure: bool = True
     cors_origins: tuple[str, ...] = ()
+    # Our own reverse proxies, whose X-Forwarded-For names the real caller.
+    trusted_proxies: tuple[IPNetwork, ...] = ()
     session_lifetime: timedelta = timedelta(days=30)
     email_token_lifetime: timedelta = timedelta(hours=24)
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
@@ -110,6 +123,7 @@ class Settings:
             development=development,
             cookie_secure=os.environ.get("COOKIE_SECURE", "1") != "0",
             cors_origins=_env_list("CORS_ORIGINS"),
+            trusted_proxies=_env_networks("TRUSTED_PROXIES"),
             stripe_api_base=os.environ.get("STRIPE_API_BASE", cls.stripe_api_base),
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,

@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from app.cli import SCHEMA_PATH, export_schema_sdl
-from app.settings import Settings
+from app.settings import ConfigurationError, Settings
 
 STAFF_PASSWORD = "violet kangaroos whistle at dawn"
 
@@ -103,3 +103,15 @@ def test_an_empty_database_url_means_the_embedded_default(
     settings = Settings.from_env()
     assert settings.development
     assert settings.database_url == f"sqlite://{tmp_path / 'mentor.sqlite3'}"
+
+
+def test_trusted_proxies_are_read_as_networks_and_nonsense_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")
+    assert [str(n) for n in Settings.from_env().trusted_proxies] == ["10.0.0.0/8", "192.0.2.7/32"]
+    monkeypatch.setenv("TRUSTED_PROXIES", "the load balancer")
+    with pytest.raises(ConfigurationError, match="TRUSTED_PROXIES"):
+        Settings.from_env()

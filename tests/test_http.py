@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from app.runtime import Runtime
+from models.audit import AuditAction, AuditEntry
 from tests.support.backends import Backend
+from tests.support.graphql import GraphQLClient
 from tests.support.users import UserFactory
 
 SECURITY_HEADERS = {
@@ -88,3 +93,38 @@ async def test_a_browser_gets_graphiql(http: TestClient[Any, Any]) -> None:
     assert response.status == 200
     assert response.content_type == "text/html"
     assert "graphiql" in (await response.text()).lower()
+
+
+LOG_IN = """
+mutation LogIn($input: LogInInput!) { logIn(input: $input) { errors { code } } }
+"""
+
+
+@pytest.mark.parametrize(
+    ("trusted", "forwarded_for", "recorded"),
+    [
+        ((), "203.0.113.5", "127.0.0.0/24"),  # nobody vouches for the header: the socket counts
+        (("127.0.0.0/8",), "203.0.113.5", "203.0.113.0/24"),
+        (("127.0.0.0/8", "10.0.0.0/8"), "198.51.100.7, 10.1.2.3", "198.51.100.0/24"),
+        (("127.0.0.0/8",), "198.51.100.7, 203.0.113.5", "203.0.113.0/24"),  # no spoofing past us
+    ],
+)
+async def test_the_callers_address_comes_through_our_own_proxies_only(
+    graphql: GraphQLClient,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    trusted: tuple[str, ...],
+    forwarded_for: str,
+    recorded: str,
+) -> None:
+    proxies = tuple(ipaddress.ip_network(network) for network in trusted)
+    monkeypatch.setattr(
+        runtime, "settings", runtime.settings.with_overrides(trusted_proxies=proxies)
+    )
+    await graphql(
+        LOG_IN,
+        {"input": {"email": "nobody@example.com", "password": "wrong password!!"}},
+        headers={"X-Forwarded-For": forwarded_for},
+    )
+    (failed,) = await AuditEntry.filter(action=AuditAction.LOGIN_FAILED)
+    assert failed.ip_prefix == recorded
