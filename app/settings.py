@@ -26,6 +26,7 @@ def _env_int(name: str, default: int) -> int:
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
 def _env_networks(name: str) -> tuple[IPNetwork, ...]:
@@ -121,7 +122,7 @@ class Settings:
             mail_from=os.environ.get("MAIL_FROM", cls.mail_from),
             public_url=os.environ.get("PUBLIC_URL", cls.public_url).rstrip("/"),
             development=development,
-            cookie_secure=os.environ.get("COOKIE_SECURE", "1") != "0",
+            cookie_secure=os.environ.get("COOKIE_SECURE", "1").strip().lower() not in FALSE_WORDS,
             cors_origins=_env_list("CORS_ORIGINS"),
             trusted_proxies=_env_networks("TRUSTED_PROXIES"),
             stripe_api_base=os.environ.get("STRIPE_API_BASE", cls.stripe_api_base),

@@ -115,3 +115,15 @@ def test_trusted_proxies_are_read_as_networks_and_nonsense_is_refused(
     monkeypatch.setenv("TRUSTED_PROXIES", "the load balancer")
     with pytest.raises(ConfigurationError, match="TRUSTED_PROXIES"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    ("value", "secure"), [("0", False), ("false", False), ("No", False), ("1", True), ("yes", True)]
+)
+def test_the_session_cookie_is_secure_unless_said_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str, secure: bool
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COOKIE_SECURE", value)
+    assert Settings.from_env().cookie_secure is secure
