@@ -77,9 +77,7 @@ class RegistryVisibility(FieldExtension):
         return await await_maybe(next_(source, info, **kwargs))
 
     async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
-        if not await info.context.field_access.may_read(source, self.field):
-            return None
-        return await next_(source, info, **kwargs)
+        return await self._resolve_after_lookup(next_, source, info, **kwargs)
 
 
 def owner_only(owner_attr: str = "id") -> PermissionExtension:
