@@ -15,7 +15,7 @@ from aiohttp import web
 from app.access_log import PrivateAccessLogger
 from app.db import apply_migrations, open_database
 from app.server import create_app
-from app.settings import Settings
+from core.settings import Settings
 from models.accounts import StaffPermission
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 from strawberry.types import Info as StrawberryInfo
 
-from app.runtime import Runtime
+from core.runtime import Runtime
 from resolvers.loaders import Loaders
 from services.client import ClientInfo
 from services.viewer import Viewer

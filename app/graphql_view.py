@@ -12,7 +12,7 @@ from strawberry.aiohttp.views import GraphQLView as StrawberryView
 from app.context import RequestContext
 from app.keys import REQUEST_ID, RUNTIME
 from app.sessions import authenticate
-from app.settings import IPNetwork
+from core.settings import IPNetwork
 from services.client import ClientInfo
 
 

@@ -15,20 +15,21 @@ from app import routes, webhooks
 from app.db import apply_migrations, open_database
 from app.graphql_view import GraphQLView
 from app.keys import REQUEST_ID, RUNTIME
-from app.runtime import Runtime
-from app.settings import Settings
 from app.tasks import BackgroundWork, build_mailer
+from core import limits
+from core.runtime import Runtime, Throttle
+from core.settings import Settings
 from resolvers.schema import build_schema
 from services.files import LocalFileStore
 from services.passwords import Passwords
 from services.payments.provider import PaymentProvider
-from services.throttle import MemoryThrottle, RedisThrottle, Throttle
+from services.throttle import MemoryThrottle, RedisThrottle
 
 logger = logging.getLogger("mentor_api.server")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-CALLER_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+CALLER_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{limits.MAX_REQUEST_ID_LENGTH}}}")
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -122,7 +123,7 @@ def create_app(
     consume_background: bool = True,
 ) -> web.Application:
     """Build the app. The embedded default migrates its SQLite file on start."""
-    body_limit = settings.max_upload_bytes + 64 * 1024
+    body_limit = settings.max_upload_bytes + limits.MULTIPART_OVERHEAD_BYTES
     app = web.Application(
         middlewares=[request_id_and_headers, bounded_bodies(body_limit)],
         client_max_size=body_limit,

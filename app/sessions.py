@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from app.settings import Settings
+from core.settings import Settings
 from services import accounts
 from services.viewer import ANONYMOUS, Viewer
 

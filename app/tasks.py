@@ -16,7 +16,7 @@ from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
 from taskiq_redis import ListQueueBroker
 
-from app.settings import Settings
+from core.settings import Settings
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
 

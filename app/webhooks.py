@@ -16,7 +16,7 @@ import stripe
 from aiohttp import web
 
 from app.keys import RUNTIME
-from services.errors import BadUserInput
+from core.errors import BadUserInput
 from services.payments import events
 
 logger = logging.getLogger("mentor_api.webhooks")

@@ -7,6 +7,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from core import limits
+
 
 class StaffPermission(StrEnum):
     """Named powers a staff member holds; each guards a class of staff-only reads and actions."""
@@ -22,10 +24,10 @@ class StaffPermission(StrEnum):
 
 class User(Model):
     id = fields.BigIntField(primary_key=True)
-    email = fields.CharField(max_length=254, unique=True)
+    email = fields.CharField(max_length=limits.MAX_EMAIL_LENGTH, unique=True)
     email_verified = fields.BooleanField(default=False, db_default=False)
     password_hash = fields.CharField(max_length=255, null=True)
-    name = fields.CharField(max_length=120, default="", db_default="")
+    name = fields.CharField(max_length=limits.MAX_NAME_LENGTH, default="", db_default="")
     photo_key = fields.CharField(max_length=255, null=True)
     timezone = fields.CharField(max_length=64, null=True)
     language = fields.CharField(max_length=16, null=True)

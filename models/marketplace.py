@@ -7,6 +7,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from core import limits
 from models.accounts import User
 
 
@@ -17,7 +18,7 @@ class MentorProfile(Model):
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="mentor_profile", on_delete=fields.CASCADE
     )
-    headline = fields.CharField(max_length=160, default="", db_default="")
+    headline = fields.CharField(max_length=limits.MAX_HEADLINE_LENGTH, default="", db_default="")
     bio = fields.TextField(default="")
     expertise: fields.Field[list[str]] = fields.JSONField(default=list)
     languages: fields.Field[list[str]] = fields.JSONField(default=list)
@@ -67,7 +68,7 @@ class Post(Model):
     author: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="posts", on_delete=fields.CASCADE
     )
-    title = fields.CharField(max_length=200)
+    title = fields.CharField(max_length=limits.MAX_POST_TITLE_LENGTH)
     body = fields.TextField()
     tags: fields.Field[list[str]] = fields.JSONField(default=list)
     status = fields.CharEnumField(

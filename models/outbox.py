@@ -7,6 +7,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from core import limits
+
 
 class OutboxStatus(StrEnum):
     PENDING = "PENDING"
@@ -19,7 +21,7 @@ class OutboxEmail(Model):
     recipient: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
-    to_address = fields.CharField(max_length=254)
+    to_address = fields.CharField(max_length=limits.MAX_EMAIL_LENGTH)
     subject = fields.CharField(max_length=200)
     body = fields.TextField()
     status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)

@@ -14,7 +14,7 @@ from strawberry.relay.types import GlobalIDValueError
 from strawberry.types.cast import cast as strawberry_cast
 from strawberry.utils.await_maybe import await_maybe
 
-from services.errors import AccessError, DomainError, ErrorCode
+from core.errors import AccessError, DomainError, ErrorCode
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why something failed.")
 

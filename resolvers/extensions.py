@@ -17,16 +17,14 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types.graphql import OperationType
 
 from app.context import RequestContext
+from core import limits
+from core.errors import DomainError, ErrorCode
 from models.audit import AuditAction
 from services import audit
-from services.errors import DomainError, ErrorCode
 
 logger = logging.getLogger("mentor_api.graphql")
 
 INTERNAL_MESSAGE = "Internal error"
-
-MAX_DEPTH = 10
-MAX_ALIASES = 30
 
 
 # Text a database cannot store: PostgreSQL refuses NUL, and no encoder takes a lone surrogate.
@@ -51,8 +49,8 @@ class DocumentRules(AddValidationRules):
     """
 
     RULES = (
-        depth_limit_rule(MAX_DEPTH, None, None),
-        alias_limit_rule(MAX_ALIASES),
+        depth_limit_rule(limits.MAX_QUERY_DEPTH, None, None),
+        alias_limit_rule(limits.MAX_ALIASES),
         StorableStrings,
     )
 

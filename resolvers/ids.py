@@ -6,9 +6,8 @@ from collections.abc import Iterable
 
 from strawberry import relay
 
-from services.errors import NotFound
-
-MAX_ROW_ID = 2**63 - 1
+from core import limits
+from core.errors import NotFound
 
 
 def as_row_id(node_id: str) -> int | None:
@@ -17,7 +16,7 @@ def as_row_id(node_id: str) -> int | None:
     if not node_id.isascii() or not node_id.isdigit():
         return None
     found = int(node_id)
-    return found if 0 < found <= MAX_ROW_ID else None
+    return found if 0 < found <= limits.MAX_ROW_ID else None
 
 
 def row_id(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:

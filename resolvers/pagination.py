@@ -19,19 +19,18 @@ from strawberry.relay.types import NodeType
 from strawberry.relay.utils import from_base64
 from tortoise.queryset import QuerySet
 
-from services.errors import BadUserInput
+from core import limits
+from core.errors import BadUserInput
 
-MAX_PAGE_SIZE = 100
-MAX_CURSOR_INDEX = 2**31 - 1
 Counter = Callable[[], Awaitable[int]]
 
 
 def checked_page(first: int | None, last: int | None, before: str | None) -> None:
     for name, size in (("first", first), ("last", last)):
-        if size is not None and not 0 <= size <= MAX_PAGE_SIZE:
+        if size is not None and not 0 <= size <= limits.MAX_PAGE_SIZE:
             raise BadUserInput(
-                f"`{name}` must be between 0 and {MAX_PAGE_SIZE}; ask for the next page with "
-                "`after` instead.",
+                f"`{name}` must be between 0 and {limits.MAX_PAGE_SIZE}; ask for the next page "
+                "with `after` instead.",
                 field=name,
             )
     if last is not None and before is None:
@@ -44,7 +43,7 @@ def cursor_position(cursor: str, *, field: str) -> int:
     try:
         prefix, index = from_base64(cursor)
         position = int(index) if index.isascii() else -1
-        if prefix != CURSOR_PREFIX or not 0 <= position <= MAX_CURSOR_INDEX:
+        if prefix != CURSOR_PREFIX or not 0 <= position <= limits.MAX_CURSOR_INDEX:
             raise ValueError(index)
     except ValueError:
         raise BadUserInput("This cursor is not valid.", field=field) from None
@@ -60,7 +59,7 @@ def rows_to_fetch(first: int | None, after: str | None) -> int:
     """How many leading rows a nested page needs: everything up to its end, plus one more to
     know whether a next page exists."""
     checked_page(first, None, None)
-    return offset_after(after) + (MAX_PAGE_SIZE if first is None else first) + 1
+    return offset_after(after) + (limits.MAX_PAGE_SIZE if first is None else first) + 1
 
 
 @strawberry.type
@@ -132,7 +131,7 @@ class CountedConnection(relay.ListConnection[NodeType], Generic[NodeType]):
         """
         checked_page(first, None, None)
         start = offset_after(after)
-        end = start + (MAX_PAGE_SIZE if first is None else first)
+        end = start + (limits.MAX_PAGE_SIZE if first is None else first)
         edges = [
             relay.Edge.resolve_edge(row, cursor=index)
             for index, row in enumerate(rows[start:end], start=start)

@@ -10,8 +10,8 @@ from strawberry.utils.await_maybe import await_maybe
 from tortoise.models import Model
 
 from app.context import Info
+from core.errors import Forbidden, Unauthenticated
 from models.accounts import StaffPermission
-from services.errors import Forbidden, Unauthenticated
 from services.personal_data import Audience, personal_field
 
 

@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
+from core import limits
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.base import resolve_node
@@ -31,16 +32,12 @@ from resolvers.jobs.queries import JobQueries
 from resolvers.loaders import is_pending
 from resolvers.mentors.mutations import MentorMutations
 from resolvers.mentors.queries import MentorQueries
-from resolvers.pagination import MAX_PAGE_SIZE
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
 from resolvers.posts.queries import PostQueries
 from resolvers.testimonials.mutations import TestimonialMutations
 from resolvers.testimonials.queries import TestimonialQueries
-
-MAX_TOKENS = 2000
-VALIDATION_CACHE_SIZE = 512
 
 
 @strawberry.type
@@ -87,9 +84,9 @@ class MentorSchema(strawberry.Schema):
 def build_schema(*, development: bool = False) -> MentorSchema:
     extensions: list[Any] = [
         DocumentRules,
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: SyntaxSafeParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=VALIDATION_CACHE_SIZE),
+        lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
+        lambda: SyntaxSafeParserCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
+        lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         StorableVariables,
         CsrfGuard,
         AuditStaffReads,
@@ -101,7 +98,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         extensions=extensions,
         execution_context_class=RowsAreValues,
         config=StrawberryConfig(
-            disable_field_suggestions=not development, relay_max_results=MAX_PAGE_SIZE
+            disable_field_suggestions=not development, relay_max_results=limits.MAX_PAGE_SIZE
         ),
     )
 

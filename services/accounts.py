@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from app.runtime import Runtime
+from core import limits
+from core.errors import BadUserInput, ErrorCode, RateLimited
+from core.runtime import Budget, Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, Session, User
 from models.audit import AuditAction
 from services import audit
 from services.client import ClientInfo
 from services.email import enqueue_email
-from services.errors import BadUserInput, ErrorCode, RateLimited
 from services.passwords import check_strength
-from services.throttle import Budget
 
 # No spaces and no control characters anywhere: a mail relay refuses them.
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
@@ -43,7 +43,7 @@ def new_token() -> str:
 
 def normalize_email(raw: str, *, field: str = "email") -> str:
     email = raw.strip().lower()
-    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+    if len(email) > limits.MAX_EMAIL_LENGTH or not EMAIL_PATTERN.match(email):
         raise BadUserInput("Enter a valid email address.", field=field)
     return email
 
@@ -82,8 +82,8 @@ async def sign_up(
     settings = runtime.settings
     email = normalize_email(email)
     name = name.strip()
-    if len(name) > 120:
-        raise BadUserInput("Use at most 120 characters.", field="name")
+    if len(name) > limits.MAX_NAME_LENGTH:
+        raise BadUserInput(f"Use at most {limits.MAX_NAME_LENGTH} characters.", field="name")
     check_strength(password, field="password", personal_words=_personal_words(email, name))
     signup_budget = Budget(settings.signups_per_ip, settings.throttle_window)
     await _take(runtime, _ip_key("signup", client), signup_budget)

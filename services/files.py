@@ -1,20 +1,10 @@
-"""The file store: where uploaded files (profile photos) live. A local folder by default."""
+"""The file store of the embedded default and single hosts: uploaded files in a local folder."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 from pathlib import Path
-from typing import Protocol
-
-
-class FileStore(Protocol):
-    async def put(self, data: bytes, *, suffix: str) -> str:
-        """Store ``data`` under a new unguessable key and return the key."""
-
-    async def get(self, key: str) -> bytes | None: ...
-
-    async def delete(self, key: str) -> None: ...
 
 
 class LocalFileStore:

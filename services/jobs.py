@@ -18,9 +18,10 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from core import limits
+from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import StaffPermission, User
 from models.marketplace import Job, JobStatus, MentorProfile
-from services.errors import BadUserInput, Conflict, Forbidden, NotFound
 from services.money import checked_amount, checked_currency
 from services.payments.payouts import require_payout_ready
 from services.personal_data import Audience
@@ -29,7 +30,6 @@ from services.visibility import RelationshipCheck, register_relationship
 
 # Staff who may open any job (fields inside still follow the registry).
 JOB_STAFF = (StaffPermission.MANAGE_PAYMENTS, StaffPermission.MODERATE_CONTENT)
-MAX_DESCRIPTION_LENGTH = 5000
 
 
 class JobRole(StrEnum):
@@ -193,9 +193,9 @@ async def request_job(client: User, mentor_profile_id: int, description: str) ->
     if profile.user_id == client.id:
         raise BadUserInput("You cannot hire yourself.", field="mentorId")
     text = description.strip()
-    if not text or len(text) > MAX_DESCRIPTION_LENGTH:
+    if not text or len(text) > limits.MAX_JOB_DESCRIPTION_LENGTH:
         raise BadUserInput(
-            f"Describe what you need in 1 to {MAX_DESCRIPTION_LENGTH} characters.",
+            f"Describe what you need in 1 to {limits.MAX_JOB_DESCRIPTION_LENGTH} characters.",
             field="description",
         )
     return await Job.create(client_id=client.id, mentor_id=profile.user_id, description=text)

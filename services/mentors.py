@@ -16,18 +16,15 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from core import limits
+from core.errors import Conflict
 from models.accounts import User
 from models.marketplace import MentorProfile, MentorTag, MentorTagKind
-from services.errors import Conflict
 from services.money import checked_amount, checked_currency
 from services.personal_data import Audience
-from services.profile_fields import MAX_TAGS, checked_text, checked_timezone, clean_tags
+from services.profile_fields import checked_text, checked_timezone, clean_tags
 from services.viewer import Viewer
 from services.visibility import RelationshipCheck, register_relationship
-
-MAX_HEADLINE = 160
-MAX_BIO = 4000
-MAX_LANGUAGES = 10
 
 
 @dataclass(frozen=True)
@@ -62,14 +59,16 @@ class MentorFilter:
 def _apply(profile: MentorProfile, changes: ProfileChanges) -> None:
     sent = changes.sent
     if "headline" in sent:
-        profile.headline = checked_text(changes.headline, field="headline", limit=MAX_HEADLINE)
+        profile.headline = checked_text(
+            changes.headline, field="headline", limit=limits.MAX_HEADLINE_LENGTH
+        )
     if "bio" in sent:
-        profile.bio = checked_text(changes.bio, field="bio", limit=MAX_BIO)
+        profile.bio = checked_text(changes.bio, field="bio", limit=limits.MAX_BIO_LENGTH)
     if "expertise" in sent:
-        profile.expertise = clean_tags(changes.expertise or [], field="expertise", limit=MAX_TAGS)
+        profile.expertise = clean_tags(changes.expertise or [], field="expertise")
     if "languages" in sent:
         profile.languages = clean_tags(
-            changes.languages or [], field="languages", limit=MAX_LANGUAGES, languages=True
+            changes.languages or [], field="languages", limit=limits.MAX_LANGUAGES, languages=True
         )
     if "hourly_rate_cents" in sent:
         rate = changes.hourly_rate_cents

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 
-from services.errors import BadUserInput
+from core import limits
+from core.errors import BadUserInput
 
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
-# A sanity bound, well above any hourly rate or job price the marketplace expects.
-MAX_AMOUNT_CENTS = 100_000_000
 
 
 def checked_amount(amount_cents: int, *, field: str) -> int:
-    if amount_cents <= 0 or amount_cents > MAX_AMOUNT_CENTS:
+    if amount_cents <= 0 or amount_cents > limits.MAX_AMOUNT_CENTS:
         raise BadUserInput(
-            f"The amount must be between 1 and {MAX_AMOUNT_CENTS} minor units.", field=field
+            f"The amount must be between 1 and {limits.MAX_AMOUNT_CENTS} minor units.", field=field
         )
     return amount_cents
 

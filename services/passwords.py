@@ -11,12 +11,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
 
-from app.settings import PasswordHashing
-from services.errors import BadUserInput, ErrorCode
-
-MIN_LENGTH = 10
-MAX_LENGTH = 256
-MIN_STRENGTH = 3  # zxcvbn score 0-4: 3 means "safely unguessable" for online attacks
+from core import limits
+from core.errors import BadUserInput, ErrorCode
+from core.settings import PasswordHashing
 
 
 class Passwords:
@@ -52,15 +49,19 @@ class Passwords:
 
 def check_strength(password: str, *, field: str, personal_words: list[str]) -> None:
     """Refuse short, common, pattern-based or personal-word passwords with a reason."""
-    if len(password) < MIN_LENGTH:
+    if len(password) < limits.MIN_PASSWORD_LENGTH:
         raise BadUserInput(
-            f"Use at least {MIN_LENGTH} characters.", field=field, code=ErrorCode.WEAK_PASSWORD
+            f"Use at least {limits.MIN_PASSWORD_LENGTH} characters.",
+            field=field,
+            code=ErrorCode.WEAK_PASSWORD,
         )
-    if len(password) > MAX_LENGTH:
+    if len(password) > limits.MAX_PASSWORD_LENGTH:
         raise BadUserInput(
-            f"Use at most {MAX_LENGTH} characters.", field=field, code=ErrorCode.WEAK_PASSWORD
+            f"Use at most {limits.MAX_PASSWORD_LENGTH} characters.",
+            field=field,
+            code=ErrorCode.WEAK_PASSWORD,
         )
     verdict = zxcvbn(password, user_inputs=[word for word in personal_words if word])
-    if verdict["score"] < MIN_STRENGTH:
+    if verdict["score"] < limits.MIN_PASSWORD_STRENGTH:
         advice = verdict["feedback"].get("warning") or "This password is easy to guess."
         raise BadUserInput(advice, field=field, code=ErrorCode.WEAK_PASSWORD)

@@ -15,16 +15,13 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from core import limits
+from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import User
 from models.marketplace import MentorProfile, Post, PostLike, PostStatus, PostTag
-from services.errors import BadUserInput, Conflict, Forbidden, NotFound
+from services.profile_fields import clean_tags
 from services.ranking import counts_per, top_rows_per
 from services.viewer import Viewer
-
-MAX_TITLE = 200
-MAX_BODY = 20000
-MAX_TAGS = 10
-MAX_TAG_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -46,27 +43,20 @@ class PostFilter:
 def _apply(post: Post, changes: PostChanges) -> None:
     if "title" in changes.sent:
         title = (changes.title or "").strip()
-        if not title or len(title) > MAX_TITLE:
-            raise BadUserInput(f"The title needs 1 to {MAX_TITLE} characters.", field="title")
+        if not title or len(title) > limits.MAX_POST_TITLE_LENGTH:
+            raise BadUserInput(
+                f"The title needs 1 to {limits.MAX_POST_TITLE_LENGTH} characters.", field="title"
+            )
         post.title = title
     if "body" in changes.sent:
         body = changes.body or ""
-        if len(body) > MAX_BODY:
-            raise BadUserInput(f"Use at most {MAX_BODY} characters.", field="body")
+        if len(body) > limits.MAX_POST_BODY_LENGTH:
+            raise BadUserInput(
+                f"Use at most {limits.MAX_POST_BODY_LENGTH} characters.", field="body"
+            )
         post.body = body
     if "tags" in changes.sent:
-        tags: list[str] = []
-        for raw in changes.tags or []:
-            tag = raw.strip().lower()
-            if not tag or len(tag) > MAX_TAG_LENGTH:
-                raise BadUserInput(
-                    f"Each tag needs 1 to {MAX_TAG_LENGTH} characters.", field="tags"
-                )
-            if tag not in tags:
-                tags.append(tag)
-        if len(tags) > MAX_TAGS:
-            raise BadUserInput(f"Use at most {MAX_TAGS} tags.", field="tags")
-        post.tags = tags
+        post.tags = clean_tags(changes.tags or [], field="tags", limit=limits.MAX_POST_TAGS)
 
 
 async def _save_with_tags(post: Post) -> None:

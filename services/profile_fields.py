@@ -7,11 +7,10 @@ import zoneinfo
 from collections.abc import Sequence
 from functools import cache
 
-from services.errors import BadUserInput
+from core import limits
+from core.errors import BadUserInput
 
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-MAX_TAGS = 20
-MAX_TAG_LENGTH = 40
 
 
 @cache
@@ -35,14 +34,20 @@ def checked_text(value: str | None, *, field: str, limit: int) -> str:
 
 
 def clean_tags(
-    tags: Sequence[str], *, field: str, limit: int = MAX_TAGS, languages: bool = False
+    tags: Sequence[str],
+    *,
+    field: str,
+    limit: int = limits.MAX_EXPERTISE_TAGS,
+    languages: bool = False,
 ) -> list[str]:
     """Lower-case, trimmed, de-duplicated tags in the order given; language tags checked."""
     cleaned: list[str] = []
     for raw in tags:
         tag = raw.strip().lower()
-        if not tag or len(tag) > MAX_TAG_LENGTH:
-            raise BadUserInput(f"Each tag needs 1 to {MAX_TAG_LENGTH} characters.", field=field)
+        if not tag or len(tag) > limits.MAX_TAG_LENGTH:
+            raise BadUserInput(
+                f"Each tag needs 1 to {limits.MAX_TAG_LENGTH} characters.", field=field
+            )
         if languages and not LANGUAGE_TAG.match(tag):
             raise BadUserInput("Use language tags such as en or pt-br.", field=field)
         if tag not in cleaned:

@@ -6,14 +6,13 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from app.runtime import Runtime
+from core import limits
+from core.errors import BadUserInput
+from core.runtime import Runtime
 from models.accounts import User
-from services.errors import BadUserInput
 from services.profile_fields import LANGUAGE_TAG, checked_text, checked_timezone, clean_tags
 
 PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg", b"RIFF": ".webp"}
-MAX_NAME = 120
-MAX_BIO = 4000
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ class ProfileChanges:
 
 async def update_profile(user: User, changes: ProfileChanges) -> User:
     if "name" in changes.sent:
-        user.name = checked_text(changes.name, field="name", limit=MAX_NAME)
+        user.name = checked_text(changes.name, field="name", limit=limits.MAX_NAME_LENGTH)
     if "timezone" in changes.sent:
         user.timezone = checked_timezone(changes.timezone)
     if "language" in changes.sent:
@@ -38,8 +37,8 @@ async def update_profile(user: User, changes: ProfileChanges) -> User:
             raise BadUserInput("Use a language tag such as en or pt-BR.", field="language")
         user.language = changes.language
     if "bio" in changes.sent:
-        if changes.bio is not None and len(changes.bio) > MAX_BIO:
-            raise BadUserInput(f"Use at most {MAX_BIO} characters.", field="bio")
+        if changes.bio is not None and len(changes.bio) > limits.MAX_BIO_LENGTH:
+            raise BadUserInput(f"Use at most {limits.MAX_BIO_LENGTH} characters.", field="bio")
         user.bio = changes.bio or None  # type: ignore[assignment]
     if "expertise" in changes.sent:
         user.expertise = clean_tags(changes.expertise or [], field="expertise")

@@ -17,6 +17,8 @@ from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from core import limits
+from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import StaffPermission, User
 from models.marketplace import (
     Attribution,
@@ -27,12 +29,10 @@ from models.marketplace import (
     TestimonialPermissionEvent,
     TestimonialScope,
 )
-from services.errors import BadUserInput, Conflict, Forbidden, NotFound
 from services.ranking import counts_per, top_rows_per
 from services.viewer import Viewer
 
 MODERATORS = StaffPermission.MODERATE_CONTENT
-MAX_TEXT = 4000
 ANONYMOUS_NAME = "Anonymous"
 
 
@@ -93,8 +93,9 @@ async def write_testimonial(author: User, job_id: int, rating: int, text: str) -
     if not 1 <= rating <= 5:
         raise BadUserInput("Rate from 1 to 5.", field="rating")
     body = text.strip()
-    if not body or len(body) > MAX_TEXT:
-        raise BadUserInput(f"Write 1 to {MAX_TEXT} characters.", field="text")
+    if not body or len(body) > limits.MAX_TESTIMONIAL_LENGTH:
+        limit = limits.MAX_TESTIMONIAL_LENGTH
+        raise BadUserInput(f"Write 1 to {limit} characters.", field="text")
     try:
         return await Testimonial.create(
             job_id=job.id, author_id=author.id, mentor_id=job.mentor_id, rating=rating, text=body

@@ -1,39 +1,17 @@
 """Counting failures per key in a time window: Redis when configured, process memory when not.
 
-Both implement ``Throttle``; the embedded default uses the in-memory one because it is a
-single process, production shares counters between processes through Redis.
+Both implement ``core.runtime.Throttle``; the embedded default uses the in-memory one because
+it is a single process, production shares counters between processes through Redis.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Protocol
 
 from redis.asyncio import Redis
 
-
-@dataclass(frozen=True)
-class Budget:
-    limit: int
-    window: timedelta
-
-
-class Throttle(Protocol):
-    async def take(self, key: str, budget: Budget) -> int:
-        """Count one attempt against ``key`` and answer the seconds to wait when it is over
-        the budget, 0 when it is within. Counting before the work it guards means attempts
-        sent all at once cannot slip under the limit together. The window starts at the
-        first attempt."""
-
-    async def give_back(self, key: str) -> None:
-        """Uncount one attempt that turned out not to be a failure."""
-
-    async def forgive(self, key: str) -> None:
-        """Forget the attempts counted against ``key``."""
-
+from core.runtime import Budget
 
 # Decrement, never below zero, and never bring back an expired window.
 _GIVE_BACK = """

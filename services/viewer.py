@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import Forbidden, Unauthenticated
 from models.accounts import Session, StaffPermission, User
-from services.errors import Forbidden, Unauthenticated
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from tortoise import Tortoise, connections
 
 from app.db import apply_migrations
 from app.keys import RUNTIME
-from app.runtime import Runtime
 from app.server import create_app
-from app.settings import PasswordHashing, Settings
+from core.runtime import Runtime
+from core.settings import PasswordHashing, Settings
 from services.throttle import MemoryThrottle
 from tests.support.backends import Backend, postgres_backend, sqlite_backend
 from tests.support.graphql import GraphQLClient

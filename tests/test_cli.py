@@ -13,7 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from app.cli import SCHEMA_PATH, export_schema_sdl
-from app.settings import ConfigurationError, Settings
+from core.settings import ConfigurationError, Settings
 
 STAFF_PASSWORD = "violet kangaroos whistle at dawn"
 

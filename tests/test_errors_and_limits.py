@@ -7,7 +7,7 @@ import logging
 import pytest
 from strawberry.extensions import ValidationCache
 
-from resolvers.schema import VALIDATION_CACHE_SIZE
+from core.limits import MAX_CACHED_DOCUMENTS
 from services import accounts
 from tests.support.graphql import GraphQLClient, error_codes
 
@@ -83,7 +83,7 @@ async def test_too_many_aliases_are_refused(graphql: GraphQLClient) -> None:
 
 
 async def test_a_repeated_document_is_validated_once(graphql: GraphQLClient) -> None:
-    validate = ValidationCache(maxsize=VALIDATION_CACHE_SIZE).cached_validate_document
+    validate = ValidationCache(maxsize=MAX_CACHED_DOCUMENTS).cached_validate_document
     document = "query RepeatedForTheCache { me { id name } }"
     assert "errors" not in await graphql(document)
     hits_before = validate.cache_info().hits

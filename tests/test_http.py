@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from app.runtime import Runtime
+from core.runtime import Runtime
 from models.audit import AuditAction, AuditEntry
 from tests.support.backends import Backend
 from tests.support.graphql import GraphQLClient

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from tortoise.transactions import in_transaction
 
-from app.runtime import Runtime
-from app.settings import Settings
+from core.runtime import Runtime
+from core.settings import Settings
 from models.accounts import User
 from models.outbox import OutboxEmail, OutboxStatus
 from services import audit

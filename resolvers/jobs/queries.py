@@ -6,11 +6,11 @@ import strawberry
 from strawberry import relay
 
 from app.context import Info
+from core.errors import NotFound
 from resolvers.ids import row_id
 from resolvers.jobs.types import JobConnection, JobParty, JobStatusEnum, JobType
 from resolvers.permissions import IsAuthenticated
 from services import jobs
-from services.errors import NotFound
 
 
 @strawberry.type

@@ -4,10 +4,10 @@ import strawberry
 from strawberry import relay
 
 from app.context import Info
+from core.errors import NotFound
 from resolvers.ids import row_id
 from resolvers.mentors.types import MentorConnection, MentorType
 from services import mentors
-from services.errors import NotFound
 
 MentorOrderEnum = strawberry.enum(
     mentors.MentorOrder, name="MentorOrder", description="How to sort mentors."

@@ -11,6 +11,7 @@ import strawberry
 from strawberry import relay
 
 from app.context import Info
+from core.errors import BadUserInput
 from models.accounts import User
 from models.marketplace import MentorProfile
 from resolvers.accounts.types import UserType
@@ -22,7 +23,6 @@ from resolvers.pagination import CountedConnection, rows_to_fetch
 from resolvers.permissions import registry_visibility
 from resolvers.posts.types import PostConnection
 from resolvers.testimonials.types import TestimonialConnection
-from services.errors import BadUserInput
 from services.personal_data import Audience
 
 

@@ -4,10 +4,10 @@ import strawberry
 from strawberry import relay
 
 from app.context import Info
+from core.errors import NotFound
 from resolvers.ids import row_id
 from resolvers.posts.types import PostConnection, PostType
 from services import posts
-from services.errors import NotFound
 
 
 @strawberry.input(description="Every given criterion must match.")

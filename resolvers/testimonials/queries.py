@@ -4,10 +4,10 @@ import strawberry
 from strawberry import relay
 
 from app.context import Info
+from core.errors import NotFound
 from resolvers.ids import row_id
 from resolvers.testimonials.types import SuccessStoryConnection, TestimonialConnection
 from services import testimonials
-from services.errors import NotFound
 
 
 @strawberry.type

@@ -14,14 +14,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from app.runtime import Runtime
+from core.errors import BadUserInput, Conflict, Forbidden, NotFound
+from core.runtime import Runtime
 from models.accounts import StaffPermission, User
 from models.audit import AuditAction
 from models.marketplace import Job, JobStatus
 from models.payments import ConnectedAccount, Payment, PaymentStatus
 from services import audit, jobs
 from services.client import ClientInfo
-from services.errors import BadUserInput, Conflict, Forbidden, NotFound
 from services.payments import settlement
 from services.payments.customers import ensure_customer
 from services.payments.provider import id_of, stripe_errors

@@ -13,10 +13,10 @@ import stripe
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 
-from app.runtime import Runtime
+from core.errors import NotFound
+from core.runtime import Runtime
 from models.accounts import User
 from models.payments import PaymentMethod, StripeCustomer
-from services.errors import NotFound
 from services.payments.provider import id_of, stripe_errors
 
 # Stripe's answers when a card is already gone: removing it again is not an error.

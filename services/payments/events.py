@@ -16,8 +16,8 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from core.errors import BadUserInput
 from models.payments import Payment, WebhookEvent
-from services.errors import BadUserInput
 from services.payments import customers, payouts, settlement
 from services.payments.provider import id_of
 

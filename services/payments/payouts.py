@@ -11,11 +11,11 @@ from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
 
-from app.runtime import Runtime
+from core.errors import Conflict
+from core.runtime import Runtime
 from models.accounts import User
 from models.marketplace import MentorProfile
 from models.payments import ConnectedAccount
-from services.errors import Conflict
 from services.payments.provider import stripe_errors
 
 

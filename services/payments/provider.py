@@ -9,13 +9,11 @@ from typing import Any
 
 import stripe
 
-from app.settings import Settings
-from services.errors import BadUserInput, Conflict, DomainError, ErrorCode
+from core import limits
+from core.errors import BadUserInput, Conflict, DomainError, ErrorCode
+from core.settings import Settings
 
 logger = logging.getLogger("mentor_api.payments")
-
-# Long enough for Stripe's slowest answers, short enough that a caller is not left hanging.
-REQUEST_TIMEOUT_SECONDS = 30
 
 
 class PaymentProviderUnavailable(DomainError):
@@ -39,7 +37,7 @@ class PaymentProvider:
         self._http: stripe.AIOHTTPClient | None = None
         self._client: stripe.StripeClient | None = None
         if settings.stripe_secret_key:
-            self._http = stripe.AIOHTTPClient(timeout=REQUEST_TIMEOUT_SECONDS)
+            self._http = stripe.AIOHTTPClient(timeout=limits.MAX_STRIPE_WAIT_SECONDS)
             self._client = stripe.StripeClient(
                 settings.stripe_secret_key,
                 http_client=self._http,

@@ -15,10 +15,10 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from core.errors import Conflict
 from models.marketplace import Job, JobStatus
 from models.payments import DisputeStatus, Payment, PaymentStatus
 from services import jobs
-from services.errors import Conflict
 from services.jobs import JobAction
 from services.payments.provider import id_of
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 from aiohttp import FormData
 
-from app.runtime import Runtime
-from app.settings import Settings
+from core.runtime import Runtime
+from core.settings import Settings
 from models.accounts import User
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.users import SignedIn, UserFactory

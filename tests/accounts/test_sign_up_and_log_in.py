@@ -6,13 +6,13 @@ import asyncio
 
 import pytest
 
-from app.runtime import Runtime
+from core.errors import BadUserInput, RateLimited
+from core.runtime import Runtime
 from models.accounts import User
 from models.audit import AuditAction, AuditEntry
 from models.outbox import OutboxEmail
 from services import accounts
 from services.client import ClientInfo
-from services.errors import BadUserInput, RateLimited
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.smtp import Mailbox, token_in
 from tests.support.users import PASSWORD

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.runtime import Runtime
+from core.runtime import Runtime
 from models.marketplace import Attribution, Testimonial, TestimonialPermissionEvent
 from services.demo import seed_demo
 from tests.support.graphql import GraphQLClient

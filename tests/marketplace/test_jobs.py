@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
+from core.errors import Conflict, DomainError, Forbidden, NotFound
 from models.accounts import StaffPermission
 from models.marketplace import Job, JobStatus
 from services import jobs
-from services.errors import Conflict, DomainError, Forbidden, NotFound
 from tests.marketplace.helpers import (
     ACCEPT_JOB,
     become_mentor,

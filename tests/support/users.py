@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.runtime import Runtime
+from core.runtime import Runtime
 from models.accounts import StaffPermission, User
 from services import accounts
 from services.client import ClientInfo

@@ -15,6 +15,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
+from core import limits
+
 
 class ConfigurationError(RuntimeError):
     """The environment does not describe a runnable server."""
@@ -68,16 +70,15 @@ class Settings:
     session_lifetime: timedelta = timedelta(days=30)
     email_token_lifetime: timedelta = timedelta(hours=24)
     password_hashing: PasswordHashing = field(default_factory=PasswordHashing)
-    max_upload_bytes: int = 5 * 1024 * 1024
-    login_failures_per_account: int = 5
-    login_failures_per_ip: int = 20
-    signups_per_ip: int = 10
+    max_upload_bytes: int = limits.MAX_UPLOAD_BYTES
+    login_failures_per_account: int = limits.MAX_LOGIN_FAILURES_PER_ACCOUNT
+    login_failures_per_ip: int = limits.MAX_LOGIN_FAILURES_PER_IP
+    signups_per_ip: int = limits.MAX_SIGNUPS_PER_IP
     # Sign-ups and reset requests naming one address each mail it: at most this many a window.
-    mails_per_address: int = 3
-    throttle_window: timedelta = timedelta(minutes=15)
+    mails_per_address: int = limits.MAX_MAILS_PER_ADDRESS
+    throttle_window: timedelta = limits.THROTTLE_WINDOW
     outbox_sweep_interval: timedelta = timedelta(seconds=30)
-    # With back-off from 30 s to at most 6 h apart, 16 attempts span about two days.
-    outbox_max_attempts: int = 16
+    outbox_max_attempts: int = limits.MAX_OUTBOX_ATTEMPTS
     stripe_api_base: str = "https://api.stripe.com"
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None

@@ -1,0 +1,180 @@
+"""Every limit of the service, each with the one-line reason for its value.
+
+Code imports the constants; ``documented()`` reads the reasons, and the README's limits table is
+generated from it (a test fails when the table is stale). Where two domains once disagreed on
+one name (``MAX_TAGS`` was 10 for posts and 20 for profiles), each now has its own limit.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated, get_type_hints
+
+
+@dataclass(frozen=True)
+class Why:
+    """What a limit bounds, and why it has its value."""
+
+    bounds: str
+    reason: str
+
+
+# The shape of operations (validated before anything runs).
+MAX_QUERY_DEPTH: Annotated[
+    int,
+    Why(
+        "levels of nesting in one operation",
+        "room for mentors → posts → author → testimonials, no unbounded fan-out",
+    ),
+] = 10
+MAX_ALIASES: Annotated[
+    int, Why("aliases in one operation", "one request must not repeat a costly field at will")
+] = 30
+MAX_TOKENS: Annotated[
+    int, Why("tokens in one document", "parsing stays cheap for documents nobody would write")
+] = 2000
+MAX_PAGE_SIZE: Annotated[
+    int, Why("items in one page (`first`, `last`)", "pages fit one screen; `after` goes further")
+] = 100
+MAX_CACHED_DOCUMENTS: Annotated[
+    int,
+    Why(
+        "documents kept parsed and validated",
+        "well above the web client's documents, small enough to stay in memory",
+    ),
+] = 512
+
+# Identifiers and cursors that clients send back.
+MAX_ROW_ID: Annotated[
+    int, Why("a row id inside a global ID", "the largest BIGINT; anything above names no row")
+] = 2**63 - 1
+MAX_CURSOR_INDEX: Annotated[
+    int, Why("the position a cursor names", "keeps SQL's OFFSET within a 32-bit integer")
+] = 2**31 - 1
+MAX_REQUEST_ID_LENGTH: Annotated[
+    int, Why("characters of a caller's X-Request-Id", "it lands in logs and audit rows")
+] = 64
+
+# Text people write.
+MAX_EMAIL_LENGTH: Annotated[
+    int, Why("characters of an email address", "the longest address SMTP can carry (RFC 5321)")
+] = 254
+MAX_NAME_LENGTH: Annotated[
+    int, Why("characters of a display name", "a full name with room to spare, never a paragraph")
+] = 120
+MAX_HEADLINE_LENGTH: Annotated[
+    int, Why("characters of a mentor's headline", "one line in a list of mentors")
+] = 160
+MAX_BIO_LENGTH: Annotated[
+    int, Why("characters of a bio (user or mentor)", "a page of text about oneself")
+] = 4000
+MAX_POST_TITLE_LENGTH: Annotated[
+    int, Why("characters of a post title", "a headline, not a paragraph")
+] = 200
+MAX_POST_BODY_LENGTH: Annotated[
+    int, Why("characters of a post body", "a long article; longer belongs elsewhere")
+] = 20000
+MAX_JOB_DESCRIPTION_LENGTH: Annotated[
+    int, Why("characters of a request for help", "enough to explain a problem in detail")
+] = 5000
+MAX_TESTIMONIAL_LENGTH: Annotated[
+    int, Why("characters of a testimonial", "a review, read in full on a profile")
+] = 4000
+
+# Tags.
+MAX_TAG_LENGTH: Annotated[int, Why("characters of one tag", "tags are words, not sentences")] = 40
+MAX_POST_TAGS: Annotated[int, Why("tags on one post", "a post is about a few topics")] = 10
+MAX_EXPERTISE_TAGS: Annotated[
+    int, Why("expertise tags on a profile", "a mentor may list a broad field in detail")
+] = 20
+MAX_LANGUAGES: Annotated[int, Why("languages on a mentor profile", "what one person speaks")] = 10
+
+# Money.
+MAX_AMOUNT_CENTS: Annotated[
+    int, Why("minor units of a price or rate", "a sanity bound far above any real job")
+] = 100_000_000
+
+# Passwords (P19: "locked and secured by strong passwords").
+MIN_PASSWORD_LENGTH: Annotated[
+    int, Why("characters of a password, at least", "short passwords fall to guessing")
+] = 10
+MAX_PASSWORD_LENGTH: Annotated[
+    int, Why("characters of a password, at most", "hashing stays cheap for every attempt")
+] = 256
+MIN_PASSWORD_STRENGTH: Annotated[
+    int, Why("zxcvbn score (0-4) of a password, at least", "3 is safely unguessable online")
+] = 3
+
+# Uploads.
+MAX_UPLOAD_BYTES: Annotated[
+    int, Why("bytes of one uploaded file", "a good photo; uploads are held in memory")
+] = 5 * 1024 * 1024
+MULTIPART_OVERHEAD_BYTES: Annotated[
+    int, Why("bytes of a multipart request beyond its file", "the operation and part headers")
+] = 64 * 1024
+
+# Throttles, counted per window.
+THROTTLE_WINDOW: Annotated[
+    timedelta, Why("the window every throttle counts in", "long enough to slow a script")
+] = timedelta(minutes=15)
+MAX_LOGIN_FAILURES_PER_ACCOUNT: Annotated[
+    int, Why("failed logins of one account a window", "a person mistypes; a script guesses")
+] = 5
+MAX_LOGIN_FAILURES_PER_IP: Annotated[
+    int, Why("failed logins from one network a window", "people share a NAT; a script does not")
+] = 20
+MAX_SIGNUPS_PER_IP: Annotated[
+    int, Why("sign-ups and reset requests from one network a window", "no mass accounts")
+] = 10
+MAX_MAILS_PER_ADDRESS: Annotated[
+    int, Why("sign-up and reset mails to one address a window", "nobody's inbox is flooded")
+] = 3
+
+# Background work and the payment provider.
+MAX_OUTBOX_ATTEMPTS: Annotated[
+    int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")
+] = 16
+MAX_STRIPE_WAIT_SECONDS: Annotated[
+    int, Why("seconds to wait for Stripe's answer", "its slowest answers, no caller left hanging")
+] = 30
+
+
+@dataclass(frozen=True)
+class DocumentedLimit:
+    name: str
+    value: object
+    why: Why
+
+
+def documented() -> list[DocumentedLimit]:
+    """Every limit above with its reason, in the order they are declared."""
+    hints = get_type_hints(sys.modules[__name__], include_extras=True)
+    found = []
+    for name, hint in hints.items():
+        reasons = [meta for meta in getattr(hint, "__metadata__", ()) if isinstance(meta, Why)]
+        if reasons:
+            found.append(DocumentedLimit(name, globals()[name], reasons[0]))
+    return found
+
+
+def _shown(name: str, value: object) -> str:
+    if isinstance(value, timedelta):
+        return f"{int(value.total_seconds() // 60)} minutes"
+    if not isinstance(value, int) or value < 10_000:
+        return str(value)
+    if name.endswith("_BYTES"):
+        return f"{value / 1024**2:g} MiB" if value >= 1024**2 else f"{value // 1024} KiB"
+    if (value + 1).bit_count() == 1:
+        return f"2^{(value + 1).bit_length() - 1} - 1"
+    return f"{value:,}".replace(",", " ")
+
+
+def markdown_table() -> str:
+    """The README's limits table."""
+    rows = ["| limit | value | bounds | why |", "|---|---|---|---|"]
+    for limit in documented():
+        value = _shown(limit.name, limit.value)
+        rows.append(f"| `{limit.name}` | {value} | {limit.why.bounds} | {limit.why.reason} |")
+    return "\n".join(rows) + "\n"

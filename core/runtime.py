@@ -1,0 +1,80 @@
+"""The process's infrastructure as the services see it: one ``Runtime``, built by the app.
+
+Each handle is typed by a protocol declared here, so a service depends on what it needs and
+never on the app that wires the real thing (Redis, the file store, Stripe, the task queue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+import stripe
+from redis.asyncio import Redis
+
+from core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most ``limit`` attempts in ``window``."""
+
+    limit: int
+    window: timedelta
+
+
+class Throttle(Protocol):
+    async def take(self, key: str, budget: Budget) -> int:
+        """Count one attempt against ``key`` and answer the seconds to wait when it is over
+        the budget, 0 when it is within. Counting before the work it guards means attempts
+        sent all at once cannot slip under the limit together. The window starts at the
+        first attempt."""
+
+    async def give_back(self, key: str) -> None:
+        """Uncount one attempt that turned out not to be a failure."""
+
+    async def forgive(self, key: str) -> None:
+        """Forget the attempts counted against ``key``."""
+
+
+class FileStore(Protocol):
+    async def put(self, data: bytes, *, suffix: str) -> str:
+        """Store ``data`` under a new unguessable key and return the key."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class Outbox(Protocol):
+    async def wake(self) -> None:
+        """Ask a worker to deliver pending mail now rather than at the next sweep."""
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """False for a missing hash too, after the same work as a real check."""
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class PaymentGateway(Protocol):
+    @property
+    def stripe(self) -> stripe.StripeClient:
+        """The Stripe client; PAYMENT_PROVIDER_UNAVAILABLE when payments are not configured."""
+
+    def platform_fee(self, amount_cents: int) -> int: ...
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    passwords: PasswordHasher
+    throttle: Throttle
+    files: FileStore
+    outbox: Outbox
+    payments: PaymentGateway
+    redis: Redis | None = None
