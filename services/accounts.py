@@ -10,11 +10,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime
 
 from tortoise.transactions import in_transaction
 
-from core import limits
+from core import clock, limits
 from core.errors import BadUserInput, ErrorCode, RateLimited
 from core.runtime import Budget, Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, Session, User
@@ -27,10 +26,6 @@ from services.passwords import check_strength
 # No spaces and no control characters anywhere: a mail relay refuses them.
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 INVALID_CREDENTIALS = "Email or password is incorrect."
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def token_digest(raw_token: str) -> str:
@@ -119,7 +114,7 @@ async def _issue_email_token(runtime: Runtime, user: User, purpose: EmailTokenPu
         user_id=user.id,
         purpose=purpose,
         token_hash=token_digest(raw),
-        expires_at=now() + runtime.settings.email_token_lifetime,
+        expires_at=clock.now() + runtime.settings.email_token_lifetime,
     )
     return raw
 
@@ -145,9 +140,9 @@ async def _spend_email_token(raw: str, purpose: EmailTokenPurpose) -> User:
         .select_for_update()
         .first()
     )
-    if token is None or token.used_at is not None or token.expires_at <= now():
+    if token is None or token.used_at is not None or token.expires_at <= clock.now():
         raise invalid
-    updated = await EmailToken.filter(id=token.id, used_at__isnull=True).update(used_at=now())
+    updated = await EmailToken.filter(id=token.id, used_at__isnull=True).update(used_at=clock.now())
     if not updated:
         raise invalid
     user = await User.get_or_none(id=token.user_id, is_active=True)
@@ -160,7 +155,7 @@ async def _void_reset_tokens(user: User) -> None:
     """Once the password changes, no reset link mailed before may set it again."""
     await EmailToken.filter(
         user_id=user.id, purpose=EmailTokenPurpose.RESET_PASSWORD, used_at__isnull=True
-    ).update(used_at=now())
+    ).update(used_at=clock.now())
 
 
 async def verify_email(token: str, client: ClientInfo) -> User:
@@ -182,7 +177,7 @@ async def start_session(runtime: Runtime, user: User, client: ClientInfo) -> tup
     session = await Session.create(
         user_id=user.id,
         token_hash=token_digest(raw),
-        expires_at=now() + runtime.settings.session_lifetime,
+        expires_at=clock.now() + runtime.settings.session_lifetime,
         ip_prefix=client.ip_prefix,
         user_agent=(client.user_agent or "")[:255] or None,
     )
@@ -244,7 +239,7 @@ async def session_for_token(raw: str) -> Session | None:
         await Session.filter(
             token_hash=token_digest(raw),
             revoked_at__isnull=True,
-            expires_at__gt=now(),
+            expires_at__gt=clock.now(),
             user__is_active=True,
         )
         .select_related("user")
@@ -254,7 +249,7 @@ async def session_for_token(raw: str) -> Session | None:
 
 
 async def log_out(session: Session, client: ClientInfo) -> None:
-    await Session.filter(id=session.id).update(revoked_at=now())
+    await Session.filter(id=session.id).update(revoked_at=clock.now())
     await audit.record(
         AuditAction.LOGOUT,
         actor_id=session.user_id,
@@ -270,7 +265,7 @@ async def revoke_sessions(
     live = Session.filter(user_id=user.id, revoked_at__isnull=True)
     if keep is not None:
         live = live.exclude(id=keep.id)
-    revoked = await live.update(revoked_at=now())
+    revoked = await live.update(revoked_at=clock.now())
     await audit.record(
         AuditAction.SESSIONS_REVOKED,
         actor_id=user.id,
@@ -305,7 +300,7 @@ async def change_password(
     )
     new_hash = await runtime.passwords.hash(new_password)
     async with in_transaction():
-        await User.filter(id=user.id).update(password_hash=new_hash, updated_at=now())
+        await User.filter(id=user.id).update(password_hash=new_hash, updated_at=clock.now())
         await _void_reset_tokens(user)
         await revoke_sessions(user, client, keep=session, reason="password changed")
         await audit.record(

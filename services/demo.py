@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from core import clock
 from models.accounts import StaffPermission, User
 from models.marketplace import (
     Attribution,
@@ -250,7 +251,7 @@ async def _jobs(
     rng: random.Random, clients: list[User], mentor_users: list[User], moderator: Viewer
 ) -> tuple[int, int]:
     """Completed jobs with testimonials in every permission state, and a few open ones."""
-    now = datetime.now(UTC)
+    now = clock.now()
     written = 0
     states = [JobStatus.COMPLETED] * 3 + [
         JobStatus.REQUESTED,

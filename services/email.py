@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 from tortoise.transactions import in_transaction
 
+from core import clock
 from models.accounts import User
 from models.outbox import OutboxEmail, OutboxStatus
 
@@ -27,7 +28,7 @@ async def enqueue_email(recipient: User, subject: str, body: str) -> OutboxEmail
         to_address=recipient.email,
         subject=subject,
         body=body,
-        next_attempt_at=datetime.now(UTC),
+        next_attempt_at=clock.now(),
     )
 
 
@@ -62,7 +63,7 @@ class FolderMailer:
         self._folder = folder
 
     async def send(self, message: EmailMessage) -> None:
-        name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{message['Message-ID'].strip('<>')}.eml"
+        name = f"{clock.now():%Y%m%dT%H%M%S%f}-{message['Message-ID'].strip('<>')}.eml"
         await asyncio.to_thread(self._write, self._folder / name, bytes(message))
 
     @staticmethod
@@ -112,9 +113,7 @@ async def _deliver_next(mailer: Mailer, mail_from: str, max_attempts: int) -> bo
     """Deliver the oldest due mail: True when sent, False when it failed, None when none is due."""
     async with in_transaction():
         row = (
-            await OutboxEmail.filter(
-                status=OutboxStatus.PENDING, next_attempt_at__lte=datetime.now(UTC)
-            )
+            await OutboxEmail.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=clock.now())
             .order_by("id")
             .select_for_update(skip_locked=True)
             .first()
@@ -128,12 +127,12 @@ async def _deliver_next(mailer: Mailer, mail_from: str, max_attempts: int) -> bo
         except Exception as error:
             logger.warning("mail %s not delivered: %s", row.id, type(error).__name__)
             row.last_error = type(error).__name__
-            row.next_attempt_at = datetime.now(UTC) + _retry_delay(row.attempts)
+            row.next_attempt_at = clock.now() + _retry_delay(row.attempts)
             if _never_sendable(error) or row.attempts >= max_attempts:
                 row.status = OutboxStatus.FAILED
         else:
             row.status = OutboxStatus.SENT
-            row.sent_at = datetime.now(UTC)
+            row.sent_at = clock.now()
             row.last_error = None
             row.body = ""  # delivered: keep no copy of its links and tokens
             delivered = True

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
 
@@ -18,7 +17,7 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core import limits
+from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import StaffPermission, User
 from models.marketplace import Job, JobStatus, MentorProfile
@@ -100,10 +99,6 @@ class Price:
     currency: str
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def role_of(job: Job, actor: Actor) -> JobRole | None:
     if isinstance(actor, SystemActor):
         return JobRole.SYSTEM
@@ -136,7 +131,7 @@ def check_allowed(job: Job, action: JobAction, actor: Actor) -> JobStatus | str:
 
 
 def _apply(job: Job, action: JobAction, target: JobStatus | str, price: Price | None) -> None:
-    moment = now()
+    moment = clock.now()
     if target == RESTORE:
         job.status = job.status_before_dispute or JobStatus.PAID
         job.status_before_dispute = None

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core import limits
+from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import User
 from models.marketplace import MentorProfile, Post, PostLike, PostStatus, PostTag
@@ -138,7 +137,7 @@ async def publish_post(author: User, post_id: int) -> Post:
         if post.status is PostStatus.PUBLISHED:
             raise Conflict("This post is already PUBLISHED.", field="id")
         post.status = PostStatus.PUBLISHED
-        post.published_at = datetime.now(UTC)
+        post.published_at = clock.now()
         await post.save()
     return post
 

@@ -9,7 +9,6 @@ again at once. Every grant and revocation is kept with its time, as proof of con
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
@@ -17,7 +16,7 @@ from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core import limits
+from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import StaffPermission, User
 from models.marketplace import (
@@ -34,10 +33,6 @@ from services.viewer import Viewer
 
 MODERATORS = StaffPermission.MODERATE_CONTENT
 ANONYMOUS_NAME = "Anonymous"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def on_profile() -> QuerySet[Testimonial]:
@@ -175,7 +170,7 @@ async def feature(viewer: Viewer, testimonial_id: int) -> Testimonial:
             )
         if row.hidden_at is not None:
             raise Conflict("A HIDDEN testimonial cannot be featured.", field="testimonialId")
-        row.featured_at = row.featured_at or now()
+        row.featured_at = row.featured_at or clock.now()
         await row.save()
     return row
 
@@ -184,7 +179,7 @@ async def set_hidden(viewer: Viewer, testimonial_id: int, hidden: bool) -> Testi
     """Moderation: a hidden testimonial leaves every public list and stops being featured."""
     async with in_transaction():
         row = await _moderated(viewer, testimonial_id)
-        row.hidden_at = (row.hidden_at or now()) if hidden else None
+        row.hidden_at = (row.hidden_at or clock.now()) if hidden else None
         if hidden:
             row.featured_at = None
         await row.save()

@@ -16,6 +16,7 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from core import clock
 from core.errors import BadUserInput
 from models.payments import Payment, WebhookEvent
 from services.payments import customers, payouts, settlement
@@ -147,7 +148,7 @@ async def process(row_id: int) -> bool:
                 payload: Any = row.payload
                 created = datetime.fromtimestamp(int(payload.get("created") or 0), UTC)
                 row.user_id = await handler(payload["data"]["object"], created)
-            row.processed_at = datetime.now(UTC)
+            row.processed_at = clock.now()
             await row.save(update_fields=["user_id", "processed_at"])
     except PaymentNotRecordedYet:
         return False
@@ -157,7 +158,7 @@ async def process(row_id: int) -> bool:
 async def process_pending() -> int:
     """The sweep's part: apply the events still pending from Stripe's retry horizon, oldest
     first. Returns how many it applied."""
-    since = datetime.now(UTC) - PENDING_HORIZON
+    since = clock.now() - PENDING_HORIZON
     pending = await WebhookEvent.filter(processed_at__isnull=True, received_at__gte=since).order_by(
         "id"
     )

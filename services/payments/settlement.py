@@ -9,12 +9,12 @@ transitions of ``services.jobs``.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from core import clock
 from core.errors import Conflict
 from models.marketplace import Job, JobStatus
 from models.payments import DisputeStatus, Payment, PaymentStatus
@@ -42,10 +42,6 @@ REFUNDABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.REF
 # Stripe's word for a cancelled PaymentIntent, kept as the failure code of a payment whose job
 # was cancelled before the money was taken: it shows FAILED with this code, and stays so.
 CANCELED_CODE = "canceled"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def derive_status(payment: Payment) -> PaymentStatus:
@@ -111,7 +107,7 @@ async def payment_for_intent(intent: dict[str, Any]) -> Payment | None:
 
 def record_success(payment: Payment, charge: Any) -> None:
     if payment.paid_at is None:
-        payment.paid_at = now()
+        payment.paid_at = clock.now()
         payment.failure_code = None
         payment.failure_reason = None
     payment.stripe_charge_id = payment.stripe_charge_id or id_of(charge)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from aiohttp import FormData
 
-from models.accounts import EmailToken, EmailTokenPurpose, User
+from core.clock import moved_clock
+from core.settings import Settings
+from models.accounts import User
 from models.outbox import OutboxEmail
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.smtp import Mailbox, token_in
@@ -155,6 +157,15 @@ async def test_log_out_revokes_only_this_session(graphql: GraphQLClient, alice: 
     assert error_codes(body) == ["UNAUTHENTICATED"]
 
 
+async def test_a_session_past_its_lifetime_signs_nobody_in(
+    graphql: GraphQLClient, alice: SignedIn, settings: Settings
+) -> None:
+    with moved_clock(settings.session_lifetime - timedelta(minutes=1)):
+        assert (await me(graphql, alice.token))["id"] == alice.global_id
+    with moved_clock(settings.session_lifetime + timedelta(minutes=1)):
+        assert await me(graphql, alice.token) is None
+
+
 async def test_log_out_everywhere_revokes_every_session(
     graphql: GraphQLClient, alice: SignedIn, users: UserFactory
 ) -> None:
@@ -250,14 +261,14 @@ async def test_reset_password_sets_the_password_and_ends_every_session_once(
 
 
 async def test_an_expired_reset_token_is_refused(
-    graphql: GraphQLClient, alice: SignedIn, mailbox: Mailbox
+    graphql: GraphQLClient, alice: SignedIn, mailbox: Mailbox, settings: Settings
 ) -> None:
     await graphql.data(REQUEST_RESET, {"email": "alice@example.com"})
     token = token_in(await mailbox.wait_for("alice@example.com", "Reset your password"))
-    await EmailToken.filter(purpose=EmailTokenPurpose.RESET_PASSWORD).update(
-        expires_at=datetime.now(UTC) - timedelta(seconds=1)
-    )
-    expired = await graphql.data(RESET, {"input": {"token": token, "newPassword": NEW_PASSWORD}})
+    with moved_clock(settings.email_token_lifetime + timedelta(seconds=1)):
+        expired = await graphql.data(
+            RESET, {"input": {"token": token, "newPassword": NEW_PASSWORD}}
+        )
     assert [e["code"] for e in expired["resetPassword"]["errors"]] == ["INVALID_TOKEN"]
     assert (await me(graphql, alice.token))["id"] == alice.global_id
     assert (await log_in(graphql, PASSWORD))["errors"] == []
