@@ -84,7 +84,7 @@ def _create_staff_command(args: argparse.Namespace) -> None:
 
 
 async def _seed_demo() -> None:
-    from services.demo import DEMO_DOMAIN, DEMO_PASSWORD, MODERATOR_EMAIL, seed_demo
+    from app.demo import DEMO_DOMAIN, DEMO_PASSWORD, MODERATOR_EMAIL, seed_demo
     from services.passwords import Passwords
 
     settings = Settings.from_env()

@@ -9,10 +9,10 @@ import orjson
 from aiohttp import web
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
 
-from app.context import RequestContext
 from app.keys import REQUEST_ID, RUNTIME
-from app.sessions import authenticate
+from app.sessions import HttpSessionCookies, authenticate
 from core.settings import IPNetwork
+from resolvers.context import RequestContext
 from services.client import ClientInfo
 
 
@@ -56,8 +56,7 @@ class GraphQLView(StrawberryView[RequestContext, None]):
             runtime=runtime,
             viewer=viewer,
             client=client_info(request, runtime.settings.trusted_proxies),
-            request=request,
-            response=response,
+            cookies=HttpSessionCookies(response, runtime.settings),
             csrf_verified=csrf_verified,
         )
 

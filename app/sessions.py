@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from core.settings import Settings
 from services import accounts
-from services.viewer import ANONYMOUS, Viewer
-
-if TYPE_CHECKING:
-    from app.context import RequestContext
+from services.access.viewer import ANONYMOUS, Viewer
 
 SESSION_COOKIE = "mentor_session"
 CSRF_COOKIE = "mentor_csrf"
@@ -65,13 +61,18 @@ async def authenticate(request: web.Request, settings: Settings) -> tuple[Viewer
     return Viewer(user=session.user, session=session, via_cookie=True), csrf_ok
 
 
-def set_session_cookies(context: RequestContext, session_token: str) -> str:
-    settings = context.runtime.settings
-    csrf = csrf_token_for(settings, session_token)
-    response = context.response
-    if response is not None:
+class HttpSessionCookies:
+    """The session and CSRF cookies of one response (``resolvers.context.SessionCookies``)."""
+
+    def __init__(self, response: web.StreamResponse, settings: Settings) -> None:
+        self._response = response
+        self._settings = settings
+
+    def set(self, session_token: str) -> str:
+        settings = self._settings
+        csrf = csrf_token_for(settings, session_token)
         max_age = int(settings.session_lifetime.total_seconds())
-        response.set_cookie(
+        self._response.set_cookie(
             SESSION_COOKIE,
             session_token,
             max_age=max_age,
@@ -80,7 +81,7 @@ def set_session_cookies(context: RequestContext, session_token: str) -> str:
             samesite="Lax",
             path="/",
         )
-        response.set_cookie(
+        self._response.set_cookie(
             CSRF_COOKIE,
             csrf,
             max_age=max_age,
@@ -89,10 +90,8 @@ def set_session_cookies(context: RequestContext, session_token: str) -> str:
             samesite="Strict",
             path="/",
         )
-    return csrf
+        return csrf
 
-
-def clear_session_cookies(context: RequestContext) -> None:
-    if context.response is not None:
-        context.response.del_cookie(SESSION_COOKIE, path="/")
-        context.response.del_cookie(CSRF_COOKIE, path="/")
+    def clear(self) -> None:
+        self._response.del_cookie(SESSION_COOKIE, path="/")
+        self._response.del_cookie(CSRF_COOKIE, path="/")

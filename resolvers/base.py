@@ -1,22 +1,30 @@
-"""The one mutation pattern: a payload with the changed object(s) and typed ``errors``."""
+"""The one shape of an operation that needs someone: a declared guard, checked once.
+
+``mutation`` and ``query`` take the guard the field declares (``SIGNED_IN``, ``staff(...)``),
+check it once before the resolver runs, and hand the checked user to the resolver as its
+``actor`` parameter, which the schema never shows; the services it calls trust that user.
+A mutation's domain errors become typed ``errors`` in its payload; access errors
+(UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED) stay top-level GraphQL errors.
+"""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Annotated, Any, TypeVar, get_type_hints
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar, get_type_hints
 
 import strawberry
-from strawberry import relay
-from strawberry.extensions.field_extension import FieldExtension
-from strawberry.permission import BasePermission, PermissionExtension
-from strawberry.relay.types import GlobalIDValueError
-from strawberry.types.cast import cast as strawberry_cast
-from strawberry.utils.await_maybe import await_maybe
+from strawberry.schema_directive import Location
 
 from core.errors import AccessError, DomainError, ErrorCode
+from models.accounts import StaffPermission, User
+from resolvers.accounts.types import StaffPermissionEnum
+from resolvers.context import Info
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why something failed.")
+ACTOR = "actor"
 
 
 @strawberry.type(description="A problem with a mutation's input or with the state it acts on.")
@@ -35,19 +43,75 @@ class Payload:
     errors: list[MutationError] = strawberry.field(default_factory=list)
 
 
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="signedIn",
+    description="Callers must be signed in; others get UNAUTHENTICATED.",
+)
+class SignedInDirective:
+    pass
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="staffOnly",
+    description="Callers must be staff holding `permission`; others get FORBIDDEN.",
+)
+class StaffOnlyDirective:
+    permission: StaffPermissionEnum  # type: ignore[valid-type]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Who may call a field: anyone signed in, or staff holding ``permission``. The schema
+    shows it as a directive on the field."""
+
+    permission: StaffPermission | None = None
+
+    def check(self, info: Info) -> User:
+        viewer = info.context.viewer
+        if self.permission is None:
+            return viewer.require_user()
+        return viewer.require_permission(self.permission)
+
+    def directive(self) -> object:
+        if self.permission is None:
+            return SignedInDirective()
+        return StaffOnlyDirective(permission=self.permission)
+
+
+SIGNED_IN = Guard()
+
+
+def staff(permission: StaffPermission) -> Guard:
+    return Guard(permission)
+
+
 Resolver = TypeVar("Resolver", bound=Callable[..., Awaitable[Any]])
 
 
-def payload_mutation(
-    *,
-    description: str,
-    permissions: Sequence[BasePermission] = (),
-    extensions: Sequence[FieldExtension] = (),
-) -> Callable[[Resolver], Any]:
-    """Declare a mutation whose domain errors become ``errors`` in its payload.
+def _guarded(resolver: Resolver, guard: Guard | None) -> Callable[..., Awaitable[Any]]:
+    """``resolver`` behind ``guard``: called with the checked user as ``actor``, and shown to
+    the schema without that parameter."""
+    if guard is None:
+        return resolver
+    signature = inspect.signature(resolver)
+    if ACTOR not in signature.parameters:
+        raise TypeError(f"{resolver.__name__} is guarded: it takes the checked user as `actor`")
 
-    Access errors (UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED) stay top-level GraphQL errors.
-    """
+    @functools.wraps(resolver)
+    async def checked(*args: Any, **kwargs: Any) -> Any:
+        info = kwargs.get("info") or next(arg for arg in args if hasattr(arg, "context"))
+        return await resolver(*args, **kwargs, **{ACTOR: guard.check(info)})
+
+    parameters = [p for name, p in signature.parameters.items() if name != ACTOR]
+    checked.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    checked.__annotations__ = {k: v for k, v in checked.__annotations__.items() if k != ACTOR}
+    return checked
+
+
+def mutation(*, description: str, guard: Guard | None = None) -> Callable[[Resolver], Any]:
+    """Declare a mutation: its guard, and its domain errors folded into its payload."""
 
     def decorate(resolver: Resolver) -> Any:
         payload_type = get_type_hints(resolver)["return"]
@@ -61,28 +125,27 @@ def payload_mutation(
             except DomainError as error:
                 return payload_type(errors=[MutationError.of(error)])
 
-        field_extensions: list[FieldExtension] = list(extensions)
-        if permissions:
-            field_extensions.insert(0, PermissionExtension(permissions=list(permissions)))
         return strawberry.mutation(
-            folding_errors, description=description, extensions=field_extensions
+            _guarded(folding_errors, guard),
+            description=description,
+            directives=[guard.directive()] if guard else (),
         )
 
     return decorate
 
 
-async def resolve_node(
-    info: strawberry.Info,
-    id: Annotated[relay.GlobalID, strawberry.argument(description="The ID of the object.")],
-) -> relay.Node | None:
-    """Any object by global ID: null when it does not exist or the viewer may not see it.
+def query(*, description: str, guard: Guard) -> Callable[[Resolver], Any]:
+    """Declare a query field that needs someone: its guard, checked once."""
 
-    A plain resolver rather than ``relay.node()``, whose field cannot be built into a second
-    schema in one process; an ID naming no node type is null too, so IDs cannot be probed.
-    """
-    try:
-        node_type = id.resolve_type(info)
-    except GlobalIDValueError:
-        return None
-    node = await await_maybe(node_type.resolve_node(id.node_id, info=info, required=False))
-    return None if node is None else strawberry_cast(node_type, node)
+    def decorate(resolver: Resolver) -> Any:
+        return strawberry.field(
+            _guarded(resolver, guard), description=description, directives=[guard.directive()]
+        )
+
+    return decorate
+
+
+def sent_fields(data: object) -> dict[str, Any]:
+    """The fields of an input the caller sent, with their values (None included: it clears);
+    what they left out stays as it is."""
+    return {name: value for name, value in vars(data).items() if value is not strawberry.UNSET}

@@ -16,10 +16,10 @@ from strawberry.extensions.max_aliases import create_validator as alias_limit_ru
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.types.graphql import OperationType
 
-from app.context import RequestContext
 from core import limits
 from core.errors import DomainError, ErrorCode
 from models.audit import AuditAction
+from resolvers.context import RequestContext
 from services import audit
 
 logger = logging.getLogger("mentor_api.graphql")
@@ -187,14 +187,14 @@ class AuditStaffReads(SchemaExtension):
     async def on_operation(self) -> AsyncIterator[None]:
         yield
         context = self.execution_context.context
-        if not isinstance(context, RequestContext) or not context.field_access.staff_reads:
+        if not isinstance(context, RequestContext) or not context.access.staff_reads:
             return
         fields_read: dict[tuple[int | None, int], set[str]] = {}
-        for read in context.field_access.staff_reads:
+        for read in context.access.staff_reads:
             fields_read.setdefault((read.actor_id, read.subject_id), set()).add(
                 f"{read.model}.{read.field}"
             )
-        context.field_access.staff_reads.clear()
+        context.access.staff_reads.clear()
         for (actor_id, subject_id), fields in fields_read.items():
             await audit.record(
                 AuditAction.PII_READ,

@@ -19,9 +19,14 @@ def as_row_id(node_id: str) -> int | None:
     return found if 0 < found <= limits.MAX_ROW_ID else None
 
 
+def row_id_or_none(global_id: relay.GlobalID, type_name: str) -> int | None:
+    """The row id a global ID names, or None when it is not an ID of ``type_name``."""
+    return as_row_id(global_id.node_id) if global_id.type_name == type_name else None
+
+
 def row_id(global_id: relay.GlobalID, type_name: str, *, field: str) -> int:
     """An ID of the wrong type, or not ours, is not found, like a missing row."""
-    found = as_row_id(global_id.node_id) if global_id.type_name == type_name else None
+    found = row_id_or_none(global_id, type_name)
     if found is None:
         raise NotFound(f"No such {type_name.lower()}.", field=field)
     return found

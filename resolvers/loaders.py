@@ -1,18 +1,24 @@
-"""Per-request DataLoaders, so lists never cost one query per row."""
+"""Per-request DataLoaders, so lists never cost one query per row.
+
+Rows come as stored (with the joins their row rule reads); whoever hands one to the client
+asks the request's ``Access`` first. Nested pages are read through it in SQL.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
-from functools import cached_property
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import cached_property, partial
+from typing import Any, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 from strawberry.execution import optimized_is_awaitable
 from tortoise.models import Model
 
 from models.accounts import User
-from models.marketplace import Attribution, Job, MentorProfile, Post, Testimonial
-from services import mentors, posts, testimonials
+from models.marketplace import Attribution, Post, Testimonial
+from services import posts, testimonials
+from services.access.decisions import Access
+from services.access.registry import privacy_of
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
@@ -61,17 +67,13 @@ def then(value: T | Awaitable[T], use: Callable[[T], R]) -> Any:
     return use(value)  # type: ignore[arg-type]  # not pending, so a T
 
 
-async def rows_by_id(model: type[M], ids: Sequence[int]) -> list[M | None]:
-    """Load rows for ``ids`` in one query, in the order asked, None where missing."""
-    found = {row.pk: row for row in await model.filter(pk__in=list(set(ids)))}
-    return [found.get(i) for i in ids]
-
-
-def group_by(rows: Iterable[M], keys: Sequence[int], attr: str) -> list[list[M]]:
-    buckets: dict[int, list[M]] = {key: [] for key in keys}
-    for row in rows:
-        buckets.setdefault(getattr(row, attr), []).append(row)
-    return [buckets[key] for key in keys]
+async def rows_by(
+    model: type[M], column: str, joins: tuple[str, ...], keys: Sequence[int]
+) -> list[M | None]:
+    """Rows whose ``column`` holds each key, in one query, in the order asked."""
+    query = model.filter(**{f"{column}__in": list(set(keys))}).select_related(*joins)
+    found = {getattr(row, column): row for row in await query}
+    return [found.get(key) for key in keys]
 
 
 def leading_rows(
@@ -91,64 +93,33 @@ def leading_rows(
 
 
 class Loaders:
-    """Created afresh for each request (and each WebSocket message), never shared."""
+    """Created afresh for each request (and for each viewer a request takes on), never shared."""
 
-    @cached_property
-    def user(self) -> DataLoader[int, User | None]:
-        return DataLoader(lambda ids: rows_by_id(User, ids))
+    def __init__(self, access: Access) -> None:
+        self.access = access
+        self._rows: dict[tuple[type[Any], str], DataLoader[int, Any]] = {}
 
-    @cached_property
-    def mentor(self) -> DataLoader[int, MentorProfile | None]:
-        """Active mentors by profile id, with their user."""
-        return DataLoader(mentors.active_profiles)
-
-    @cached_property
-    def mentor_of_user(self) -> DataLoader[int, MentorProfile | None]:
-        return DataLoader(mentors.profiles_of_users)
-
-    @cached_property
-    def post(self) -> DataLoader[int, Post | None]:
-        return DataLoader(lambda ids: rows_by_id(Post, ids))
+    def rows(self, model: type[M], by: str = "pk") -> DataLoader[int, M | None]:
+        """Rows of ``model`` by a unique column (its id, or a one-to-one key like a mentor
+        profile's user id), each with the joins its row rule reads."""
+        loader = self._rows.get((model, by))
+        if loader is None:
+            joins = privacy_of(model).rows.joins
+            loader = self._rows[(model, by)] = DataLoader(partial(rows_by, model, by, joins))
+        return cast(DataLoader[int, M | None], loader)
 
     @cached_property
     def latest_posts(self) -> DataLoader[PageKey, list[Post]]:
-        return leading_rows(posts.latest_published_by)
+        return leading_rows(partial(posts.latest_published_by, self.access))
 
     @cached_property
     def published_post_count(self) -> DataLoader[int, int]:
-        return DataLoader(posts.published_counts)
+        return DataLoader(partial(posts.published_counts, self.access))
 
     @cached_property
-    def liked_posts(self) -> DataLoader[tuple[int, int], bool]:
-        """(user id, post id): whether the user likes the post."""
-
-        async def load(keys: Sequence[tuple[int, int]]) -> list[bool]:
-            answers: dict[tuple[int, int], bool] = {}
-            for user_id in {user for user, _ in keys}:
-                post_ids = [post for user, post in keys if user == user_id]
-                for post_id, liked in zip(
-                    post_ids, await posts.liked_by(user_id, post_ids), strict=True
-                ):
-                    answers[(user_id, post_id)] = liked
-            return [answers[key] for key in keys]
-
-        return DataLoader(load)
-
-    @cached_property
-    def job(self) -> DataLoader[int, Job | None]:
-        return DataLoader(lambda ids: rows_by_id(Job, ids))
-
-    @cached_property
-    def testimonial(self) -> DataLoader[int, Testimonial | None]:
-        return DataLoader(lambda ids: rows_by_id(Testimonial, ids))
-
-    @cached_property
-    def testimonial_of_job(self) -> DataLoader[int, Testimonial | None]:
-        async def load(job_ids: Sequence[int]) -> list[Testimonial | None]:
-            found = {t.job_id: t for t in await Testimonial.filter(job_id__in=list(job_ids))}
-            return [found.get(i) for i in job_ids]
-
-        return DataLoader(load)
+    def liked_posts(self) -> DataLoader[int, bool]:
+        """Post id: whether the viewer likes it."""
+        return DataLoader(partial(posts.liked_by_viewer, self.access))
 
     @cached_property
     def latest_testimonials(self) -> DataLoader[PageKey, list[Testimonial]]:
@@ -159,22 +130,22 @@ class Loaders:
         """
 
         async def fetch(mentor_ids: Sequence[int], limit: int) -> list[list[Testimonial]]:
-            pages = await testimonials.latest_displayed_for(mentor_ids, limit)
+            pages = await testimonials.latest_displayed_for(self.access, mentor_ids, limit)
             named = {
                 row.author_id
                 for page in pages
                 for row in page
                 if row.profile_attribution is not Attribution.ANONYMOUS
             }
-            await self.user.load_many(sorted(named))
+            await self.rows(User).load_many(sorted(named))
             return pages
 
         return leading_rows(fetch)
 
     @cached_property
     def displayed_testimonial_count(self) -> DataLoader[int, int]:
-        return DataLoader(testimonials.displayed_counts)
+        return DataLoader(partial(testimonials.displayed_counts, self.access))
 
     @cached_property
     def mentor_rating(self) -> DataLoader[int, float | None]:
-        return DataLoader(testimonials.ratings)
+        return DataLoader(partial(testimonials.ratings, self.access))

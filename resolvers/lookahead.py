@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 
 from strawberry.types.nodes import SelectedField, Selection
 
-from app.context import Info
+from resolvers.context import Info
 
 
 def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:

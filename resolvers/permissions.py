@@ -1,70 +1,41 @@
-"""Permissions declared on fields. Resolvers never check access inline."""
+"""Who may read a field, declared on the field. Resolvers never decide visibility inline.
+
+``registry_field`` is the one way to declare a field whose model column the personal-data
+registry governs: a viewer outside its audience gets ``null`` and no error. ``owner_only``
+covers the few derived fields (saved cards, payout status) that belong to the user alone.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import strawberry
 from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.utils.await_maybe import await_maybe
 from tortoise.models import Model
 
-from app.context import Info
-from core.errors import Forbidden, Unauthenticated
-from models.accounts import StaffPermission
-from services.personal_data import Audience, personal_field
-
-
-class IsAuthenticated(BasePermission):
-    message = "Sign in to do this."
-
-    def on_unauthorized(self) -> None:
-        raise Unauthenticated(self.message or "Sign in to do this.")
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        return info.context.viewer.is_authenticated
-
-
-class HasStaffPermission(BasePermission):
-    def __init__(self, permission: StaffPermission) -> None:
-        self.permission = permission
-        self.message = f"This needs the staff permission {permission.value}."
-
-    def on_unauthorized(self) -> None:
-        raise Forbidden(self.message or "")
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        viewer = info.context.viewer
-        if not viewer.is_authenticated:
-            raise Unauthenticated()
-        return viewer.has_permission(self.permission)
-
-
-class IsOwner(BasePermission):
-    """The viewer is the user the object belongs to (``owner_attr`` names the user id)."""
-
-    def __init__(self, owner_attr: str = "id") -> None:
-        self.owner_attr = owner_attr
-
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        viewer_id = info.context.viewer.user_id
-        return viewer_id is not None and getattr(source, self.owner_attr) == viewer_id
+from resolvers.context import Info
+from services.access.policy import Audience, RowRule
+from services.access.registry import read_rule
 
 
 class RegistryVisibility(FieldExtension):
     """Null, with no error, for a viewer outside the registry's audience of ``model.field``.
 
-    Decides synchronously where it can (see ``FieldAccess.decide_now``) and awaits only when a
+    Decides synchronously where it can (see ``Access.field_now``) and awaits only when a
     relationship must be looked up, so a page of public fields does not turn every field
     into a coroutine.
     """
 
-    def __init__(self, model: type[Model], field: str) -> None:
-        personal_field(model, field)  # fail at schema build if the field is not classified
+    def __init__(self, model: type[Model], field: str, view: RowRule | None = None) -> None:
+        read_rule(model, field)  # fail at schema build if the field has no rule
+        self.model = model
         self.field = field
+        self.view = view
 
     def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
-        decided = info.context.field_access.decide_now(source, self.field)
+        decided = info.context.access.field_now(source, self.field, self.view)
         if decided is None:
             return self._resolve_after_lookup(next_, source, info, **kwargs)
         return next_(source, info, **kwargs) if decided else None
@@ -72,7 +43,7 @@ class RegistryVisibility(FieldExtension):
     async def _resolve_after_lookup(
         self, next_: Any, source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        if not await info.context.field_access.may_read(source, self.field):
+        if not await info.context.access.may_read(source, self.field, self.view):
             return None
         return await await_maybe(next_(source, info, **kwargs))
 
@@ -80,16 +51,29 @@ class RegistryVisibility(FieldExtension):
         return await self._resolve_after_lookup(next_, source, info, **kwargs)
 
 
-def owner_only(owner_attr: str = "id") -> PermissionExtension:
-    """Null, with no error, for anyone but the owner."""
-    return PermissionExtension([IsOwner(owner_attr)], fail_silently=True, use_directives=False)
+def registry_field(
+    model: type[Model], field: str, description: str, *, view: RowRule | None = None
+) -> Any:
+    """A field reading ``model.field``, hidden from viewers outside the registry's audience.
 
-
-def registry_visibility(model: type[Model], field: str) -> list[FieldExtension]:
-    """The field extensions that hide ``model.field`` from viewers outside its audience.
-
-    A field the registry makes PUBLIC needs none.
+    Use it as a value (``email: str | None = registry_field(User, "email", "…")``) or on a
+    resolver that shapes the column (``@registry_field(Job, "price_cents", "…")``). On a type
+    that shows rows as a ``view`` (success stories), the view's published state opens it. A
+    field the registry makes PUBLIC needs no check and gets none.
     """
-    if Audience.PUBLIC in personal_field(model, field).audience:
-        return []
-    return [RegistryVisibility(model, field)]
+    public = Audience.PUBLIC in read_rule(model, field).audience
+    extensions: list[FieldExtension] = [] if public else [RegistryVisibility(model, field, view)]
+    return strawberry.field(description=description, extensions=extensions)
+
+
+class IsOwner(BasePermission):
+    """The viewer is the user the object is (a User row)."""
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        viewer_id = info.context.viewer.user_id
+        return viewer_id is not None and source.id == viewer_id
+
+
+def owner_only() -> PermissionExtension:
+    """Null, with no error, for anyone but the user the object is."""
+    return PermissionExtension([IsOwner()], fail_silently=True, use_directives=False)

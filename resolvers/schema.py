@@ -16,7 +16,6 @@ from strawberry.types import ExecutionContext
 from core import limits
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
-from resolvers.base import resolve_node
 from resolvers.extensions import (
     AuditStaffReads,
     CsrfGuard,
@@ -32,6 +31,7 @@ from resolvers.jobs.queries import JobQueries
 from resolvers.loaders import is_pending
 from resolvers.mentors.mutations import MentorMutations
 from resolvers.mentors.queries import MentorQueries
+from resolvers.nodes import resolve_node
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations

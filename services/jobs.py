@@ -1,8 +1,9 @@
 """Jobs: one state machine, written as a table of transitions with the role allowed to make each.
 
-Every status change goes through ``transition``, which locks the job's row for the length of
-its transaction, so two concurrent transitions on one job cannot both succeed. Payments drive
-the SYSTEM transitions (paid, disputes, refunds) through the same function.
+Every status change is planned against the table (the one check of who may do what, when) and
+made under the job's row lock, so two concurrent transitions on one job cannot both succeed.
+Payments drive the SYSTEM transitions (paid, disputes, refunds) through ``transition`` too, and
+cancelling a job lets payments make its payment unpayable first (``CancellationHook``).
 """
 
 from __future__ import annotations
@@ -10,25 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol, TypeVar
 
-from strawberry.dataloader import DataLoader
-from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
-from models.accounts import StaffPermission, User
+from models.accounts import User
 from models.marketplace import Job, JobStatus, MentorProfile
+from services.access.decisions import Access
 from services.money import checked_amount, checked_currency
 from services.payments.payouts import require_payout_ready
-from services.personal_data import Audience
-from services.viewer import Viewer
-from services.visibility import RelationshipCheck, register_relationship
-
-# Staff who may open any job (fields inside still follow the registry).
-JOB_STAFF = (StaffPermission.MANAGE_PAYMENTS, StaffPermission.MODERATE_CONTENT)
 
 
 class JobRole(StrEnum):
@@ -99,6 +93,15 @@ class Price:
     currency: str
 
 
+@dataclass(frozen=True)
+class Move:
+    """A transition the table allows: from ``source`` by ``action`` to ``target``."""
+
+    source: JobStatus
+    action: JobAction
+    target: JobStatus | str
+
+
 def role_of(job: Job, actor: Actor) -> JobRole | None:
     if isinstance(actor, SystemActor):
         return JobRole.SYSTEM
@@ -109,14 +112,9 @@ def role_of(job: Job, actor: Actor) -> JobRole | None:
     return None
 
 
-def may_open(job: Job, actor: Actor) -> bool:
-    return role_of(job, actor) is not None or any(
-        isinstance(actor, User) and actor.has_staff_permission(p) for p in JOB_STAFF
-    )
-
-
-def check_allowed(job: Job, action: JobAction, actor: Actor) -> JobStatus | str:
-    """The target status, or the error that names why not: wrong actor, then wrong state."""
+def plan(job: Job, action: JobAction, actor: Actor) -> Move:
+    """The move the table allows, or the error that names why not: wrong actor, then wrong
+    state."""
     role = role_of(job, actor)
     allowed_roles = {r for (_, a, r) in TRANSITIONS if a == action}
     state = job.status.value
@@ -127,49 +125,89 @@ def check_allowed(job: Job, action: JobAction, actor: Actor) -> JobStatus | str:
     target = TRANSITIONS.get((job.status, action, role))
     if target is None:
         raise Conflict(f"Cannot {verb} this job: it is {state}.", field="id")
-    return target
+    return Move(job.status, action, target)
 
 
-def _apply(job: Job, action: JobAction, target: JobStatus | str, price: Price | None) -> None:
+def _apply(job: Job, move: Move, price: Price | None) -> None:
     moment = clock.now()
-    if target == RESTORE:
+    if move.target == RESTORE:
         job.status = job.status_before_dispute or JobStatus.PAID
         job.status_before_dispute = None
         return
-    assert isinstance(target, JobStatus)
-    if action is JobAction.OPEN_DISPUTE:
+    assert isinstance(move.target, JobStatus)
+    if move.action is JobAction.OPEN_DISPUTE:
         job.status_before_dispute = job.status
-    if action is JobAction.ACCEPT:
+    if move.action is JobAction.ACCEPT:
         if price is None:
             raise BadUserInput("Accepting a job needs a price.", field="price")
         job.price_cents = price.amount_cents
         job.currency = price.currency
         job.accepted_at = moment
-    elif action is JobAction.MARK_PAID:
+    elif move.action is JobAction.MARK_PAID:
         job.paid_at = moment
-    elif action is JobAction.DELIVER:
+    elif move.action is JobAction.DELIVER:
         job.delivered_at = moment
-    if target in (JobStatus.COMPLETED, JobStatus.DECLINED, JobStatus.CANCELLED):
+    if move.target in (JobStatus.COMPLETED, JobStatus.DECLINED, JobStatus.CANCELLED):
         job.closed_at = moment
-    job.status = target
+    job.status = move.target
+
+
+def _may_open(job: Job, actor: Actor) -> bool:
+    return isinstance(actor, SystemActor) or bool(Access.of(actor).row_now(job))
+
+
+async def _opened(job_id: int, actor: Actor, *, lock: bool) -> Job:
+    """The job, if the actor may see it; NOT_FOUND exactly as for a job that does not exist."""
+    query = Job.filter(id=job_id)
+    job = await (query.select_for_update() if lock else query).get_or_none()
+    if job is None or not _may_open(job, actor):
+        raise NotFound("No such job.", field="id")
+    return job
+
+
+async def _make(job: Job, move: Move, price: Price | None) -> None:
+    if move.action is JobAction.ACCEPT:
+        await require_payout_ready(job.mentor_id)  # paid work needs somewhere to pay
+    _apply(job, move, price)
+    await job.save()
 
 
 async def transition(
     job_id: int, action: JobAction, actor: Actor, *, price: Price | None = None
 ) -> Job:
-    """Move one job along the table, under a row lock, or raise and change nothing.
-
-    A job the actor may not open answers NOT_FOUND, exactly as a job that does not exist.
-    """
+    """Move one job along the table, under a row lock, or raise and change nothing."""
     async with in_transaction():
-        job = await Job.filter(id=job_id).select_for_update().get_or_none()
-        if job is None or not may_open(job, actor):
-            raise NotFound("No such job.", field="id")
-        target = check_allowed(job, action, actor)
-        if action is JobAction.ACCEPT:
-            await require_payout_ready(job.mentor_id)  # paid work needs somewhere to pay
-        _apply(job, action, target, price)
-        await job.save()
+        job = await _opened(job_id, actor, lock=True)
+        await _make(job, plan(job, action, actor), price)
+    return job
+
+
+Seen = TypeVar("Seen")
+
+
+class CancellationHook(Protocol[Seen]):
+    """What must happen elsewhere when a job is cancelled (payments cancel its intent)."""
+
+    async def before(self, job: Job) -> Seen:
+        """Outside any lock, once the cancellation is allowed; raise to refuse it."""
+
+    async def under_lock(self, job: Job, seen: Seen) -> None:
+        """In the cancelling transaction, with the job locked and already CANCELLED."""
+
+
+async def cancel_job(actor: User, job_id: int, hook: CancellationHook[Seen]) -> Job:
+    """Cancel a job where the table allows it. The check runs before the hook's first step, so
+    nothing elsewhere changes for a refused cancellation; under the lock it runs again only
+    if the job moved meanwhile."""
+    job = await _opened(job_id, actor, lock=False)
+    move = plan(job, JobAction.CANCEL, actor)
+    seen = await hook.before(job)
+    async with in_transaction():
+        job = await _opened(job_id, actor, lock=True)
+        if job.status is not move.source:
+            move = plan(job, JobAction.CANCEL, actor)
+        await _make(job, move, None)
+        await hook.under_lock(job, seen)
     return job
 
 
@@ -182,7 +220,8 @@ def checked_price(amount_cents: int, currency: str) -> Price:
 
 async def request_job(client: User, mentor_profile_id: int, description: str) -> Job:
     """A client asks a mentor for help; the mentor answers with accept (and a price) or decline."""
-    profile = await MentorProfile.get_or_none(id=mentor_profile_id, user__is_active=True)
+    mentors = Access.of(client).visible(MentorProfile)
+    profile = await mentors.filter(id=mentor_profile_id).get_or_none()
     if profile is None:
         raise NotFound("No such mentor.", field="mentorId")
     if profile.user_id == client.id:
@@ -196,39 +235,10 @@ async def request_job(client: User, mentor_profile_id: int, description: str) ->
     return await Job.create(client_id=client.id, mentor_id=profile.user_id, description=text)
 
 
-async def visible_job(viewer: Viewer, job_id: int) -> Job | None:
-    """A job for its two parties and job staff; None for everyone else, as if it did not exist."""
-    job = await Job.get_or_none(id=job_id)
-    if job is None or viewer.user is None or not may_open(job, viewer.user):
-        return None
-    return job
-
-
-def jobs_of(user: User, role: JobRole, statuses: Sequence[JobStatus] = ()) -> QuerySet[Job]:
-    """The user's jobs as client or as mentor, newest first."""
+def jobs_of(access: Access, role: JobRole, statuses: Sequence[JobStatus] = ()) -> QuerySet[Job]:
+    """The viewer's jobs as client or as mentor, newest first."""
     column = "client_id" if role is JobRole.CLIENT else "mentor_id"
-    query = Job.filter(**{column: user.id})
+    query = access.visible(Job).filter(**{column: access.viewer.user_id})
     if statuses:
         query = query.filter(status__in=list(statuses))
     return query.order_by("-created_at", "-id")
-
-
-def _counterparty_check(viewer: Viewer) -> RelationshipCheck:
-    """Viewer and subject share a job (in either role): one query per batch of subjects."""
-    viewer_id = viewer.user_id
-
-    async def shared_jobs(subject_ids: list[int]) -> list[bool]:
-        if viewer_id is None:
-            return [False] * len(subject_ids)
-        pairs = await Job.filter(
-            Q(client_id=viewer_id, mentor_id__in=subject_ids)
-            | Q(mentor_id=viewer_id, client_id__in=subject_ids)
-        ).values_list("client_id", "mentor_id")
-        related = {other for pair in pairs for other in pair if other != viewer_id}
-        return [subject in related for subject in subject_ids]
-
-    loader: DataLoader[int, bool] = DataLoader(shared_jobs)
-    return loader.load
-
-
-register_relationship(Audience.COUNTERPARTY, _counterparty_check)

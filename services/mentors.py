@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from strawberry.dataloader import DataLoader
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
@@ -20,11 +19,9 @@ from core import limits
 from core.errors import Conflict
 from models.accounts import User
 from models.marketplace import MentorProfile, MentorTag, MentorTagKind
+from services.access.decisions import Access
 from services.money import checked_amount, checked_currency
-from services.personal_data import Audience
 from services.profile_fields import checked_text, checked_timezone, clean_tags
-from services.viewer import Viewer
-from services.visibility import RelationshipCheck, register_relationship
 
 
 @dataclass(frozen=True)
@@ -130,9 +127,12 @@ _ORDERING = {
 }
 
 
-def find_mentors(criteria: MentorFilter, order: MentorOrder) -> QuerySet[MentorProfile]:
-    """Active mentors matching every given criterion, in a stable order (ties by id)."""
-    query = MentorProfile.filter(user__is_active=True)
+def find_mentors(
+    access: Access, criteria: MentorFilter, order: MentorOrder
+) -> QuerySet[MentorProfile]:
+    """The mentors the viewer sees matching every given criterion, in a stable order (ties by
+    id), each with its user."""
+    query = access.visible(MentorProfile)
     if criteria.expertise:
         query = query.filter(_with_tag(MentorTagKind.EXPERTISE, criteria.expertise))
     if criteria.language:
@@ -147,35 +147,3 @@ def find_mentors(criteria: MentorFilter, order: MentorOrder) -> QuerySet[MentorP
             Q(headline__icontains=words) | Q(bio__icontains=words) | Q(user__name__icontains=words)
         )
     return query.select_related("user").order_by(*_ORDERING[order])
-
-
-async def profiles_of_users(user_ids: Sequence[int]) -> list[MentorProfile | None]:
-    """Active mentors' profiles by user id, in the order asked, None for non-mentors."""
-    found = {
-        p.user_id: p
-        for p in await MentorProfile.filter(user_id__in=list(set(user_ids)), user__is_active=True)
-    }
-    return [found.get(i) for i in user_ids]
-
-
-async def active_profiles(profile_ids: Sequence[int]) -> list[MentorProfile | None]:
-    found = {
-        p.id: p
-        for p in await MentorProfile.filter(
-            id__in=list(set(profile_ids)), user__is_active=True
-        ).select_related("user")
-    }
-    return [found.get(i) for i in profile_ids]
-
-
-def _public_profile_check(viewer: Viewer) -> RelationshipCheck:
-    """The subject is an active mentor, so their profile fields are public: one query a batch."""
-
-    async def are_mentors(user_ids: list[int]) -> list[bool]:
-        return [profile is not None for profile in await profiles_of_users(user_ids)]
-
-    loader: DataLoader[int, bool] = DataLoader(are_mentors)
-    return loader.load
-
-
-register_relationship(Audience.PUBLIC_PROFILE, _public_profile_check)

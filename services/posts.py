@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F, Q, Subquery
+from tortoise.expressions import F, Subquery
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
@@ -18,9 +18,10 @@ from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import User
 from models.marketplace import MentorProfile, Post, PostLike, PostStatus, PostTag
+from services.access.decisions import Access
+from services.access.states import POST_PUBLISHED
 from services.profile_fields import clean_tags
 from services.ranking import counts_per, top_rows_per
-from services.viewer import Viewer
 
 
 @dataclass(frozen=True)
@@ -64,33 +65,18 @@ async def _save_with_tags(post: Post) -> None:
     await PostTag.bulk_create([PostTag(post_id=post.id, value=tag) for tag in post.tags])
 
 
-def readable_by(viewer: Viewer) -> Q:
-    """Published posts, and the viewer's own drafts."""
-    if viewer.user_id is None:
-        return Q(status=PostStatus.PUBLISHED)
-    return Q(status=PostStatus.PUBLISHED) | Q(author_id=viewer.user_id)
-
-
-def is_readable(viewer: Viewer, post: Post) -> bool:
-    """The same rule as ``readable_by``, for a row already loaded."""
-    return post.status is PostStatus.PUBLISHED or post.author_id == viewer.user_id
-
-
-async def visible_post(viewer: Viewer, post_id: int) -> Post | None:
-    return await Post.filter(readable_by(viewer), id=post_id).get_or_none()
-
-
-async def read_post(viewer: Viewer, post_id: int) -> Post | None:
+async def read_post(access: Access, post_id: int) -> Post | None:
     """A post opened by a reader: a published one counts one more view, atomically in SQL."""
-    post = await visible_post(viewer, post_id)
-    if post is not None and post.status is PostStatus.PUBLISHED:
+    post = await access.visible(Post).filter(id=post_id).get_or_none()
+    if post is not None and POST_PUBLISHED.holds(post):
         await Post.filter(id=post.id).update(view_count=F("view_count") + 1)
         post.view_count += 1
     return post
 
 
-def find_posts(viewer: Viewer, criteria: PostFilter) -> QuerySet[Post]:
-    query = Post.filter(readable_by(viewer))
+def find_posts(access: Access, criteria: PostFilter) -> QuerySet[Post]:
+    """The posts the viewer sees (published ones, and their own drafts), newest first."""
+    query = access.visible(Post)
     if criteria.author_id is not None:
         query = query.filter(author_id=criteria.author_id)
     if criteria.tag:
@@ -114,9 +100,10 @@ async def create_post(author: User, title: str, body: str, tags: Sequence[str]) 
 
 
 async def _own_post(author: User, post_id: int) -> Post:
-    """The author's post, locked; others' drafts are not found, others' published posts refused."""
+    """The author's post, locked; posts the author may not see are not found, others'
+    published posts refused."""
     post = await Post.filter(id=post_id).select_for_update().get_or_none()
-    if post is None or (post.author_id != author.id and post.status is PostStatus.DRAFT):
+    if post is None or not Access.of(author).row_now(post):
         raise NotFound("No such post.", field="id")
     if post.author_id != author.id:
         raise Forbidden("Only the author can change this post.")
@@ -149,19 +136,18 @@ async def delete_post(author: User, post_id: int) -> int:
     return post_id
 
 
-async def _likeable(viewer: Viewer, post_id: int) -> Post:
-    post = await visible_post(viewer, post_id)
+async def _likeable(user: User, post_id: int) -> Post:
+    post = await Access.of(user).visible(Post).filter(id=post_id).get_or_none()
     if post is None:
         raise NotFound("No such post.", field="id")
-    if post.status is not PostStatus.PUBLISHED:
+    if not POST_PUBLISHED.holds(post):
         raise Conflict("Only PUBLISHED posts can be liked; this one is a DRAFT.", field="id")
     return post
 
 
-async def like_post(viewer: Viewer, post_id: int) -> Post:
+async def like_post(user: User, post_id: int) -> Post:
     """Idempotent: a second like by the same user changes nothing."""
-    user = viewer.require_user()
-    post = await _likeable(viewer, post_id)
+    post = await _likeable(user, post_id)
     try:
         async with in_transaction():
             await PostLike.create(post_id=post.id, user_id=user.id)
@@ -171,10 +157,9 @@ async def like_post(viewer: Viewer, post_id: int) -> Post:
     return await Post.get(id=post.id)
 
 
-async def unlike_post(viewer: Viewer, post_id: int) -> Post:
+async def unlike_post(user: User, post_id: int) -> Post:
     """Idempotent: unliking a post one does not like changes nothing."""
-    user = viewer.require_user()
-    post = await _likeable(viewer, post_id)
+    post = await _likeable(user, post_id)
     async with in_transaction():
         removed = await PostLike.filter(post_id=post.id, user_id=user.id).delete()
         if removed:
@@ -182,25 +167,29 @@ async def unlike_post(viewer: Viewer, post_id: int) -> Post:
     return await Post.get(id=post.id)
 
 
-async def liked_by(user_id: int, post_ids: Sequence[int]) -> list[bool]:
+async def liked_by_viewer(access: Access, post_ids: Sequence[int]) -> list[bool]:
+    """Whether the viewer likes each post: their own interaction records only."""
     liked = set(
-        await PostLike.filter(user_id=user_id, post_id__in=list(post_ids)).values_list(
-            "post_id", flat=True
-        )
+        await access.visible(PostLike)
+        .filter(post_id__in=list(post_ids))
+        .values_list("post_id", flat=True)
     )
     return [post_id in liked for post_id in post_ids]
 
 
-async def latest_published_by(author_ids: Sequence[int], limit: int) -> list[list[Post]]:
+def _published_for(access: Access) -> QuerySet[Post]:
+    """A mentor's published posts, as the viewer may see them (drafts never, even their own)."""
+    return access.visible(Post).filter(POST_PUBLISHED.where())
+
+
+async def latest_published_by(
+    access: Access, author_ids: Sequence[int], limit: int
+) -> list[list[Post]]:
     """Each author's newest ``limit`` published posts, for all authors in one query."""
     return await top_rows_per(
-        Post.filter(status=PostStatus.PUBLISHED),
-        "author_id",
-        author_ids,
-        order=("published_at", "id"),
-        limit=limit,
+        _published_for(access), "author_id", author_ids, order=("published_at", "id"), limit=limit
     )
 
 
-async def published_counts(author_ids: Sequence[int]) -> list[int]:
-    return await counts_per(Post.filter(status=PostStatus.PUBLISHED), "author_id", author_ids)
+async def published_counts(access: Access, author_ids: Sequence[int]) -> list[int]:
+    return await counts_per(_published_for(access), "author_id", author_ids)

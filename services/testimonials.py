@@ -8,10 +8,11 @@ again at once. Every grant and revocation is kept with its time, as proof of con
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import Q
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -28,30 +29,61 @@ from models.marketplace import (
     TestimonialPermissionEvent,
     TestimonialScope,
 )
+from services.access.decisions import Access
+from services.access.registry import SUCCESS_STORIES
+from services.access.states import TESTIMONIAL_DISPLAYED
 from services.ranking import counts_per, top_rows_per
-from services.viewer import Viewer
 
 MODERATORS = StaffPermission.MODERATE_CONTENT
 ANONYMOUS_NAME = "Anonymous"
 
 
-def on_profile() -> QuerySet[Testimonial]:
-    """What the public sees on a mentor's page: PROFILE granted and not hidden by moderation."""
-    return Testimonial.filter(profile_attribution__isnull=False, hidden_at__isnull=True)
+class TestimonialAction(StrEnum):
+    GRANT = "grant"
+    REVOKE = "revoke"
+    FEATURE = "feature"
+    HIDE = "hide"
+    SHOW = "show"
 
 
-def is_private_reader(viewer: Viewer, testimonial: Testimonial) -> bool:
-    return viewer.user_id in (testimonial.author_id, testimonial.mentor_id) or (
-        viewer.has_permission(MODERATORS)
-    )
+class Party(StrEnum):
+    AUTHOR = "AUTHOR"
+    # Staff with MODERATE_CONTENT: the mutations that moderate declare it, and check it once.
+    MODERATOR = "MODERATOR"
 
 
-def is_displayed(testimonial: Testimonial) -> bool:
-    return testimonial.profile_attribution is not None and testimonial.hidden_at is None
+@dataclass(frozen=True)
+class Requirement:
+    """What a testimonial must be for an action, and the CONFLICT when it is not."""
+
+    holds: Callable[[Testimonial], bool]
+    refusal: str
 
 
-def is_visible_to(viewer: Viewer, testimonial: Testimonial) -> bool:
-    return is_displayed(testimonial) or is_private_reader(viewer, testimonial)
+@dataclass(frozen=True)
+class Step:
+    by: Party
+    requires: tuple[Requirement, ...] = ()
+
+
+MARKETING_GRANTED = Requirement(
+    lambda row: row.marketing_attribution is not None,
+    "The author has not granted the MARKETING permission.",
+)
+NOT_HIDDEN = Requirement(
+    lambda row: row.hidden_at is None, "A HIDDEN testimonial cannot be featured."
+)
+
+T = TestimonialAction
+ACTIONS: dict[TestimonialAction, Step] = {
+    # The author alone decides whether and how their words are shown, and may change it.
+    T.GRANT: Step(Party.AUTHOR),
+    T.REVOKE: Step(Party.AUTHOR),
+    # A success story in marketing needs the author's MARKETING permission.
+    T.FEATURE: Step(Party.MODERATOR, (MARKETING_GRANTED, NOT_HIDDEN)),
+    T.HIDE: Step(Party.MODERATOR),
+    T.SHOW: Step(Party.MODERATOR),
+}
 
 
 def author_name(full_name: str, attribution: Attribution | None) -> str:
@@ -66,17 +98,10 @@ def author_name(full_name: str, attribution: Attribution | None) -> str:
     return full_name or ANONYMOUS_NAME
 
 
-def author_link_visible(viewer: Viewer, testimonial: Testimonial) -> bool:
-    """An anonymous or initialled testimonial links to its author for the author and staff only."""
-    if viewer.user_id == testimonial.author_id or viewer.has_permission(MODERATORS):
-        return True
-    return testimonial.profile_attribution is Attribution.FULL_NAME and is_displayed(testimonial)
-
-
 async def write_testimonial(author: User, job_id: int, rating: int, text: str) -> Testimonial:
     """The client of a COMPLETED job, once per job."""
-    job = await Job.get_or_none(id=job_id)
-    if job is None or author.id not in (job.client_id, job.mentor_id):
+    job = await Access.of(author).visible(Job).filter(id=job_id).get_or_none()
+    if job is None:
         raise NotFound("No such job.", field="jobId")
     if author.id != job.client_id:
         raise Forbidden(f"Only the client writes a testimonial (the job is {job.status.value}).")
@@ -99,124 +124,120 @@ async def write_testimonial(author: User, job_id: int, rating: int, text: str) -
         raise Conflict("This job already has a testimonial.", field="jobId") from None
 
 
-async def _authored(viewer: Viewer, testimonial_id: int) -> Testimonial:
-    """The viewer's own testimonial, locked. Others who may see it are refused, the rest
-    are told it does not exist."""
+async def _locked(actor: User, testimonial_id: int, by: Party) -> Testimonial:
+    """The testimonial, locked. Those who may not see it are told it does not exist; those who
+    see it but are not its author are refused the author's actions."""
     row = await Testimonial.filter(id=testimonial_id).select_for_update().get_or_none()
-    if row is None or not is_visible_to(viewer, row):
+    if row is None or not Access.of(actor).row_now(row):
         raise NotFound("No such testimonial.", field="testimonialId")
-    if row.author_id != viewer.user_id:
+    if by is Party.AUTHOR and row.author_id != actor.id:
         raise Forbidden("Only the author decides whether a testimonial is displayed.")
     return row
 
 
-def _set_scope(row: Testimonial, scope: TestimonialScope, attribution: Attribution | None) -> None:
-    if scope is TestimonialScope.PROFILE:
-        row.profile_attribution = attribution
-    else:
-        row.marketing_attribution = attribution
-        if attribution is None:
-            row.featured_at = None
-
-
-async def _record(
-    row: Testimonial, scope: TestimonialScope, attribution: Attribution | None
+def _apply(
+    row: Testimonial,
+    action: TestimonialAction,
+    scope: TestimonialScope | None,
+    attribution: Attribution | None,
 ) -> None:
-    _set_scope(row, scope, attribution)
-    await row.save()
-    await TestimonialPermissionEvent.create(
-        testimonial_id=row.id,
-        author_id=row.author_id,
-        scope=scope,
-        change=PermissionChange.REVOKED if attribution is None else PermissionChange.GRANTED,
-        attribution=attribution,
-    )
+    if action in (T.GRANT, T.REVOKE):
+        chosen = attribution if action is T.GRANT else None
+        if scope is TestimonialScope.PROFILE:
+            row.profile_attribution = chosen
+        else:
+            row.marketing_attribution = chosen
+            if chosen is None:
+                row.featured_at = None  # a featured story stops being featured
+    elif action is T.FEATURE:
+        row.featured_at = row.featured_at or clock.now()
+    elif action is T.HIDE:
+        # Hidden, it leaves every public list and stops being featured.
+        row.hidden_at = row.hidden_at or clock.now()
+        row.featured_at = None
+    else:
+        row.hidden_at = None
+
+
+async def _act(
+    actor: User,
+    testimonial_id: int,
+    action: TestimonialAction,
+    scope: TestimonialScope | None = None,
+    attribution: Attribution | None = None,
+) -> Testimonial:
+    step = ACTIONS[action]
+    async with in_transaction():
+        row = await _locked(actor, testimonial_id, step.by)
+        for requirement in step.requires:
+            if not requirement.holds(row):
+                raise Conflict(requirement.refusal, field="testimonialId")
+        _apply(row, action, scope, attribution)
+        await row.save()
+        if scope is not None:  # proof of consent: every grant and revocation, with its time
+            await TestimonialPermissionEvent.create(
+                testimonial_id=row.id,
+                author_id=row.author_id,
+                scope=scope,
+                change=PermissionChange.GRANTED if action is T.GRANT else PermissionChange.REVOKED,
+                attribution=attribution if action is T.GRANT else None,
+            )
+    return row
 
 
 async def grant_permission(
-    viewer: Viewer, testimonial_id: int, scope: TestimonialScope, attribution: Attribution
+    author: User, testimonial_id: int, scope: TestimonialScope, attribution: Attribution
 ) -> Testimonial:
-    async with in_transaction():
-        row = await _authored(viewer, testimonial_id)
-        await _record(row, scope, attribution)
-    return row
+    return await _act(author, testimonial_id, T.GRANT, scope, attribution)
 
 
 async def revoke_permission(
-    viewer: Viewer, testimonial_id: int, scope: TestimonialScope
+    author: User, testimonial_id: int, scope: TestimonialScope
 ) -> Testimonial:
-    """Hides it from that scope at once; a featured story stops being featured."""
-    async with in_transaction():
-        row = await _authored(viewer, testimonial_id)
-        await _record(row, scope, None)
-    return row
+    """Hides it from that scope at once."""
+    return await _act(author, testimonial_id, T.REVOKE, scope)
 
 
-async def _moderated(viewer: Viewer, testimonial_id: int) -> Testimonial:
-    viewer.require_permission(MODERATORS)
-    row = await Testimonial.filter(id=testimonial_id).select_for_update().get_or_none()
-    if row is None:
-        raise NotFound("No such testimonial.", field="testimonialId")
-    return row
+async def feature(moderator: User, testimonial_id: int) -> Testimonial:
+    return await _act(moderator, testimonial_id, T.FEATURE)
 
 
-async def feature(viewer: Viewer, testimonial_id: int) -> Testimonial:
-    """A success story in marketing needs the author's MARKETING permission."""
-    async with in_transaction():
-        row = await _moderated(viewer, testimonial_id)
-        if row.marketing_attribution is None:
-            raise Conflict(
-                "The author has not granted the MARKETING permission.", field="testimonialId"
-            )
-        if row.hidden_at is not None:
-            raise Conflict("A HIDDEN testimonial cannot be featured.", field="testimonialId")
-        row.featured_at = row.featured_at or clock.now()
-        await row.save()
-    return row
+async def set_hidden(moderator: User, testimonial_id: int, hidden: bool) -> Testimonial:
+    return await _act(moderator, testimonial_id, T.HIDE if hidden else T.SHOW)
 
 
-async def set_hidden(viewer: Viewer, testimonial_id: int, hidden: bool) -> Testimonial:
-    """Moderation: a hidden testimonial leaves every public list and stops being featured."""
-    async with in_transaction():
-        row = await _moderated(viewer, testimonial_id)
-        row.hidden_at = (row.hidden_at or clock.now()) if hidden else None
-        if hidden:
-            row.featured_at = None
-        await row.save()
-    return row
+def _displayed(access: Access) -> QuerySet[Testimonial]:
+    """What a mentor's page shows, to everyone alike: PROFILE granted and not hidden."""
+    return access.visible(Testimonial).filter(TESTIMONIAL_DISPLAYED.where())
 
 
-def displayed_for(mentor_user_id: int) -> QuerySet[Testimonial]:
-    return on_profile().filter(mentor_id=mentor_user_id).order_by("-created_at", "-id")
+def displayed_for(access: Access, mentor_user_id: int) -> QuerySet[Testimonial]:
+    return _displayed(access).filter(mentor_id=mentor_user_id).order_by("-created_at", "-id")
 
 
-def featured() -> QuerySet[Testimonial]:
-    return Testimonial.filter(
-        Q(featured_at__isnull=False),
-        marketing_attribution__isnull=False,
-        hidden_at__isnull=True,
-    ).order_by("-featured_at", "-id")
+def featured(access: Access) -> QuerySet[Testimonial]:
+    return access.visible(Testimonial, SUCCESS_STORIES).order_by("-featured_at", "-id")
 
 
 async def latest_displayed_for(
-    mentor_user_ids: Sequence[int], limit: int
+    access: Access, mentor_user_ids: Sequence[int], limit: int
 ) -> list[list[Testimonial]]:
     return await top_rows_per(
-        on_profile(), "mentor_id", mentor_user_ids, order=("created_at", "id"), limit=limit
+        _displayed(access), "mentor_id", mentor_user_ids, order=("created_at", "id"), limit=limit
     )
 
 
-async def displayed_counts(mentor_user_ids: Sequence[int]) -> list[int]:
-    return await counts_per(on_profile(), "mentor_id", mentor_user_ids)
+async def displayed_counts(access: Access, mentor_user_ids: Sequence[int]) -> list[int]:
+    return await counts_per(_displayed(access), "mentor_id", mentor_user_ids)
 
 
-async def ratings(mentor_user_ids: Sequence[int]) -> list[float | None]:
+async def ratings(access: Access, mentor_user_ids: Sequence[int]) -> list[float | None]:
     """Average rating of the displayed testimonials only, per mentor, in one grouped query.
 
     Sum and count rather than AVG: tortoise casts AVG of an integer column back to an integer.
     """
     grouped = (
-        await on_profile()
+        await _displayed(access)
         .filter(mentor_id__in=list(set(mentor_user_ids)))
         .annotate(total=Sum("rating"), rated=Count("id"))
         .group_by("mentor_id")
@@ -226,7 +247,12 @@ async def ratings(mentor_user_ids: Sequence[int]) -> list[float | None]:
     return [averages.get(int(i)) for i in mentor_user_ids]
 
 
-async def permission_history(testimonial_id: int) -> list[TestimonialPermissionEvent]:
-    return await TestimonialPermissionEvent.filter(testimonial_id=testimonial_id).order_by(
-        "created_at", "id"
-    )
+async def permission_history(
+    access: Access, testimonial: Testimonial
+) -> list[TestimonialPermissionEvent] | None:
+    """Every grant and revocation, oldest first; None for who may not see the author's
+    consent records."""
+    if not access.opens_rows_of(TestimonialPermissionEvent, testimonial.author_id):
+        return None
+    events = access.visible(TestimonialPermissionEvent).filter(testimonial_id=testimonial.id)
+    return await events.order_by("created_at", "id")

@@ -7,13 +7,12 @@ from typing import BinaryIO, cast
 import strawberry
 from strawberry.file_uploads import Upload
 
-from app.context import Info
-from app.sessions import clear_session_cookies, set_session_cookies
+from models.accounts import User
 from resolvers.accounts.types import UserType
-from resolvers.base import Payload, payload_mutation
-from resolvers.permissions import IsAuthenticated
+from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
+from resolvers.context import Info
 from services import accounts, profiles
-from services.viewer import ANONYMOUS, Viewer
+from services.access.viewer import ANONYMOUS, Viewer
 
 
 @strawberry.input
@@ -105,15 +104,9 @@ def _uploaded_bytes(upload: Upload) -> bytes:
     return cast(BinaryIO, upload).read()
 
 
-def _sent_fields(data: UpdateProfileInput) -> frozenset[str]:
-    return frozenset(name for name, value in vars(data).items() if value is not strawberry.UNSET)
-
-
 @strawberry.type
 class AccountMutations:
-    @payload_mutation(
-        description="Create an account; a verification link is mailed. Log in afterwards."
-    )
+    @mutation(description="Create an account; a verification link is mailed. Log in afterwards.")
     async def sign_up(self, info: Info, input: SignUpInput) -> SignUpPayload:
         context = info.context
         await accounts.sign_up(
@@ -125,62 +118,60 @@ class AccountMutations:
         )
         return SignUpPayload()
 
-    @payload_mutation(description="Confirm an email address with the mailed token.")
+    @mutation(description="Confirm an email address with the mailed token.")
     async def verify_email(self, info: Info, input: VerifyEmailInput) -> UserPayload:
         user = await accounts.verify_email(input.token, info.context.client)
         return UserPayload(user=user)  # type: ignore[arg-type]
 
-    @payload_mutation(
-        description="Open a session: returns a bearer token and sets the session cookie."
-    )
+    @mutation(description="Open a session: returns a bearer token and sets the session cookie.")
     async def log_in(self, info: Info, input: LogInInput) -> LogInPayload:
         context = info.context
         user, token, session = await accounts.log_in(
             context.runtime, email=input.email, password=input.password, client=context.client
         )
-        csrf_token = set_session_cookies(context, token)
+        csrf_token = context.cookies.set(token)
         context.replace_viewer(Viewer(user=user, session=session))
         return LogInPayload(user=user, token=token, csrf_token=csrf_token)  # type: ignore[arg-type]
 
-    @payload_mutation(description="End this session.", permissions=[IsAuthenticated()])
-    async def log_out(self, info: Info) -> LogOutPayload:
+    @mutation(description="End this session.", guard=SIGNED_IN)
+    async def log_out(self, info: Info, actor: User) -> LogOutPayload:
         context = info.context
         if context.viewer.session is not None:
             await accounts.log_out(context.viewer.session, context.client)
-        clear_session_cookies(context)
+        context.cookies.clear()
         context.replace_viewer(ANONYMOUS)
         return LogOutPayload(revoked_sessions=1)
 
-    @payload_mutation(
+    @mutation(
         description="End every session of this account, this one included.",
-        permissions=[IsAuthenticated()],
+        guard=SIGNED_IN,
     )
-    async def log_out_everywhere(self, info: Info) -> LogOutPayload:
+    async def log_out_everywhere(self, info: Info, actor: User) -> LogOutPayload:
         context = info.context
-        user = context.viewer.require_user()
-        revoked = await accounts.revoke_sessions(user, context.client, reason="log out everywhere")
-        clear_session_cookies(context)
+        revoked = await accounts.revoke_sessions(actor, context.client, reason="log out everywhere")
+        context.cookies.clear()
         context.replace_viewer(ANONYMOUS)
         return LogOutPayload(revoked_sessions=revoked)
 
-    @payload_mutation(
+    @mutation(
         description="Change the password; every other session is revoked.",
-        permissions=[IsAuthenticated()],
+        guard=SIGNED_IN,
     )
-    async def change_password(self, info: Info, input: ChangePasswordInput) -> UserPayload:
+    async def change_password(
+        self, info: Info, actor: User, input: ChangePasswordInput
+    ) -> UserPayload:
         context = info.context
-        user = context.viewer.require_user()
         await accounts.change_password(
             context.runtime,
-            user,
+            actor,
             context.viewer.session,
             current_password=input.current_password,
             new_password=input.new_password,
             client=context.client,
         )
-        return UserPayload(user=user)  # type: ignore[arg-type]
+        return UserPayload(user=actor)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description="Mail a reset link if the address has an account; the answer is the same."
     )
     async def request_password_reset(self, info: Info, input: RequestPasswordResetInput) -> Payload:
@@ -190,7 +181,7 @@ class AccountMutations:
         )
         return Payload()
 
-    @payload_mutation(description="Choose a new password with a mailed token; all sessions end.")
+    @mutation(description="Choose a new password with a mailed token; all sessions end.")
     async def reset_password(self, info: Info, input: ResetPasswordInput) -> UserPayload:
         context = info.context
         user = await accounts.reset_password(
@@ -201,35 +192,32 @@ class AccountMutations:
         )
         return UserPayload(user=user)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description="Edit your profile (P21). Send only what changes; null clears a field (P22).",
-        permissions=[IsAuthenticated()],
+        guard=SIGNED_IN,
     )
-    async def update_profile(self, info: Info, input: UpdateProfileInput) -> UserPayload:
-        user = info.context.viewer.require_user()
-        changes = profiles.ProfileChanges(
-            sent=_sent_fields(input),
-            **{name: value for name, value in vars(input).items() if value is not strawberry.UNSET},
-        )
-        await profiles.update_profile(user, changes)
-        return UserPayload(user=user)  # type: ignore[arg-type]
+    async def update_profile(
+        self, info: Info, actor: User, input: UpdateProfileInput
+    ) -> UserPayload:
+        sent = sent_fields(input)
+        changes = profiles.ProfileChanges(sent=frozenset(sent), **sent)
+        await profiles.update_profile(actor, changes)
+        return UserPayload(user=actor)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description="Upload a PNG, JPEG or WebP profile photo (GraphQL multipart request).",
-        permissions=[IsAuthenticated()],
+        guard=SIGNED_IN,
     )
-    async def upload_profile_photo(self, info: Info, input: UploadProfilePhotoInput) -> UserPayload:
-        context = info.context
-        user = context.viewer.require_user()
-        await profiles.set_profile_photo(context.runtime, user, _uploaded_bytes(input.photo))
-        return UserPayload(user=user)  # type: ignore[arg-type]
+    async def upload_profile_photo(
+        self, info: Info, actor: User, input: UploadProfilePhotoInput
+    ) -> UserPayload:
+        await profiles.set_profile_photo(info.context.runtime, actor, _uploaded_bytes(input.photo))
+        return UserPayload(user=actor)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description="Remove your profile photo; the file is deleted.",
-        permissions=[IsAuthenticated()],
+        guard=SIGNED_IN,
     )
-    async def remove_profile_photo(self, info: Info) -> UserPayload:
-        context = info.context
-        user = context.viewer.require_user()
-        await profiles.remove_profile_photo(context.runtime, user)
-        return UserPayload(user=user)  # type: ignore[arg-type]
+    async def remove_profile_photo(self, info: Info, actor: User) -> UserPayload:
+        await profiles.remove_profile_photo(info.context.runtime, actor)
+        return UserPayload(user=actor)  # type: ignore[arg-type]

@@ -3,9 +3,11 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from app.context import Info
 from models.accounts import User
 from resolvers.accounts.types import UserType
+from resolvers.context import Info
+from resolvers.ids import row_id_or_none
+from resolvers.nodes import visible_row
 
 
 @strawberry.type
@@ -21,8 +23,5 @@ class AccountQueries:
         )
     )
     async def user(self, info: Info, id: relay.GlobalID) -> UserType | None:
-        if id.type_name != "User":
-            return None
-        nodes = await UserType.resolve_nodes(info=info, node_ids=[id.node_id])
-        user: User | None = nodes[0]
-        return user  # type: ignore[return-value]
+        found = await visible_row(info, User, row_id_or_none(id, "User"))
+        return found  # type: ignore[return-value]

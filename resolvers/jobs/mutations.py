@@ -5,12 +5,12 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from app.context import Info
-from resolvers.base import Payload, payload_mutation
+from models.accounts import User
+from resolvers.base import SIGNED_IN, Payload, mutation
+from resolvers.context import Info
 from resolvers.ids import row_id
 from resolvers.jobs.types import JobType
 from resolvers.money import MoneyInput
-from resolvers.permissions import IsAuthenticated
 from services import jobs
 from services.jobs import JobAction
 from services.payments import charges
@@ -39,55 +39,46 @@ class JobPayload(Payload):
 
 
 async def _transition(
-    info: Info, job_id: relay.GlobalID, action: JobAction, price: jobs.Price | None = None
+    actor: User, job_id: relay.GlobalID, action: JobAction, price: jobs.Price | None = None
 ) -> JobPayload:
-    actor = info.context.viewer.require_user()
     job = await jobs.transition(row_id(job_id, "Job", field="jobId"), action, actor, price=price)
     return JobPayload(job=job)  # type: ignore[arg-type]
 
 
-_SIGNED_IN = [IsAuthenticated()]
-
-
 @strawberry.type
 class JobMutations:
-    @payload_mutation(description="Ask a mentor for help (as the client).", permissions=_SIGNED_IN)
-    async def request_job(self, info: Info, input: RequestJobInput) -> JobPayload:
-        client = info.context.viewer.require_user()
+    @mutation(description="Ask a mentor for help (as the client).", guard=SIGNED_IN)
+    async def request_job(self, info: Info, actor: User, input: RequestJobInput) -> JobPayload:
         mentor_id = row_id(input.mentor_id, "Mentor", field="mentorId")
-        job = await jobs.request_job(client, mentor_id, input.description)
+        job = await jobs.request_job(actor, mentor_id, input.description)
         return JobPayload(job=job)  # type: ignore[arg-type]
 
-    @payload_mutation(
-        description="Accept a request and set its price (mentor).", permissions=_SIGNED_IN
-    )
-    async def accept_job(self, info: Info, input: AcceptJobInput) -> JobPayload:
+    @mutation(description="Accept a request and set its price (mentor).", guard=SIGNED_IN)
+    async def accept_job(self, info: Info, actor: User, input: AcceptJobInput) -> JobPayload:
         price = jobs.checked_price(input.price.amount_cents, input.price.currency)
-        return await _transition(info, input.job_id, JobAction.ACCEPT, price)
+        return await _transition(actor, input.job_id, JobAction.ACCEPT, price)
 
-    @payload_mutation(description="Decline a request (mentor).", permissions=_SIGNED_IN)
-    async def decline_job(self, info: Info, input: JobIdInput) -> JobPayload:
-        return await _transition(info, input.job_id, JobAction.DECLINE)
+    @mutation(description="Decline a request (mentor).", guard=SIGNED_IN)
+    async def decline_job(self, info: Info, actor: User, input: JobIdInput) -> JobPayload:
+        return await _transition(actor, input.job_id, JobAction.DECLINE)
 
-    @payload_mutation(
+    @mutation(
         description=(
             "Cancel a job before payment: the client while REQUESTED or ACCEPTED, the mentor "
             "once ACCEPTED."
         ),
-        permissions=_SIGNED_IN,
+        guard=SIGNED_IN,
     )
-    async def cancel_job(self, info: Info, input: JobIdInput) -> JobPayload:
-        context = info.context
+    async def cancel_job(self, info: Info, actor: User, input: JobIdInput) -> JobPayload:
         job_id = row_id(input.job_id, "Job", field="jobId")
-        job = await charges.cancel_job(context.runtime, context.viewer, job_id)
+        hook = charges.IntentCancellation(info.context.runtime)
+        job = await jobs.cancel_job(actor, job_id, hook)
         return JobPayload(job=job)  # type: ignore[arg-type]
 
-    @payload_mutation(description="Mark a paid job delivered (mentor).", permissions=_SIGNED_IN)
-    async def deliver_job(self, info: Info, input: JobIdInput) -> JobPayload:
-        return await _transition(info, input.job_id, JobAction.DELIVER)
+    @mutation(description="Mark a paid job delivered (mentor).", guard=SIGNED_IN)
+    async def deliver_job(self, info: Info, actor: User, input: JobIdInput) -> JobPayload:
+        return await _transition(actor, input.job_id, JobAction.DELIVER)
 
-    @payload_mutation(
-        description="Confirm a delivered job is done (client).", permissions=_SIGNED_IN
-    )
-    async def complete_job(self, info: Info, input: JobIdInput) -> JobPayload:
-        return await _transition(info, input.job_id, JobAction.COMPLETE)
+    @mutation(description="Confirm a delivered job is done (client).", guard=SIGNED_IN)
+    async def complete_job(self, info: Info, actor: User, input: JobIdInput) -> JobPayload:
+        return await _transition(actor, input.job_id, JobAction.COMPLETE)

@@ -5,36 +5,32 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from app.context import Info
-from core.errors import NotFound
-from resolvers.ids import row_id
+from models.accounts import User
+from models.marketplace import Job
+from resolvers.base import SIGNED_IN, query
+from resolvers.context import Info
+from resolvers.ids import row_id_or_none
 from resolvers.jobs.types import JobConnection, JobParty, JobStatusEnum, JobType
-from resolvers.permissions import IsAuthenticated
+from resolvers.nodes import visible_row
 from services import jobs
 
 
 @strawberry.type
 class JobQueries:
-    @strawberry.field(
-        description="The viewer's jobs as client or as mentor, newest first.",
-        permission_classes=[IsAuthenticated],
-    )
+    @query(description="The viewer's jobs as client or as mentor, newest first.", guard=SIGNED_IN)
     async def jobs(
         self,
         info: Info,
+        actor: User,
         as_: Annotated[JobParty, strawberry.argument(name="as")] = JobParty.CLIENT,
         status: JobStatusEnum | None = None,  # type: ignore[valid-type]
         first: int | None = None,
         after: str | None = None,
     ) -> JobConnection:
-        user = info.context.viewer.require_user()
-        query = jobs.jobs_of(user, jobs.JobRole(as_.value), [status] if status else [])
-        return await JobConnection.resolve_connection(query, info=info, first=first, after=after)
+        statuses = [status] if status else []
+        found = jobs.jobs_of(info.context.access, jobs.JobRole(as_.value), statuses)
+        return await JobConnection.resolve_connection(found, info=info, first=first, after=after)
 
     @strawberry.field(description="A job, for its two parties and staff; null for anyone else.")
     async def job(self, info: Info, id: relay.GlobalID) -> JobType | None:
-        try:
-            job_id = row_id(id, "Job", field="id")
-        except NotFound:
-            return None
-        return await jobs.visible_job(info.context.viewer, job_id)  # type: ignore[return-value]
+        return await visible_row(info, Job, row_id_or_none(id, "Job"))  # type: ignore[return-value]

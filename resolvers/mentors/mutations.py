@@ -6,11 +6,11 @@ from typing import Any
 
 import strawberry
 
-from app.context import Info
-from resolvers.base import Payload, payload_mutation
+from models.accounts import User
+from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
+from resolvers.context import Info
 from resolvers.mentors.types import MentorType
 from resolvers.money import MoneyInput
-from resolvers.permissions import IsAuthenticated
 from services import mentors
 
 
@@ -30,32 +30,26 @@ class MentorPayload(Payload):
 
 
 def _changes(data: MentorProfileInput) -> mentors.ProfileChanges:
-    sent = {name for name, value in vars(data).items() if value is not strawberry.UNSET}
-    values: dict[str, Any] = {name: getattr(data, name) for name in sent - {"hourly_rate"}}
-    if "hourly_rate" in sent:
-        sent = (sent - {"hourly_rate"}) | {"hourly_rate_cents", "currency"}
-        rate = data.hourly_rate
+    values: dict[str, Any] = sent_fields(data)
+    if "hourly_rate" in values:
+        rate = values.pop("hourly_rate")
         values["hourly_rate_cents"] = rate.amount_cents if rate else None
         values["currency"] = rate.currency if rate else None
-    return mentors.ProfileChanges(sent=frozenset(sent), **values)
+    return mentors.ProfileChanges(sent=frozenset(values), **values)
 
 
 @strawberry.type
 class MentorMutations:
-    @payload_mutation(
-        description="Open a public mentor profile for the signed-in user.",
-        permissions=[IsAuthenticated()],
-    )
-    async def become_mentor(self, info: Info, input: MentorProfileInput) -> MentorPayload:
-        user = info.context.viewer.require_user()
-        profile = await mentors.become_mentor(user, _changes(input))
+    @mutation(description="Open a public mentor profile for the signed-in user.", guard=SIGNED_IN)
+    async def become_mentor(
+        self, info: Info, actor: User, input: MentorProfileInput
+    ) -> MentorPayload:
+        profile = await mentors.become_mentor(actor, _changes(input))
         return MentorPayload(mentor=profile)  # type: ignore[arg-type]
 
-    @payload_mutation(
-        description="Change the signed-in mentor's public profile.",
-        permissions=[IsAuthenticated()],
-    )
-    async def update_mentor_profile(self, info: Info, input: MentorProfileInput) -> MentorPayload:
-        user = info.context.viewer.require_user()
-        profile = await mentors.update_mentor_profile(user, _changes(input))
+    @mutation(description="Change the signed-in mentor's public profile.", guard=SIGNED_IN)
+    async def update_mentor_profile(
+        self, info: Info, actor: User, input: MentorProfileInput
+    ) -> MentorPayload:
+        profile = await mentors.update_mentor_profile(actor, _changes(input))
         return MentorPayload(mentor=profile)  # type: ignore[arg-type]

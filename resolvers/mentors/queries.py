@@ -3,10 +3,11 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from app.context import Info
-from core.errors import NotFound
-from resolvers.ids import row_id
+from models.marketplace import MentorProfile
+from resolvers.context import Info
+from resolvers.ids import row_id_or_none
 from resolvers.mentors.types import MentorConnection, MentorType
+from resolvers.nodes import visible_row
 from services import mentors
 
 MentorOrderEnum = strawberry.enum(
@@ -49,15 +50,15 @@ class MentorQueries:
             search=given.search,
         )
         page: MentorConnection = await MentorConnection.resolve_connection(
-            mentors.find_mentors(criteria, order_by), info=info, first=first, after=after
+            mentors.find_mentors(info.context.access, criteria, order_by),
+            info=info,
+            first=first,
+            after=after,
         )
         await page.load_ahead(info)
         return page
 
     @strawberry.field(description="A mentor by global ID; null when there is none.")
     async def mentor(self, info: Info, id: relay.GlobalID) -> MentorType | None:
-        try:
-            profile_id = row_id(id, "Mentor", field="id")
-        except NotFound:
-            return None
-        return await info.context.loaders.mentor.load(profile_id)  # type: ignore[return-value]
+        found = await visible_row(info, MentorProfile, row_id_or_none(id, "Mentor"))
+        return found  # type: ignore[return-value]

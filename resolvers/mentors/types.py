@@ -3,72 +3,76 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry import relay
 
-from app.context import Info
 from core.errors import BadUserInput
 from models.accounts import User
 from models.marketplace import MentorProfile
 from resolvers.accounts.types import UserType
-from resolvers.ids import int_ids
+from resolvers.context import Info
 from resolvers.loaders import now_or_later, then
 from resolvers.lookahead import int_argument, selected_below, str_argument
 from resolvers.money import Money
+from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection, rows_to_fetch
-from resolvers.permissions import registry_visibility
+from resolvers.permissions import registry_field
 from resolvers.posts.types import PostConnection
 from resolvers.testimonials.types import TestimonialConnection
-from services.personal_data import Audience
-
-
-def _public(field: str, description: str) -> Any:
-    return strawberry.field(
-        description=description, extensions=registry_visibility(MentorProfile, field)
-    )
+from services.access.policy import Audience
 
 
 def user_of(root: MentorProfile, info: Info) -> User | Awaitable[User | None] | None:
-    """The mentor's user: already joined on lists, else through the batched loader."""
+    """The mentor's user: fetched with the profile, whose row rule reads it."""
     related = root.user
     if isinstance(related, User):
         return related
-    return now_or_later(info.context.loaders.user, root.user_id)
+    return now_or_later(info.context.loaders.rows(User), root.user_id)
 
 
 @strawberry.type(
     name="Mentor",
     description="A mentor's public profile. Contact and financial fields never appear here.",
 )
-class MentorType(relay.Node):
+class MentorType(ModelNode):
+    model = MentorProfile
+
     id: relay.NodeID[int]
-    headline: str | None = _public("headline", "One line on what the mentor offers.")
-    bio: str | None = _public("bio", "Free text about the mentor's experience.")
-    expertise: list[str] | None = _public("expertise", "Expertise tags, lower case.")
-    languages: list[str] | None = _public("languages", "Languages spoken, as tags (en, pt-br).")
-    timezone: str | None = _public("timezone", "IANA time zone, e.g. Europe/Paris.")
+    headline: str | None = registry_field(
+        MentorProfile, "headline", "One line on what the mentor offers."
+    )
+    bio: str | None = registry_field(
+        MentorProfile, "bio", "Free text about the mentor's experience."
+    )
+    expertise: list[str] | None = registry_field(
+        MentorProfile, "expertise", "Expertise tags, lower case."
+    )
+    languages: list[str] | None = registry_field(
+        MentorProfile, "languages", "Languages spoken, as tags (en, pt-br)."
+    )
+    timezone: str | None = registry_field(
+        MentorProfile, "timezone", "IANA time zone, e.g. Europe/Paris."
+    )
     created_at: datetime = strawberry.field(description="When the user became a mentor.")
 
     @strawberry.field(description="The mentor's name (public for mentors).")
     def name(self, root: MentorProfile, info: Info) -> str | None:
-        access = info.context.field_access
-        # A Mentor is an active mentor's profile: exactly what opens PUBLIC_PROFILE.
+        access = info.context.access
+        # A Mentor passed its row rule: an active mentor's profile, exactly what opens
+        # PUBLIC_PROFILE for its user.
         access.establish(Audience.PUBLIC_PROFILE, root.user_id)
 
-        def readable_name(user: User | None) -> str | None:
-            # decide_now is None only when a lookup would be needed: fail closed.
-            return user.name if user is not None and access.decide_now(user, "name") else None
+        def readable_name(user: User | None) -> object:
+            return None if user is None else access.read(user, "name")
 
         return then(user_of(root, info), readable_name)
 
     @strawberry.field(description="The mentor's user account (its fields follow the registry).")
     async def user(self, root: MentorProfile, info: Info) -> UserType | None:
-        nodes = await UserType.resolve_nodes(info=info, node_ids=[str(root.user_id)])
-        return nodes[0]  # type: ignore[return-value]
+        return await visible_row(info, User, root.user_id)  # type: ignore[return-value]
 
     @strawberry.field(description="Price of an hour, if the mentor set one.")
     def hourly_rate(self, root: MentorProfile) -> Money | None:
@@ -124,16 +128,6 @@ class MentorType(relay.Node):
                 counter=lambda: loaders.published_post_count.load(root.user_id),
             ),
         )
-
-    @classmethod
-    def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, MentorProfile)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[MentorProfile | None]:
-        return await info.context.loaders.mentor.load_many(int_ids(node_ids))
 
 
 @strawberry.type(name="MentorConnection", description="A page of mentors.")

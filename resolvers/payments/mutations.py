@@ -5,17 +5,15 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from app.context import Info
-from models.accounts import StaffPermission
+from models.accounts import StaffPermission, User
 from resolvers.accounts.types import UserType
-from resolvers.base import Payload, payload_mutation
+from resolvers.base import SIGNED_IN, Payload, mutation, staff
+from resolvers.context import Info
 from resolvers.ids import row_id
 from resolvers.payments.types import PaymentType, PayoutStatusEnum, RefundReasonEnum
-from resolvers.permissions import HasStaffPermission, IsAuthenticated
 from services.payments import charges, customers, payouts
 from services.payments.charges import RefundReason
 
-_SIGNED_IN = [IsAuthenticated()]
 _SECRET = "For Stripe.js to confirm in the browser; do not log or store it."
 
 
@@ -74,61 +72,57 @@ class RefundPaymentPayload(Payload):
 
 @strawberry.type
 class PaymentMutations:
-    @payload_mutation(
+    @mutation(
         description="Pay for an accepted job (client): returns the PaymentIntent's client secret.",
-        permissions=_SIGNED_IN,
+        guard=SIGNED_IN,
     )
     async def start_job_payment(
-        self, info: Info, input: StartJobPaymentInput
+        self, info: Info, actor: User, input: StartJobPaymentInput
     ) -> StartJobPaymentPayload:
-        context = info.context
         job_id = row_id(input.job_id, "Job", field="jobId")
-        payment, secret = await charges.start_job_payment(context.runtime, context.viewer, job_id)
+        payment, secret = await charges.start_job_payment(info.context.runtime, actor, job_id)
         return StartJobPaymentPayload(payment=payment, client_secret=secret)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description="Start saving a card: returns a SetupIntent client secret for Stripe.js.",
-        permissions=_SIGNED_IN,
+        guard=SIGNED_IN,
     )
-    async def add_payment_method(self, info: Info) -> AddPaymentMethodPayload:
-        context = info.context
-        user = context.viewer.require_user()
-        secret = await customers.start_saving_card(context.runtime, user)
+    async def add_payment_method(self, info: Info, actor: User) -> AddPaymentMethodPayload:
+        secret = await customers.start_saving_card(info.context.runtime, actor)
         return AddPaymentMethodPayload(client_secret=secret)
 
-    @payload_mutation(description="Remove a saved card.", permissions=_SIGNED_IN)
+    @mutation(description="Remove a saved card.", guard=SIGNED_IN)
     async def remove_payment_method(
-        self, info: Info, input: RemovePaymentMethodInput
+        self, info: Info, actor: User, input: RemovePaymentMethodInput
     ) -> RemovePaymentMethodPayload:
-        context = info.context
-        user = context.viewer.require_user()
         card_id = row_id(input.payment_method_id, "PaymentMethod", field="paymentMethodId")
-        await customers.remove_card(context.runtime, user, card_id)
+        await customers.remove_card(info.context.runtime, actor, card_id)
         return RemovePaymentMethodPayload(
             removed_payment_method_id=input.payment_method_id,
-            user=user,  # type: ignore[arg-type]
+            user=actor,  # type: ignore[arg-type]
         )
 
-    @payload_mutation(
+    @mutation(
         description="Mentors: a link to Stripe's onboarding for payouts of paid jobs.",
-        permissions=_SIGNED_IN,
+        guard=SIGNED_IN,
     )
-    async def start_payout_onboarding(self, info: Info) -> StartPayoutOnboardingPayload:
-        context = info.context
-        user = context.viewer.require_user()
-        url, account = await payouts.start_payout_onboarding(context.runtime, user)
+    async def start_payout_onboarding(
+        self, info: Info, actor: User
+    ) -> StartPayoutOnboardingPayload:
+        url, account = await payouts.start_payout_onboarding(info.context.runtime, actor)
         return StartPayoutOnboardingPayload(url=url, payout_status=payouts.status_of(account))
 
-    @payload_mutation(
+    @mutation(
         description="Refund a payment, fully or in part (staff, MANAGE_PAYMENTS). Audited.",
-        permissions=[HasStaffPermission(StaffPermission.MANAGE_PAYMENTS)],
+        guard=staff(StaffPermission.MANAGE_PAYMENTS),
     )
-    async def refund_payment(self, info: Info, input: RefundPaymentInput) -> RefundPaymentPayload:
+    async def refund_payment(
+        self, info: Info, actor: User, input: RefundPaymentInput
+    ) -> RefundPaymentPayload:
         context = info.context
-        staff = context.viewer.require_permission(StaffPermission.MANAGE_PAYMENTS)
         payment = await charges.refund_payment(
             context.runtime,
-            staff,
+            actor,
             row_id(input.payment_id, "Payment", field="paymentId"),
             amount_cents=input.amount_cents,
             reason=RefundReason(input.reason),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from app.context import Info
-from resolvers.base import Payload, payload_mutation
+from models.accounts import User
+from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
+from resolvers.context import Info
 from resolvers.ids import row_id
-from resolvers.permissions import IsAuthenticated
 from resolvers.posts.types import PostType
 from services import posts
 
@@ -49,53 +49,38 @@ def _post_id(data: UpdatePostInput | PostIdInput) -> int:
 
 @strawberry.type
 class PostMutations:
-    @payload_mutation(description="Write a draft (mentors only).", permissions=[IsAuthenticated()])
-    async def create_post(self, info: Info, input: CreatePostInput) -> PostPayload:
-        user = info.context.viewer.require_user()
-        post = await posts.create_post(user, input.title, input.body, input.tags)
+    @mutation(description="Write a draft (mentors only).", guard=SIGNED_IN)
+    async def create_post(self, info: Info, actor: User, input: CreatePostInput) -> PostPayload:
+        post = await posts.create_post(actor, input.title, input.body, input.tags)
         return PostPayload(post=post)  # type: ignore[arg-type]
 
-    @payload_mutation(description="Edit your post.", permissions=[IsAuthenticated()])
-    async def update_post(self, info: Info, input: UpdatePostInput) -> PostPayload:
-        sent = frozenset(
-            name
-            for name in ("title", "body", "tags")
-            if getattr(input, name) is not strawberry.UNSET
-        )
-        changes = posts.PostChanges(
-            sent=sent,
-            title=input.title or None,
-            body=input.body or None,
-            tags=input.tags or None,
-        )
-        user = info.context.viewer.require_user()
-        post = await posts.update_post(user, _post_id(input), changes)
+    @mutation(description="Edit your post.", guard=SIGNED_IN)
+    async def update_post(self, info: Info, actor: User, input: UpdatePostInput) -> PostPayload:
+        sent = sent_fields(input)
+        sent.pop("post_id")
+        changes = posts.PostChanges(sent=frozenset(sent), **sent)
+        post = await posts.update_post(actor, _post_id(input), changes)
         return PostPayload(post=post)  # type: ignore[arg-type]
 
-    @payload_mutation(description="Publish your draft.", permissions=[IsAuthenticated()])
-    async def publish_post(self, info: Info, input: PostIdInput) -> PostPayload:
-        user = info.context.viewer.require_user()
-        post = await posts.publish_post(user, _post_id(input))
+    @mutation(description="Publish your draft.", guard=SIGNED_IN)
+    async def publish_post(self, info: Info, actor: User, input: PostIdInput) -> PostPayload:
+        post = await posts.publish_post(actor, _post_id(input))
         return PostPayload(post=post)  # type: ignore[arg-type]
 
-    @payload_mutation(description="Delete your post.", permissions=[IsAuthenticated()])
-    async def delete_post(self, info: Info, input: PostIdInput) -> DeletePostPayload:
-        user = info.context.viewer.require_user()
-        await posts.delete_post(user, _post_id(input))
+    @mutation(description="Delete your post.", guard=SIGNED_IN)
+    async def delete_post(self, info: Info, actor: User, input: PostIdInput) -> DeletePostPayload:
+        await posts.delete_post(actor, _post_id(input))
         return DeletePostPayload(deleted_post_id=input.post_id)
 
-    @payload_mutation(
-        description="Like a published post; liking twice counts once.",
-        permissions=[IsAuthenticated()],
-    )
-    async def like_post(self, info: Info, input: PostIdInput) -> PostPayload:
-        post = await posts.like_post(info.context.viewer, _post_id(input))
+    @mutation(description="Like a published post; liking twice counts once.", guard=SIGNED_IN)
+    async def like_post(self, info: Info, actor: User, input: PostIdInput) -> PostPayload:
+        post = await posts.like_post(actor, _post_id(input))
         return PostPayload(post=post)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description="Take back a like; unliking a post you do not like changes nothing.",
-        permissions=[IsAuthenticated()],
+        guard=SIGNED_IN,
     )
-    async def unlike_post(self, info: Info, input: PostIdInput) -> PostPayload:
-        post = await posts.unlike_post(info.context.viewer, _post_id(input))
+    async def unlike_post(self, info: Info, actor: User, input: PostIdInput) -> PostPayload:
+        post = await posts.unlike_post(actor, _post_id(input))
         return PostPayload(post=post)  # type: ignore[arg-type]

@@ -3,9 +3,11 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from app.context import Info
 from core.errors import NotFound
-from resolvers.ids import row_id
+from models.marketplace import MentorProfile
+from resolvers.context import Info
+from resolvers.ids import row_id, row_id_or_none
+from resolvers.nodes import visible_row
 from resolvers.posts.types import PostConnection, PostType
 from services import posts
 
@@ -33,14 +35,14 @@ class PostQueries:
         given = filter or PostFilter()
         author_id = None
         if given.author is not None:
-            profile = await info.context.loaders.mentor.load(
-                row_id(given.author, "Mentor", field="author")
+            profile = await visible_row(
+                info, MentorProfile, row_id(given.author, "Mentor", field="author")
             )
             if profile is None:
                 raise NotFound("No such mentor.", field="author")
             author_id = profile.user_id
         query = posts.find_posts(
-            info.context.viewer, posts.PostFilter(author_id=author_id, tag=given.tag)
+            info.context.access, posts.PostFilter(author_id=author_id, tag=given.tag)
         )
         return await PostConnection.resolve_connection(query, info=info, first=first, after=after)
 
@@ -48,8 +50,7 @@ class PostQueries:
         description="A post by global ID, counting one view; null when absent or not yours."
     )
     async def post(self, info: Info, id: relay.GlobalID) -> PostType | None:
-        try:
-            post_id = row_id(id, "Post", field="id")
-        except NotFound:
+        post_id = row_id_or_none(id, "Post")
+        if post_id is None:
             return None
-        return await posts.read_post(info.context.viewer, post_id)  # type: ignore[return-value]
+        return await posts.read_post(info.context.access, post_id)  # type: ignore[return-value]

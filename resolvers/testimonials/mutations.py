@@ -5,11 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from app.context import Info
-from models.accounts import StaffPermission
-from resolvers.base import Payload, payload_mutation
+from models.accounts import User
+from resolvers.base import SIGNED_IN, Payload, mutation, staff
+from resolvers.context import Info
 from resolvers.ids import row_id
-from resolvers.permissions import HasStaffPermission, IsAuthenticated
 from resolvers.testimonials.types import AttributionEnum, TestimonialScopeEnum, TestimonialType
 from services import testimonials
 
@@ -58,68 +57,64 @@ def _id(testimonial_id: relay.GlobalID) -> int:
     return row_id(testimonial_id, "Testimonial", field="testimonialId")
 
 
-_SIGNED_IN = [IsAuthenticated()]
-_MODERATORS = [HasStaffPermission(StaffPermission.MODERATE_CONTENT)]
+MODERATORS = staff(testimonials.MODERATORS)
 
 
 @strawberry.type
 class TestimonialMutations:
-    @payload_mutation(
+    @mutation(
         description="Rate a COMPLETED job as its client, once. Private until you grant permission.",
-        permissions=_SIGNED_IN,
+        guard=SIGNED_IN,
     )
     async def write_testimonial(
-        self, info: Info, input: WriteTestimonialInput
+        self, info: Info, actor: User, input: WriteTestimonialInput
     ) -> TestimonialPayload:
-        author = info.context.viewer.require_user()
         job_id = row_id(input.job_id, "Job", field="jobId")
-        row = await testimonials.write_testimonial(author, job_id, input.rating, input.text)
+        row = await testimonials.write_testimonial(actor, job_id, input.rating, input.text)
         return TestimonialPayload(testimonial=row)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description=(
             "Allow your testimonial to be shown (PROFILE or MARKETING), named as you choose."
         ),
-        permissions=_SIGNED_IN,
+        guard=SIGNED_IN,
     )
     async def grant_testimonial_permission(
-        self, info: Info, input: GrantTestimonialPermissionInput
+        self, info: Info, actor: User, input: GrantTestimonialPermissionInput
     ) -> TestimonialPayload:
         row = await testimonials.grant_permission(
-            info.context.viewer, _id(input.testimonial_id), input.scope, input.attribution
+            actor, _id(input.testimonial_id), input.scope, input.attribution
         )
         return TestimonialPayload(testimonial=row)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description="Withdraw a permission; the testimonial stops being shown there at once.",
-        permissions=_SIGNED_IN,
+        guard=SIGNED_IN,
     )
     async def revoke_testimonial_permission(
-        self, info: Info, input: RevokeTestimonialPermissionInput
+        self, info: Info, actor: User, input: RevokeTestimonialPermissionInput
     ) -> TestimonialPayload:
-        row = await testimonials.revoke_permission(
-            info.context.viewer, _id(input.testimonial_id), input.scope
-        )
+        row = await testimonials.revoke_permission(actor, _id(input.testimonial_id), input.scope)
         return TestimonialPayload(testimonial=row)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description=(
             "Feature as a success story (staff MODERATE_CONTENT); needs the MARKETING permission."
         ),
-        permissions=_MODERATORS,
+        guard=MODERATORS,
     )
     async def feature_testimonial(
-        self, info: Info, input: TestimonialIdInput
+        self, info: Info, actor: User, input: TestimonialIdInput
     ) -> TestimonialPayload:
-        row = await testimonials.feature(info.context.viewer, _id(input.testimonial_id))
+        row = await testimonials.feature(actor, _id(input.testimonial_id))
         return TestimonialPayload(testimonial=row)  # type: ignore[arg-type]
 
-    @payload_mutation(
+    @mutation(
         description="Hide (or show again) a testimonial everywhere (staff MODERATE_CONTENT).",
-        permissions=_MODERATORS,
+        guard=MODERATORS,
     )
-    async def hide_testimonial(self, info: Info, input: HideTestimonialInput) -> TestimonialPayload:
-        row = await testimonials.set_hidden(
-            info.context.viewer, _id(input.testimonial_id), input.hidden
-        )
+    async def hide_testimonial(
+        self, info: Info, actor: User, input: HideTestimonialInput
+    ) -> TestimonialPayload:
+        row = await testimonials.set_hidden(actor, _id(input.testimonial_id), input.hidden)
         return TestimonialPayload(testimonial=row)  # type: ignore[arg-type]

@@ -3,9 +3,11 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from app.context import Info
 from core.errors import NotFound
+from models.marketplace import MentorProfile
+from resolvers.context import Info
 from resolvers.ids import row_id
+from resolvers.nodes import visible_row
 from resolvers.testimonials.types import SuccessStoryConnection, TestimonialConnection
 from services import testimonials
 
@@ -25,13 +27,16 @@ class TestimonialQueries:
         first: int | None = None,
         after: str | None = None,
     ) -> TestimonialConnection:
-        profile = await info.context.loaders.mentor.load(
-            row_id(mentor_id, "Mentor", field="mentorId")
+        profile = await visible_row(
+            info, MentorProfile, row_id(mentor_id, "Mentor", field="mentorId")
         )
         if profile is None:
             raise NotFound("No such mentor.", field="mentorId")
         return await TestimonialConnection.resolve_connection(
-            testimonials.displayed_for(profile.user_id), info=info, first=first, after=after
+            testimonials.displayed_for(info.context.access, profile.user_id),
+            info=info,
+            first=first,
+            after=after,
         )
 
     @strawberry.field(
@@ -41,5 +46,5 @@ class TestimonialQueries:
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> SuccessStoryConnection:
         return await SuccessStoryConnection.resolve_connection(
-            testimonials.featured(), info=info, first=first, after=after
+            testimonials.featured(info.context.access), info=info, first=first, after=after
         )

@@ -5,26 +5,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 
-from app.context import Info
+from models.accounts import User
 from models.marketplace import (
     Attribution,
+    Job,
+    MentorProfile,
     PermissionChange,
     Testimonial,
-    TestimonialPermissionEvent,
     TestimonialScope,
 )
 from resolvers.accounts.types import UserType
-from resolvers.ids import int_ids
+from resolvers.context import Info
 from resolvers.loaders import now_or_later, then
+from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
-from services import jobs, testimonials
+from resolvers.permissions import registry_field
+from services import testimonials
+from services.access.registry import SUCCESS_STORIES
 
 if TYPE_CHECKING:
     from resolvers.jobs.types import JobType
@@ -57,7 +60,7 @@ def _author_named(root: Testimonial, attribution: Attribution | None, info: Info
         return testimonials.ANONYMOUS_NAME
     if attribution is None:
         return _name_for_private_readers(root, info)
-    author = now_or_later(info.context.loaders.user, root.author_id)
+    author = now_or_later(info.context.loaders.rows(User), root.author_id)
     return then(
         author, lambda user: testimonials.author_name(user.name if user else "", attribution)
     )
@@ -67,15 +70,14 @@ async def _name_for_private_readers(root: Testimonial, info: Info) -> str:
     """No naming chosen yet: the testimonial is private, and the author's name is shown only to
     those the registry lets read it (the author, the mentor as counterparty, VIEW_PII staff,
     audited), not to every moderator."""
-    author = await info.context.loaders.user.load(root.author_id)
-    if author is None or not await info.context.field_access.may_read(author, "name"):
+    author = await info.context.loaders.rows(User).load(root.author_id)
+    if author is None or not await info.context.access.may_read(author, "name"):
         return testimonials.ANONYMOUS_NAME
     return testimonials.author_name(author.name, None)
 
 
-def _for_author_and_moderators(root: Testimonial, info: Info) -> bool:
-    viewer = info.context.viewer
-    return viewer.user_id == root.author_id or viewer.has_permission(testimonials.MODERATORS)
+async def _mentor(root: Testimonial, info: Info) -> Any:
+    return await visible_row(info, MentorProfile, root.mentor_id, by="user_id")
 
 
 @strawberry.type(
@@ -85,12 +87,13 @@ def _for_author_and_moderators(root: Testimonial, info: Info) -> bool:
         "moderators until the author grants permission to display it."
     ),
 )
-class TestimonialType(relay.Node):
+class TestimonialType(ModelNode):
     __test__ = False
+    model = Testimonial
 
     id: relay.NodeID[int]
-    rating: int = strawberry.field(description="1 to 5.")
-    text: str
+    rating: int | None = registry_field(Testimonial, "rating", "1 to 5.")
+    text: str | None = registry_field(Testimonial, "text", "What the client wrote.")
     created_at: datetime
 
     @strawberry.field(
@@ -102,51 +105,47 @@ class TestimonialType(relay.Node):
     def author_name(self, root: Testimonial, info: Info) -> str:
         return _author_named(root, root.profile_attribution, info)
 
-    @strawberry.field(
-        description=(
-            "The author's account: for the author and moderators, and for everyone only when "
-            "displayed under the author's full name. Never for an anonymous one."
-        )
+    @registry_field(
+        Testimonial,
+        "author",
+        "The author's account: for the author and moderators, and for everyone only when "
+        "displayed under the author's full name. Never for an anonymous one.",
     )
     async def author(self, root: Testimonial, info: Info) -> UserType | None:
-        if not testimonials.author_link_visible(info.context.viewer, root):
-            return None
-        nodes = await UserType.resolve_nodes(info=info, node_ids=[str(root.author_id)])
-        return nodes[0]  # type: ignore[return-value]
+        return await visible_row(info, User, root.author_id)  # type: ignore[return-value]
 
     @strawberry.field(description="The mentor the testimonial is about.")
     async def mentor(
         self, root: Testimonial, info: Info
     ) -> Annotated[MentorType, strawberry.lazy("resolvers.mentors.types")] | None:
-        return await info.context.loaders.mentor_of_user.load(root.mentor_id)  # type: ignore[return-value]
+        return await _mentor(root, info)
 
     @strawberry.field(description="The job it is about: for the job's parties and staff only.")
     async def job(
         self, root: Testimonial, info: Info
     ) -> Annotated[JobType, strawberry.lazy("resolvers.jobs.types")] | None:
-        user = info.context.viewer.user
-        job = await info.context.loaders.job.load(root.job_id)
-        return job if job and user and jobs.may_open(job, user) else None  # type: ignore[return-value]
+        return await visible_row(info, Job, root.job_id)  # type: ignore[return-value]
 
-    @strawberry.field(
-        description="Shown on the mentor's profile under this naming; author and moderators only."
+    profile_attribution: AttributionEnum | None = registry_field(  # type: ignore[valid-type]
+        Testimonial,
+        "profile_attribution",
+        "Shown on the mentor's profile under this naming; author and moderators only.",
     )
-    def profile_attribution(self, root: Testimonial, info: Info) -> AttributionEnum | None:  # type: ignore[valid-type]
-        return root.profile_attribution if _for_author_and_moderators(root, info) else None
-
-    @strawberry.field(
-        description="Usable in marketing under this naming; author and moderators only."
+    marketing_attribution: AttributionEnum | None = registry_field(  # type: ignore[valid-type]
+        Testimonial,
+        "marketing_attribution",
+        "Usable in marketing under this naming; author and moderators only.",
     )
-    def marketing_attribution(self, root: Testimonial, info: Info) -> AttributionEnum | None:  # type: ignore[valid-type]
-        return root.marketing_attribution if _for_author_and_moderators(root, info) else None
 
     @strawberry.field(description="Whether staff feature it as a success story.")
     def featured(self, root: Testimonial) -> bool:
         return root.featured_at is not None
 
-    @strawberry.field(description="Whether moderators hid it; author and moderators only.")
-    def hidden(self, root: Testimonial, info: Info) -> bool | None:
-        return root.hidden_at is not None if _for_author_and_moderators(root, info) else None
+    @registry_field(
+        Testimonial, "hidden_at", "Whether moderators hid it; author and moderators only."
+    )
+    def hidden(self, root: Testimonial) -> bool | None:
+        return root.hidden_at is not None
 
     @strawberry.field(
         description=(
@@ -157,22 +156,8 @@ class TestimonialType(relay.Node):
     async def permission_history(
         self, root: Testimonial, info: Info
     ) -> list[TestimonialPermissionRecord] | None:
-        if not _for_author_and_moderators(root, info):
-            return None
-        events: list[TestimonialPermissionEvent] = await testimonials.permission_history(root.id)
+        events = await testimonials.permission_history(info.context.access, root)
         return events  # type: ignore[return-value]
-
-    @classmethod
-    def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, Testimonial)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[Testimonial | None]:
-        viewer = info.context.viewer
-        rows = await info.context.loaders.testimonial.load_many(int_ids(node_ids))
-        return [row if row and testimonials.is_visible_to(viewer, row) else None for row in rows]
 
 
 @strawberry.type(name="TestimonialConnection", description="A page of testimonials.")
@@ -188,9 +173,11 @@ class TestimonialConnection(CountedConnection[TestimonialType]):
     ),
 )
 class SuccessStoryType:
-    rating: int
-    text: str
-    featured_at: datetime
+    rating: int | None = registry_field(Testimonial, "rating", "1 to 5.", view=SUCCESS_STORIES)
+    text: str | None = registry_field(
+        Testimonial, "text", "What the client wrote.", view=SUCCESS_STORIES
+    )
+    featured_at: datetime = strawberry.field(description="When staff featured it.")
 
     @strawberry.field(
         description=(
@@ -211,7 +198,7 @@ class SuccessStoryType:
     async def mentor(
         self, root: Testimonial, info: Info
     ) -> Annotated[MentorType, strawberry.lazy("resolvers.mentors.types")] | None:
-        return await info.context.loaders.mentor_of_user.load(root.mentor_id)  # type: ignore[return-value]
+        return await _mentor(root, info)
 
 
 @strawberry.type(name="SuccessStoryConnection", description="A page of success stories.")

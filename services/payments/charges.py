@@ -19,17 +19,14 @@ from core.runtime import Runtime
 from models.accounts import StaffPermission, User
 from models.audit import AuditAction
 from models.marketplace import Job, JobStatus
-from models.payments import ConnectedAccount, Payment, PaymentStatus
-from services import audit, jobs
+from models.payments import ConnectedAccount, Payment
+from services import audit
+from services.access.decisions import Access
 from services.client import ClientInfo
 from services.payments import settlement
 from services.payments.customers import ensure_customer
 from services.payments.provider import id_of, stripe_errors
-from services.viewer import Viewer
-
-REFUNDABLE = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED})
-# An intent not yet paid (or declined, and so open to another try) that a client could confirm.
-UNPAID = frozenset({PaymentStatus.PENDING, PaymentStatus.FAILED})
+from services.payments.states import ALLOWED_IN, PaymentAction
 
 
 class RefundReason(StrEnum):
@@ -40,12 +37,11 @@ class RefundReason(StrEnum):
     REQUESTED_BY_CUSTOMER = "requested_by_customer"
 
 
-async def _payable_job(viewer: Viewer, job_id: int) -> Job:
-    user = viewer.require_user()
-    job = await jobs.visible_job(viewer, job_id)
+async def _payable_job(client: User, job_id: int) -> Job:
+    job = await Access.of(client).visible(Job).filter(id=job_id).get_or_none()
     if job is None:
         raise NotFound("No such job.", field="jobId")
-    if job.client_id != user.id:
+    if job.client_id != client.id:
         raise Forbidden("Only the client of this job can pay for it.")
     if job.status is not JobStatus.ACCEPTED:
         raise Conflict(
@@ -54,14 +50,14 @@ async def _payable_job(viewer: Viewer, job_id: int) -> Job:
     return job
 
 
-async def start_job_payment(runtime: Runtime, viewer: Viewer, job_id: int) -> tuple[Payment, str]:
+async def start_job_payment(runtime: Runtime, client: User, job_id: int) -> tuple[Payment, str]:
     """The job's payment and the client secret the browser confirms it with."""
-    job = await _payable_job(viewer, job_id)
-    client = runtime.payments.stripe
+    job = await _payable_job(client, job_id)
+    stripe_client = runtime.payments.stripe
     existing = await Payment.get_or_none(job_id=job.id)
     if existing is not None:
         with stripe_errors():
-            intent = await client.v1.payment_intents.retrieve_async(
+            intent = await stripe_client.v1.payment_intents.retrieve_async(
                 existing.stripe_payment_intent_id
             )
         assert intent.client_secret is not None
@@ -70,10 +66,10 @@ async def start_job_payment(runtime: Runtime, viewer: Viewer, job_id: int) -> tu
     if account is None or not account.payout_ready:
         raise Conflict("The mentor cannot receive payments yet.", field="jobId")
     assert job.price_cents is not None and job.currency is not None
-    customer = await ensure_customer(runtime, viewer.require_user())
+    customer = await ensure_customer(runtime, client)
     fee = runtime.payments.platform_fee(job.price_cents)
     with stripe_errors(field="jobId"):
-        intent = await client.v1.payment_intents.create_async(
+        intent = await stripe_client.v1.payment_intents.create_async(
             params={
                 "amount": job.price_cents,
                 "currency": job.currency.lower(),
@@ -112,35 +108,34 @@ async def start_job_payment(runtime: Runtime, viewer: Viewer, job_id: int) -> tu
 TAKING_MONEY = frozenset({"processing", "requires_capture", "succeeded"})
 
 
-async def cancel_job(runtime: Runtime, viewer: Viewer, job_id: int) -> Job:
-    """Cancel a job before payment, and with it any PaymentIntent the client could still
-    confirm with the secret their browser holds.
+class IntentCancellation:
+    """Cancelling a job cancels the PaymentIntent the client could still confirm with the
+    secret their browser holds (the hook ``jobs.cancel_job`` calls).
 
     The intent is cancelled at Stripe before any lock is taken (a cancelled intent can never be
     paid, and no row waits on Stripe meanwhile); then, under the job's lock, which
-    ``start_job_payment`` also takes before recording a payment, the job is cancelled and the
-    payment recorded as such. A payment started in between is refused there or found here.
-    If Stripe is already taking the money, nothing changes and the answer is CONFLICT.
+    ``start_job_payment`` also takes before recording a payment, the payment is recorded as
+    cancelled. A payment started in between is refused there or found here. If Stripe is
+    already taking the money, nothing changes and the answer is CONFLICT.
     """
-    user = viewer.require_user()
-    job = await jobs.visible_job(viewer, job_id)
-    if job is None:
-        raise NotFound("No such job.", field="id")
-    jobs.check_allowed(job, jobs.JobAction.CANCEL, user)  # refuse before touching Stripe
-    seen = await Payment.get_or_none(job_id=job.id)
-    if seen is not None and seen.status in UNPAID:
-        await _cancel_intent(runtime, seen)
-    async with in_transaction():
-        job = await jobs.transition(job.id, jobs.JobAction.CANCEL, user)
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+
+    async def before(self, job: Job) -> Payment | None:
+        seen = await Payment.get_or_none(job_id=job.id)
+        if seen is not None and seen.status in ALLOWED_IN[PaymentAction.CANCEL]:
+            await _cancel_intent(self._runtime, seen)
+        return seen
+
+    async def under_lock(self, job: Job, seen: Payment | None) -> None:
         payment = await Payment.filter(job_id=job.id).select_for_update().first()
-        if payment is not None and payment.status in UNPAID:
-            if seen is None or seen.id != payment.id:
-                raise Conflict(
-                    "A payment for this job was started just now; cancel again.", field="id"
-                )
-            settlement.record_cancellation(payment)
-            await settlement.settle(payment)
-    return job
+        if payment is None or payment.status not in ALLOWED_IN[PaymentAction.CANCEL]:
+            return
+        if seen is None or seen.id != payment.id:
+            raise Conflict("A payment for this job was started just now; cancel again.", field="id")
+        settlement.record_cancellation(payment)
+        await settlement.settle(payment)
 
 
 async def _cancel_intent(runtime: Runtime, payment: Payment) -> None:
@@ -190,10 +185,10 @@ async def refund_payment(
     same request and Stripe refunds once; a retry with another amount meanwhile is a conflict.
     The refunded total is read back from the charge, which counts every refund exactly once.
     """
-    payment = await Payment.get_or_none(id=payment_id)
+    payment = await Access.of(staff).visible(Payment).filter(id=payment_id).get_or_none()
     if payment is None:
         raise NotFound("No such payment.", field="paymentId")
-    if payment.status not in REFUNDABLE:
+    if payment.status not in ALLOWED_IN[PaymentAction.REFUND]:
         raise Conflict(
             f"Only a paid payment can be refunded: this one is {payment.status.value}.",
             field="paymentId",
@@ -247,34 +242,21 @@ async def refund_payment(
 
 
 async def billing_history(
-    viewer: Viewer, user_id: int | None, client: ClientInfo
+    access: Access, actor: User, user_id: int | None, client: ClientInfo
 ) -> QuerySet[Payment]:
-    """A user's payments, newest first: their own, or anyone's for MANAGE_PAYMENTS staff.
+    """A user's payments, newest first: the actor's own, or anyone's for MANAGE_PAYMENTS staff.
 
     Policy: "we answer queries about your account for billing and administration" — each
     staff lookup of someone else's billing is audited (P13).
     """
-    me = viewer.require_user()
-    subject_id = me.id if user_id is None else user_id
-    if subject_id != me.id:
-        viewer.require_permission(StaffPermission.MANAGE_PAYMENTS)
+    subject_id = actor.id if user_id is None else user_id
+    if subject_id != actor.id:
+        access.viewer.require_permission(StaffPermission.MANAGE_PAYMENTS)
         await audit.record(
             AuditAction.BILLING_LOOKUP,
-            actor_id=me.id,
+            actor_id=actor.id,
             subject_id=subject_id,
             ip_prefix=client.ip_prefix,
             request_id=client.request_id,
         )
-    return Payment.filter(client_id=subject_id).order_by("-created_at", "-id")
-
-
-async def visible_payments(viewer: Viewer, ids: list[int]) -> list[Payment | None]:
-    """Payments for their client and MANAGE_PAYMENTS staff; None for everyone else."""
-    if viewer.user is None:
-        return [None] * len(ids)
-    found = {payment.id: payment for payment in await Payment.filter(id__in=ids)}
-    staff = viewer.has_permission(StaffPermission.MANAGE_PAYMENTS)
-    return [
-        payment if payment is not None and (staff or payment.client_id == viewer.user_id) else None
-        for payment in (found.get(i) for i in ids)
-    ]
+    return access.visible(Payment).filter(client_id=subject_id).order_by("-created_at", "-id")

@@ -17,6 +17,7 @@ from core.errors import NotFound
 from core.runtime import Runtime
 from models.accounts import User
 from models.payments import PaymentMethod, StripeCustomer
+from services.access.decisions import Access
 from services.payments.provider import id_of, stripe_errors
 
 # Stripe's answers when a card is already gone: removing it again is not an error.
@@ -59,13 +60,14 @@ async def start_saving_card(runtime: Runtime, user: User) -> str:
     return setup.client_secret
 
 
-def cards_of(user_id: int) -> QuerySet[PaymentMethod]:
-    return PaymentMethod.filter(user_id=user_id).order_by("-created_at", "-id")
+def cards_of(access: Access, user_id: int) -> QuerySet[PaymentMethod]:
+    """The user's saved cards the viewer sees (their own only), newest first."""
+    return access.visible(PaymentMethod).filter(user_id=user_id).order_by("-created_at", "-id")
 
 
 async def remove_card(runtime: Runtime, user: User, payment_method_id: int) -> PaymentMethod:
     """Detach the card at Stripe, then forget it here. Someone else's card does not exist."""
-    card = await PaymentMethod.get_or_none(id=payment_method_id, user_id=user.id)
+    card = await Access.of(user).visible(PaymentMethod).filter(id=payment_method_id).get_or_none()
     if card is None:
         raise NotFound("No such payment method.", field="paymentMethodId")
     with stripe_errors(field="paymentMethodId"):

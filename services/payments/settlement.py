@@ -1,9 +1,9 @@
 """How Stripe's facts about a payment change the payment and its job.
 
 Each fact only moves forward (paid stays paid, the refunded total only grows, a closed dispute
-does not reopen), and the status is derived from the facts, so Stripe's events give the same
-end state in whatever order they arrive. The job then follows the payment through the SYSTEM
-transitions of ``services.jobs``.
+does not reopen); the status and the job's next step come from the tables of
+``services.payments.states``, so Stripe's events give the same end state in whatever order
+they arrive.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from core.errors import Conflict
 from models.marketplace import Job, JobStatus
 from models.payments import DisputeStatus, Payment, PaymentStatus
 from services import jobs
-from services.jobs import JobAction
+from services.payments import states
 from services.payments.provider import id_of
 
 logger = logging.getLogger("mentor_api.payments")
@@ -36,26 +36,9 @@ DISPUTE_OUTCOMES = {
     "lost": DisputeStatus.LOST,
 }
 CLOSED_DISPUTES = frozenset({DisputeStatus.WON, DisputeStatus.LOST})
-# Read from the job table, so the two stay in step.
-DISPUTABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.OPEN_DISPUTE)
-REFUNDABLE = frozenset(s for (s, a, _) in jobs.TRANSITIONS if a is JobAction.REFUND)
 # Stripe's word for a cancelled PaymentIntent, kept as the failure code of a payment whose job
 # was cancelled before the money was taken: it shows FAILED with this code, and stays so.
 CANCELED_CODE = "canceled"
-
-
-def derive_status(payment: Payment) -> PaymentStatus:
-    if payment.dispute_status is DisputeStatus.OPEN:
-        return PaymentStatus.DISPUTED
-    if payment.dispute_status is DisputeStatus.LOST:
-        return PaymentStatus.DISPUTE_LOST
-    if payment.paid_at is not None:
-        if payment.refunded_cents >= payment.amount_cents:
-            return PaymentStatus.REFUNDED
-        if payment.refunded_cents > 0:
-            return PaymentStatus.PARTIALLY_REFUNDED
-        return PaymentStatus.SUCCEEDED
-    return PaymentStatus.FAILED if payment.failure_code else PaymentStatus.PENDING
 
 
 async def locked_payment(intent_id: str | None, charge_id: str | None = None) -> Payment | None:
@@ -146,36 +129,14 @@ def record_dispute(payment: Payment, dispute_id: str, stripe_status: str) -> Non
 
 async def settle(payment: Payment) -> None:
     """Save the facts with the status they imply, then bring the job in line."""
-    payment.status = derive_status(payment)
+    payment.status = states.status_of(payment)
     await payment.save()
     await _sync_job(payment)
 
 
-def _next_job_action(payment: Payment, status: JobStatus) -> JobAction | None:
-    if payment.paid_at is None:
-        return None
-    if status is JobStatus.ACCEPTED:
-        return JobAction.MARK_PAID
-    # A dispute, even one that is already lost, passes the job through DISPUTED, so the end
-    # state does not depend on whether its opening or its closing event came first.
-    if payment.dispute_status in (DisputeStatus.OPEN, DisputeStatus.LOST) and status in DISPUTABLE:
-        return JobAction.OPEN_DISPUTE
-    if payment.dispute_status is DisputeStatus.OPEN:
-        return None
-    money_returned = (
-        payment.dispute_status is DisputeStatus.LOST
-        or payment.refunded_cents >= payment.amount_cents
-    )
-    if status is JobStatus.DISPUTED:
-        return JobAction.REFUND if money_returned else JobAction.RESOLVE_DISPUTE
-    if money_returned and status in REFUNDABLE:
-        return JobAction.REFUND
-    return None
-
-
 async def _sync_job(payment: Payment) -> None:
     job = await Job.get(id=payment.job_id)
-    while (action := _next_job_action(payment, job.status)) is not None:
+    while (action := states.JOB_FOLLOWS_PAYMENT.get((payment.status, job.status))) is not None:
         try:
             job = await jobs.transition(job.id, action, jobs.SYSTEM)
         except Conflict:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from app.demo import seed_demo
 from core.runtime import Runtime
 from models.marketplace import Attribution, Testimonial, TestimonialPermissionEvent
-from services.demo import seed_demo
 from tests.support.graphql import GraphQLClient
 
 PAGE = """

@@ -23,7 +23,6 @@ from models.marketplace import (
 )
 from services import mentors, posts, testimonials
 from services.passwords import Passwords
-from services.viewer import Viewer
 
 DEMO_DOMAIN = "demo.example.com"
 DEMO_PASSWORD = "demo-password-for-graphiql"
@@ -213,13 +212,13 @@ async def _like_and_view(rng: random.Random, clients: list[User]) -> int:
     published = await Post.filter(status="PUBLISHED")
     for post in published:
         for fan in rng.sample(clients, k=rng.randint(0, min(8, len(clients)))):
-            await posts.like_post(Viewer(user=fan), post.id)
+            await posts.like_post(fan, post.id)
         await Post.filter(id=post.id).update(view_count=rng.randint(10, 400))
     return len(published)
 
 
 async def _testimonial(
-    rng: random.Random, job: Job, client: User, state: str, moderator: Viewer
+    rng: random.Random, job: Job, client: User, state: str, moderator: User
 ) -> None:
     row = await Testimonial.create(
         job=job,
@@ -228,7 +227,7 @@ async def _testimonial(
         rating=rng.choice([4, 5, 5, 5, 3]),
         text=rng.choice(TESTIMONIAL_TEXTS),
     )
-    author = Viewer(user=client)
+    author = client
     profile, marketing = TestimonialScope.PROFILE, TestimonialScope.MARKETING
     if state == "private":
         return
@@ -248,7 +247,7 @@ async def _testimonial(
 
 
 async def _jobs(
-    rng: random.Random, clients: list[User], mentor_users: list[User], moderator: Viewer
+    rng: random.Random, clients: list[User], mentor_users: list[User], moderator: User
 ) -> tuple[int, int]:
     """Completed jobs with testimonials in every permission state, and a few open ones."""
     now = clock.now()
@@ -313,7 +312,7 @@ async def seed_demo(
     for user in mentor_users:
         await _mentor(rng, user)
     published = await _like_and_view(rng, clients)
-    jobs_made, written = await _jobs(rng, clients, mentor_users, Viewer(user=moderator))
+    jobs_made, written = await _jobs(rng, clients, mentor_users, moderator)
     return DemoSummary(
         mentors=len(mentor_users),
         clients=len(clients),

@@ -1,0 +1,62 @@
+"""Relay nodes backed by models: one base for type resolution and ``node(id)``, and one way to
+reach a related row, both through the model's row rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any, ClassVar, TypeVar
+
+import strawberry
+from strawberry import relay
+from strawberry.relay.types import GlobalIDValueError
+from strawberry.types.cast import cast as strawberry_cast
+from strawberry.utils.await_maybe import await_maybe
+from tortoise.models import Model
+
+from resolvers.context import Info
+from resolvers.ids import int_ids
+
+M = TypeVar("M", bound=Model)
+
+
+class ModelNode(relay.Node):
+    """A node whose objects are rows of ``model``; a row the viewer may not see is null."""
+
+    model: ClassVar[type[Model]]
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: Any) -> bool:
+        return isinstance(obj, cls.model)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Model | None]:
+        rows = await info.context.loaders.rows(cls.model).load_many(int_ids(node_ids))
+        return await info.context.access.visible_rows(rows)
+
+
+async def visible_row(info: Info, model: type[M], key: int | None, *, by: str = "pk") -> M | None:
+    """The row of ``model`` whose ``by`` column is ``key``, if there is one and the viewer may
+    see it: how a field reaches a related object (a job's mentor, a testimonial's job)."""
+    if key is None:
+        return None
+    row = await info.context.loaders.rows(model, by).load(key)
+    return row if row is not None and await info.context.access.may_see(row) else None
+
+
+async def resolve_node(
+    info: Info,
+    id: Annotated[relay.GlobalID, strawberry.argument(description="The ID of the object.")],
+) -> relay.Node | None:
+    """Any object by global ID: null when it does not exist or the viewer may not see it.
+
+    A plain resolver rather than ``relay.node()``, whose field cannot be built into a second
+    schema in one process; an ID naming no node type is null too, so IDs cannot be probed.
+    """
+    try:
+        node_type = id.resolve_type(info)
+    except GlobalIDValueError:
+        return None
+    node = await await_maybe(node_type.resolve_node(id.node_id, info=info, required=False))
+    return None if node is None else strawberry_cast(node_type, node)

@@ -1,0 +1,412 @@
+"""The personal-data registry: where personal data lives, who may see it, how it leaves.
+
+For every model: who owns its rows, who may see a row at all (its row rule), and for every
+field whether it is personal data (category, audience, export, erasure), merely restricted,
+or not personal. GraphQL visibility, the services' reads, the data export and erasure all read
+this one description, and a test fails on a field or model it does not classify. Policy:
+"personal information is used only to improve the site and to provide the services" — a field
+nobody classified has no declared use.
+"""
+
+from __future__ import annotations
+
+from tortoise.models import Model
+
+from models.accounts import EmailToken, Session, StaffPermission, User
+from models.audit import AuditEntry
+from models.marketplace import (
+    Job,
+    MentorProfile,
+    MentorTag,
+    Post,
+    PostLike,
+    PostTag,
+    Testimonial,
+    TestimonialPermissionEvent,
+)
+from models.outbox import OutboxEmail
+from models.payments import (
+    ConnectedAccount,
+    Payment,
+    PaymentMethod,
+    StripeCustomer,
+    WebhookEvent,
+)
+from services.access.policy import (
+    NOBODY,
+    OWNER_ONLY,
+    PARTIES,
+    PROFILE,
+    PUBLIC,
+    Audience,
+    Category,
+    Erasure,
+    Export,
+    FieldRule,
+    ModelPrivacy,
+    PersonalField,
+    ReadRule,
+    RowRule,
+    audience,
+)
+from services.access.states import (
+    MENTOR_ACTIVE,
+    POST_PUBLISHED,
+    SUCCESS_STORY,
+    TESTIMONIAL_DISPLAYED,
+    TESTIMONIAL_NAMED_IN_FULL,
+    USER_ACTIVE,
+)
+
+P = StaffPermission
+# Rows the API never shows as such: read only by the services that keep them.
+NEVER_SHOWN = RowRule(NOBODY)
+
+_credential = PersonalField(
+    Category.CREDENTIAL, NOBODY, Erasure.DELETE, staff_permission=None, export=Export.OMIT
+)
+_device = PersonalField(Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.DELETE, P.SECURITY)
+
+_ACCOUNTS: dict[type[Model], ModelPrivacy] = {
+    # Clients are private: themselves, their counterparties and profile staff see them.
+    User: ModelPrivacy(
+        owner="id",
+        rows=RowRule(
+            audience(Audience.OWNER, Audience.PUBLIC_PROFILE, Audience.COUNTERPARTY),
+            staff=frozenset({P.VIEW_PII, P.MANAGE_USERS}),
+            live=USER_ACTIVE,
+        ),
+        personal={
+            "email": PersonalField(Category.CONTACT, OWNER_ONLY, Erasure.TOMBSTONE),
+            "email_verified": PersonalField(Category.CONTACT, OWNER_ONLY, Erasure.NULL),
+            "password_hash": _credential,
+            "name": PersonalField(Category.IDENTITY, PROFILE, Erasure.NULL),
+            "photo_key": PersonalField(
+                Category.IDENTITY, PROFILE, Erasure.DELETE, export=Export.FILE
+            ),
+            "timezone": PersonalField(Category.PREFERENCES, PROFILE, Erasure.NULL),
+            "language": PersonalField(Category.PREFERENCES, PROFILE, Erasure.NULL),
+            "bio": PersonalField(Category.CONTENT, PROFILE, Erasure.NULL),
+            "expertise": PersonalField(Category.PREFERENCES, PROFILE, Erasure.NULL),
+        },
+        restricted={"staff_permissions": FieldRule(OWNER_ONLY)},
+        not_personal=frozenset({"id", "is_active", "created_at", "updated_at"}),
+    ),
+    Session: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY, staff=frozenset({P.SECURITY})),
+        personal={"token_hash": _credential, "ip_prefix": _device, "user_agent": _device},
+        not_personal=frozenset({"id", "user", "created_at", "expires_at", "revoked_at"}),
+    ),
+    EmailToken: ModelPrivacy(
+        owner="user_id",
+        rows=NEVER_SHOWN,
+        personal={"token_hash": _credential},
+        not_personal=frozenset({"id", "user", "purpose", "created_at", "expires_at", "used_at"}),
+    ),
+    AuditEntry: ModelPrivacy(
+        owner="subject_id",
+        rows=RowRule(NOBODY, staff=frozenset({P.SECURITY})),
+        personal={
+            "ip_prefix": PersonalField(
+                Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.RETAIN_FOR_LAW, P.SECURITY
+            ),
+        },
+        # actor/subject point at user rows, which erasure tombstones: the log stays pseudonymous.
+        not_personal=frozenset(
+            {"id", "action", "actor", "subject", "detail", "request_id", "created_at"}
+        ),
+    ),
+    OutboxEmail: ModelPrivacy(
+        owner="recipient_id",
+        rows=NEVER_SHOWN,
+        personal={
+            "to_address": PersonalField(
+                Category.CONTACT, NOBODY, Erasure.DELETE, export=Export.OMIT
+            ),
+            "body": PersonalField(Category.CONTENT, NOBODY, Erasure.DELETE, export=Export.OMIT),
+        },
+        not_personal=frozenset(
+            {
+                "id",
+                "recipient",
+                "subject",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "last_error",
+                "created_at",
+                "sent_at",
+            }
+        ),
+    ),
+}
+
+_MARKETPLACE: dict[type[Model], ModelPrivacy] = {
+    # P3: "timezone, language, expertise ... public for mentors".
+    MentorProfile: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(PUBLIC, live=MENTOR_ACTIVE),
+        personal={
+            name: PersonalField(category, PUBLIC, Erasure.DELETE)
+            for name, category in (
+                ("headline", Category.CONTENT),
+                ("bio", Category.CONTENT),
+                ("expertise", Category.PREFERENCES),
+                ("languages", Category.PREFERENCES),
+                ("timezone", Category.PREFERENCES),
+            )
+        },
+        # The hourly rate is a public price, not the mentor's financial data.
+        not_personal=frozenset(
+            {"id", "user", "hourly_rate_cents", "currency", "created_at", "updated_at"}
+        ),
+    ),
+    # Read only inside mentor searches, which show mentor profiles, never tags as rows.
+    MentorTag: ModelPrivacy(
+        owner="mentor_id",
+        rows=NEVER_SHOWN,
+        personal={"value": PersonalField(Category.PREFERENCES, PUBLIC, Erasure.DELETE)},
+        not_personal=frozenset({"id", "mentor", "kind"}),
+    ),
+    # A draft is its author's alone: for anyone else it does not exist.
+    Post: ModelPrivacy(
+        owner="author_id",
+        rows=RowRule(audience(Audience.OWNER, Audience.PUBLISHED), published=POST_PUBLISHED),
+        personal={
+            name: PersonalField(Category.CONTENT, PUBLIC, Erasure.DELETE)
+            for name in ("title", "body", "tags")
+        },
+        not_personal=frozenset(
+            {
+                "id",
+                "author",
+                "status",
+                "like_count",
+                "view_count",
+                "published_at",
+                "created_at",
+                "updated_at",
+            }
+        ),
+    ),
+    # A copy of a post's tags (drafts' too), read only inside post searches; erased with it.
+    PostTag: ModelPrivacy(
+        owner="post_id",
+        rows=NEVER_SHOWN,
+        personal={},
+        not_personal=frozenset({"id", "post", "value"}),
+    ),
+    # P4: "posts liked" are interaction records, their owner's alone.
+    PostLike: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={"post": PersonalField(Category.BEHAVIOUR, OWNER_ONLY, Erasure.DELETE)},
+        not_personal=frozenset({"id", "user", "created_at"}),
+    ),
+    Job: ModelPrivacy(
+        owner="client_id",
+        counterparty="mentor_id",
+        rows=RowRule(PARTIES, staff=frozenset({P.MANAGE_PAYMENTS, P.MODERATE_CONTENT})),
+        personal={
+            "description": PersonalField(
+                Category.CONTENT, PARTIES, Erasure.TOMBSTONE, P.MANAGE_PAYMENTS
+            ),
+            **{
+                name: PersonalField(
+                    Category.FINANCIAL, PARTIES, Erasure.RETAIN_FOR_LAW, P.MANAGE_PAYMENTS
+                )
+                for name in ("price_cents", "currency")
+            },
+        },
+        not_personal=frozenset(
+            {
+                "id",
+                "client",
+                "mentor",
+                "status",
+                "status_before_dispute",
+                "created_at",
+                "updated_at",
+                "accepted_at",
+                "paid_at",
+                "delivered_at",
+                "closed_at",
+            }
+        ),
+    ),
+    # P14: private to author, mentor and moderators until the author's PROFILE grant displays
+    # it, naming the author only as the chosen attribution allows.
+    Testimonial: ModelPrivacy(
+        owner="author_id",
+        counterparty="mentor_id",
+        rows=RowRule(
+            audience(Audience.OWNER, Audience.COUNTERPARTY, Audience.PUBLISHED),
+            staff=frozenset({P.MODERATE_CONTENT}),
+            published=TESTIMONIAL_DISPLAYED,
+        ),
+        personal={
+            **{
+                name: PersonalField(
+                    Category.CONTENT,
+                    audience(Audience.OWNER, Audience.COUNTERPARTY, Audience.PUBLISHED),
+                    Erasure.DELETE,
+                    P.MODERATE_CONTENT,
+                )
+                for name in ("rating", "text")
+            },
+            # The author's standing choice of how to be named: their consent, as the events
+            # below record it.
+            **{
+                name: PersonalField(
+                    Category.PREFERENCES, OWNER_ONLY, Erasure.DELETE, P.MODERATE_CONTENT
+                )
+                for name in ("profile_attribution", "marketing_attribution")
+            },
+        },
+        restricted={
+            # Who wrote it: public only under the author's full name, never to the mentor
+            # of an anonymous one.
+            "author": FieldRule(
+                audience(Audience.OWNER, Audience.PUBLISHED),
+                P.MODERATE_CONTENT,
+                published=TESTIMONIAL_NAMED_IN_FULL,
+            ),
+            "hidden_at": FieldRule(OWNER_ONLY, P.MODERATE_CONTENT),
+        },
+        not_personal=frozenset({"id", "job", "mentor", "featured_at", "created_at", "updated_at"}),
+    ),
+    # Proof of consent to display a testimonial.
+    TestimonialPermissionEvent: ModelPrivacy(
+        owner="author_id",
+        rows=RowRule(OWNER_ONLY, staff=frozenset({P.MODERATE_CONTENT})),
+        personal={
+            name: PersonalField(Category.PREFERENCES, OWNER_ONLY, Erasure.DELETE)
+            for name in ("scope", "change", "attribution")
+        },
+        not_personal=frozenset({"id", "testimonial", "author", "created_at"}),
+    ),
+}
+
+# A testimonial as a success story in marketing: its own view of the rows, with the author's
+# MARKETING permission, never leading back to the testimonial itself.
+SUCCESS_STORIES = RowRule(audience(Audience.PUBLISHED), published=SUCCESS_STORY)
+
+# Payment information (P2): billing rows are kept for the law, pseudonymized with their user.
+# Staff reach them with MANAGE_PAYMENTS only, and each such read is audited (P13).
+_billing = PersonalField(Category.FINANCIAL, OWNER_ONLY, Erasure.RETAIN_FOR_LAW, P.MANAGE_PAYMENTS)
+_stripe_reference = PersonalField(
+    Category.FINANCIAL, NOBODY, Erasure.RETAIN_FOR_LAW, P.MANAGE_PAYMENTS
+)
+# A saved card identifies its holder to its holder alone: no staff permission opens it.
+_card = PersonalField(Category.FINANCIAL, OWNER_ONLY, Erasure.DELETE, staff_permission=None)
+
+_PAYMENTS: dict[type[Model], ModelPrivacy] = {
+    StripeCustomer: ModelPrivacy(
+        owner="user_id",
+        rows=NEVER_SHOWN,
+        personal={"stripe_customer_id": _stripe_reference},
+        not_personal=frozenset({"id", "user", "setup_intents_started", "created_at"}),
+    ),
+    Payment: ModelPrivacy(
+        owner="client_id",
+        rows=RowRule(OWNER_ONLY, staff=frozenset({P.MANAGE_PAYMENTS})),
+        personal={
+            **{
+                name: _billing
+                for name in (
+                    "amount_cents",
+                    "currency",
+                    "status",
+                    "refunded_cents",
+                    "failure_code",
+                    "failure_reason",
+                    "dispute_status",
+                    "paid_at",
+                )
+            },
+            **{
+                name: _stripe_reference
+                for name in ("stripe_payment_intent_id", "stripe_charge_id", "stripe_dispute_id")
+            },
+        },
+        # The platform's fee is the platform's figure, not the client's.
+        not_personal=frozenset(
+            {
+                "id",
+                "job",
+                "client",
+                "platform_fee_cents",
+                "refund_requests",
+                "created_at",
+                "updated_at",
+            }
+        ),
+    ),
+    PaymentMethod: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={
+            "brand": _card,
+            "last4": _card,
+            "exp_month": _card,
+            "exp_year": _card,
+            "stripe_payment_method_id": PersonalField(
+                Category.FINANCIAL, NOBODY, Erasure.DELETE, staff_permission=None
+            ),
+        },
+        not_personal=frozenset({"id", "user", "created_at"}),
+    ),
+    ConnectedAccount: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY, staff=frozenset({P.MANAGE_PAYMENTS})),
+        personal={
+            "stripe_account_id": _stripe_reference,
+            "charges_enabled": _billing,
+            "payouts_enabled": _billing,
+            "details_submitted": _billing,
+        },
+        not_personal=frozenset(
+            {"id", "user", "onboarding_links_created", "state_at", "created_at", "updated_at"}
+        ),
+    ),
+    # Stripe's copy of an object may name its holder; nobody reads it back through the API.
+    WebhookEvent: ModelPrivacy(
+        owner="user_id",
+        rows=NEVER_SHOWN,
+        personal={
+            "payload": PersonalField(
+                Category.FINANCIAL,
+                NOBODY,
+                Erasure.DELETE,
+                staff_permission=None,
+                export=Export.OMIT,
+            )
+        },
+        not_personal=frozenset(
+            {"id", "stripe_event_id", "type", "user", "received_at", "processed_at"}
+        ),
+    ),
+}
+
+REGISTRY: dict[type[Model], ModelPrivacy] = {**_ACCOUNTS, **_MARKETPLACE, **_PAYMENTS}
+
+
+def privacy_of(model: type[Model]) -> ModelPrivacy:
+    try:
+        return REGISTRY[model]
+    except KeyError:
+        raise LookupError(f"{model.__name__} is not in the personal-data registry") from None
+
+
+def read_rule(model: type[Model], name: str) -> ReadRule:
+    """The rule of a personal or restricted field; a public field has none to look up."""
+    try:
+        return privacy_of(model).read_rules[name]
+    except KeyError:
+        raise LookupError(f"{model.__name__}.{name} is neither personal nor restricted") from None
+
+
+def owner_id(row: Model) -> int | None:
+    value = getattr(row, privacy_of(type(row)).owner)
+    return int(value) if value is not None else None
