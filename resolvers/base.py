@@ -20,10 +20,12 @@ from strawberry.schema_directive import Location
 
 from core.errors import AccessError, DomainError, ErrorCode
 from models.accounts import StaffPermission, User
-from resolvers.accounts.types import StaffPermissionEnum
 from resolvers.context import Info
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why something failed.")
+StaffPermissionEnum = strawberry.enum(
+    StaffPermission, name="StaffPermission", description="A named staff power."
+)
 ACTOR = "actor"
 
 

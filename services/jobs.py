@@ -20,9 +20,9 @@ from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import User
 from models.marketplace import Job, JobStatus, MentorProfile
+from models.payments import ConnectedAccount
 from services.access.decisions import Access
 from services.money import checked_amount, checked_currency
-from services.payments.payouts import require_payout_ready
 
 
 class JobRole(StrEnum):
@@ -165,9 +165,19 @@ async def _opened(job_id: int, actor: Actor, *, lock: bool) -> Job:
     return job
 
 
+async def _require_payout_ready(mentor_id: int) -> None:
+    """Paid work needs somewhere to pay: the mentor's payout account, enabled by Stripe."""
+    account = await ConnectedAccount.get_or_none(user_id=mentor_id)
+    if account is None or not account.payout_ready:
+        raise Conflict(
+            "Set up payouts first (startPayoutOnboarding): paid jobs need a payout account "
+            "that Stripe has enabled."
+        )
+
+
 async def _make(job: Job, move: Move, price: Price | None) -> None:
     if move.action is JobAction.ACCEPT:
-        await require_payout_ready(job.mentor_id)  # paid work needs somewhere to pay
+        await _require_payout_ready(job.mentor_id)
     _apply(job, move, price)
     await job.save()
 

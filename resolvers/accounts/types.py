@@ -8,14 +8,11 @@ import strawberry
 from strawberry import relay
 
 from models.accounts import StaffPermission, User
+from resolvers.base import StaffPermissionEnum
 from resolvers.context import Info
 from resolvers.nodes import ModelNode
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
-
-StaffPermissionEnum = strawberry.enum(
-    StaffPermission, name="StaffPermission", description="A named staff power."
-)
 
 
 @strawberry.type(

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 from strawberry import relay
 
 from models.accounts import StaffPermission, User
-from resolvers.accounts.types import UserType
 from resolvers.base import SIGNED_IN, Payload, mutation, staff
 from resolvers.context import Info
 from resolvers.ids import row_id
 from resolvers.payments.types import PaymentType, PayoutStatusEnum, RefundReasonEnum
 from services.payments import charges, customers, payouts
 from services.payments.charges import RefundReason
+
+if TYPE_CHECKING:
+    from resolvers.accounts.types import UserType
 
 _SECRET = "For Stripe.js to confirm in the browser; do not log or store it."
 
@@ -45,7 +49,7 @@ class RemovePaymentMethodInput:
 @strawberry.type
 class RemovePaymentMethodPayload(Payload):
     removed_payment_method_id: relay.GlobalID | None = None
-    user: UserType | None = None
+    user: Annotated[UserType, strawberry.lazy("resolvers.accounts.types")] | None = None
 
 
 @strawberry.type

@@ -18,6 +18,7 @@ from models.marketplace import (
     MentorProfile,
     PermissionChange,
     Testimonial,
+    TestimonialPermissionEvent,
     TestimonialScope,
 )
 from resolvers.accounts.types import UserType
@@ -48,10 +49,16 @@ PermissionChangeEnum = strawberry.enum(PermissionChange, name="PermissionChange"
 
 @strawberry.type(description="One grant or revocation of a display permission, with its time.")
 class TestimonialPermissionRecord:
-    scope: TestimonialScopeEnum  # type: ignore[valid-type]
-    change: PermissionChangeEnum  # type: ignore[valid-type]
-    attribution: AttributionEnum | None  # type: ignore[valid-type]
-    created_at: datetime
+    scope: TestimonialScopeEnum | None = registry_field(  # type: ignore[valid-type]
+        TestimonialPermissionEvent, "scope", "Where it may be shown."
+    )
+    change: PermissionChangeEnum | None = registry_field(  # type: ignore[valid-type]
+        TestimonialPermissionEvent, "change", "Granted or revoked."
+    )
+    attribution: AttributionEnum | None = registry_field(  # type: ignore[valid-type]
+        TestimonialPermissionEvent, "attribution", "The naming granted; null on a revocation."
+    )
+    created_at: datetime = strawberry.field(description="When the author decided.")
 
 
 def _author_named(root: Testimonial, attribution: Attribution | None, info: Info) -> Any:

@@ -276,12 +276,14 @@ _MARKETPLACE: dict[type[Model], ModelPrivacy] = {
         },
         not_personal=frozenset({"id", "job", "mentor", "featured_at", "created_at", "updated_at"}),
     ),
-    # Proof of consent to display a testimonial.
+    # Proof of consent to display a testimonial: its author's, and moderators' (audited).
     TestimonialPermissionEvent: ModelPrivacy(
         owner="author_id",
         rows=RowRule(OWNER_ONLY, staff=frozenset({P.MODERATE_CONTENT})),
         personal={
-            name: PersonalField(Category.PREFERENCES, OWNER_ONLY, Erasure.DELETE)
+            name: PersonalField(
+                Category.PREFERENCES, OWNER_ONLY, Erasure.DELETE, P.MODERATE_CONTENT
+            )
             for name in ("scope", "change", "attribution")
         },
         not_personal=frozenset({"id", "testimonial", "author", "created_at"}),

@@ -35,17 +35,6 @@ async def payout_status(user_id: int) -> PayoutStatus:
     return status_of(await ConnectedAccount.get_or_none(user_id=user_id))
 
 
-async def require_payout_ready(mentor_id: int) -> ConnectedAccount:
-    """Called where a mentor takes paid work: the money must have somewhere to go."""
-    account = await ConnectedAccount.get_or_none(user_id=mentor_id)
-    if account is None or not account.payout_ready:
-        raise Conflict(
-            "Set up payouts first (startPayoutOnboarding): paid jobs need a payout account "
-            "that Stripe has enabled."
-        )
-    return account
-
-
 async def _connected_account(runtime: Runtime, user: User) -> ConnectedAccount:
     existing = await ConnectedAccount.get_or_none(user_id=user.id)
     if existing is not None:

@@ -1,0 +1,214 @@
+"""A marketplace with a row of every model in every state that hides or shows it, and viewers
+in every role, for the tests that prove each read path goes through the access rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from strawberry.relay import to_base64
+
+from core import clock
+from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
+from models.audit import AuditAction, AuditEntry
+from models.marketplace import (
+    Attribution,
+    Job,
+    JobStatus,
+    MentorProfile,
+    MentorTag,
+    MentorTagKind,
+    PermissionChange,
+    Post,
+    PostLike,
+    PostStatus,
+    PostTag,
+    Testimonial,
+    TestimonialPermissionEvent,
+    TestimonialScope,
+)
+from models.outbox import OutboxEmail
+from models.payments import (
+    ConnectedAccount,
+    Payment,
+    PaymentMethod,
+    StripeCustomer,
+    WebhookEvent,
+)
+from services.access.viewer import ANONYMOUS, Viewer
+from tests.support.users import SignedIn, UserFactory
+
+# Everyone who may ask, by role; "gone" is a mentor whose account was deactivated.
+SIGNED_IN_ROLES = (
+    "client",
+    "mentor",
+    "stranger",
+    "payments_staff",
+    "moderator",
+    "pii_staff",
+    "users_staff",
+    "security_staff",
+)
+
+
+def gid(type_name: str, row: object) -> str:
+    return to_base64(type_name, row.pk)  # type: ignore[attr-defined]
+
+
+@dataclass
+class World:
+    people: dict[str, SignedIn]
+    mentor_profile: MentorProfile
+    gone_profile: MentorProfile
+    draft: Post
+    published: Post
+    gone_post: Post
+    job: Job
+    private: Testimonial
+    anonymous: Testimonial
+    full_name: Testimonial
+    hidden: Testimonial
+    gone_story: Testimonial
+    payment: Payment
+    card: PaymentMethod
+
+    def viewer(self, role: str) -> Viewer:
+        if role == "anonymous":
+            return ANONYMOUS
+        return Viewer(user=self.people[role].user)
+
+    def token(self, role: str) -> str | None:
+        return None if role == "anonymous" else self.people[role].token
+
+
+async def _testimonial(
+    author: User, mentor: User, *, profile: Attribution | None = None, **state: object
+) -> Testimonial:
+    job = await Job.create(
+        client=author, mentor=mentor, description="Help", status=JobStatus.COMPLETED
+    )
+    return await Testimonial.create(
+        job=job,
+        author=author,
+        mentor=mentor,
+        rating=5,
+        text=f"Words of {author.name}",
+        profile_attribution=profile,
+        **state,
+    )
+
+
+@pytest.fixture
+async def world(users: UserFactory) -> World:
+    p = StaffPermission
+    people = {
+        "client": await users.create("Carla Client"),
+        "mentor": await users.create("Mia Mentor"),
+        "gone": await users.create("Gus Gone"),
+        "stranger": await users.create("Sam Stranger"),
+        "payments_staff": await users.create("Pat Payments", staff=[p.MANAGE_PAYMENTS]),
+        "moderator": await users.create("Mo Moderator", staff=[p.MODERATE_CONTENT]),
+        "pii_staff": await users.create("Pia Pii", staff=[p.VIEW_PII]),
+        "users_staff": await users.create("Uma Users", staff=[p.MANAGE_USERS]),
+        "security_staff": await users.create("Sid Security", staff=[p.SECURITY]),
+    }
+    client, mentor, gone = (people[name].user for name in ("client", "mentor", "gone"))
+    for number in range(4):  # the authors of the displayed testimonials, one each
+        people[f"writer{number}"] = await users.create(f"Writer {number} Smith")
+    writers = [people[f"writer{number}"].user for number in range(4)]
+    mentor_profile = await MentorProfile.create(user=mentor, headline="Python", expertise=["py"])
+    gone_profile = await MentorProfile.create(user=gone, headline="Gone")
+    gone.is_active = False
+    await gone.save()
+    await MentorTag.create(mentor=mentor, kind=MentorTagKind.EXPERTISE, value="py")
+    published_at = clock.now()
+    draft = await Post.create(author=mentor, title="Draft", body="b", tags=["py"])
+    published = await Post.create(
+        author=mentor, title="Out", body="b", status=PostStatus.PUBLISHED, published_at=published_at
+    )
+    gone_post = await Post.create(
+        author=gone, title="Old", body="b", status=PostStatus.PUBLISHED, published_at=published_at
+    )
+    await PostTag.create(post=draft, value="py")
+    await PostLike.create(post=published, user=people["stranger"].user)
+
+    job = await Job.create(
+        client=client, mentor=mentor, description="Refactor", status=JobStatus.COMPLETED
+    )
+    private = await Testimonial.create(job=job, author=client, mentor=mentor, rating=3, text="Ok")
+    anonymous = await _testimonial(writers[0], mentor, profile=Attribution.ANONYMOUS)
+    full_name = await _testimonial(
+        writers[1],
+        mentor,
+        profile=Attribution.FULL_NAME,
+        marketing_attribution=Attribution.INITIALS,
+        featured_at=clock.now(),
+    )
+    hidden = await _testimonial(
+        writers[2], mentor, profile=Attribution.FULL_NAME, hidden_at=clock.now()
+    )
+    gone_story = await _testimonial(
+        writers[3],
+        gone,
+        profile=Attribution.INITIALS,
+        marketing_attribution=Attribution.INITIALS,
+        featured_at=clock.now(),
+    )
+    for row in (anonymous, gone_story):
+        await TestimonialPermissionEvent.create(
+            testimonial=row,
+            author_id=row.author_id,
+            scope=TestimonialScope.PROFILE,
+            change=PermissionChange.GRANTED,
+            attribution=row.profile_attribution,
+        )
+
+    payment = await Payment.create(
+        job=job,
+        client=client,
+        amount_cents=5000,
+        currency="EUR",
+        stripe_payment_intent_id="pi_world",
+        paid_at=clock.now(),
+    )
+    card = await PaymentMethod.create(
+        user=client,
+        stripe_payment_method_id="pm_world",
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2030,
+    )
+    await StripeCustomer.create(user=client, stripe_customer_id="cus_world")
+    await ConnectedAccount.create(user=mentor, stripe_account_id="acct_world")
+    await WebhookEvent.create(stripe_event_id="evt_world", type="x", payload={}, user=client)
+    await EmailToken.create(
+        user=client,
+        purpose=EmailTokenPurpose.VERIFY_EMAIL,
+        token_hash="0" * 64,
+        expires_at=clock.now(),
+    )
+    await AuditEntry.create(action=AuditAction.LOGIN, actor=client, subject=client)
+    await OutboxEmail.create(
+        recipient=client,
+        to_address="c@example.com",
+        subject="s",
+        body="b",
+        next_attempt_at=clock.now(),
+    )
+    return World(
+        people=people,
+        mentor_profile=mentor_profile,
+        gone_profile=gone_profile,
+        draft=draft,
+        published=published,
+        gone_post=gone_post,
+        job=job,
+        private=private,
+        anonymous=anonymous,
+        full_name=full_name,
+        hidden=hidden,
+        gone_story=gone_story,
+        payment=payment,
+        card=card,
+    )

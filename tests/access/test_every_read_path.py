@@ -1,0 +1,430 @@
+"""Every way the API reaches a row goes through that row's rule (P2, P14).
+
+The schema is walked for every field that leads to a type backed by a model (directly or as a
+connection of it); each such field has a check below that sends a real operation and asserts
+that an anonymous or unrelated viewer gets null or nothing where the row is private, and that
+someone the rule names does see it (so the path truly reaches the row). A field added to the
+schema without a check here fails ``test_every_field_that_reaches_rows_has_a_check``.
+Mutation payloads are left out: they hand back what the caller just changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType
+from tortoise.models import Model
+
+from models.marketplace import Testimonial, TestimonialPermissionEvent
+from resolvers.nodes import ModelNode
+from resolvers.schema import build_schema
+from tests.access.conftest import World, gid
+from tests.support.graphql import GraphQLClient, error_codes
+
+pytestmark = [pytest.mark.promise("P2"), pytest.mark.promise("P14")]
+
+OUTSIDERS = ("anonymous", "stranger")
+# Types that show rows of a model without being Relay nodes.
+VIEWS: dict[str, type[Model]] = {
+    "SuccessStory": Testimonial,
+    "TestimonialPermissionRecord": TestimonialPermissionEvent,
+}
+# Types that hold no row of their own.
+WRAPPERS = {"Query", "Mutation", "Money", "MutationError", "PageInfo"}
+WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
+
+
+def _object_types() -> dict[str, GraphQLObjectType]:
+    schema = build_schema()
+    found = {}
+    for name, graphql_type in schema._schema.type_map.items():
+        if isinstance(graphql_type, GraphQLObjectType) and not name.startswith("__"):
+            found[name] = graphql_type
+    return found
+
+
+def _model_backed() -> dict[str, type[Model]]:
+    schema = build_schema()
+    backed = dict(VIEWS)
+    for name in _object_types():
+        origin = getattr(schema.get_type_by_name(name), "origin", None)
+        if isinstance(origin, type) and issubclass(origin, ModelNode):
+            backed[name] = origin.model
+    return backed
+
+
+def _unwrapped(graphql_type: GraphQLOutputType) -> Any:
+    while isinstance(graphql_type, GraphQLNonNull | GraphQLList):
+        graphql_type = graphql_type.of_type
+    return graphql_type
+
+
+def _rows_reached(graphql_type: GraphQLOutputType) -> str | None:
+    """The model-backed type a field leads to: itself, or the node of its connection."""
+    found = _unwrapped(graphql_type)
+    if found.name.endswith("Connection"):
+        edge = _unwrapped(found.fields["edges"].type)
+        found = _unwrapped(edge.fields["node"].type)
+    return found.name
+
+
+def reaching_fields() -> set[str]:
+    backed = _model_backed()
+    reached = set()
+    for name, graphql_type in _object_types().items():
+        if name != "Query" and name not in backed:
+            continue
+        for field_name, field in graphql_type.fields.items():
+            target = _rows_reached(field.type)
+            if target in backed or target == "Node":
+                reached.add(f"{name}.{field_name}")
+    return reached
+
+
+def test_every_object_type_shows_rows_of_one_model_or_none() -> None:
+    backed = _model_backed()
+    unclassified = [
+        name
+        for name in _object_types()
+        if name not in backed and name not in WRAPPERS and not name.endswith(WRAPPER_ENDINGS)
+    ]
+    assert unclassified == [], "make it a ModelNode, or add it to VIEWS or WRAPPERS"
+
+
+Check = Callable[[World, GraphQLClient], Awaitable[None]]
+CHECKS: dict[str, Check] = {}
+
+
+def reaches(path: str) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        CHECKS[path] = check
+        return check
+
+    return register
+
+
+def test_every_field_that_reaches_rows_has_a_check() -> None:
+    assert reaching_fields() == set(CHECKS)
+
+
+async def _ask(
+    graphql: GraphQLClient, world: World, role: str, query: str, **variables: Any
+) -> Any:
+    return await graphql.data(query, variables, token=world.token(role))
+
+
+NODE = "query Node($id: ID!) { node(id: $id) { id } }"
+# A private row of every node type, and who may see it.
+PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
+    "User": (lambda w: gid("User", w.people["client"].user), "client"),
+    "Mentor": (lambda w: gid("Mentor", w.gone_profile), "nobody"),
+    "Post": (lambda w: gid("Post", w.draft), "mentor"),
+    "Job": (lambda w: gid("Job", w.job), "client"),
+    "Testimonial": (lambda w: gid("Testimonial", w.private), "moderator"),
+    "Payment": (lambda w: gid("Payment", w.payment), "payments_staff"),
+    "PaymentMethod": (lambda w: gid("PaymentMethod", w.card), "client"),
+}
+
+
+def test_every_node_type_has_a_private_row_to_probe() -> None:
+    nodes = {name for name, model in _model_backed().items() if name not in VIEWS}
+    assert nodes == set(PRIVATE_NODES)
+
+
+@reaches("Query.node")
+async def _node(world: World, graphql: GraphQLClient) -> None:
+    for type_name, (node_id, insider) in PRIVATE_NODES.items():
+        for role in OUTSIDERS:
+            assert await _ask(graphql, world, role, NODE, id=node_id(world)) == {"node": None}
+        if insider != "nobody":
+            seen = await _ask(graphql, world, insider, NODE, id=node_id(world))
+            assert seen == {"node": {"id": node_id(world)}}, type_name
+
+
+@reaches("Query.me")
+async def _me(world: World, graphql: GraphQLClient) -> None:
+    """Nobody else's row: anonymous gets null, a viewer themselves."""
+    assert await _ask(graphql, world, "anonymous", "{ me { id } }") == {"me": None}
+    mine = await _ask(graphql, world, "client", "{ me { id } }")
+    assert mine == {"me": {"id": gid("User", world.people["client"].user)}}
+
+
+@reaches("Query.user")
+async def _user(world: World, graphql: GraphQLClient) -> None:
+    query = "query User($id: ID!) { user(id: $id) { id } }"
+    client = gid("User", world.people["client"].user)
+    for role in OUTSIDERS:
+        assert await _ask(graphql, world, role, query, id=client) == {"user": None}
+    assert await _ask(graphql, world, "mentor", query, id=client) == {"user": {"id": client}}
+
+
+@reaches("Query.mentors")
+async def _mentors(world: World, graphql: GraphQLClient) -> None:
+    query = "{ mentors { edges { node { id } } } }"
+    for role in (*OUTSIDERS, "gone"):
+        if role == "gone":
+            continue  # a deactivated account has no session to ask with
+        listed = await _ask(graphql, world, role, query)
+        assert [e["node"]["id"] for e in listed["mentors"]["edges"]] == [
+            gid("Mentor", world.mentor_profile)
+        ]
+
+
+@reaches("Query.mentor")
+async def _mentor(world: World, graphql: GraphQLClient) -> None:
+    query = "query Mentor($id: ID!) { mentor(id: $id) { id } }"
+    gone, active = gid("Mentor", world.gone_profile), gid("Mentor", world.mentor_profile)
+    for role in (*OUTSIDERS, "pii_staff"):
+        assert await _ask(graphql, world, role, query, id=gone) == {"mentor": None}
+        assert await _ask(graphql, world, role, query, id=active) == {"mentor": {"id": active}}
+
+
+@reaches("Query.posts")
+async def _posts(world: World, graphql: GraphQLClient) -> None:
+    query = "{ posts { edges { node { id } } } }"
+    draft = gid("Post", world.draft)
+    for role in OUTSIDERS:
+        listed = await _ask(graphql, world, role, query)
+        assert draft not in [e["node"]["id"] for e in listed["posts"]["edges"]]
+    own = await _ask(graphql, world, "mentor", query)
+    assert draft in [e["node"]["id"] for e in own["posts"]["edges"]]
+
+
+@reaches("Query.post")
+async def _post(world: World, graphql: GraphQLClient) -> None:
+    query = "query Post($id: ID!) { post(id: $id) { id } }"
+    draft = gid("Post", world.draft)
+    for role in OUTSIDERS:
+        assert await _ask(graphql, world, role, query, id=draft) == {"post": None}
+    assert await _ask(graphql, world, "mentor", query, id=draft) == {"post": {"id": draft}}
+
+
+def _texts(connection: Any) -> list[str]:
+    return sorted(edge["node"]["text"] for edge in connection["edges"])
+
+
+@reaches("Query.testimonials")
+async def _testimonials(world: World, graphql: GraphQLClient) -> None:
+    """The public list: displayed ones only, for everyone, parties included."""
+    query = "query T($id: ID!) { testimonials(mentorId: $id) { edges { node { text } } } }"
+    shown = sorted([world.anonymous.text, world.full_name.text])
+    for role in (*OUTSIDERS, "mentor", "client", "moderator"):
+        listed = await _ask(graphql, world, role, query, id=gid("Mentor", world.mentor_profile))
+        assert _texts(listed["testimonials"]) == shown, role
+
+
+@reaches("Query.featuredTestimonials")
+async def _featured(world: World, graphql: GraphQLClient) -> None:
+    query = "{ featuredTestimonials { edges { node { text } } } }"
+    stories = sorted([world.full_name.text, world.gone_story.text])
+    for role in (*OUTSIDERS, "moderator"):
+        listed = await _ask(graphql, world, role, query)
+        assert _texts(listed["featuredTestimonials"]) == stories
+
+
+@reaches("Query.jobs")
+async def _jobs(world: World, graphql: GraphQLClient) -> None:
+    query = "{ jobs { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    assert await _ask(graphql, world, "stranger", query) == {"jobs": {"edges": []}}
+    mine = await _ask(graphql, world, "client", query)
+    assert mine == {"jobs": {"edges": [{"node": {"id": gid("Job", world.job)}}]}}
+
+
+@reaches("Query.job")
+async def _job(world: World, graphql: GraphQLClient) -> None:
+    query = "query Job($id: ID!) { job(id: $id) { id } }"
+    job = gid("Job", world.job)
+    for role in (*OUTSIDERS, "pii_staff"):
+        assert await _ask(graphql, world, role, query, id=job) == {"job": None}
+    for role in ("client", "mentor", "payments_staff", "moderator"):
+        assert await _ask(graphql, world, role, query, id=job) == {"job": {"id": job}}
+
+
+@reaches("Query.payments")
+async def _payments(world: World, graphql: GraphQLClient) -> None:
+    query = "query P($user: ID) { payments(userId: $user) { edges { node { id } } } }"
+    client = gid("User", world.people["client"].user)
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    assert await _ask(graphql, world, "stranger", query) == {"payments": {"edges": []}}
+    asked = await graphql(query, {"user": client}, token=world.token("stranger"))
+    assert error_codes(asked) == ["FORBIDDEN"]
+    mine = await _ask(graphql, world, "client", query)
+    assert mine == {"payments": {"edges": [{"node": {"id": gid("Payment", world.payment)}}]}}
+
+
+MENTOR = "query M($id: ID!) { mentor(id: $id) { %s } }"
+
+
+@reaches("Mentor.user")
+async def _mentor_user(world: World, graphql: GraphQLClient) -> None:
+    """A visible mentor's user is an active mentor, public to all; a deactivated one's is not
+    reached, because the mentor itself is null (see Query.mentor)."""
+    query = MENTOR % "user { id }"
+    mentor = {"id": gid("User", world.people["mentor"].user)}
+    for role in OUTSIDERS:
+        found = await _ask(graphql, world, role, query, id=gid("Mentor", world.mentor_profile))
+        assert found == {"mentor": {"user": mentor}}
+
+
+@reaches("Mentor.testimonials")
+async def _mentor_testimonials(world: World, graphql: GraphQLClient) -> None:
+    query = MENTOR % "testimonials { edges { node { text } } }"
+    shown = sorted([world.anonymous.text, world.full_name.text])
+    for role in (*OUTSIDERS, "client", "moderator"):
+        found = await _ask(graphql, world, role, query, id=gid("Mentor", world.mentor_profile))
+        assert _texts(found["mentor"]["testimonials"]) == shown, role
+
+
+@reaches("Mentor.posts")
+async def _mentor_posts(world: World, graphql: GraphQLClient) -> None:
+    """A mentor's page lists published posts, never drafts, even to their author."""
+    query = MENTOR % "posts { edges { node { id } } }"
+    for role in (*OUTSIDERS, "mentor"):
+        found = await _ask(graphql, world, role, query, id=gid("Mentor", world.mentor_profile))
+        posts = found["mentor"]["posts"]["edges"]
+        assert posts == [{"node": {"id": gid("Post", world.published)}}], role
+
+
+@reaches("Post.author")
+async def _post_author(world: World, graphql: GraphQLClient) -> None:
+    query = "query P($id: ID!) { post(id: $id) { author { id } } }"
+    for role in OUTSIDERS:
+        gone = await _ask(graphql, world, role, query, id=gid("Post", world.gone_post))
+        assert gone == {"post": {"author": None}}
+        shown = await _ask(graphql, world, role, query, id=gid("Post", world.published))
+        assert shown == {"post": {"author": {"id": gid("Mentor", world.mentor_profile)}}}
+
+
+JOB = "query J($id: ID!) { job(id: $id) { %s } }"
+
+
+@reaches("Job.client")
+async def _job_client(world: World, graphql: GraphQLClient) -> None:
+    """Payments staff open the job, not the client's profile; the mentor sees their client."""
+    query = JOB % "client { id }"
+    job = gid("Job", world.job)
+    staff = await _ask(graphql, world, "payments_staff", query, id=job)
+    assert staff == {"job": {"client": None}}
+    seen = await _ask(graphql, world, "mentor", query, id=job)
+    assert seen == {"job": {"client": {"id": gid("User", world.people["client"].user)}}}
+
+
+@reaches("Job.mentor")
+async def _job_mentor(world: World, graphql: GraphQLClient) -> None:
+    query = JOB % "mentor { id }"
+    gone_job = gid("Job", await world.gone_story.job)
+    staff = await _ask(graphql, world, "moderator", query, id=gone_job)
+    assert staff == {"job": {"mentor": None}}
+    client = await _ask(graphql, world, "client", query, id=gid("Job", world.job))
+    assert client == {"job": {"mentor": {"id": gid("Mentor", world.mentor_profile)}}}
+
+
+@reaches("Job.testimonial")
+async def _job_testimonial(world: World, graphql: GraphQLClient) -> None:
+    query = JOB % "testimonial { id }"
+    job = gid("Job", world.job)
+    staff = await _ask(graphql, world, "payments_staff", query, id=job)
+    assert staff == {"job": {"testimonial": None}}
+    mentor = await _ask(graphql, world, "mentor", query, id=job)
+    assert mentor == {"job": {"testimonial": {"id": gid("Testimonial", world.private)}}}
+
+
+TESTIMONIAL = "query T($id: ID!) { node(id: $id) { ... on Testimonial { %s } } }"
+
+
+@reaches("Testimonial.author")
+async def _testimonial_author(world: World, graphql: GraphQLClient) -> None:
+    """An anonymous one never leads to its author, not even for the mentor; a full-name one
+    leads there for whoever may see that client (the mentor they worked with, profile staff)."""
+    query = TESTIMONIAL % "author { id }"
+    anonymous, full_name = gid("Testimonial", world.anonymous), gid("Testimonial", world.full_name)
+    for role in (*OUTSIDERS, "mentor"):
+        found = await _ask(graphql, world, role, query, id=anonymous)
+        assert found == {"node": {"author": None}}, role
+    for role in OUTSIDERS:
+        found = await _ask(graphql, world, role, query, id=full_name)
+        assert found == {"node": {"author": None}}, role
+    own = await _ask(graphql, world, "writer0", query, id=anonymous)
+    assert own == {"node": {"author": {"id": gid("User", world.people["writer0"].user)}}}
+    writer = {"id": gid("User", world.people["writer1"].user)}
+    for role in ("mentor", "pii_staff"):
+        found = await _ask(graphql, world, role, query, id=full_name)
+        assert found == {"node": {"author": writer}}, role
+
+
+@reaches("Testimonial.mentor")
+async def _testimonial_mentor(world: World, graphql: GraphQLClient) -> None:
+    query = TESTIMONIAL % "mentor { id }"
+    for role in OUTSIDERS:
+        gone = await _ask(graphql, world, role, query, id=gid("Testimonial", world.gone_story))
+        assert gone == {"node": {"mentor": None}}
+        shown = await _ask(graphql, world, role, query, id=gid("Testimonial", world.full_name))
+        assert shown == {"node": {"mentor": {"id": gid("Mentor", world.mentor_profile)}}}
+
+
+@reaches("Testimonial.job")
+async def _testimonial_job(world: World, graphql: GraphQLClient) -> None:
+    query = TESTIMONIAL % "job { id }"
+    row = gid("Testimonial", world.full_name)
+    for role in OUTSIDERS:
+        assert await _ask(graphql, world, role, query, id=row) == {"node": {"job": None}}
+    own = await _ask(graphql, world, "writer1", query, id=row)
+    assert own == {"node": {"job": {"id": gid("Job", await world.full_name.job)}}}
+
+
+@reaches("Testimonial.permissionHistory")
+async def _testimonial_history(world: World, graphql: GraphQLClient) -> None:
+    query = TESTIMONIAL % "permissionHistory { scope }"
+    row = gid("Testimonial", world.anonymous)
+    for role in (*OUTSIDERS, "mentor"):
+        found = await _ask(graphql, world, role, query, id=row)
+        assert found == {"node": {"permissionHistory": None}}, role
+    for role in ("writer0", "moderator"):
+        found = await _ask(graphql, world, role, query, id=row)
+        assert found == {"node": {"permissionHistory": [{"scope": "PROFILE"}]}}, role
+
+
+@reaches("SuccessStory.mentor")
+async def _story_mentor(world: World, graphql: GraphQLClient) -> None:
+    query = "{ featuredTestimonials { edges { node { text mentor { id } } } } }"
+    active = {"id": gid("Mentor", world.mentor_profile)}
+    for role in OUTSIDERS:
+        found = await _ask(graphql, world, role, query)
+        mentors = {
+            e["node"]["text"]: e["node"]["mentor"] for e in found["featuredTestimonials"]["edges"]
+        }
+        assert mentors == {world.full_name.text: active, world.gone_story.text: None}
+
+
+@reaches("Payment.job")
+async def _payment_job(world: World, graphql: GraphQLClient) -> None:
+    """Whoever sees a payment (its client, payments staff) sees its job too; outsiders do not
+    reach the payment at all (Query.node)."""
+    query = "query P($id: ID!) { node(id: $id) { ... on Payment { job { id } } } }"
+    payment, job = gid("Payment", world.payment), {"id": gid("Job", world.job)}
+    for role in ("client", "payments_staff"):
+        assert await _ask(graphql, world, role, query, id=payment) == {"node": {"job": job}}
+    for role in OUTSIDERS:
+        assert await _ask(graphql, world, role, query, id=payment) == {"node": None}
+
+
+@reaches("User.paymentMethods")
+async def _user_cards(world: World, graphql: GraphQLClient) -> None:
+    query = "query U($id: ID!) { user(id: $id) { paymentMethods { edges { node { id } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "payments_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen in ({"user": {"paymentMethods": None}}, {"user": None}), role
+    own = await _ask(graphql, world, "client", query, id=client)
+    cards = [{"node": {"id": gid("PaymentMethod", world.card)}}]
+    assert own == {"user": {"paymentMethods": {"edges": cards}}}
+
+
+@pytest.mark.parametrize("path", sorted(CHECKS))
+async def test_the_path_hides_private_rows_from_outsiders(
+    path: str, world: World, graphql: GraphQLClient
+) -> None:
+    await CHECKS[path](world, graphql)

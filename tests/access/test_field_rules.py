@@ -1,0 +1,109 @@
+"""Every field of a type backed by a model is accounted for by the registry (P2).
+
+A field either carries the registry's rule for the column it shows, shows a column the
+registry calls public or not personal, leads to rows that carry their own rule, or is a
+derived field declared below with the reason it needs no rule of its own.
+"""
+
+from __future__ import annotations
+
+import pytest
+from strawberry.permission import PermissionExtension
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+from tortoise.models import Model
+
+from resolvers.permissions import RegistryVisibility
+from resolvers.schema import build_schema
+from services.access.policy import Audience
+from services.access.registry import privacy_of
+from tests.access.test_every_read_path import _model_backed, _rows_reached
+
+pytestmark = pytest.mark.promise("P2")
+
+DERIVED = {
+    "Mentor.name": "the user's name, read through Access once the mentor's row proved it public",
+    "Mentor.rating": "the average of the displayed testimonials, the same for everyone",
+    "Mentor.hourly_rate": "a public price, shaped from hourly_rate_cents and currency",
+    "Post.viewer_has_liked": "the viewer's own likes, read through PostLike's row rule",
+    "Testimonial.author_name": "named as the author chose once displayed, else User.name's rule",
+    "Testimonial.featured": "whether featured_at is set, which is not personal",
+    "SuccessStory.id": "a keyed hash of the row id that leads nowhere",
+    "SuccessStory.author_name": "named as the author chose for marketing",
+}
+
+
+def _definitions() -> dict[str, tuple[StrawberryObjectDefinition, type[Model]]]:
+    schema = build_schema()
+    found = {}
+    for name, model in _model_backed().items():
+        definition = schema.get_type_by_name(name)
+        assert isinstance(definition, StrawberryObjectDefinition)
+        found[name] = (definition, model)
+    return found
+
+
+def _column(field: StrawberryField) -> str:
+    """The model column a field is named after; Relay's ``id`` is the row's primary key."""
+    return "id" if field.python_name == "_id" else field.python_name
+
+
+def _rule_of(field: StrawberryField) -> RegistryVisibility | PermissionExtension | None:
+    for extension in field.extensions:
+        if isinstance(extension, RegistryVisibility | PermissionExtension):
+            return extension
+    return None
+
+
+def _graphql_type(type_name: str, field: StrawberryField) -> str | None:
+    schema = build_schema()
+    graphql_field = schema._schema.type_map[type_name].fields[
+        schema.config.name_converter.get_graphql_name(field)
+    ]  # type: ignore[union-attr]
+    return _rows_reached(graphql_field.type)
+
+
+def test_every_field_of_a_row_type_is_accounted_for() -> None:
+    backed = _model_backed()
+    unaccounted = []
+    for type_name, (definition, model) in _definitions().items():
+        privacy = privacy_of(model)
+        for field in definition.fields:
+            rule = _rule_of(field)
+            column = privacy.read_rules.get(_column(field))
+            if isinstance(rule, RegistryVisibility):
+                assert rule.model is model, f"{type_name}.{field.python_name} reads another model"
+                continue
+            if rule is not None or f"{type_name}.{field.python_name}" in DERIVED:
+                continue
+            if _graphql_type(type_name, field) in backed:
+                continue  # rows of their own, behind their own rule
+            public = column is not None and Audience.PUBLIC in column.audience
+            if _column(field) in privacy.not_personal or public:
+                continue
+            unaccounted.append(f"{type_name}.{field.python_name}")
+    assert unaccounted == [], "give it registry_field(...), or declare why it needs none"
+
+
+def test_every_personal_or_restricted_column_a_type_shows_carries_its_rule() -> None:
+    """A field named after a governed column shows that column, so it must carry its rule."""
+    missing = []
+    for type_name, (definition, model) in _definitions().items():
+        privacy = privacy_of(model)
+        for field in definition.fields:
+            column = privacy.read_rules.get(field.python_name)
+            if column is None or Audience.PUBLIC in column.audience:
+                continue
+            rule = _rule_of(field)
+            if not isinstance(rule, RegistryVisibility) or rule.field != field.python_name:
+                missing.append(f"{type_name}.{field.python_name}")
+    assert missing == []
+
+
+def test_the_derived_fields_declared_here_exist() -> None:
+    fields = {
+        f"{type_name}.{field.python_name}"
+        for type_name, (definition, _) in _definitions().items()
+        for field in definition.fields
+    }
+    assert set(DERIVED) <= fields
