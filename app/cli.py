@@ -1,4 +1,4 @@
-"""The `mentor-api` command: serve, migrate, export-schema, create-staff, seed-demo."""
+"""The `mentor-api` command: serve, migrate, export-schema, limits, create-staff, seed-demo."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from aiohttp import web
 from app.access_log import PrivateAccessLogger
 from app.db import apply_migrations, open_database
 from app.server import create_app
+from core import limits
 from core.settings import Settings
 from models.accounts import StaffPermission
 
@@ -51,6 +52,10 @@ def _export_schema(args: argparse.Namespace) -> None:
     else:
         Path(args.output).write_text(sdl)
         print(f"wrote {args.output}")
+
+
+def _limits(args: argparse.Namespace) -> None:
+    sys.stdout.write(limits.markdown_table())
 
 
 async def _create_staff(email: str, password: str, permissions: list[StaffPermission]) -> None:
@@ -124,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default=str(SCHEMA_PATH))
     export.set_defaults(run=_export_schema)
+
+    commands.add_parser(
+        "limits", help="print every limit and its reason (the README's table)"
+    ).set_defaults(run=_limits)
 
     staff = commands.add_parser("create-staff", help="create or promote a staff user")
     staff.add_argument("email")
