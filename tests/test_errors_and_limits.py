@@ -9,13 +9,11 @@ from strawberry.extensions import ValidationCache
 
 from core.limits import MAX_CACHED_DOCUMENTS
 from services import accounts
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 
-REQUEST_RESET = """
-mutation RequestPasswordReset($email: String!) {
-  requestPasswordReset(input: {email: $email}) { errors { field code message } }
-}
-"""
+REQUEST_RESET = document("RequestPasswordReset")
+LOG_OUT = document("LogOut")
 
 
 async def test_an_unexpected_exception_is_masked_and_logged_without_personal_data(
@@ -27,14 +25,16 @@ async def test_an_unexpected_exception_is_masked_and_logged_without_personal_dat
     monkeypatch.setattr(accounts, "request_password_reset", broken)
     caplog.set_level(logging.DEBUG)
     body = await graphql(
-        REQUEST_RESET, {"email": "alice@example.com"}, headers={"X-Request-Id": "req-42"}
+        REQUEST_RESET,
+        {"input": {"email": "alice@example.com"}},
+        headers={"X-Request-Id": "req-42"},
     )
 
     assert body["data"] is None
     assert body["errors"] == [
         {
             "message": "Internal error",
-            "locations": [{"line": 3, "column": 3}],
+            "locations": [{"line": 3, "column": 3}],  # requestPasswordReset in the document
             "path": ["requestPasswordReset"],
             "extensions": {"code": "INTERNAL", "requestId": "req-42"},
         }
@@ -49,7 +49,7 @@ async def test_an_unexpected_exception_is_masked_and_logged_without_personal_dat
 
 
 async def test_a_domain_error_keeps_its_message(graphql: GraphQLClient) -> None:
-    body = await graphql(REQUEST_RESET, {"email": "not an address"})
+    body = await graphql(REQUEST_RESET, {"input": {"email": "not an address"}})
     assert body == {
         "data": {
             "requestPasswordReset": {
@@ -119,13 +119,13 @@ async def test_validation_errors_stay_readable_without_field_suggestions(
 
 
 async def test_access_errors_are_top_level_with_their_code(graphql: GraphQLClient) -> None:
-    body = await graphql("mutation { logOut { revokedSessions } }")
+    body = await graphql(LOG_OUT)
     assert body == {
         "data": None,
         "errors": [
             {
                 "message": "Sign in to do this.",
-                "locations": [{"line": 1, "column": 12}],
+                "locations": [{"line": 3, "column": 3}],  # logOut in the document
                 "path": ["logOut"],
                 "extensions": {"code": "UNAUTHENTICATED"},
             }

@@ -18,13 +18,12 @@ from models.accounts import User
 from models.outbox import OutboxEmail, OutboxStatus
 from services import audit
 from services.email import FolderMailer, SmtpMailer, enqueue_email
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.smtp import Mailbox
 from tests.support.users import PASSWORD, UserFactory
 
-SIGN_UP = """
-mutation SignUp($input: SignUpInput!) { signUp(input: $input) { errors { field code } } }
-"""
+SIGN_UP = document("SignUp")
 
 
 async def queue_mail(users: UserFactory) -> OutboxEmail:
@@ -51,7 +50,9 @@ async def test_a_refused_sign_up_queues_no_mail(graphql: GraphQLClient) -> None:
     refused = await graphql.data(
         SIGN_UP, {"input": {"email": "alice@example.com", "password": "weak"}}
     )
-    assert refused["signUp"]["errors"] == [{"field": "password", "code": "WEAK_PASSWORD"}]
+    assert refused["signUp"]["errors"] == [
+        {"field": "password", "code": "WEAK_PASSWORD", "message": "Use at least 10 characters."}
+    ]
     assert await OutboxEmail.all().count() == 0
 
 
@@ -196,7 +197,9 @@ async def test_an_address_with_control_characters_is_refused_at_sign_up(
     refused = await graphql.data(
         SIGN_UP, {"input": {"email": "mallory\x7f@example.com", "password": PASSWORD}}
     )
-    assert refused["signUp"]["errors"] == [{"field": "email", "code": "BAD_USER_INPUT"}]
+    assert refused["signUp"]["errors"] == [
+        {"field": "email", "code": "BAD_USER_INPUT", "message": "Enter a valid email address."}
+    ]
 
 
 async def test_a_relay_certificate_problem_is_retried_not_given_up(

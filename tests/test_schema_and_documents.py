@@ -8,8 +8,9 @@ import pytest
 from graphql import GraphQLSchema, build_schema, parse, validate
 
 from app.cli import SCHEMA_PATH, export_schema_sdl
+from tests.support.documents import DOCUMENTS_DIR
 
-DOCUMENTS = sorted((Path(__file__).resolve().parent.parent / "graphql").glob("*.graphql"))
+DOCUMENTS = sorted(DOCUMENTS_DIR.glob("*.graphql"))
 README_OPERATIONS = {
     "SignUp",
     "LogIn",

@@ -16,22 +16,13 @@ from aiohttp import FormData
 from core.runtime import Runtime
 from core.settings import Settings
 from models.accounts import User
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.users import SignedIn, UserFactory
 
-UPDATE = """
-mutation UpdateProfile($input: UpdateProfileInput!) {
-  updateProfile(input: $input) {
-    user { name timezone language bio expertise }
-    errors { field code message }
-  }
-}
-"""
-UPLOAD = """
-mutation UploadProfilePhoto($photo: Upload!) {
-  uploadProfilePhoto(input: {photo: $photo}) { user { photoUrl } errors { field code message } }
-}
-"""
+UPDATE = document("UpdateProfile")
+UPLOAD = document("UploadProfilePhoto")
+ME = document("Me")
 REMOVE = "mutation { removeProfilePhoto { user { photoUrl } errors { code } } }"
 FULL = {
     "name": "Alice Liddell",
@@ -89,6 +80,7 @@ async def test_owner_sets_every_editable_profile_field(
     assert data == {
         "updateProfile": {
             "user": {
+                "id": alice.global_id,
                 "name": "Alice Liddell",
                 "timezone": "Europe/London",
                 "language": "en-GB",
@@ -105,6 +97,7 @@ async def test_only_the_fields_sent_change(graphql: GraphQLClient, alice: Signed
     await graphql.data(UPDATE, {"input": FULL}, token=alice.token)
     data = await graphql.data(UPDATE, {"input": {"bio": "Very curious."}}, token=alice.token)
     assert data["updateProfile"]["user"] == {
+        "id": alice.global_id,
         "name": "Alice Liddell",
         "timezone": "Europe/London",
         "language": "en-GB",
@@ -118,15 +111,17 @@ async def test_null_clears_profile_fields(graphql: GraphQLClient, alice: SignedI
     await graphql.data(UPDATE, {"input": FULL}, token=alice.token)
     cleared = dict.fromkeys(FULL)
     data = await graphql.data(UPDATE, {"input": cleared}, token=alice.token)
-    assert data["updateProfile"]["user"] == {
+    updated = data["updateProfile"]["user"]
+    assert updated == {
+        "id": alice.global_id,
         "name": "",
         "timezone": None,
         "language": None,
         "bio": None,
         "expertise": [],
     }
-    me = await graphql.data("{ me { name timezone language bio expertise } }", token=alice.token)
-    assert me["me"] == data["updateProfile"]["user"]
+    me = (await graphql.data(ME, token=alice.token))["me"]
+    assert {field: me[field] for field in updated} == updated
 
 
 @pytest.mark.parametrize(
@@ -145,8 +140,8 @@ async def test_invalid_values_are_payload_errors_on_their_field(
     payload = data["updateProfile"]
     assert payload["user"] is None
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "BAD_USER_INPUT")]
-    me = await graphql.data("{ me { bio } }", token=alice.token)
-    assert me == {"me": {"bio": None}}
+    me = await graphql.data(ME, token=alice.token)
+    assert me["me"]["bio"] is None
 
 
 async def test_anonymous_profile_update_is_unauthenticated(graphql: GraphQLClient) -> None:
@@ -181,9 +176,7 @@ async def test_a_file_that_is_not_an_image_is_refused(
     body = await upload(graphql, content, token=alice.token, filename=filename)
     errors = body["data"]["uploadProfilePhoto"]["errors"]
     assert [(e["field"], e["code"]) for e in errors] == [("photo", "BAD_USER_INPUT")]
-    assert (await graphql.data("{ me { photoUrl } }", token=alice.token)) == {
-        "me": {"photoUrl": None}
-    }
+    assert (await graphql.data(ME, token=alice.token))["me"]["photoUrl"] is None
 
 
 async def test_an_over_size_photo_is_refused(

@@ -10,13 +10,21 @@ from strawberry.relay import to_base64
 from models.accounts import StaffPermission
 from models.audit import AuditAction, AuditEntry
 from models.marketplace import MentorProfile, Post, PostStatus
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.users import SignedIn, UserFactory
 
 pytestmark = pytest.mark.promise("P2")
 
-USER = "query User($id: ID!) { user(id: $id) { id email name } }"
-NODE = "query Node($id: ID!) { node(id: $id) { id ... on User { email name } } }"
+USER = document("User")
+# The same person through node(): it selects what the User document selects.
+NODE = """
+query Node($id: ID!) {
+  node(id: $id) { id ... on User { name email photoUrl timezone language expertise } }
+}
+"""
+# What the User document reads of Alice beyond id, name and email: she set none of it.
+ALICES_UNSET_PROFILE = {"photoUrl": None, "timezone": None, "language": None, "expertise": []}
 
 
 @pytest.fixture
@@ -55,7 +63,12 @@ async def test_an_id_of_any_type_with_non_ascii_digits_names_nothing(
 
 
 async def test_alice_sees_her_own_email(graphql: GraphQLClient, alice: SignedIn) -> None:
-    expected = {"id": alice.global_id, "email": "alice@example.com", "name": "Alice Liddell"}
+    expected = {
+        "id": alice.global_id,
+        "email": "alice@example.com",
+        "name": "Alice Liddell",
+        **ALICES_UNSET_PROFILE,
+    }
     assert await graphql.data(USER, {"id": alice.global_id}, token=alice.token) == {
         "user": expected
     }
@@ -76,12 +89,21 @@ async def test_staff_with_view_pii_reads_personal_fields_and_each_operation_is_a
             "id": alice.global_id,
             "email": "alice@example.com",
             "name": "Alice Liddell",
+            **ALICES_UNSET_PROFILE,
         }
     entries = await AuditEntry.filter(action=AuditAction.PII_READ).order_by("id")
+    fields_read = [
+        "User.email",
+        "User.expertise",
+        "User.language",
+        "User.name",
+        "User.photo_key",
+        "User.timezone",
+    ]
     assert [
         (entry.actor_id, entry.subject_id, entry.detail, entry.request_id is not None)
         for entry in entries
-    ] == [(staff.user.id, alice.user.id, {"fields": ["User.email", "User.name"]}, True)] * 2
+    ] == [(staff.user.id, alice.user.id, {"fields": fields_read}, True)] * 2
 
 
 async def test_one_audit_row_per_person_read_in_one_operation(
@@ -109,7 +131,19 @@ async def test_staff_who_manage_users_see_the_account_but_not_its_email(
 ) -> None:
     staff = await users.create("Max Manager", staff=[StaffPermission.MANAGE_USERS])
     body: dict[str, Any] = await graphql(USER, {"id": alice.global_id}, token=staff.token)
-    assert body == {"data": {"user": {"id": alice.global_id, "email": None, "name": None}}}
+    assert body == {
+        "data": {
+            "user": {
+                "id": alice.global_id,
+                "name": None,
+                "email": None,
+                "photoUrl": None,
+                "timezone": None,
+                "language": None,
+                "expertise": None,
+            }
+        }
+    }
     assert await AuditEntry.filter(action=AuditAction.PII_READ).count() == 0
 
 

@@ -7,51 +7,19 @@ from typing import Any
 from strawberry.relay import from_base64
 
 from services import jobs
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.payouts import make_payout_ready
 from tests.support.users import SignedIn
 
-BECOME_MENTOR = """
-mutation BecomeMentor($input: MentorProfileInput!) {
-  becomeMentor(input: $input) {
-    mentor { id name headline expertise languages timezone hourlyRate { amountCents currency } }
-    errors { field code message }
-  }
-}
-"""
-
-REQUEST_JOB = """
-mutation RequestJob($input: RequestJobInput!) {
-  requestJob(input: $input) { job { id status } errors { field code message } }
-}
-"""
-
-ACCEPT_JOB = """
-mutation AcceptJob($input: AcceptJobInput!) {
-  acceptJob(input: $input) {
-    job { id status price { amountCents currency } }
-    errors { field code message }
-  }
-}
-"""
-
+BECOME_MENTOR = document("BecomeMentor")
+REQUEST_JOB = document("RequestJob")
+ACCEPT_JOB = document("AcceptJob")
 JOB_ACTIONS = {
-    name: f"""
-mutation {name[0].upper()}{name[1:]}($input: JobIdInput!) {{
-  {name}(input: $input) {{ job {{ id status }} errors {{ field code message }} }}
-}}
-"""
+    name: document(name[0].upper() + name[1:])
     for name in ("declineJob", "cancelJob", "deliverJob", "completeJob")
 }
-
-WRITE_TESTIMONIAL = """
-mutation WriteTestimonial($input: WriteTestimonialInput!) {
-  writeTestimonial(input: $input) {
-    testimonial { id rating text authorName }
-    errors { field code message }
-  }
-}
-"""
+WRITE_TESTIMONIAL = document("WriteTestimonial")
 
 
 def row_id(global_id: str) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,15 +9,11 @@ import pytest
 from models.accounts import User
 from services import jobs
 from tests.marketplace.helpers import row_id
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.payouts import make_payout_ready
 
-DOCUMENTS = Path(__file__).resolve().parents[2] / "graphql"
 PASSWORD = "a long and unusual passphrase 42"
-
-
-def document(name: str) -> str:
-    return (DOCUMENTS / f"{name}.graphql").read_text()
 
 
 async def _sign_up_and_log_in(graphql: GraphQLClient, name: str, email: str) -> str:

@@ -16,11 +16,13 @@ from tests.marketplace.helpers import (
     row_id,
     write_testimonial,
 )
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.users import SignedIn, UserFactory
 
 pytestmark = pytest.mark.promise("P14")
 
+# A mentor's two public testimonial lists in one read, with the author link no reader may get.
 LISTED = """
 query Listed($mentorId: ID!) {
   testimonials(mentorId: $mentorId) {
@@ -30,32 +32,11 @@ query Listed($mentorId: ID!) {
   mentor(id: $mentorId) { rating testimonials(first: 3) { edges { node { authorName } } } }
 }
 """
-GRANT = """
-mutation Grant($input: GrantTestimonialPermissionInput!) {
-  grantTestimonialPermission(input: $input) {
-    testimonial { profileAttribution marketingAttribution }
-    errors { field code message }
-  }
-}
-"""
-REVOKE = """
-mutation Revoke($input: RevokeTestimonialPermissionInput!) {
-  revokeTestimonialPermission(input: $input) {
-    testimonial { profileAttribution } errors { field code message }
-  }
-}
-"""
-FEATURE = """
-mutation Feature($input: TestimonialIdInput!) {
-  featureTestimonial(input: $input) { testimonial { featured } errors { field code message } }
-}
-"""
-HIDE = """
-mutation Hide($input: HideTestimonialInput!) {
-  hideTestimonial(input: $input) { testimonial { hidden } errors { field code message } }
-}
-"""
-FEATURED = "{ featuredTestimonials { edges { node { text authorName } } } }"
+GRANT = document("GrantTestimonialPermission")
+REVOKE = document("RevokeTestimonialPermission")
+FEATURE = document("FeatureTestimonial")
+HIDE = document("HideTestimonial")
+FEATURED = document("FeaturedTestimonials")
 NODE = """
 query Node($id: ID!) {
   node(id: $id) { ... on Testimonial { text authorName author { id } permissionHistory { scope } } }
@@ -141,7 +122,11 @@ async def test_the_journey_grant_with_initials_then_revoke(
 ) -> None:
     granted = await _grant(graphql, market, "PROFILE", "INITIALS", market.client)
     assert granted["data"]["grantTestimonialPermission"] == {
-        "testimonial": {"profileAttribution": "INITIALS", "marketingAttribution": None},
+        "testimonial": {
+            "id": market.testimonial,
+            "profileAttribution": "INITIALS",
+            "marketingAttribution": None,
+        },
         "errors": [],
     }
     assert await _listed(graphql, market) == {
@@ -169,7 +154,11 @@ async def test_the_journey_grant_with_initials_then_revoke(
         token=market.client.token,
     )
     assert revoked["revokeTestimonialPermission"] == {
-        "testimonial": {"profileAttribution": None},
+        "testimonial": {
+            "id": market.testimonial,
+            "profileAttribution": None,
+            "marketingAttribution": None,
+        },
         "errors": [],
     }
     assert await _listed(graphql, market) == NOTHING_LISTED
@@ -258,12 +247,14 @@ async def test_featuring_needs_the_marketing_permission_and_uses_its_attribution
     assert error_codes(not_staff) == ["FORBIDDEN"]
     await _grant(graphql, market, "MARKETING", "INITIALS", market.client)
     featured = await graphql.data(FEATURE, feature, token=moderator.token)
-    assert featured["featureTestimonial"] == {"testimonial": {"featured": True}, "errors": []}
-    assert await graphql.data(FEATURED) == {
-        "featuredTestimonials": {
-            "edges": [{"node": {"text": "Clear and patient.", "authorName": "Carla J."}}]
-        }
+    assert featured["featureTestimonial"] == {
+        "testimonial": {"id": market.testimonial, "featured": True},
+        "errors": [],
     }
+    stories = (await graphql.data(FEATURED))["featuredTestimonials"]["edges"]
+    assert [(story["node"]["text"], story["node"]["authorName"]) for story in stories] == [
+        ("Clear and patient.", "Carla J.")
+    ]
     await graphql.data(
         REVOKE,
         {"input": {"testimonialId": market.testimonial, "scope": "MARKETING"}},
@@ -281,12 +272,12 @@ async def test_an_anonymous_success_story_does_not_lead_to_the_named_testimonial
     feature = {"input": {"testimonialId": market.testimonial}}
     await graphql.data(FEATURE, feature, token=moderator.token)
 
-    stories = await graphql.data("{ featuredTestimonials { edges { node { id authorName } } } }")
+    stories = await graphql.data(FEATURED)
     story = stories["featuredTestimonials"]["edges"][0]["node"]
     assert story["authorName"] == "Anonymous"
     assert story["id"] != market.testimonial
     assert await graphql.data(NODE, {"id": story["id"]}) == {"node": None}
-    again = await graphql.data("{ featuredTestimonials { edges { node { id } } } }")
+    again = await graphql.data(FEATURED)
     assert again["featuredTestimonials"]["edges"][0]["node"]["id"] == story["id"]
 
 
@@ -298,7 +289,10 @@ async def test_moderators_hide_a_testimonial_from_every_public_list(
     hide = {"input": {"testimonialId": market.testimonial}}
     assert error_codes(await graphql(HIDE, hide, token=market.client.token)) == ["FORBIDDEN"]
     hidden = await graphql.data(HIDE, hide, token=moderator.token)
-    assert hidden["hideTestimonial"] == {"testimonial": {"hidden": True}, "errors": []}
+    assert hidden["hideTestimonial"] == {
+        "testimonial": {"id": market.testimonial, "hidden": True},
+        "errors": [],
+    }
     assert await _listed(graphql, market) == NOTHING_LISTED
     shown = {"input": {"testimonialId": market.testimonial, "hidden": False}}
     await graphql.data(HIDE, shown, token=moderator.token)

@@ -8,36 +8,15 @@ from typing import Any
 from models.marketplace import Job
 from models.payments import Payment
 from tests.marketplace.helpers import ACCEPT_JOB, become_mentor, request_job, row_id
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.stripe_server import StripeServer
 from tests.support.users import SignedIn, UserFactory
 
-START_PAYOUT_ONBOARDING = """
-mutation StartPayoutOnboarding {
-  startPayoutOnboarding { url payoutStatus errors { field code message } }
-}
-"""
-START_JOB_PAYMENT = """
-mutation StartJobPayment($input: StartJobPaymentInput!) {
-  startJobPayment(input: $input) {
-    clientSecret
-    payment { id status amount { amountCents currency } }
-    errors { field code message }
-  }
-}
-"""
-JOB = "query Job($id: ID!) { job(id: $id) { id status } }"
-PAYMENTS = """
-query Payments($userId: ID) {
-  payments(first: 10, userId: $userId) {
-    totalCount
-    edges { node {
-      id status failureCode failureReason disputeStatus
-      amount { amountCents currency } refunded { amountCents currency } job { id status }
-    } }
-  }
-}
-"""
+START_PAYOUT_ONBOARDING = document("StartPayoutOnboarding")
+START_JOB_PAYMENT = document("StartJobPayment")
+JOB = document("Job")
+PAYMENTS = document("Payments")
 PRICE = {"amountCents": 5000, "currency": "EUR"}
 
 

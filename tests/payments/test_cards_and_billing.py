@@ -10,32 +10,24 @@ from models.accounts import StaffPermission
 from models.audit import AuditAction, AuditEntry
 from models.payments import PaymentMethod
 from tests.payments.helpers import PAYMENTS, paid_job
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.stripe_server import StripeServer
 from tests.support.users import SignedIn, UserFactory
 
-ADD_CARD = "mutation AddPaymentMethod { addPaymentMethod { clientSecret errors { code } } }"
+ADD_CARD = document("AddPaymentMethod")
+MY_CARDS = document("PaymentMethods")
+REMOVE_CARD = document("RemovePaymentMethod")
 CARD_FIELDS = "id brand last4 expMonth expYear"
-MY_CARDS = (
-    f"query {{ me {{ paymentMethods {{ totalCount edges {{ node {{ {CARD_FIELDS} }} }} }} }} }}"
-)
-USERS_CARDS = """
-query User($id: ID!) {
+# No client page asks for another person's cards or payout status: this checks nobody gets them.
+ANOTHER_USERS_CARDS = """
+query AnotherUsersCards($id: ID!) {
   user(id: $id) { name paymentMethods { totalCount } payoutStatus }
 }
 """
 CARD_NODE = (
     f"query Node($id: ID!) {{ node(id: $id) {{ ... on PaymentMethod {{ {CARD_FIELDS} }} }} }}"
 )
-REMOVE_CARD = """
-mutation RemovePaymentMethod($input: RemovePaymentMethodInput!) {
-  removePaymentMethod(input: $input) {
-    removedPaymentMethodId
-    user { paymentMethods { totalCount } }
-    errors { field code message }
-  }
-}
-"""
 PAYMENT_NODE = (
     "query Node($id: ID!) { node(id: $id) { ... on Payment { status amount { amountCents } } } }"
 )
@@ -67,6 +59,8 @@ async def test_card_brand_and_last4_are_visible_to_their_owner_only(
     mine = await graphql.data(MY_CARDS, token=deal.client.token)
     assert mine == {
         "me": {
+            "id": deal.client.global_id,
+            "payoutStatus": "NOT_STARTED",
             "paymentMethods": {
                 "totalCount": 1,
                 "edges": [
@@ -80,19 +74,23 @@ async def test_card_brand_and_last4_are_visible_to_their_owner_only(
                         }
                     }
                 ],
-            }
+            },
         }
     }
 
     # The mentor shares a job with the client and sees her name, but not her cards.
-    theirs = await graphql.data(USERS_CARDS, {"id": deal.client.global_id}, token=deal.mentor.token)
+    theirs = await graphql.data(
+        ANOTHER_USERS_CARDS, {"id": deal.client.global_id}, token=deal.mentor.token
+    )
     assert theirs == {
         "user": {"name": "Carla Client", "paymentMethods": None, "payoutStatus": None}
     }
     staff = await users.create(
         "Sue Staff", staff=[StaffPermission.VIEW_PII, StaffPermission.MANAGE_PAYMENTS]
     )
-    by_staff = await graphql.data(USERS_CARDS, {"id": deal.client.global_id}, token=staff.token)
+    by_staff = await graphql.data(
+        ANOTHER_USERS_CARDS, {"id": deal.client.global_id}, token=staff.token
+    )
     assert by_staff["user"]["paymentMethods"] is None
     for token in (deal.mentor.token, staff.token, None):
         assert await graphql.data(CARD_NODE, {"id": card_id}, token=token) == {"node": None}
@@ -122,7 +120,7 @@ async def test_the_owner_removes_a_card_and_nobody_else_can(
     )
     assert removed["removePaymentMethod"] == {
         "removedPaymentMethodId": card_id,
-        "user": {"paymentMethods": {"totalCount": 0}},
+        "user": {"id": owner.global_id, "paymentMethods": {"totalCount": 0, "edges": []}},
         "errors": [],
     }
     (detached,) = stripe.events_of("payment_method.detached")

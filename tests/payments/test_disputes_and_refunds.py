@@ -13,18 +13,12 @@ from models.accounts import StaffPermission
 from models.audit import AuditAction, AuditEntry
 from tests.marketplace.helpers import job_action
 from tests.payments.helpers import PAYMENTS, Deal, job_status, paid_job, the_payment
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.stripe_server import StripeServer
 from tests.support.users import SignedIn, UserFactory
 
-REFUND = """
-mutation RefundPayment($input: RefundPaymentInput!) {
-  refundPayment(input: $input) {
-    payment { id status refunded { amountCents currency } job { status } }
-    errors { field code message }
-  }
-}
-"""
+REFUND = document("RefundPayment")
 
 
 async def _payment_node(graphql: GraphQLClient, deal: Deal) -> dict[str, Any]:
@@ -110,7 +104,7 @@ async def test_a_partial_then_full_refund_shows_in_billing_history(
             "id": payment_id,
             "status": "PARTIALLY_REFUNDED",
             "refunded": {"amountCents": 1500, "currency": "EUR"},
-            "job": {"status": "PAID"},
+            "job": {"id": deal.job_id, "status": "PAID"},
         },
         "errors": [],
     }

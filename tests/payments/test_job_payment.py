@@ -25,6 +25,7 @@ from tests.payments.helpers import (
     start_payment,
     the_payment,
 )
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.stripe_server import StripeServer
 from tests.support.users import UserFactory
@@ -63,11 +64,13 @@ async def test_a_client_pays_for_an_accepted_job_end_to_end(
     (succeeded,) = stripe.events_of("payment_intent.succeeded")
     assert await stripe.deliver(succeeded) == 200
 
-    job = await graphql.data(JOB, {"id": deal.job_id}, token=deal.client.token)
-    assert job == {"job": {"id": deal.job_id, "status": "PAID"}}
+    job = (await graphql.data(JOB, {"id": deal.job_id}, token=deal.client.token))["job"]
+    assert (job["id"], job["status"]) == (deal.job_id, "PAID")
     history = await graphql.data(PAYMENTS, token=deal.client.token)
     assert history["payments"]["totalCount"] == 1
-    assert history["payments"]["edges"][0]["node"] == {
+    payment = history["payments"]["edges"][0]["node"]
+    assert payment["paidAt"] is not None
+    assert {field: value for field, value in payment.items() if field != "paidAt"} == {
         "id": started["payment"]["id"],
         "status": "SUCCEEDED",
         "failureCode": None,
@@ -221,11 +224,7 @@ async def test_only_the_client_pays_and_only_an_accepted_job(
     assert stripe.objects("payment_intent") == []
 
 
-CANCEL_JOB = """
-mutation CancelJob($input: JobIdInput!) {
-  cancelJob(input: $input) { job { status } errors { field code message } }
-}
-"""
+CANCEL_JOB = document("CancelJob")
 
 
 async def test_cancelling_before_payment_cancels_the_intent_the_browser_holds(
@@ -236,7 +235,10 @@ async def test_cancelling_before_payment_cancels_the_intent_the_browser_holds(
     cancelled = await graphql.data(
         CANCEL_JOB, {"input": {"jobId": deal.job_id}}, token=deal.client.token
     )
-    assert cancelled["cancelJob"] == {"job": {"status": "CANCELLED"}, "errors": []}
+    assert cancelled["cancelJob"] == {
+        "job": {"id": deal.job_id, "status": "CANCELLED"},
+        "errors": [],
+    }
 
     intent_id = started["clientSecret"].split("_secret_")[0]
     with pytest.raises(stripe_lib.InvalidRequestError):
@@ -308,7 +310,10 @@ async def test_a_job_can_be_cancelled_once_a_slow_payment_has_failed(
     cancelled = await graphql.data(
         CANCEL_JOB, {"input": {"jobId": deal.job_id}}, token=deal.client.token
     )
-    assert cancelled["cancelJob"] == {"job": {"status": "CANCELLED"}, "errors": []}
+    assert cancelled["cancelJob"] == {
+        "job": {"id": deal.job_id, "status": "CANCELLED"},
+        "errors": [],
+    }
     assert PaymentIntent._api_retrieve(intent_id).status == "canceled"
 
 

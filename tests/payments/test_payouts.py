@@ -11,11 +11,19 @@ from tests.payments.helpers import (
     onboard_mentor,
     start_payment,
 )
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.stripe_server import StripeServer
-from tests.support.users import UserFactory
+from tests.support.users import SignedIn, UserFactory
 
-PAYOUT_STATUS = "query { me { payoutStatus } }"
+# The page that shows saved cards shows a mentor whether payouts are set up.
+PAYMENT_METHODS = document("PaymentMethods")
+
+
+async def payout_status(graphql: GraphQLClient, mentor: SignedIn) -> str:
+    data = await graphql.data(PAYMENT_METHODS, token=mentor.token)
+    status: str = data["me"]["payoutStatus"]
+    return status
 
 
 async def test_a_mentor_onboards_and_becomes_payout_ready(
@@ -23,9 +31,7 @@ async def test_a_mentor_onboards_and_becomes_payout_ready(
 ) -> None:
     mentor = await users.create("Mona Mentor")
     await become_mentor(graphql, mentor, payout_ready=False)
-    assert await graphql.data(PAYOUT_STATUS, token=mentor.token) == {
-        "me": {"payoutStatus": "NOT_STARTED"}
-    }
+    assert await payout_status(graphql, mentor) == "NOT_STARTED"
 
     started = await graphql.data(START_PAYOUT_ONBOARDING, token=mentor.token)
     payload = started["startPayoutOnboarding"]
@@ -39,9 +45,7 @@ async def test_a_mentor_onboards_and_becomes_payout_ready(
     assert list(stripe.accounts) == [account_id]
 
     assert await stripe.deliver(stripe.complete_onboarding(account_id)) == 200
-    assert await graphql.data(PAYOUT_STATUS, token=mentor.token) == {
-        "me": {"payoutStatus": "READY"}
-    }
+    assert await payout_status(graphql, mentor) == "READY"
 
 
 async def test_stripe_disabling_the_account_takes_readiness_away(
@@ -54,9 +58,7 @@ async def test_stripe_disabling_the_account_takes_readiness_away(
         "account.updated", {**stripe.accounts[account_id], "payouts_enabled": False}
     )
     assert await stripe.deliver(disabled) == 200
-    assert await graphql.data(PAYOUT_STATUS, token=mentor.token) == {
-        "me": {"payoutStatus": "ONBOARDING"}
-    }
+    assert await payout_status(graphql, mentor) == "ONBOARDING"
 
 
 async def test_only_mentors_start_payout_onboarding(
@@ -114,7 +116,8 @@ async def test_payout_status_is_the_mentors_own(
     mentor = await users.create("Mona Mentor")
     await become_mentor(graphql, mentor)
     other = await users.create("Otto Other")
-    query = "query User($id: ID!) { user(id: $id) { name payoutStatus } }"
+    # No client page asks for another person's payout status: this checks nobody gets it.
+    query = "query AnotherUsersPayoutStatus($id: ID!) { user(id: $id) { name payoutStatus } }"
     seen = await graphql.data(query, {"id": mentor.global_id}, token=other.token)
     assert seen == {"user": {"name": "Mona Mentor", "payoutStatus": None}}
 
@@ -151,7 +154,5 @@ async def test_an_older_account_event_arriving_late_changes_nothing(
 
     assert await stripe.deliver(disabled) == 200
     assert await stripe.deliver(enabled) == 200  # the older event, delivered late
-    assert (await graphql.data(PAYOUT_STATUS, token=mentor.token))["me"] == {
-        "payoutStatus": "ONBOARDING"
-    }
+    assert await payout_status(graphql, mentor) == "ONBOARDING"
     assert (await ConnectedAccount.get(stripe_account_id=account_id)).charges_enabled is False
