@@ -9,7 +9,7 @@ from strawberry.extensions import ValidationCache
 
 from core.limits import MAX_CACHED_DOCUMENTS
 from services import accounts
-from tests.support.documents import document
+from tests.support.documents import document, location_of
 from tests.support.graphql import GraphQLClient, error_codes
 
 REQUEST_RESET = document("RequestPasswordReset")
@@ -34,7 +34,7 @@ async def test_an_unexpected_exception_is_masked_and_logged_without_personal_dat
     assert body["errors"] == [
         {
             "message": "Internal error",
-            "locations": [{"line": 3, "column": 3}],  # requestPasswordReset in the document
+            "locations": [location_of("RequestPasswordReset", "requestPasswordReset")],
             "path": ["requestPasswordReset"],
             "extensions": {"code": "INTERNAL", "requestId": "req-42"},
         }
@@ -125,7 +125,7 @@ async def test_access_errors_are_top_level_with_their_code(graphql: GraphQLClien
         "errors": [
             {
                 "message": "Sign in to do this.",
-                "locations": [{"line": 3, "column": 3}],  # logOut in the document
+                "locations": [location_of("LogOut", "logOut")],
                 "path": ["logOut"],
                 "extensions": {"code": "UNAUTHENTICATED"},
             }

@@ -26,3 +26,12 @@ def document(name: str) -> str:
             f"no operation document graphql/{name}.graphql; the documents are {sorted(paths)}"
         )
     return paths[name].read_text()
+
+
+def location_of(name: str, field: str) -> dict[str, int]:
+    """Where ``field`` first stands in the document, as a GraphQL error's location."""
+    for line_number, line in enumerate(document(name).splitlines(), start=1):
+        column = line.find(f"{field}(") + 1 or line.find(f"{field} {{") + 1
+        if column and not line.lstrip().startswith("#"):
+            return {"line": line_number, "column": column}
+    raise LookupError(f"{field} is not selected in graphql/{name}.graphql")
