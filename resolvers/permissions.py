@@ -1,8 +1,9 @@
 """Who may read a field, declared on the field. Resolvers never decide visibility inline.
 
 ``registry_field`` is the one way to declare a field whose model column the personal-data
-registry governs: a viewer outside its audience gets ``null`` and no error. ``owner_only``
-covers the few derived fields (saved cards, payout status) that belong to the user alone.
+registry governs: a viewer outside its audience gets ``null`` and no error. ``rows_of`` covers
+a user's fields that show rows of another model (saved cards, the payout account), by that
+model's row rule.
 """
 
 from __future__ import annotations
@@ -66,14 +67,17 @@ def registry_field(
     return strawberry.field(description=description, extensions=extensions)
 
 
-class IsOwner(BasePermission):
-    """The viewer is the user the object is (a User row)."""
+class SeesRowsOf(BasePermission):
+    """The viewer may see the user's rows of ``model``, by that model's row rule."""
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        viewer_id = info.context.viewer.user_id
-        return viewer_id is not None and source.id == viewer_id
+        return info.context.access.opens_rows_of(self.model, source.id)
 
 
-def owner_only() -> PermissionExtension:
-    """Null, with no error, for anyone but the user the object is."""
-    return PermissionExtension([IsOwner()], fail_silently=True, use_directives=False)
+def rows_of(model: type[Model]) -> PermissionExtension:
+    """Null, with no error, on a user's field that shows their rows of ``model`` (or a fact
+    drawn from them) to a viewer the model's row rule does not let see them."""
+    return PermissionExtension([SeesRowsOf(model)], fail_silently=True, use_directives=False)

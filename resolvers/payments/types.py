@@ -10,12 +10,18 @@ from strawberry import relay
 
 from models.accounts import User
 from models.marketplace import Job
-from models.payments import DisputeStatus, Payment, PaymentMethod, PaymentStatus
+from models.payments import (
+    ConnectedAccount,
+    DisputeStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+)
 from resolvers.context import Info
 from resolvers.money import Money
 from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
-from resolvers.permissions import owner_only, registry_field
+from resolvers.permissions import registry_field, rows_of
 from services.payments import customers, payouts
 from services.payments.charges import RefundReason
 from services.payments.payouts import PayoutStatus
@@ -113,7 +119,8 @@ class UserPaymentFields:
     """Payment fields of the User type, visible to that user alone."""
 
     @strawberry.field(
-        description="Saved cards, newest first; their owner only.", extensions=[owner_only()]
+        description="Saved cards, newest first; their owner only.",
+        extensions=[rows_of(PaymentMethod)],
     )
     async def payment_methods(
         self,
@@ -128,7 +135,7 @@ class UserPaymentFields:
 
     @strawberry.field(
         description="The mentor's payout account status; their own only.",
-        extensions=[owner_only()],
+        extensions=[rows_of(ConnectedAccount)],
     )
     async def payout_status(self, root: User) -> PayoutStatusEnum | None:  # type: ignore[valid-type]
         return await payouts.payout_status(root.id)

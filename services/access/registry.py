@@ -359,9 +359,10 @@ _PAYMENTS: dict[type[Model], ModelPrivacy] = {
         },
         not_personal=frozenset({"id", "user", "created_at"}),
     ),
+    # A mentor's payout account: shown to the mentor alone (their payout status).
     ConnectedAccount: ModelPrivacy(
         owner="user_id",
-        rows=RowRule(OWNER_ONLY, staff=frozenset({P.MANAGE_PAYMENTS})),
+        rows=RowRule(OWNER_ONLY),
         personal={
             "stripe_account_id": _stripe_reference,
             "charges_enabled": _billing,
