@@ -53,6 +53,9 @@ class StaffRead:
 
 
 class Access:
+    """What one viewer may see: built once per request (with its lookups batched) or for a
+    service acting for a user (``Access.of``). It remembers the staff reads to audit."""
+
     def __init__(self, viewer: Viewer, batch: Batcher = one_by_one) -> None:
         self.viewer = viewer
         self.staff_reads: set[StaffRead] = set()
