@@ -10,7 +10,7 @@ from aiohttp import web
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
 
 from app.keys import REQUEST_ID, RUNTIME
-from app.sessions import HttpSessionCookies, authenticate
+from app.sessions import VISITOR_COOKIE, HttpSessionCookies, authenticate
 from core.settings import IPNetwork
 from resolvers.context import RequestContext
 from services.client import ClientInfo
@@ -41,6 +41,7 @@ def client_info(request: web.Request, trusted_proxies: tuple[IPNetwork, ...] = (
         ip=client_address(request, trusted_proxies),
         user_agent=request.headers.get("User-Agent"),
         request_id=request.get(REQUEST_ID),
+        gpc=request.headers.get("Sec-GPC", "").strip() == "1",
     )
 
 
@@ -58,6 +59,7 @@ class GraphQLView(StrawberryView[RequestContext, None]):
             client=client_info(request, runtime.settings.trusted_proxies),
             cookies=HttpSessionCookies(response, runtime.settings),
             csrf_verified=csrf_verified,
+            visitor_token=request.cookies.get(VISITOR_COOKIE),
         )
 
     def encode_json(self, data: Any) -> bytes:

@@ -15,6 +15,7 @@ import hmac
 
 from aiohttp import web
 
+from core import limits
 from core.settings import Settings
 from services import accounts
 from services.access.viewer import ANONYMOUS, Viewer
@@ -22,6 +23,7 @@ from services.access.viewer import ANONYMOUS, Viewer
 SESSION_COOKIE = "mentor_session"
 CSRF_COOKIE = "mentor_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+VISITOR_COOKIE = "mentor_visitor"
 
 
 def csrf_token_for(settings: Settings, session_token: str) -> str:
@@ -95,3 +97,14 @@ class HttpSessionCookies:
     def clear(self) -> None:
         self._response.del_cookie(SESSION_COOKIE, path="/")
         self._response.del_cookie(CSRF_COOKIE, path="/")
+
+    def set_visitor(self, visitor_token: str) -> None:
+        self._response.set_cookie(
+            VISITOR_COOKIE,
+            visitor_token,
+            max_age=int(limits.VISITOR_COOKIE_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=self._settings.cookie_secure,
+            samesite="Lax",
+            path="/",
+        )

@@ -132,6 +132,15 @@ MAX_MAILS_PER_ADDRESS: Annotated[
     int, Why("sign-up and reset mails to one address a window", "nobody's inbox is flooded")
 ] = 3
 
+MAX_NEW_VISITORS_PER_IP: Annotated[
+    int, Why("anonymous visitors one network starts a window", "each one is a stored row")
+] = 200
+
+# The privacy center.
+VISITOR_COOKIE_LIFETIME: Annotated[
+    timedelta, Why("how long a visitor's cookie is kept", "13 months, the longest regulators allow")
+] = timedelta(days=395)
+
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[
     int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")
@@ -161,6 +170,8 @@ def documented() -> list[DocumentedLimit]:
 
 def _shown(name: str, value: object) -> str:
     if isinstance(value, timedelta):
+        if value.days:
+            return f"{value.days} days"
         return f"{int(value.total_seconds() // 60)} minutes"
     if not isinstance(value, int) or value < 10_000:
         return str(value)

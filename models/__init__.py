@@ -10,4 +10,5 @@ MODEL_MODULES = [
     "models.outbox",
     "models.marketplace",
     "models.payments",
+    "models.privacy",
 ]

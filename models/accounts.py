@@ -20,6 +20,8 @@ class StaffPermission(StrEnum):
     MANAGE_POLICY = "MANAGE_POLICY"
     LEGAL = "LEGAL"
     SECURITY = "SECURITY"
+    VIEW_ANALYTICS = "VIEW_ANALYTICS"
+    MANAGE_MARKETING = "MANAGE_MARKETING"
 
 
 class User(Model):

@@ -10,10 +10,13 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info as StrawberryInfo
 
 from core.runtime import Runtime
+from models.privacy import ConsentSource, Visitor
 from resolvers.loaders import Loaders
 from services.access.decisions import Access, BatchLoad, Load
 from services.access.viewer import Viewer
 from services.client import ClientInfo
+from services.privacy import visitors
+from services.privacy.consents import Subject
 
 
 class SessionCookies(Protocol):
@@ -23,6 +26,9 @@ class SessionCookies(Protocol):
         """Send the session cookie and answer the CSRF token that goes with it."""
 
     def clear(self) -> None: ...
+
+    def set_visitor(self, visitor_token: str) -> None:
+        """Send the cookie that lets an anonymous browser's choices be kept."""
 
 
 def batched(batch: BatchLoad) -> Load:
@@ -39,12 +45,37 @@ class RequestContext:
     cookies: SessionCookies
     csrf_verified: bool = False
     connection_params: dict[str, Any] | None = None
+    visitor_token: str | None = None
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
+    _visitor: Visitor | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.access = Access(self.viewer, batched)
         self.loaders = Loaders(self.access)
+
+    async def visitor(self, *, start: bool) -> Visitor | None:
+        """This browser's visitor, from its cookie; with ``start``, a new one (and its cookie)
+        when there is none: only for an answer that needs to keep a choice."""
+        if self._visitor is None and self.visitor_token:
+            self._visitor = await visitors.visitor_for(self.visitor_token)
+        if self._visitor is None and start:
+            token, self._visitor = await visitors.start_visit(self.runtime, self.client)
+            self.cookies.set_visitor(token)
+        return self._visitor
+
+    async def consent_subject(self, *, start: bool) -> Subject | None:
+        """Whose consents this request acts on: the signed-in account, else the visitor."""
+        if self.viewer.user is not None:
+            return Subject(user_id=self.viewer.user.id)
+        visitor = await self.visitor(start=start)
+        return None if visitor is None else Subject(visitor_id=visitor.id)
+
+    @property
+    def consent_source(self) -> ConsentSource:
+        """An app with a bearer token speaks for itself over the API; anything else is the web."""
+        bearer = self.viewer.is_authenticated and not self.viewer.via_cookie
+        return ConsentSource.API if bearer else ConsentSource.WEB
 
     def replace_viewer(self, viewer: Viewer) -> None:
         """After logIn/logOut the rest of the operation sees the new viewer, with loaders of its

@@ -21,6 +21,7 @@ from core.errors import DomainError, ErrorCode
 from models.audit import AuditAction
 from resolvers.context import RequestContext
 from services import audit
+from services.privacy import consents
 
 logger = logging.getLogger("mentor_api.graphql")
 
@@ -178,6 +179,20 @@ class CsrfGuard(SchemaExtension):
                     )
                 ],
             )
+        yield
+
+
+class HonourGpc(SchemaExtension):
+    """A request carrying Global Privacy Control opts its account, or its known visitor, out of
+    marketing and advertising partners: recorded once in the ledger before anything runs, so
+    work done later (a campaign, a share with a partner) honours it too."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if isinstance(context, RequestContext) and context.client.gpc:
+            subject = await context.consent_subject(start=False)
+            if subject is not None:
+                await consents.honour_gpc(subject)
         yield
 
 

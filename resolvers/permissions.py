@@ -12,7 +12,6 @@ from typing import Any
 
 import strawberry
 from strawberry.extensions import FieldExtension
-from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.utils.await_maybe import await_maybe
 from tortoise.models import Model
 
@@ -67,17 +66,25 @@ def registry_field(
     return strawberry.field(description=description, extensions=extensions)
 
 
-class SeesRowsOf(BasePermission):
-    """The viewer may see the user's rows of ``model``, by that model's row rule."""
+class RowsOf(FieldExtension):
+    """Null, with no error, on a user's field that shows their rows of ``model`` (or a fact
+    drawn from them), for a viewer the model's row rule does not let see them. Null on a list
+    too: Strawberry's own silent permission answers ``[]``, which would look like "none"."""
 
     def __init__(self, model: type[Model]) -> None:
         self.model = model
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+    def _allowed(self, source: Any, info: Info) -> bool:
         return info.context.access.opens_rows_of(self.model, source.id)
 
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        return next_(source, info, **kwargs) if self._allowed(source, info) else None
 
-def rows_of(model: type[Model]) -> PermissionExtension:
-    """Null, with no error, on a user's field that shows their rows of ``model`` (or a fact
-    drawn from them) to a viewer the model's row rule does not let see them."""
-    return PermissionExtension([SeesRowsOf(model)], fail_silently=True, use_directives=False)
+    async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        if not self._allowed(source, info):
+            return None
+        return await await_maybe(next_(source, info, **kwargs))
+
+
+def rows_of(model: type[Model]) -> RowsOf:
+    return RowsOf(model)

@@ -21,6 +21,7 @@ from resolvers.extensions import (
     CsrfGuard,
     DocumentRules,
     ErrorShaping,
+    HonourGpc,
     StorableVariables,
     SyntaxSafeParserCache,
     is_unexpected,
@@ -36,13 +37,21 @@ from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
 from resolvers.posts.queries import PostQueries
+from resolvers.privacy.mutations import PrivacyMutations
+from resolvers.privacy.queries import PrivacyQueries
 from resolvers.testimonials.mutations import TestimonialMutations
 from resolvers.testimonials.queries import TestimonialQueries
 
 
 @strawberry.type
 class Query(
-    AccountQueries, MentorQueries, PostQueries, JobQueries, TestimonialQueries, PaymentQueries
+    AccountQueries,
+    MentorQueries,
+    PostQueries,
+    JobQueries,
+    TestimonialQueries,
+    PaymentQueries,
+    PrivacyQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -57,6 +66,7 @@ class Mutation(
     JobMutations,
     TestimonialMutations,
     PaymentMutations,
+    PrivacyMutations,
 ):
     pass
 
@@ -89,6 +99,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         StorableVariables,
         CsrfGuard,
+        HonourGpc,
         AuditStaffReads,
         ErrorShaping,
     ]

@@ -18,10 +18,13 @@ from core.errors import BadUserInput, ErrorCode, RateLimited
 from core.runtime import Budget, Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, Session, User
 from models.audit import AuditAction
+from models.privacy import ConsentPurpose, Visitor
 from services import audit
 from services.client import ClientInfo
 from services.email import enqueue_email
 from services.passwords import check_strength
+from services.privacy import consents, visitors
+from services.privacy.consents import Subject
 
 # No spaces and no control characters anywhere: a mail relay refuses them.
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
@@ -71,9 +74,20 @@ def _account_key(kind: str, email: str) -> str:
 
 
 async def sign_up(
-    runtime: Runtime, *, email: str, password: str, name: str, client: ClientInfo
+    runtime: Runtime,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    client: ClientInfo,
+    visitor: Visitor | None = None,
+    granted: frozenset[ConsentPurpose] = frozenset(),
 ) -> None:
-    """Create an account and mail a verification link; a taken address gets a notice instead."""
+    """Create an account and mail a verification link; a taken address gets a notice instead.
+
+    The new account takes the choices this browser made as a visitor, and the consents granted
+    on the sign-up form (``SIGN_UP``); a taken address takes neither.
+    """
     settings = runtime.settings
     email = normalize_email(email)
     name = name.strip()
@@ -97,6 +111,9 @@ async def sign_up(
             )
         else:
             user = await User.create(email=email, name=name, password_hash=password_hash)
+            if visitor is not None:
+                await visitors.attach(visitor, user.id)
+            await consents.grant_at_sign_up(Subject(user_id=user.id), granted)
             await _send_verification(runtime, user)
             await audit.record(
                 AuditAction.SIGN_UP,
@@ -185,7 +202,12 @@ async def start_session(runtime: Runtime, user: User, client: ClientInfo) -> tup
 
 
 async def log_in(
-    runtime: Runtime, *, email: str, password: str, client: ClientInfo
+    runtime: Runtime,
+    *,
+    email: str,
+    password: str,
+    client: ClientInfo,
+    visitor: Visitor | None = None,
 ) -> tuple[User, str, Session]:
     """Check the password under per-IP and per-account failure budgets, then open a session.
 
@@ -223,6 +245,8 @@ async def log_in(
         user.password_hash = await runtime.passwords.hash(password)
         await user.save(update_fields=["password_hash", "updated_at"])
     raw, session = await start_session(runtime, user, client)
+    if visitor is not None:
+        await visitors.attach(visitor, user.id)  # the newer choice per purpose wins
     await audit.record(
         AuditAction.LOGIN,
         actor_id=user.id,

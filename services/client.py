@@ -26,6 +26,8 @@ class ClientInfo:
     ip: str | None = None
     user_agent: str | None = None
     request_id: str | None = None
+    # The browser sends Global Privacy Control (``Sec-GPC: 1``): an opt-out of sale and sharing.
+    gpc: bool = False
 
     @property
     def ip_prefix(self) -> str | None:

@@ -124,20 +124,24 @@ def runtime(http: TestClient[Any, Any]) -> Runtime:
     return http.app[RUNTIME]
 
 
-@pytest.fixture(autouse=True)
-async def clean_state(request: pytest.FixtureRequest, backend: Backend) -> AsyncIterator[None]:
-    """Each test starts with empty tables, empty throttles and an empty mailbox."""
-    if "http" not in request.fixturenames:
-        yield
-        return
-    runtime: Runtime = request.getfixturevalue("runtime")
-    mailbox: Mailbox = request.getfixturevalue("mailbox")
+async def wipe(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> None:
+    """Empty tables, empty throttles and an empty mailbox."""
     await backend.truncate(connections.get("default"), Tortoise.apps)
     if runtime.redis is not None:
         await backend.forget_redis_keys(runtime.redis)
     else:
         runtime.throttle = MemoryThrottle()
     mailbox.clear()
+
+
+@pytest.fixture(autouse=True)
+async def clean_state(request: pytest.FixtureRequest, backend: Backend) -> AsyncIterator[None]:
+    """Each test starts from a clean state, except in a ``shared_state`` module, whose tests
+    only read the one state its own fixture wiped and set up for them."""
+    if "http" not in request.fixturenames or request.node.get_closest_marker("shared_state"):
+        yield
+        return
+    await wipe(backend, request.getfixturevalue("runtime"), request.getfixturevalue("mailbox"))
     yield
 
 

@@ -11,6 +11,7 @@ from models.accounts import User
 from resolvers.accounts.types import UserType
 from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
 from resolvers.context import Info
+from resolvers.privacy.types import ConsentPurposeEnum
 from services import accounts, profiles
 from services.access.viewer import ANONYMOUS, Viewer
 
@@ -20,6 +21,10 @@ class SignUpInput:
     email: str
     password: str
     name: str = ""
+    consents: list[ConsentPurposeEnum] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Optional purposes granted on the sign-up form; the rest stay off.",
+    )
 
 
 @strawberry.type
@@ -115,6 +120,8 @@ class AccountMutations:
             password=input.password,
             name=input.name,
             client=context.client,
+            visitor=await context.visitor(start=False),
+            granted=frozenset(input.consents),
         )
         return SignUpPayload()
 
@@ -127,7 +134,11 @@ class AccountMutations:
     async def log_in(self, info: Info, input: LogInInput) -> LogInPayload:
         context = info.context
         user, token, session = await accounts.log_in(
-            context.runtime, email=input.email, password=input.password, client=context.client
+            context.runtime,
+            email=input.email,
+            password=input.password,
+            client=context.client,
+            visitor=await context.visitor(start=False),
         )
         csrf_token = context.cookies.set(token)
         context.replace_viewer(Viewer(user=user, session=session))

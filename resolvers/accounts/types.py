@@ -13,6 +13,7 @@ from resolvers.context import Info
 from resolvers.nodes import ModelNode
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
+from resolvers.privacy.types import UserPrivacyFields
 
 
 @strawberry.type(
@@ -22,7 +23,7 @@ from resolvers.permissions import registry_field
         "outside their audience in the personal-data registry."
     ),
 )
-class UserType(ModelNode, UserPaymentFields):
+class UserType(ModelNode, UserPaymentFields, UserPrivacyFields):
     model = User
 
     id: relay.NodeID[int]

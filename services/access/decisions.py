@@ -116,7 +116,7 @@ class Access:
             return True
         if rule.published is not None and rule.published.holds(row):
             return True
-        owner = getattr(row, privacy.owner)
+        owner = privacy.owner_of(row)
         if Audience.OWNER in audiences and owner is not None and owner == self.viewer.user_id:
             return True
         if Audience.COUNTERPARTY in audiences and self._is_counterparty(privacy, row):
@@ -134,7 +134,7 @@ class Access:
         if decided is not None:
             return decided
         privacy = privacy_of(type(row))
-        owner = int(getattr(row, privacy.owner))
+        owner = int(privacy.owner_of(row) or 0)
         for audience in self._looked_up(privacy, (rule or privacy.rows).audience):
             if await self._related(audience, owner):
                 return True
@@ -160,11 +160,12 @@ class Access:
         if Audience.PUBLIC in audiences or any(self.viewer.has_permission(p) for p in rule.staff):
             return None
         terms = [rule.published.where()] if rule.published is not None else []
-        if viewer_id is not None and Audience.OWNER in audiences:
+        if viewer_id is not None and Audience.OWNER in audiences and privacy.owner:
             terms.append(matching(privacy.owner, viewer_id))
         if viewer_id is not None and Audience.COUNTERPARTY in audiences and privacy.counterparty:
             terms.append(matching(privacy.counterparty, viewer_id))
         for audience in self._looked_up(privacy, audiences):
+            assert privacy.owner is not None, "a relationship opens rows of an owner"
             terms.append(RELATIONSHIPS[audience].where(viewer_id, privacy.owner))
         return functools.reduce(operator.or_, terms) if terms else nothing()
 
@@ -178,6 +179,8 @@ class Access:
         rule = privacy.rows
         if rule.live or rule.published or Audience.COUNTERPARTY in rule.audience:
             raise ValueError(f"the rule of {model.__name__} depends on more than the owner")
+        if privacy.owner is None:
+            raise ValueError(f"rows of {model.__name__} are nobody's")
         decided = self.row_now(model(**{privacy.owner: owner_id}))
         if decided is None:
             raise ValueError(f"the rule of {model.__name__} needs a relationship lookup")
@@ -198,7 +201,7 @@ class Access:
             published = view.published if view is not None else privacy.published_state(rule)
             if published is not None and published.holds(row):
                 return True
-        owner = getattr(row, privacy.owner)
+        owner = privacy.owner_of(row)
         if owner is not None and owner == self.viewer.user_id:
             return Audience.OWNER in audiences
         if Audience.COUNTERPARTY in audiences and self._is_counterparty(privacy, row):
@@ -215,7 +218,7 @@ class Access:
             return decided
         privacy = privacy_of(type(row))
         rule = privacy.read_rules[name]
-        owner = int(getattr(row, privacy.owner))
+        owner = int(privacy.owner_of(row) or 0)
         for audience in self._looked_up(privacy, rule.audience):
             if await self._related(audience, owner):
                 return True

@@ -138,12 +138,13 @@ ReadRule = FieldRule | PersonalField
 class ModelPrivacy:
     """How one model holds personal data and who sees its rows and fields.
 
-    ``owner`` names the attribute holding the user's id; ``counterparty`` the attribute naming
-    the row's other party, where the row has one. Every field is in exactly one of
-    ``personal``, ``restricted`` and ``not_personal``.
+    ``owner`` names the attribute holding the user's id (None for rows that are nobody's, like
+    the policy's versions); ``counterparty`` the attribute naming the row's other party, where
+    the row has one. Every field is in exactly one of ``personal``, ``restricted`` and
+    ``not_personal``.
     """
 
-    owner: str
+    owner: str | None
     rows: RowRule
     personal: Mapping[str, PersonalField]
     not_personal: frozenset[str] = frozenset()
@@ -151,6 +152,8 @@ class ModelPrivacy:
     counterparty: str | None = None
 
     def __post_init__(self) -> None:
+        if self.owner is None and (self.personal or Audience.OWNER in self.rows.audience):
+            raise ValueError("rows that are nobody's hold no personal data and have no owner")
         for name, rule in self.read_rules.items():
             if Audience.PUBLISHED in rule.audience and self.published_state(rule) is None:
                 raise ValueError(f"{name} opens PUBLISHED but no published state is declared")
@@ -162,3 +165,6 @@ class ModelPrivacy:
 
     def published_state(self, rule: ReadRule) -> RowState | None:
         return rule.published or self.rows.published
+
+    def owner_of(self, row: object) -> int | None:
+        return None if self.owner is None else getattr(row, self.owner)

@@ -32,6 +32,7 @@ from models.payments import (
     StripeCustomer,
     WebhookEvent,
 )
+from models.privacy import ConsentRecord, PrivacyPolicy, Visitor
 from services.access.policy import (
     NOBODY,
     OWNER_ONLY,
@@ -392,7 +393,53 @@ _PAYMENTS: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
-REGISTRY: dict[type[Model], ModelPrivacy] = {**_ACCOUNTS, **_MARKETPLACE, **_PAYMENTS}
+# Consent records are kept as proof of each choice, shown to their owner; LEGAL staff may
+# read them into a disclosure the law requires.
+_consent = PersonalField(Category.PREFERENCES, OWNER_ONLY, Erasure.RETAIN_FOR_LAW, P.LEGAL)
+_remembered = PersonalField(Category.PREFERENCES, OWNER_ONLY, Erasure.DELETE)
+
+_PRIVACY: dict[type[Model], ModelPrivacy] = {
+    # The policy's versions are nobody's data, and public.
+    PrivacyPolicy: ModelPrivacy(
+        owner=None,
+        rows=RowRule(PUBLIC),
+        personal={},
+        not_personal=frozenset({"id", "version", "text", "effective_at", "created_at"}),
+    ),
+    # A browser without an account; once it signs up or logs in, the account's.
+    Visitor: ModelPrivacy(
+        owner="user_id",
+        rows=NEVER_SHOWN,
+        personal={
+            "token_hash": _credential,
+            "user": PersonalField(Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.NULL, P.SECURITY),
+            "language": _remembered,
+            "timezone": _remembered,
+            "currency": _remembered,
+        },
+        not_personal=frozenset({"id", "created_at"}),
+    ),
+    ConsentRecord: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={
+            "purpose": _consent,
+            "granted": _consent,
+            "source": _consent,
+            "visitor": PersonalField(
+                Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.RETAIN_FOR_LAW, P.LEGAL
+            ),
+        },
+        not_personal=frozenset({"id", "user", "policy", "decided_at"}),
+    ),
+}
+
+REGISTRY: dict[type[Model], ModelPrivacy] = {
+    **_ACCOUNTS,
+    **_MARKETPLACE,
+    **_PAYMENTS,
+    **_PRIVACY,
+}
 
 
 def privacy_of(model: type[Model]) -> ModelPrivacy:
@@ -411,5 +458,5 @@ def read_rule(model: type[Model], name: str) -> ReadRule:
 
 
 def owner_id(row: Model) -> int | None:
-    value = getattr(row, privacy_of(type(row)).owner)
+    value = privacy_of(type(row)).owner_of(row)
     return int(value) if value is not None else None

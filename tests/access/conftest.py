@@ -9,6 +9,7 @@ import pytest
 from strawberry.relay import to_base64
 
 from core import clock
+from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
 from models.marketplace import (
@@ -35,7 +36,12 @@ from models.payments import (
     StripeCustomer,
     WebhookEvent,
 )
+from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource, Visitor
 from services.access.viewer import ANONYMOUS, Viewer
+from services.privacy.policy import current_policy
+from tests.conftest import wipe
+from tests.support.backends import Backend
+from tests.support.smtp import Mailbox
 from tests.support.users import SignedIn, UserFactory
 
 # Everyone who may ask, by role; "gone" is a mentor whose account was deactivated.
@@ -71,6 +77,7 @@ class World:
     gone_story: Testimonial
     payment: Payment
     card: PaymentMethod
+    consent: ConsentRecord
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -98,8 +105,11 @@ async def _testimonial(
     )
 
 
-@pytest.fixture
-async def world(users: UserFactory) -> World:
+@pytest.fixture(scope="module")
+async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
+    """Built once per module (its tests only read it, so they are marked ``shared_state``)."""
+    await wipe(backend, runtime, mailbox)
+    users = UserFactory(runtime)
     p = StaffPermission
     people = {
         "client": await users.create("Carla Client"),
@@ -196,6 +206,16 @@ async def world(users: UserFactory) -> World:
         body="b",
         next_attempt_at=clock.now(),
     )
+    visitor = await Visitor.create(token_hash="1" * 64, user=client)
+    consent = await ConsentRecord.create(
+        user=client,
+        visitor=visitor,
+        purpose=ConsentPurpose.ANALYTICS,
+        granted=True,
+        source=ConsentSource.WEB,
+        policy=await current_policy(),
+        decided_at=clock.now(),
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -211,4 +231,5 @@ async def world(users: UserFactory) -> World:
         gone_story=gone_story,
         payment=payment,
         card=card,
+        consent=consent,
     )

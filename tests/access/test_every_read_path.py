@@ -11,6 +11,7 @@ Mutation payloads are left out: they hand back what the caller just changed.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Any
 
 import pytest
@@ -19,11 +20,11 @@ from tortoise.models import Model
 
 from models.marketplace import Testimonial, TestimonialPermissionEvent
 from resolvers.nodes import ModelNode
-from resolvers.schema import build_schema
+from resolvers.schema import MentorSchema, build_schema
 from tests.access.conftest import World, gid
 from tests.support.graphql import GraphQLClient, error_codes
 
-pytestmark = [pytest.mark.promise("P2"), pytest.mark.promise("P14")]
+pytestmark = [pytest.mark.promise("P2"), pytest.mark.promise("P14"), pytest.mark.shared_state]
 
 OUTSIDERS = ("anonymous", "stranger")
 # Types that show rows of a model without being Relay nodes.
@@ -31,13 +32,27 @@ VIEWS: dict[str, type[Model]] = {
     "SuccessStory": Testimonial,
     "TestimonialPermissionRecord": TestimonialPermissionEvent,
 }
-# Types that hold no row of their own.
-WRAPPERS = {"Query", "Mutation", "Money", "MutationError", "PageInfo"}
+# Types that hold no row of their own: results, and values computed for the caller.
+WRAPPERS = {
+    "Query",
+    "Mutation",
+    "Money",
+    "MutationError",
+    "PageInfo",
+    "Consent",
+    "ConsentRequirement",
+    "Preferences",
+}
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
 
+@cache
+def served_schema() -> MentorSchema:
+    return build_schema()
+
+
 def _object_types() -> dict[str, GraphQLObjectType]:
-    schema = build_schema()
+    schema = served_schema()
     found = {}
     for name, graphql_type in schema._schema.type_map.items():
         if isinstance(graphql_type, GraphQLObjectType) and not name.startswith("__"):
@@ -46,7 +61,7 @@ def _object_types() -> dict[str, GraphQLObjectType]:
 
 
 def _model_backed() -> dict[str, type[Model]]:
-    schema = build_schema()
+    schema = served_schema()
     backed = dict(VIEWS)
     for name in _object_types():
         origin = getattr(schema.get_type_by_name(name), "origin", None)
@@ -125,6 +140,7 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "Testimonial": (lambda w: gid("Testimonial", w.private), "moderator"),
     "Payment": (lambda w: gid("Payment", w.payment), "payments_staff"),
     "PaymentMethod": (lambda w: gid("PaymentMethod", w.card), "client"),
+    "ConsentRecord": (lambda w: gid("ConsentRecord", w.consent), "client"),
 }
 
 
@@ -421,6 +437,18 @@ async def _user_cards(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     cards = [{"node": {"id": gid("PaymentMethod", world.card)}}]
     assert own == {"user": {"paymentMethods": {"edges": cards}}}
+
+
+@reaches("User.consentHistory")
+async def _user_consent_history(world: World, graphql: GraphQLClient) -> None:
+    query = "query U($id: ID!) { user(id: $id) { consentHistory { edges { node { id } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"consentHistory": None}}, role
+    own = await _ask(graphql, world, "client", query, id=client)
+    records = [{"node": {"id": gid("ConsentRecord", world.consent)}}]
+    assert own == {"user": {"consentHistory": {"edges": records}}}
 
 
 @pytest.mark.parametrize("path", sorted(CHECKS))

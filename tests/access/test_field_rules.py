@@ -8,16 +8,14 @@ derived field declared below with the reason it needs no rule of its own.
 from __future__ import annotations
 
 import pytest
-from strawberry.permission import PermissionExtension
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 from tortoise.models import Model
 
-from resolvers.permissions import RegistryVisibility
-from resolvers.schema import build_schema
+from resolvers.permissions import RegistryVisibility, RowsOf
 from services.access.policy import Audience
 from services.access.registry import privacy_of
-from tests.access.test_every_read_path import _model_backed, _rows_reached
+from tests.access.test_every_read_path import _model_backed, _rows_reached, served_schema
 
 pytestmark = pytest.mark.promise("P2")
 
@@ -30,11 +28,12 @@ DERIVED = {
     "Testimonial.featured": "whether featured_at is set, which is not personal",
     "SuccessStory.id": "a keyed hash of the row id that leads nowhere",
     "SuccessStory.author_name": "named as the author chose for marketing",
+    "ConsentRecord.policy_version": "the public version of the policy the record names",
 }
 
 
 def _definitions() -> dict[str, tuple[StrawberryObjectDefinition, type[Model]]]:
-    schema = build_schema()
+    schema = served_schema()
     found = {}
     for name, model in _model_backed().items():
         definition = schema.get_type_by_name(name)
@@ -48,15 +47,15 @@ def _column(field: StrawberryField) -> str:
     return "id" if field.python_name == "_id" else field.python_name
 
 
-def _rule_of(field: StrawberryField) -> RegistryVisibility | PermissionExtension | None:
+def _rule_of(field: StrawberryField) -> RegistryVisibility | RowsOf | None:
     for extension in field.extensions:
-        if isinstance(extension, RegistryVisibility | PermissionExtension):
+        if isinstance(extension, RegistryVisibility | RowsOf):
             return extension
     return None
 
 
 def _graphql_type(type_name: str, field: StrawberryField) -> str | None:
-    schema = build_schema()
+    schema = served_schema()
     graphql_field = schema._schema.type_map[type_name].fields[
         schema.config.name_converter.get_graphql_name(field)
     ]  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from services.access.policy import RowRule
 from services.access.registry import REGISTRY, SUCCESS_STORIES
 from tests.access.conftest import SIGNED_IN_ROLES, World
 
+pytestmark = pytest.mark.shared_state
 ROLES = ("anonymous", "gone", *SIGNED_IN_ROLES)
 
 

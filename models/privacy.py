@@ -1,0 +1,92 @@
+"""The privacy center's records: policy versions, anonymous visitors and the consent ledger."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class ConsentPurpose(StrEnum):
+    """What a consent is for: the cookie categories, marketing mail, and advertising partners."""
+
+    NECESSARY = "NECESSARY"
+    PREFERENCES = "PREFERENCES"
+    ANALYTICS = "ANALYTICS"
+    MARKETING_COOKIES = "MARKETING_COOKIES"
+    MARKETING_EMAIL = "MARKETING_EMAIL"
+    ADVERTISING_PARTNERS = "ADVERTISING_PARTNERS"
+
+
+class ConsentSource(StrEnum):
+    """How a choice reached us: the web client, an app over the API, the browser's Global
+    Privacy Control signal, or the sign-up form."""
+
+    WEB = "WEB"
+    API = "API"
+    GPC = "GPC"
+    SIGN_UP = "SIGN_UP"
+
+
+class PrivacyPolicy(Model):
+    """A version of the privacy policy. The one in force is the newest already effective."""
+
+    id = fields.BigIntField(primary_key=True)
+    version = fields.CharField(max_length=32, unique=True)
+    text = fields.TextField()
+    effective_at = fields.DatetimeField()
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "privacy_policies"
+
+
+class Visitor(Model):
+    """A browser without an account, known by the opaque ``mentor_visitor`` cookie, so that an
+    anonymous visitor's choices are kept too. Only a SHA-256 of the cookie is stored."""
+
+    id = fields.BigIntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    # The account this browser signed up or logged in to, whose ledger took its choices.
+    user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # Display preferences this browser asked to be remembered (PREFERENCES consent only).
+    language = fields.CharField(max_length=16, null=True)
+    timezone = fields.CharField(max_length=64, null=True)
+    currency = fields.CharField(max_length=3, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    user_id: int | None
+
+    class Meta:
+        table = "visitors"
+
+
+class ConsentRecord(Model):
+    """One grant or withdrawal, never changed afterwards: the current choice of a user or a
+    visitor is the newest record for each purpose, so the ledger is its own proof."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", related_name="consent_records", null=True, on_delete=fields.RESTRICT
+    )
+    visitor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.Visitor", related_name="consent_records", null=True, on_delete=fields.RESTRICT
+    )
+    purpose = fields.CharEnumField(ConsentPurpose, max_length=32)
+    granted = fields.BooleanField()
+    source = fields.CharEnumField(ConsentSource, max_length=16)
+    policy: fields.ForeignKeyRelation[PrivacyPolicy] = fields.ForeignKeyField(
+        "models.PrivacyPolicy", related_name="consent_records", on_delete=fields.RESTRICT
+    )
+    decided_at = fields.DatetimeField()
+
+    user_id: int | None
+    visitor_id: int | None
+    policy_id: int
+
+    class Meta:
+        table = "consent_records"
+        indexes = (("user_id", "purpose", "decided_at"), ("visitor_id", "purpose", "decided_at"))

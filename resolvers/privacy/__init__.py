@@ -1,0 +1,1 @@
+"""The privacy center: consents, what needs them, and remembered preferences."""

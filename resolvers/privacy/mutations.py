@@ -1,0 +1,83 @@
+"""Privacy mutations: thin wrappers over ``services.privacy``."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.base import Payload, mutation, sent_fields
+from resolvers.context import Info
+from resolvers.privacy.types import (
+    ConsentPurposeEnum,
+    ConsentType,
+    Preferences,
+    consents_of,
+)
+from services.privacy import consents, preferences
+
+
+@strawberry.input(description="One choice: grant or withdraw a purpose.")
+class SetConsentInput:
+    purpose: ConsentPurposeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What the choice is for; NECESSARY cannot be withdrawn."
+    )
+    granted: bool = strawberry.field(description="true grants, false withdraws.")
+
+
+@strawberry.type
+class SetConsentPayload(Payload):
+    consent: ConsentType | None = strawberry.field(default=None, description="The new choice.")
+    consents: list[ConsentType] = strawberry.field(
+        default_factory=list, description="Every choice in force after this one."
+    )
+
+
+@strawberry.input(description="Send only what changes; null forgets one.")
+class RememberPreferencesInput:
+    language: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A language tag, e.g. en."
+    )
+    timezone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An IANA time zone, e.g. Europe/Paris."
+    )
+    currency: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An ISO 4217 code, e.g. EUR."
+    )
+
+
+@strawberry.type
+class RememberPreferencesPayload(Payload):
+    preferences: Preferences | None = None
+
+
+@strawberry.type
+class PrivacyMutations:
+    @mutation(
+        description=(
+            "Grant or withdraw one purpose, for the signed-in user or for this browser; "
+            "withdrawing is exactly as easy as granting. Every choice is kept as a record."
+        )
+    )
+    async def set_consent(self, info: Info, input: SetConsentInput) -> SetConsentPayload:
+        context = info.context
+        subject = await context.consent_subject(start=True)
+        assert subject is not None
+        gpc = context.client.gpc
+        choice = await consents.set_consent(
+            subject, input.purpose, input.granted, source=context.consent_source, gpc=gpc
+        )
+        return SetConsentPayload(
+            consent=ConsentType.of(choice),
+            consents=consents_of(await consents.choices(subject, gpc=gpc)),
+        )
+
+    @mutation(description="Remember display preferences for this browser (PREFERENCES).")
+    async def remember_preferences(
+        self, info: Info, input: RememberPreferencesInput
+    ) -> RememberPreferencesPayload:
+        context = info.context
+        subject = await context.consent_subject(start=False)
+        await preferences.require_consent(subject, gpc=context.client.gpc)
+        visitor = await context.visitor(start=True)
+        assert visitor is not None
+        found = await preferences.remember(visitor, sent_fields(input))
+        return RememberPreferencesPayload(preferences=Preferences.of(found))

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.context import Info
+from resolvers.privacy.types import ConsentRequirement, ConsentType, Preferences, consents_of
+from services.privacy import consents, preferences
+from services.privacy.features import REQUIREMENTS
+
+
+@strawberry.type
+class PrivacyQueries:
+    @strawberry.field(
+        description=(
+            "The choice in force for every purpose, for the signed-in user or for this browser "
+            "(a visitor); everything optional is off until granted."
+        )
+    )
+    async def consents(self, info: Info) -> list[ConsentType]:
+        context = info.context
+        subject = await context.consent_subject(start=False)
+        return consents_of(await consents.choices(subject, gpc=context.client.gpc))
+
+    @strawberry.field(description="Which feature needs which consent, and whether you have it.")
+    async def consent_requirements(self, info: Info) -> list[ConsentRequirement]:
+        context = info.context
+        subject = await context.consent_subject(start=False)
+        found = await consents.choices(subject, gpc=context.client.gpc)
+        granted = {choice.purpose for choice in found if choice.granted}
+        return [
+            ConsentRequirement(
+                feature=feature,
+                purpose=requirement.purpose,
+                description=requirement.description,
+                granted=requirement.purpose in granted,
+            )
+            for feature, requirement in REQUIREMENTS.items()
+        ]
+
+    @strawberry.field(
+        description="Display preferences remembered for this browser; needs PREFERENCES consent."
+    )
+    async def preferences(self, info: Info) -> Preferences:
+        context = info.context
+        subject = await context.consent_subject(start=False)
+        visitor = await context.visitor(start=False)
+        found = await preferences.remembered(subject, visitor, gpc=context.client.gpc)
+        return Preferences.of(found)

@@ -1,0 +1,141 @@
+"""GraphQL types of the privacy center. A consent is a derived choice (no row of its own);
+the records behind it are nodes their owner reads as proof."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from models.accounts import User
+from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource, PrivacyPolicy
+from resolvers.context import Info
+from resolvers.nodes import ModelNode, visible_row
+from resolvers.pagination import CountedConnection
+from resolvers.permissions import registry_field, rows_of
+from services.privacy import consents, preferences
+from services.privacy.consents import Choice, Subject
+from services.privacy.features import Feature
+
+ConsentPurposeEnum = strawberry.enum(
+    ConsentPurpose,
+    name="ConsentPurpose",
+    description="What a consent is for: a cookie category, marketing mail, advertising partners.",
+)
+ConsentSourceEnum = strawberry.enum(
+    ConsentSource,
+    name="ConsentSource",
+    description="How a choice reached us: the web client, the API, the browser's GPC signal, "
+    "or the sign-up form.",
+)
+FeatureEnum = strawberry.enum(
+    Feature, name="ConsentFeature", description="A feature that works only with a consent."
+)
+
+
+@strawberry.type(name="Consent", description="The choice in force for one purpose.")
+class ConsentType:
+    purpose: ConsentPurposeEnum  # type: ignore[valid-type]
+    granted: bool = strawberry.field(
+        description="Whether the purpose may be pursued now; everything optional starts off."
+    )
+    decided_at: datetime | None = strawberry.field(description="When the choice was made.")
+    source: ConsentSourceEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="How it was made; null for a default nobody chose."
+    )
+    policy_version: str | None = strawberry.field(
+        description="The privacy-policy version in force when it was made."
+    )
+    overridden_by_gpc: bool = strawberry.field(
+        description="Off for this request whatever was chosen: the browser sends Global "
+        "Privacy Control."
+    )
+    can_withdraw: bool = strawberry.field(
+        description="False for NECESSARY, which keeps the service working."
+    )
+
+    @classmethod
+    def of(cls, choice: Choice) -> ConsentType:
+        return cls(
+            purpose=choice.purpose,
+            granted=choice.granted,
+            decided_at=choice.decided_at,
+            source=choice.source,
+            policy_version=choice.policy_version,
+            overridden_by_gpc=choice.overridden_by_gpc,
+            can_withdraw=choice.purpose is not ConsentPurpose.NECESSARY,
+        )
+
+
+def consents_of(found: list[Choice]) -> list[ConsentType]:
+    return [ConsentType.of(choice) for choice in found]
+
+
+@strawberry.type(name="ConsentRecord", description="One grant or withdrawal, kept as proof.")
+class ConsentRecordType(ModelNode):
+    model = ConsentRecord
+
+    id: relay.NodeID[int]
+    purpose: ConsentPurposeEnum | None = registry_field(  # type: ignore[valid-type]
+        ConsentRecord, "purpose", "What it was for."
+    )
+    granted: bool | None = registry_field(ConsentRecord, "granted", "Granted or withdrawn.")
+    source: ConsentSourceEnum | None = registry_field(  # type: ignore[valid-type]
+        ConsentRecord, "source", "How it reached us."
+    )
+    decided_at: datetime = strawberry.field(description="When.")
+
+    @strawberry.field(description="The privacy-policy version in force then.")
+    async def policy_version(self, root: ConsentRecord, info: Info) -> str | None:
+        policy = await visible_row(info, PrivacyPolicy, root.policy_id)
+        return None if policy is None else policy.version
+
+
+@strawberry.type(name="ConsentRecordConnection", description="A page of consent records.")
+class ConsentRecordConnection(CountedConnection[ConsentRecordType]):
+    pass
+
+
+@strawberry.type(description="A feature and the consent it needs.")
+class ConsentRequirement:
+    feature: FeatureEnum  # type: ignore[valid-type]
+    purpose: ConsentPurposeEnum  # type: ignore[valid-type]
+    description: str
+    granted: bool = strawberry.field(description="Whether the caller has that consent now.")
+
+
+@strawberry.type(description="Display preferences remembered for this browser.")
+class Preferences:
+    language: str | None
+    timezone: str | None
+    currency: str | None
+
+    @classmethod
+    def of(cls, found: preferences.Preferences) -> Preferences:
+        return cls(language=found.language, timezone=found.timezone, currency=found.currency)
+
+
+@strawberry.type
+class UserPrivacyFields:
+    """Privacy fields of the User type: the user's own ledger."""
+
+    @strawberry.field(
+        description="The choice in force for every purpose; the user's own only.",
+        extensions=[rows_of(ConsentRecord)],
+    )
+    async def consents(self, root: User, info: Info) -> list[ConsentType] | None:
+        found = await consents.choices(Subject(user_id=root.id), gpc=info.context.client.gpc)
+        return consents_of(found)
+
+    @strawberry.field(
+        description="Every grant and withdrawal, newest first, with its policy version and "
+        "source; the user's own only.",
+        extensions=[rows_of(ConsentRecord)],
+    )
+    async def consent_history(
+        self, root: User, info: Info, first: int | None = None, after: str | None = None
+    ) -> ConsentRecordConnection | None:
+        return await ConsentRecordConnection.resolve_connection(
+            consents.history(info.context.access, root.id), info=info, first=first, after=after
+        )

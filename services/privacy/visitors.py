@@ -1,0 +1,46 @@
+"""Anonymous visitors: a browser without an account, known by an opaque cookie, so that its
+choices (consents, remembered preferences) are kept and become the account's on sign-up or
+log-in. Only a SHA-256 of the cookie's token is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from tortoise.transactions import in_transaction
+
+from core import limits
+from core.errors import RateLimited
+from core.runtime import Budget, Runtime
+from models.privacy import ConsentRecord, Visitor
+from services.client import ClientInfo
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def visitor_for(token: str) -> Visitor | None:
+    return await Visitor.get_or_none(token_hash=_digest(token))
+
+
+async def start_visit(runtime: Runtime, client: ClientInfo) -> tuple[str, Visitor]:
+    """A new visitor and the token its cookie carries; throttled per network, since anyone
+    may start one."""
+    budget = Budget(limits.MAX_NEW_VISITORS_PER_IP, runtime.settings.throttle_window)
+    wait = await runtime.throttle.take(f"visitor:ip:{client.ip_prefix or 'unknown'}", budget)
+    if wait:
+        raise RateLimited(wait)
+    token = secrets.token_urlsafe(32)
+    return token, await Visitor.create(token_hash=_digest(token))
+
+
+async def attach(visitor: Visitor, user_id: int) -> None:
+    """The visitor signed up or logged in: its choices join the account's ledger, where the
+    newer choice per purpose wins and the history keeps both."""
+    async with in_transaction():
+        await ConsentRecord.filter(visitor_id=visitor.id, user_id__isnull=True).update(
+            user_id=user_id
+        )
+        await Visitor.filter(id=visitor.id).update(user_id=user_id)
+    visitor.user_id = user_id
