@@ -140,6 +140,9 @@ MAX_NEW_VISITORS_PER_IP: Annotated[
 VISITOR_COOKIE_LIFETIME: Annotated[
     timedelta, Why("how long a visitor's cookie is kept", "13 months, the longest regulators allow")
 ] = timedelta(days=395)
+MAX_INTERACTION_PATH_LENGTH: Annotated[
+    int, Why("characters of a page path in an interaction", "a page of our site, never a payload")
+] = 512
 
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[
