@@ -77,6 +77,8 @@ class Settings:
     # Sign-ups and reset requests naming one address each mail it: at most this many a window.
     mails_per_address: int = limits.MAX_MAILS_PER_ADDRESS
     throttle_window: timedelta = limits.THROTTLE_WINDOW
+    interactions_per_visitor: int = limits.MAX_INTERACTIONS_PER_VISITOR
+    interactions_per_ip: int = limits.MAX_INTERACTIONS_PER_IP
     outbox_sweep_interval: timedelta = timedelta(seconds=30)
     outbox_max_attempts: int = limits.MAX_OUTBOX_ATTEMPTS
     stripe_api_base: str = "https://api.stripe.com"
