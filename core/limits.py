@@ -164,6 +164,16 @@ MAX_INTERACTIONS_PER_IP: Annotated[
         "many browsers share a NAT; nothing of theirs is stored",
     ),
 ] = 6000
+MAX_ROLLUP_BATCH: Annotated[
+    int,
+    Why(
+        "interaction rows rolled into the daily counts in one transaction",
+        "each transaction stays short; a backlog takes several",
+    ),
+] = 1000
+MAX_ANALYTICS_DAYS: Annotated[
+    int, Why("days in one staff analytics range", "a year, one answer row a day")
+] = 366
 
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[

@@ -42,6 +42,13 @@ WRAPPERS = {
     "Consent",
     "ConsentRequirement",
     "Preferences",
+    "Analytics",
+    "DailyViews",
+    "PostViews",
+    "PageViews",
+    "BrowserViews",
+    "DailySignUps",
+    "JobStatusCount",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
