@@ -1,8 +1,9 @@
 """Background work on taskiq: Redis when configured, in-process when not.
 
 The database is the source of truth for pending work (the outbox, Stripe events waiting for
-another); a task message only wakes a worker early, and a periodic sweep picks up anything a
-lost message, a crash or an early event left behind.
+another, interaction records past their retention); a task message only wakes a worker
+early, and a periodic sweep picks up anything a lost message, a crash or an early event left
+behind.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
 from taskiq_redis import ListQueueBroker
 
+from core import clock
 from core.settings import Settings
+from services import analytics
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
 
@@ -56,6 +59,10 @@ class BackgroundWork:
             max_attempts=self._settings.outbox_max_attempts,
         )
 
+    async def roll_up_interactions(self) -> int:
+        """Interaction records past their retention become daily counts that name nobody."""
+        return await analytics.roll_up(clock.now() - self._settings.analytics_retention)
+
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now. Called after the change that wrote the
         mail has committed, so a failure here must not undo the answer: the sweep covers it."""
@@ -76,6 +83,7 @@ class BackgroundWork:
         while True:
             await self._guarded(self.deliver_outbox)
             await self._guarded(events.process_pending)
+            await self._guarded(self.roll_up_interactions)
             await asyncio.sleep(interval)
 
     @staticmethod

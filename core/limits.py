@@ -140,6 +140,40 @@ MAX_NEW_VISITORS_PER_IP: Annotated[
 VISITOR_COOKIE_LIFETIME: Annotated[
     timedelta, Why("how long a visitor's cookie is kept", "13 months, the longest regulators allow")
 ] = timedelta(days=395)
+MAX_INTERACTION_PATH_LENGTH: Annotated[
+    int, Why("characters of a page path in an interaction", "a page of our site, never a payload")
+] = 512
+MAX_TIME_ON_PAGE_MS: Annotated[
+    int,
+    Why(
+        "milliseconds one time-on-page report may claim",
+        "a day: more is a tab left open, or forged",
+    ),
+] = 24 * 60 * 60 * 1000
+MAX_INTERACTIONS_PER_VISITOR: Annotated[
+    int,
+    Why(
+        "interactions one account or visitor records a window",
+        "a page view and its time every few seconds; a script is slowed",
+    ),
+] = 600
+MAX_INTERACTIONS_PER_IP: Annotated[
+    int,
+    Why(
+        "interactions a network without a visitor cookie sends a window",
+        "many browsers share a NAT; nothing of theirs is stored",
+    ),
+] = 6000
+MAX_ROLLUP_BATCH: Annotated[
+    int,
+    Why(
+        "interaction rows rolled into the daily counts in one transaction",
+        "each transaction stays short; a backlog takes several",
+    ),
+] = 1000
+MAX_ANALYTICS_DAYS: Annotated[
+    int, Why("days in one staff analytics range", "a year, one answer row a day")
+] = 366
 
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[

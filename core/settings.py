@@ -27,6 +27,13 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _env_days(name: str, default: timedelta) -> timedelta:
+    days = _env_int(name, default.days)
+    if days < 1:
+        raise ConfigurationError(f"{name} must be a whole number of days, at least 1")
+    return timedelta(days=days)
+
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
@@ -77,6 +84,10 @@ class Settings:
     # Sign-ups and reset requests naming one address each mail it: at most this many a window.
     mails_per_address: int = limits.MAX_MAILS_PER_ADDRESS
     throttle_window: timedelta = limits.THROTTLE_WINDOW
+    interactions_per_visitor: int = limits.MAX_INTERACTIONS_PER_VISITOR
+    interactions_per_ip: int = limits.MAX_INTERACTIONS_PER_IP
+    # Raw interaction records are kept this long, then rolled into daily counts and deleted.
+    analytics_retention: timedelta = timedelta(days=90)
     outbox_sweep_interval: timedelta = timedelta(seconds=30)
     outbox_max_attempts: int = limits.MAX_OUTBOX_ATTEMPTS
     stripe_api_base: str = "https://api.stripe.com"
@@ -133,6 +144,7 @@ class Settings:
                 "STRIPE_MAX_NETWORK_RETRIES", cls.stripe_max_network_retries
             ),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
+            analytics_retention=_env_days("ANALYTICS_RETENTION_DAYS", cls.analytics_retention),
         )
 
 

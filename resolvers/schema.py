@@ -16,6 +16,7 @@ from strawberry.types import ExecutionContext
 from core import limits
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
+from resolvers.analytics.queries import AnalyticsQueries
 from resolvers.extensions import (
     AuditStaffReads,
     CsrfGuard,
@@ -27,6 +28,7 @@ from resolvers.extensions import (
     is_unexpected,
     log_unexpected,
 )
+from resolvers.interactions.mutations import InteractionMutations
 from resolvers.jobs.mutations import JobMutations
 from resolvers.jobs.queries import JobQueries
 from resolvers.loaders import is_pending
@@ -52,6 +54,7 @@ class Query(
     TestimonialQueries,
     PaymentQueries,
     PrivacyQueries,
+    AnalyticsQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -67,6 +70,7 @@ class Mutation(
     TestimonialMutations,
     PaymentMutations,
     PrivacyMutations,
+    InteractionMutations,
 ):
     pass
 

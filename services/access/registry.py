@@ -14,6 +14,7 @@ from tortoise.models import Model
 
 from models.accounts import EmailToken, Session, StaffPermission, User
 from models.audit import AuditEntry
+from models.interactions import DailyInteractionCount, Interaction
 from models.marketplace import (
     Job,
     MentorProfile,
@@ -434,11 +435,41 @@ _PRIVACY: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+# P4, P5: interactions and browser data are their owner's alone (a visitor's are nobody's to
+# read), erased with the account; no staff permission opens a person's records: staff see
+# the daily counts (P12).
+_behaviour = PersonalField(Category.BEHAVIOUR, OWNER_ONLY, Erasure.DELETE, staff_permission=None)
+_browser = PersonalField(Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.DELETE, staff_permission=None)
+
+_INTERACTIONS: dict[type[Model], ModelPrivacy] = {
+    Interaction: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={
+            **{
+                name: _behaviour
+                for name in ("kind", "path", "post", "duration_ms", "occurred_at", "day")
+            },
+            **{name: _browser for name in ("visitor", "ip_prefix", "browser_family", "os_family")},
+        },
+        not_personal=frozenset({"id", "user"}),
+    ),
+    # Counts that name nobody. Staff-only all the same: how the platform is used is ours to
+    # study (P12), not a public figure, and nothing in them needs showing to anyone else.
+    DailyInteractionCount: ModelPrivacy(
+        owner=None,
+        rows=RowRule(NOBODY, staff=frozenset({P.VIEW_ANALYTICS})),
+        personal={},
+        not_personal=frozenset({"id", "day", "kind", "path", "post", "browser_family", "count"}),
+    ),
+}
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
     **_PAYMENTS,
     **_PRIVACY,
+    **_INTERACTIONS,
 }
 
 

@@ -12,6 +12,7 @@ from core import clock
 from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
+from models.interactions import DailyInteractionCount, Interaction, InteractionKind
 from models.marketplace import (
     Attribution,
     Job,
@@ -215,6 +216,27 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         source=ConsentSource.WEB,
         policy=await current_policy(),
         decided_at=clock.now(),
+    )
+    # The client, who granted ANALYTICS above, opened both published posts; a visitor too.
+    for post in (published, gone_post):
+        await Interaction.create(
+            user=client,
+            kind=InteractionKind.POST_VIEW,
+            post=post,
+            occurred_at=clock.now(),
+            day=clock.now().date(),
+            ip_prefix="192.0.2.0/24",
+            browser_family="Firefox",
+        )
+    await Interaction.create(
+        visitor=visitor,
+        kind=InteractionKind.PAGE_VIEW,
+        path="/mentors",
+        occurred_at=clock.now(),
+        day=clock.now().date(),
+    )
+    await DailyInteractionCount.create(
+        day=clock.now().date(), kind=InteractionKind.PAGE_VIEW, path="/mentors", count=3
     )
     return World(
         people=people,

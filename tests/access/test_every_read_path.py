@@ -42,6 +42,13 @@ WRAPPERS = {
     "Consent",
     "ConsentRequirement",
     "Preferences",
+    "Analytics",
+    "DailyViews",
+    "PostViews",
+    "PageViews",
+    "BrowserViews",
+    "DailySignUps",
+    "JobStatusCount",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
@@ -449,6 +456,47 @@ async def _user_consent_history(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     records = [{"node": {"id": gid("ConsentRecord", world.consent)}}]
     assert own == {"user": {"consentHistory": {"edges": records}}}
+
+
+@reaches("User.likedPosts")
+async def _user_liked_posts(world: World, graphql: GraphQLClient) -> None:
+    query = "query U($id: ID!) { user(id: $id) { likedPosts { edges { node { id } } } } }"
+    stranger = gid("User", world.people["stranger"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=stranger)
+        assert seen in ({"user": {"likedPosts": None}}, {"user": None}), role
+    own = await _ask(graphql, world, "stranger", query, id=stranger)
+    liked = [{"node": {"id": gid("Post", world.published)}}]
+    assert own == {"user": {"likedPosts": {"edges": liked}}}
+
+
+@reaches("User.viewHistory")
+async def _user_view_history(world: World, graphql: GraphQLClient) -> None:
+    """The client's own views; others never, nor posts that are no longer shown."""
+    query = "query U($id: ID!) { user(id: $id) { viewHistory { edges { node { id } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"viewHistory": None}}, role
+    own = await _ask(graphql, world, "client", query, id=client)
+    viewed = {edge["node"]["id"] for edge in own["user"]["viewHistory"]["edges"]}
+    assert viewed == {gid("Post", world.published), gid("Post", world.gone_post)}
+
+
+@reaches("Query.recommendedMentors")
+async def _recommended_mentors(world: World, graphql: GraphQLClient) -> None:
+    """Without ANALYTICS nothing; with it, a deactivated mentor is never recommended, though
+    the client viewed their post."""
+    query = "{ recommendedMentors { edges { node { id } } } }"
+    for role in OUTSIDERS:
+        refused = await graphql(query, token=world.token(role))
+        assert (refused["data"], error_codes(refused)) == (
+            {"recommendedMentors": None},
+            ["CONSENT_REQUIRED"],
+        )
+    found = await _ask(graphql, world, "client", query)
+    mentor = [{"node": {"id": gid("Mentor", world.mentor_profile)}}]
+    assert found == {"recommendedMentors": {"edges": mentor}}
 
 
 @pytest.mark.parametrize("path", sorted(CHECKS))

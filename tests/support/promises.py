@@ -38,7 +38,11 @@ KEPT = frozenset(
     {
         "P2",  # registry-driven field visibility (foundation)
         "P3",  # timezone, language, expertise on profiles
+        "P4",  # interaction records: views (with ANALYTICS consent) and likes
+        "P5",  # browser data: truncated IP, parsed browser family, pages, time spent
         "P10",  # transactional email through the outbox
+        "P12",  # staff analytics from counts that name nobody
+        "P17",  # analytics events only with ANALYTICS consent, pruned after retention
         "P19",  # strong passwords, argon2id, sessions, throttling
         "P21",  # profile editing
         "P22",  # clearing profile fields
