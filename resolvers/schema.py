@@ -30,6 +30,8 @@ from resolvers.extensions import (
 from resolvers.jobs.mutations import JobMutations
 from resolvers.jobs.queries import JobQueries
 from resolvers.loaders import is_pending
+from resolvers.marketing.mutations import MarketingMutations
+from resolvers.marketing.queries import MarketingQueries
 from resolvers.mentors.mutations import MentorMutations
 from resolvers.mentors.queries import MentorQueries
 from resolvers.nodes import resolve_node
@@ -52,6 +54,7 @@ class Query(
     TestimonialQueries,
     PaymentQueries,
     PrivacyQueries,
+    MarketingQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -67,6 +70,7 @@ class Mutation(
     TestimonialMutations,
     PaymentMutations,
     PrivacyMutations,
+    MarketingMutations,
 ):
     pass
 

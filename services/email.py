@@ -21,13 +21,17 @@ from models.outbox import OutboxEmail, OutboxStatus
 logger = logging.getLogger("mentor_api.email")
 
 
-async def enqueue_email(recipient: User, subject: str, body: str) -> OutboxEmail:
-    """Queue mail for ``recipient``; call inside the transaction of the change it reports."""
+async def enqueue_email(
+    recipient: User, subject: str, body: str, *, headers: dict[str, str] | None = None
+) -> OutboxEmail:
+    """Queue mail for ``recipient``; call inside the transaction of the change it reports.
+    ``headers`` are sent beside From, To and Subject (marketing's List-Unsubscribe)."""
     return await OutboxEmail.create(
         recipient_id=recipient.id,
         to_address=recipient.email,
         subject=subject,
         body=body,
+        headers=headers or None,
         next_attempt_at=clock.now(),
     )
 
@@ -78,6 +82,8 @@ def _as_message(row: OutboxEmail, mail_from: str) -> EmailMessage:
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Message-ID"] = make_msgid(idstring=f"outbox{row.id}", domain="mentor-api")
+    for name, value in (row.headers or {}).items():
+        message[name] = value
     message.set_content(row.body)
     return message
 
@@ -135,8 +141,17 @@ async def _deliver_next(mailer: Mailer, mail_from: str, max_attempts: int) -> bo
             row.sent_at = clock.now()
             row.last_error = None
             row.body = ""  # delivered: keep no copy of its links and tokens
+            row.headers = None
             delivered = True
         await row.save(
-            update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at", "body"]
+            update_fields=[
+                "attempts",
+                "status",
+                "sent_at",
+                "last_error",
+                "next_attempt_at",
+                "body",
+                "headers",
+            ]
         )
     return delivered

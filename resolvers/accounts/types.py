@@ -10,6 +10,7 @@ from strawberry import relay
 from models.accounts import StaffPermission, User
 from resolvers.base import StaffPermissionEnum
 from resolvers.context import Info
+from resolvers.marketing.types import UserMarketingFields
 from resolvers.nodes import ModelNode
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
@@ -23,7 +24,7 @@ from resolvers.privacy.types import UserPrivacyFields
         "outside their audience in the personal-data registry."
     ),
 )
-class UserType(ModelNode, UserPaymentFields, UserPrivacyFields):
+class UserType(ModelNode, UserPaymentFields, UserPrivacyFields, UserMarketingFields):
     model = User
 
     id: relay.NodeID[int]

@@ -39,6 +39,7 @@ KEPT = frozenset(
         "P2",  # registry-driven field visibility (foundation)
         "P3",  # timezone, language, expertise on profiles
         "P10",  # transactional email through the outbox
+        "P16",  # marketing mail only with consent, one-click unsubscribe
         "P19",  # strong passwords, argon2id, sessions, throttling
         "P21",  # profile editing
         "P22",  # clearing profile fields
