@@ -40,6 +40,7 @@ KEPT = frozenset(
         "P3",  # timezone, language, expertise on profiles
         "P10",  # transactional email through the outbox
         "P16",  # marketing mail only with consent, one-click unsubscribe
+        "P18",  # processors listed; advertising partners only with consent, GPC honoured
         "P19",  # strong passwords, argon2id, sessions, throttling
         "P21",  # profile editing
         "P22",  # clearing profile fields
