@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -33,6 +34,30 @@ async def enqueue_email(
         body=body,
         headers=headers or None,
         next_attempt_at=clock.now(),
+    )
+
+
+async def enqueue_emails(
+    recipients: Sequence[User],
+    subject: str,
+    bodies: Sequence[str],
+    headers: Sequence[dict[str, str]],
+) -> None:
+    """Queue one mail per recipient in a single statement (a campaign's batch), each with its
+    own body and headers; like ``enqueue_email``, inside the transaction of their cause."""
+    now = clock.now()
+    await OutboxEmail.bulk_create(
+        [
+            OutboxEmail(
+                recipient_id=recipient.id,
+                to_address=recipient.email,
+                subject=subject,
+                body=body,
+                headers=extra or None,
+                next_attempt_at=now,
+            )
+            for recipient, body, extra in zip(recipients, bodies, headers, strict=True)
+        ]
     )
 
 

@@ -26,7 +26,7 @@ from models.accounts import User
 from models.marketing import CampaignRecipient, CampaignStatus, MarketingCampaign
 from models.privacy import ConsentPurpose, ConsentSource
 from services.access.decisions import Access
-from services.email import enqueue_email
+from services.email import enqueue_emails
 from services.privacy import consents
 from services.privacy.audiences import Consenting, consenting
 from services.privacy.consents import Subject
@@ -62,6 +62,8 @@ async def send_campaign(runtime: Runtime, actor: User, campaign_id: int) -> Mark
     found = await Access.of(actor).visible(MarketingCampaign).filter(id=campaign_id).first()
     if found is None:
         raise NotFound("No such campaign.", field="campaignId")
+    if found.status == CampaignStatus.SENT:
+        return found
     await MarketingCampaign.filter(id=found.id, status=CampaignStatus.DRAFT).update(
         status=CampaignStatus.SENDING
     )
@@ -111,14 +113,16 @@ async def _queue_batch(settings: Settings, campaign_id: int, batch: list[Consent
         await CampaignRecipient.bulk_create(
             [CampaignRecipient(campaign_id=campaign_id, user_id=u.id, queued_at=now) for u in fresh]
         )
-        for user in fresh:
-            url = unsubscribe_url(settings, user.id)
-            await enqueue_email(
-                user,
-                campaign.subject,
-                _mail_body(campaign, url),
-                headers={"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK},
-            )
+        links = [unsubscribe_url(settings, user.id) for user in fresh]
+        await enqueue_emails(
+            fresh,
+            campaign.subject,
+            [_mail_body(campaign, link) for link in links],
+            [
+                {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": ONE_CLICK}
+                for link in links
+            ],
+        )
     return len(fresh)
 
 
