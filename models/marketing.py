@@ -26,6 +26,8 @@ class MarketingCampaign(Model):
     subject = fields.CharField(max_length=limits.MAX_CAMPAIGN_SUBJECT_LENGTH)
     body = fields.TextField()
     status = fields.CharEnumField(CampaignStatus, max_length=16, default=CampaignStatus.DRAFT)
+    # How many people it was queued for, counted with their rows under the campaign's lock.
+    recipient_count = fields.IntField(default=0)
     created_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )

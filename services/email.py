@@ -22,17 +22,13 @@ from models.outbox import OutboxEmail, OutboxStatus
 logger = logging.getLogger("mentor_api.email")
 
 
-async def enqueue_email(
-    recipient: User, subject: str, body: str, *, headers: dict[str, str] | None = None
-) -> OutboxEmail:
-    """Queue mail for ``recipient``; call inside the transaction of the change it reports.
-    ``headers`` are sent beside From, To and Subject (marketing's List-Unsubscribe)."""
+async def enqueue_email(recipient: User, subject: str, body: str) -> OutboxEmail:
+    """Queue mail for ``recipient``; call inside the transaction of the change it reports."""
     return await OutboxEmail.create(
         recipient_id=recipient.id,
         to_address=recipient.email,
         subject=subject,
         body=body,
-        headers=headers or None,
         next_attempt_at=clock.now(),
     )
 
@@ -44,7 +40,8 @@ async def enqueue_emails(
     headers: Sequence[dict[str, str]],
 ) -> None:
     """Queue one mail per recipient in a single statement (a campaign's batch), each with its
-    own body and headers; like ``enqueue_email``, inside the transaction of their cause."""
+    own body and the headers it sends beside From, To and Subject (marketing's one-click
+    unsubscribe); like ``enqueue_email``, inside the transaction of their cause."""
     now = clock.now()
     await OutboxEmail.bulk_create(
         [

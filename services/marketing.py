@@ -52,10 +52,6 @@ def campaigns(access: Access) -> QuerySet[MarketingCampaign]:
     return access.visible(MarketingCampaign).order_by("-created_at", "-id")
 
 
-async def recipient_count(campaign_id: int) -> int:
-    return await CampaignRecipient.filter(campaign_id=campaign_id).count()
-
-
 async def send_campaign(runtime: Runtime, actor: User, campaign_id: int) -> MarketingCampaign:
     """Queue the campaign for everyone who opted in. Sending a campaign that is already
     sending resumes it; one already SENT queues nothing more."""
@@ -123,6 +119,8 @@ async def _queue_batch(settings: Settings, campaign_id: int, batch: list[Consent
                 for link in links
             ],
         )
+        campaign.recipient_count += len(fresh)
+        await campaign.save(update_fields=["recipient_count"])
     return len(fresh)
 
 

@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                 ('subject', fields.CharField(max_length=200)),
                 ('body', fields.TextField(unique=False)),
                 ('status', fields.CharEnumField(default=CampaignStatus.DRAFT, description='DRAFT: DRAFT\nSENDING: SENDING\nSENT: SENT', enum_type=CampaignStatus, max_length=16)),
+                ('recipient_count', fields.IntField(default=0)),
                 ('created_by', fields.ForeignKeyField('models.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),

@@ -449,7 +449,16 @@ _MARKETING: dict[type[Model], ModelPrivacy] = {
         personal={},
         # created_by points at a staff account, which erasure tombstones, like the audit log.
         not_personal=frozenset(
-            {"id", "subject", "body", "status", "created_by", "created_at", "sent_at"}
+            {
+                "id",
+                "subject",
+                "body",
+                "status",
+                "recipient_count",
+                "created_by",
+                "created_at",
+                "sent_at",
+            }
         ),
     ),
     # That a person was sent a campaign: theirs, read only by the sending itself.

@@ -29,7 +29,6 @@ DERIVED = {
     "SuccessStory.id": "a keyed hash of the row id that leads nowhere",
     "SuccessStory.author_name": "named as the author chose for marketing",
     "ConsentRecord.policy_version": "the public version of the policy the record names",
-    "MarketingCampaign.recipient_count": "a count of recipients, naming nobody",
 }
 
 

@@ -108,7 +108,7 @@ async def test_concurrent_sends_in_many_batches_mail_each_person_once(
     assert await delivered("Spring offers") == expected
     assert await CampaignRecipient.all().count() == 7
     (campaign,) = await MarketingCampaign.all()
-    assert campaign.status == CampaignStatus.SENT
+    assert (campaign.status, campaign.recipient_count) == (CampaignStatus.SENT, 7)
 
 
 async def test_the_sweep_finishes_a_campaign_left_sending(
