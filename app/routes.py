@@ -1,4 +1,4 @@
-"""Plain HTTP routes beside /graphql: health, readiness and uploaded media."""
+"""Plain HTTP routes beside /graphql: health, readiness, uploaded media and unsubscribe."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import mimetypes
 from aiohttp import web
 from tortoise import connections
 
+from app import unsubscribe
 from app.keys import RUNTIME
 
 
@@ -55,3 +56,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/media/{key}", media)
+    app.router.add_get("/unsubscribe", unsubscribe.confirm_unsubscribe)
+    app.router.add_post("/unsubscribe", unsubscribe.unsubscribe)

@@ -15,6 +15,7 @@ from app import routes, webhooks
 from app.db import apply_migrations, open_database
 from app.graphql_view import GraphQLView
 from app.keys import REQUEST_ID, RUNTIME
+from app.partners import HttpPartners
 from app.tasks import BackgroundWork, build_mailer
 from core import limits
 from core.runtime import Runtime, Throttle
@@ -94,6 +95,7 @@ def _lifecycle(
             throttle = MemoryThrottle()
         background = BackgroundWork(settings, build_mailer(settings))
         payments = PaymentProvider(settings)
+        partners = HttpPartners(redis, settings.redis_key_prefix)
         app[RUNTIME] = Runtime(
             settings=settings,
             passwords=Passwords(settings.password_hashing),
@@ -101,14 +103,16 @@ def _lifecycle(
             files=LocalFileStore(settings.file_store_dir),
             outbox=background,
             payments=payments,
+            partners=partners,
             redis=redis,
         )
-        await background.start(consume=consume_background)
+        await background.start(app[RUNTIME], consume=consume_background)
         try:
             yield
         finally:
             await background.stop()
             await payments.close()
+            await partners.close()
             if redis is not None:
                 await redis.aclose()
             await database.close_connections()

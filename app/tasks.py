@@ -18,8 +18,9 @@ from taskiq.api import run_receiver_task
 from taskiq_redis import ListQueueBroker
 
 from core import clock
+from core.runtime import Runtime
 from core.settings import Settings
-from services import analytics
+from services import analytics, marketing, partners
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
 
@@ -51,6 +52,7 @@ class BackgroundWork:
 
         self._deliver = self.broker.register_task(deliver_outbox_task, task_name=DELIVER_OUTBOX)
         self._loops: list[asyncio.Task[None]] = []
+        self._runtime: Runtime  # given at start: the runtime holds this as its outbox
 
     async def deliver_outbox(self) -> int:
         return await deliver_pending(
@@ -63,6 +65,13 @@ class BackgroundWork:
         """Interaction records past their retention become daily counts that name nobody."""
         return await analytics.roll_up(clock.now() - self._settings.analytics_retention)
 
+    async def finish_campaigns(self) -> int:
+        """Campaigns a crash or a lost request left SENDING."""
+        return await marketing.resume_sending(self._runtime)
+
+    async def share_with_partners(self) -> int:
+        return await partners.share(self._runtime)
+
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now. Called after the change that wrote the
         mail has committed, so a failure here must not undo the answer: the sweep covers it."""
@@ -71,7 +80,10 @@ class BackgroundWork:
         except Exception as error:
             logger.warning("waking the mail worker failed: %s", type(error).__name__)
 
-    async def start(self, *, consume: bool) -> None:
+    async def start(self, runtime: Runtime, *, consume: bool) -> None:
+        """Start the broker; with ``consume``, also the worker and the sweep, whose jobs act
+        with ``runtime``."""
+        self._runtime = runtime
         await self.broker.startup()
         if consume and self._settings.redis_url:
             self._loops.append(asyncio.create_task(run_receiver_task(self.broker)))
@@ -84,6 +96,8 @@ class BackgroundWork:
             await self._guarded(self.deliver_outbox)
             await self._guarded(events.process_pending)
             await self._guarded(self.roll_up_interactions)
+            await self._guarded(self.finish_campaigns)
+            await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)
 
     @staticmethod

@@ -175,6 +175,39 @@ MAX_ANALYTICS_DAYS: Annotated[
     int, Why("days in one staff analytics range", "a year, one answer row a day")
 ] = 366
 
+# Marketing mail and advertising partners (P16, P18).
+MAX_CAMPAIGN_SUBJECT_LENGTH: Annotated[
+    int, Why("characters of a campaign's subject", "one line that fits the outbox's subject column")
+] = 200
+MAX_CAMPAIGN_BODY_LENGTH: Annotated[
+    int, Why("characters of a campaign's text", "a long newsletter; longer belongs on a page")
+] = 20000
+MAX_CAMPAIGN_BATCH: Annotated[
+    int,
+    Why(
+        "recipients queued in one transaction of a campaign",
+        "a short lock on the campaign; a large audience goes in many",
+    ),
+] = 500
+MAX_PARTNER_NAME_LENGTH: Annotated[
+    int,
+    Why(
+        "characters of an advertising partner's configured name",
+        "a company's name, kept with each share",
+    ),
+] = 100
+MAX_PARTNER_BATCH: Annotated[
+    int,
+    Why("people sent to an advertising partner in one request", "well under ad platforms' caps"),
+] = 500
+MAX_PARTNER_WAIT_SECONDS: Annotated[
+    int,
+    Why(
+        "seconds to wait for an advertising partner's answer",
+        "a slow partner is retried at the next sweep, never waited on",
+    ),
+] = 10
+
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[
     int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")

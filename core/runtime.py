@@ -6,6 +6,7 @@ never on the app that wires the real thing (Redis, the file store, Stripe, the t
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -13,7 +14,7 @@ from typing import Protocol
 import stripe
 from redis.asyncio import Redis
 
-from core.settings import Settings
+from core.settings import AdvertisingPartner, Settings
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,16 @@ class PaymentGateway(Protocol):
     def platform_fee(self, amount_cents: int) -> int: ...
 
 
+class AdvertisingPartners(Protocol):
+    async def send(self, partner: AdvertisingPartner, people: list[dict[str, str]]) -> bool:
+        """POST ``people`` to the partner as JSON: True once it accepted them, False when it
+        failed, refused or did not answer in time (nothing to record; the next sweep retries)."""
+
+    def exclusive(self, partner: AdvertisingPartner) -> AbstractAsyncContextManager[None]:
+        """Held while one batch for ``partner`` is chosen, sent and recorded, so that two
+        workers (or processes) never send the same person at once."""
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -77,4 +88,5 @@ class Runtime:
     files: FileStore
     outbox: Outbox
     payments: PaymentGateway
+    partners: AdvertisingPartners
     redis: Redis | None = None

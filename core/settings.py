@@ -8,12 +8,15 @@ the embedded default generates a development secret and keeps it in the data fol
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
+from urllib.parse import urlsplit
 
 from core import limits
 
@@ -48,6 +51,70 @@ def _env_networks(name: str) -> tuple[IPNetwork, ...]:
 def _env_list(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+# What an advertising partner may be configured to receive (services.partners computes each);
+# the email only SHA-256-hashed, as ad platforms match it.
+SHAREABLE_FIELDS = ("email_sha256", "name", "language")
+COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+@dataclass(frozen=True)
+class AdvertisingPartner:
+    """A partner that receives, with the user's ADVERTISING_PARTNERS consent, the ``fields``
+    configured for it, by a JSON POST to ``endpoint``."""
+
+    name: str
+    purpose: str
+    country: str
+    endpoint: str
+    fields: tuple[str, ...]
+
+
+def _partner(entry: Any) -> AdvertisingPartner:
+    keys = {"name", "purpose", "country", "endpoint", "fields"}
+    if not isinstance(entry, dict) or set(entry) != keys:
+        raise ValueError(f"each partner is an object with exactly {sorted(keys)}")
+    texts = [entry[key] for key in ("name", "purpose", "country", "endpoint")]
+    if not all(isinstance(text, str) and text.strip() for text in texts):
+        raise ValueError("name, purpose, country and endpoint are non-empty strings")
+    if len(entry["name"].strip()) > limits.MAX_PARTNER_NAME_LENGTH:
+        raise ValueError(f"a name has at most {limits.MAX_PARTNER_NAME_LENGTH} characters")
+    if not COUNTRY_CODE.fullmatch(entry["country"]):
+        raise ValueError(f"{entry['name']}: country is an ISO 3166 code such as DE")
+    url = urlsplit(entry["endpoint"])
+    if not url.hostname or not (
+        url.scheme == "https" or (url.scheme == "http" and url.hostname in LOOPBACK_HOSTS)
+    ):
+        raise ValueError(f"{entry['name']}: the endpoint is an https:// URL")
+    fields = entry["fields"]
+    if not isinstance(fields, list) or not fields or not set(fields) <= set(SHAREABLE_FIELDS):
+        raise ValueError(f"{entry['name']}: fields is a non-empty list of {SHAREABLE_FIELDS}")
+    return AdvertisingPartner(
+        name=entry["name"].strip(),
+        purpose=entry["purpose"].strip(),
+        country=entry["country"],
+        endpoint=entry["endpoint"],
+        fields=tuple(dict.fromkeys(fields)),
+    )
+
+
+def _env_partners(name: str) -> tuple[AdvertisingPartner, ...]:
+    """``ADVERTISING_PARTNERS``: a JSON list of partners; unset or empty shares with nobody."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ()
+    try:
+        entries = json.loads(raw)
+        if not isinstance(entries, list):
+            raise ValueError("it is a JSON list of partners")
+        partners = tuple(_partner(entry) for entry in entries)
+    except ValueError as error:
+        raise ConfigurationError(f"{name}: {error}") from None
+    if len({partner.name for partner in partners}) != len(partners):
+        raise ConfigurationError(f"{name}: each partner has a name of its own")
+    return partners
 
 
 @dataclass(frozen=True)
@@ -96,6 +163,9 @@ class Settings:
     # Retries reuse the call's idempotency key, so a lost answer never charges twice.
     stripe_max_network_retries: int = 2
     platform_fee_percent: int = 10
+    advertising_partners: tuple[AdvertisingPartner, ...] = ()
+    campaign_batch_size: int = limits.MAX_CAMPAIGN_BATCH
+    partner_batch_size: int = limits.MAX_PARTNER_BATCH
 
     @property
     def embedded(self) -> bool:
@@ -145,6 +215,7 @@ class Settings:
             ),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
             analytics_retention=_env_days("ANALYTICS_RETENTION_DAYS", cls.analytics_retention),
+            advertising_partners=_env_partners("ADVERTISING_PARTNERS"),
         )
 
 

@@ -12,4 +12,5 @@ MODEL_MODULES = [
     "models.payments",
     "models.privacy",
     "models.interactions",
+    "models.marketing",
 ]

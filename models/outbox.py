@@ -24,6 +24,8 @@ class OutboxEmail(Model):
     to_address = fields.CharField(max_length=limits.MAX_EMAIL_LENGTH)
     subject = fields.CharField(max_length=200)
     body = fields.TextField()
+    # Headers beyond From/To/Subject, such as marketing's one-click unsubscribe (RFC 8058).
+    headers: fields.Field[dict[str, str] | None] = fields.JSONField(null=True)
     status = fields.CharEnumField(OutboxStatus, max_length=16, default=OutboxStatus.PENDING)
     attempts = fields.IntField(default=0, db_default=0)
     next_attempt_at = fields.DatetimeField()

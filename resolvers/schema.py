@@ -32,6 +32,8 @@ from resolvers.interactions.mutations import InteractionMutations
 from resolvers.jobs.mutations import JobMutations
 from resolvers.jobs.queries import JobQueries
 from resolvers.loaders import is_pending
+from resolvers.marketing.mutations import MarketingMutations
+from resolvers.marketing.queries import MarketingQueries
 from resolvers.mentors.mutations import MentorMutations
 from resolvers.mentors.queries import MentorQueries
 from resolvers.nodes import resolve_node
@@ -55,6 +57,7 @@ class Query(
     PaymentQueries,
     PrivacyQueries,
     AnalyticsQueries,
+    MarketingQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -71,6 +74,7 @@ class Mutation(
     PaymentMutations,
     PrivacyMutations,
     InteractionMutations,
+    MarketingMutations,
 ):
     pass
 

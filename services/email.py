@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -29,6 +30,31 @@ async def enqueue_email(recipient: User, subject: str, body: str) -> OutboxEmail
         subject=subject,
         body=body,
         next_attempt_at=clock.now(),
+    )
+
+
+async def enqueue_emails(
+    recipients: Sequence[User],
+    subject: str,
+    bodies: Sequence[str],
+    headers: Sequence[dict[str, str]],
+) -> None:
+    """Queue one mail per recipient in a single statement (a campaign's batch), each with its
+    own body and the headers it sends beside From, To and Subject (marketing's one-click
+    unsubscribe); like ``enqueue_email``, inside the transaction of their cause."""
+    now = clock.now()
+    await OutboxEmail.bulk_create(
+        [
+            OutboxEmail(
+                recipient_id=recipient.id,
+                to_address=recipient.email,
+                subject=subject,
+                body=body,
+                headers=extra or None,
+                next_attempt_at=now,
+            )
+            for recipient, body, extra in zip(recipients, bodies, headers, strict=True)
+        ]
     )
 
 
@@ -78,6 +104,8 @@ def _as_message(row: OutboxEmail, mail_from: str) -> EmailMessage:
     message["To"] = row.to_address
     message["Subject"] = row.subject
     message["Message-ID"] = make_msgid(idstring=f"outbox{row.id}", domain="mentor-api")
+    for name, value in (row.headers or {}).items():
+        message[name] = value
     message.set_content(row.body)
     return message
 
@@ -135,8 +163,17 @@ async def _deliver_next(mailer: Mailer, mail_from: str, max_attempts: int) -> bo
             row.sent_at = clock.now()
             row.last_error = None
             row.body = ""  # delivered: keep no copy of its links and tokens
+            row.headers = None
             delivered = True
         await row.save(
-            update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at", "body"]
+            update_fields=[
+                "attempts",
+                "status",
+                "sent_at",
+                "last_error",
+                "next_attempt_at",
+                "body",
+                "headers",
+            ]
         )
     return delivered

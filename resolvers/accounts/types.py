@@ -11,6 +11,7 @@ from models.accounts import StaffPermission, User
 from resolvers.base import StaffPermissionEnum
 from resolvers.context import Info
 from resolvers.interactions.types import UserInteractionFields
+from resolvers.marketing.types import UserMarketingFields
 from resolvers.nodes import ModelNode
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
@@ -24,7 +25,9 @@ from resolvers.privacy.types import UserPrivacyFields
         "outside their audience in the personal-data registry."
     ),
 )
-class UserType(ModelNode, UserPaymentFields, UserPrivacyFields, UserInteractionFields):
+class UserType(
+    ModelNode, UserPaymentFields, UserPrivacyFields, UserInteractionFields, UserMarketingFields
+):
     model = User
 
     id: relay.NodeID[int]

@@ -15,6 +15,7 @@ from tortoise.models import Model
 from models.accounts import EmailToken, Session, StaffPermission, User
 from models.audit import AuditEntry
 from models.interactions import DailyInteractionCount, Interaction
+from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
     Job,
     MentorProfile,
@@ -127,6 +128,8 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
                 Category.CONTACT, NOBODY, Erasure.DELETE, export=Export.OMIT
             ),
             "body": PersonalField(Category.CONTENT, NOBODY, Erasure.DELETE, export=Export.OMIT),
+            # A marketing mail's List-Unsubscribe link carries the person's signed token.
+            "headers": _credential,
         },
         not_personal=frozenset(
             {
@@ -464,12 +467,61 @@ _INTERACTIONS: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+# Each share with an advertising partner is kept as proof of what went where, shown to its
+# person; LEGAL staff may read it into a disclosure the law requires.
+_disclosure = PersonalField(Category.IDENTITY, OWNER_ONLY, Erasure.RETAIN_FOR_LAW, P.LEGAL)
+
+_MARKETING: dict[type[Model], ModelPrivacy] = {
+    # A campaign is the platform's text, nobody's data; marketing staff see them all.
+    MarketingCampaign: ModelPrivacy(
+        owner=None,
+        rows=RowRule(NOBODY, staff=frozenset({P.MANAGE_MARKETING})),
+        personal={},
+        # created_by points at a staff account, which erasure tombstones, like the audit log.
+        not_personal=frozenset(
+            {
+                "id",
+                "subject",
+                "body",
+                "status",
+                "recipient_count",
+                "created_by",
+                "created_at",
+                "sent_at",
+            }
+        ),
+    ),
+    # That a person was sent a campaign: theirs, read only by the sending itself.
+    CampaignRecipient: ModelPrivacy(
+        owner="user_id",
+        rows=NEVER_SHOWN,
+        personal={"campaign": PersonalField(Category.CONTACT, OWNER_ONLY, Erasure.DELETE)},
+        not_personal=frozenset({"id", "user", "queued_at"}),
+    ),
+    PartnerDisclosure: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={
+            "partner": _disclosure,
+            "purpose": _disclosure,
+            "country": _disclosure,
+            "fields_sent": _disclosure,
+            # A keyed hash of the values sent; proof needs none of it once the person is erased.
+            "fingerprint": PersonalField(
+                Category.IDENTITY, NOBODY, Erasure.NULL, staff_permission=None, export=Export.OMIT
+            ),
+        },
+        not_personal=frozenset({"id", "user", "disclosed_at"}),
+    ),
+}
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
     **_PAYMENTS,
     **_PRIVACY,
     **_INTERACTIONS,
+    **_MARKETING,
 }
 
 

@@ -13,6 +13,7 @@ from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
 from models.interactions import DailyInteractionCount, Interaction, InteractionKind
+from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
     Attribution,
     Job,
@@ -55,6 +56,7 @@ SIGNED_IN_ROLES = (
     "pii_staff",
     "users_staff",
     "security_staff",
+    "marketing_staff",
 )
 
 
@@ -79,6 +81,8 @@ class World:
     payment: Payment
     card: PaymentMethod
     consent: ConsentRecord
+    campaign: MarketingCampaign
+    disclosure: PartnerDisclosure
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -122,6 +126,7 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         "pii_staff": await users.create("Pia Pii", staff=[p.VIEW_PII]),
         "users_staff": await users.create("Uma Users", staff=[p.MANAGE_USERS]),
         "security_staff": await users.create("Sid Security", staff=[p.SECURITY]),
+        "marketing_staff": await users.create("Max Marketing", staff=[p.MANAGE_MARKETING]),
     }
     client, mentor, gone = (people[name].user for name in ("client", "mentor", "gone"))
     for number in range(4):  # the authors of the displayed testimonials, one each
@@ -238,6 +243,16 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
     await DailyInteractionCount.create(
         day=clock.now().date(), kind=InteractionKind.PAGE_VIEW, path="/mentors", count=3
     )
+    campaign = await MarketingCampaign.create(subject="News", body="b")
+    await CampaignRecipient.create(campaign=campaign, user=client, queued_at=clock.now())
+    disclosure = await PartnerDisclosure.create(
+        user=client,
+        partner="Adverts",
+        purpose="Ads",
+        country="DE",
+        fields_sent=["email_sha256"],
+        disclosed_at=clock.now(),
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -254,4 +269,6 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         payment=payment,
         card=card,
         consent=consent,
+        campaign=campaign,
+        disclosure=disclosure,
     )

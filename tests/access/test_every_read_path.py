@@ -49,6 +49,7 @@ WRAPPERS = {
     "BrowserViews",
     "DailySignUps",
     "JobStatusCount",
+    "DataProcessor",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
@@ -148,6 +149,8 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "Payment": (lambda w: gid("Payment", w.payment), "payments_staff"),
     "PaymentMethod": (lambda w: gid("PaymentMethod", w.card), "client"),
     "ConsentRecord": (lambda w: gid("ConsentRecord", w.consent), "client"),
+    "MarketingCampaign": (lambda w: gid("MarketingCampaign", w.campaign), "marketing_staff"),
+    "DataDisclosure": (lambda w: gid("DataDisclosure", w.disclosure), "client"),
 }
 
 
@@ -497,6 +500,29 @@ async def _recommended_mentors(world: World, graphql: GraphQLClient) -> None:
     found = await _ask(graphql, world, "client", query)
     mentor = [{"node": {"id": gid("Mentor", world.mentor_profile)}}]
     assert found == {"recommendedMentors": {"edges": mentor}}
+
+
+@reaches("Query.marketingCampaigns")
+async def _marketing_campaigns(world: World, graphql: GraphQLClient) -> None:
+    query = "{ marketingCampaigns { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("stranger", "pii_staff", "users_staff"):
+        assert error_codes(await graphql(query, token=world.token(role))) == ["FORBIDDEN"]
+    listed = await _ask(graphql, world, "marketing_staff", query)
+    campaigns = [{"node": {"id": gid("MarketingCampaign", world.campaign)}}]
+    assert listed == {"marketingCampaigns": {"edges": campaigns}}
+
+
+@reaches("User.dataDisclosures")
+async def _user_data_disclosures(world: World, graphql: GraphQLClient) -> None:
+    query = "query U($id: ID!) { user(id: $id) { dataDisclosures { edges { node { id } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"dataDisclosures": None}}, role
+    own = await _ask(graphql, world, "client", query, id=client)
+    shares = [{"node": {"id": gid("DataDisclosure", world.disclosure)}}]
+    assert own == {"user": {"dataDisclosures": {"edges": shares}}}
 
 
 @pytest.mark.parametrize("path", sorted(CHECKS))

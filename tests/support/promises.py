@@ -43,6 +43,8 @@ KEPT = frozenset(
         "P10",  # transactional email through the outbox
         "P12",  # staff analytics from counts that name nobody
         "P17",  # analytics events only with ANALYTICS consent, pruned after retention
+        "P16",  # marketing mail only with consent, one-click unsubscribe
+        "P18",  # processors listed; advertising partners only with consent, GPC honoured
         "P19",  # strong passwords, argon2id, sessions, throttling
         "P21",  # profile editing
         "P22",  # clearing profile fields

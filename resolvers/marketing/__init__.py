@@ -1,0 +1,1 @@
+"""Marketing mail, advertising partners and the providers that process personal data."""
