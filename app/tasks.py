@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from taskiq import AsyncBroker, InMemoryBroker
@@ -53,6 +54,7 @@ class BackgroundWork:
         self._deliver = self.broker.register_task(deliver_outbox_task, task_name=DELIVER_OUTBOX)
         self._loops: list[asyncio.Task[None]] = []
         self._runtime: Runtime  # given at start: the runtime holds this as its outbox
+        self._next_partner_share = 0.0  # monotonic time; the first sweep shares at once
 
     async def deliver_outbox(self) -> int:
         return await deliver_pending(
@@ -71,6 +73,15 @@ class BackgroundWork:
 
     async def share_with_partners(self) -> int:
         return await partners.share(self._runtime)
+
+    def partner_round_due(self) -> bool:
+        """Whether the sweep shares with advertising partners this time: at start, then once a
+        ``partner_share_interval``, since a round reads the whole consenting audience."""
+        now = time.monotonic()
+        if now < self._next_partner_share:
+            return False
+        self._next_partner_share = now + self._settings.partner_share_interval.total_seconds()
+        return True
 
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now. Called after the change that wrote the
@@ -97,7 +108,8 @@ class BackgroundWork:
             await self._guarded(events.process_pending)
             await self._guarded(self.roll_up_interactions)
             await self._guarded(self.finish_campaigns)
-            await self._guarded(self.share_with_partners)
+            if self.partner_round_due():
+                await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)
 
     @staticmethod

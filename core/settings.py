@@ -30,6 +30,13 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _env_minutes(name: str, default: timedelta) -> timedelta:
+    minutes = _env_int(name, int(default.total_seconds() // 60))
+    if minutes < 1:
+        raise ConfigurationError(f"{name} must be a whole number of minutes, at least 1")
+    return timedelta(minutes=minutes)
+
+
 def _env_days(name: str, default: timedelta) -> timedelta:
     days = _env_int(name, default.days)
     if days < 1:
@@ -166,6 +173,9 @@ class Settings:
     advertising_partners: tuple[AdvertisingPartner, ...] = ()
     campaign_batch_size: int = limits.MAX_CAMPAIGN_BATCH
     partner_batch_size: int = limits.MAX_PARTNER_BATCH
+    # How often each process's sweep shares with advertising partners: each round reads the
+    # whole consenting audience, so it runs far less often than the outbox sweep.
+    partner_share_interval: timedelta = timedelta(minutes=60)
 
     @property
     def embedded(self) -> bool:
@@ -215,6 +225,9 @@ class Settings:
             ),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
             analytics_retention=_env_days("ANALYTICS_RETENTION_DAYS", cls.analytics_retention),
+            partner_share_interval=_env_minutes(
+                "PARTNER_SHARE_INTERVAL_MINUTES", cls.partner_share_interval
+            ),
             advertising_partners=_env_partners("ADVERTISING_PARTNERS"),
         )
 

@@ -17,10 +17,11 @@ from app.partners import HttpPartners
 from app.tasks import BackgroundWork
 from core import clock
 from core.runtime import Runtime
-from core.settings import AdvertisingPartner
+from core.settings import AdvertisingPartner, Settings
 from models.accounts import User
 from models.marketing import PartnerDisclosure
 from services import partners
+from services.email import FolderMailer
 from tests.marketing.conftest import PartnerEndpoint
 from tests.marketing.helpers import choose, send_gpc
 from tests.support.documents import document
@@ -239,3 +240,18 @@ async def test_concurrent_shares_send_each_person_once(
     assert sorted(sent["email_sha256"] for sent in partner_endpoint.people) == expected
     assert len(partner_endpoint.received) == 3, "in batches of two"
     assert await PartnerDisclosure.all().count() == 5
+
+
+def test_the_sweep_shares_at_start_then_once_an_interval(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A round reads the whole consenting audience: the sweep runs one far less often than it
+    sweeps the outbox."""
+    work = BackgroundWork(settings, FolderMailer(settings.mail_drop_dir))
+    clock_now = [1000.0]
+    monkeypatch.setattr("app.tasks.time.monotonic", lambda: clock_now[0])
+    assert work.partner_round_due()
+    clock_now[0] += settings.outbox_sweep_interval.total_seconds()
+    assert not work.partner_round_due()
+    clock_now[0] += settings.partner_share_interval.total_seconds()
+    assert work.partner_round_due()
