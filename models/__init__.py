@@ -11,4 +11,5 @@ MODEL_MODULES = [
     "models.marketplace",
     "models.payments",
     "models.privacy",
+    "models.notifications",
 ]

@@ -28,6 +28,7 @@ from models.marketplace import (
     TestimonialPermissionEvent,
     TestimonialScope,
 )
+from models.notifications import Notification, NotificationKind, NotificationPreference
 from models.outbox import OutboxEmail
 from models.payments import (
     ConnectedAccount,
@@ -78,6 +79,7 @@ class World:
     payment: Payment
     card: PaymentMethod
     consent: ConsentRecord
+    notification: Notification
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -216,6 +218,19 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         policy=await current_policy(),
         decided_at=clock.now(),
     )
+    # The client's notification names the job, its private testimonial and the payment.
+    notification = await Notification.create(
+        recipient=client,
+        kind=NotificationKind.PAYMENT_REFUNDED,
+        title="Refund issued",
+        body="Part of your payment was refunded.",
+        job=job,
+        testimonial=private,
+        payment=payment,
+    )
+    await NotificationPreference.create(
+        user=client, kind=NotificationKind.JOB_ACCEPTED, email=False
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -232,4 +247,5 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         payment=payment,
         card=card,
         consent=consent,
+        notification=notification,
     )
