@@ -141,6 +141,12 @@ VISITOR_COOKIE_LIFETIME: Annotated[
     timedelta, Why("how long a visitor's cookie is kept", "13 months, the longest regulators allow")
 ] = timedelta(days=395)
 
+# Notifications.
+MAX_NOTIFICATIONS_MARKED: Annotated[
+    int,
+    Why("notification ids in one markNotificationsRead", "what a page shows; `all` marks the rest"),
+] = 100
+
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[
     int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")

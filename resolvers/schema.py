@@ -33,6 +33,9 @@ from resolvers.loaders import is_pending
 from resolvers.mentors.mutations import MentorMutations
 from resolvers.mentors.queries import MentorQueries
 from resolvers.nodes import resolve_node
+from resolvers.notifications.extensions import AnnounceNotifications
+from resolvers.notifications.mutations import NotificationMutations
+from resolvers.notifications.queries import NotificationQueries
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
@@ -52,6 +55,7 @@ class Query(
     TestimonialQueries,
     PaymentQueries,
     PrivacyQueries,
+    NotificationQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -67,6 +71,7 @@ class Mutation(
     TestimonialMutations,
     PaymentMutations,
     PrivacyMutations,
+    NotificationMutations,
 ):
     pass
 
@@ -101,6 +106,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         CsrfGuard,
         HonourGpc,
         AuditStaffReads,
+        AnnounceNotifications,
         ErrorShaping,
     ]
     return MentorSchema(

@@ -11,6 +11,7 @@ from models.accounts import StaffPermission, User
 from resolvers.base import StaffPermissionEnum
 from resolvers.context import Info
 from resolvers.nodes import ModelNode
+from resolvers.notifications.types import UserNotificationFields
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
 from resolvers.privacy.types import UserPrivacyFields
@@ -23,7 +24,7 @@ from resolvers.privacy.types import UserPrivacyFields
         "outside their audience in the personal-data registry."
     ),
 )
-class UserType(ModelNode, UserPaymentFields, UserPrivacyFields):
+class UserType(ModelNode, UserPaymentFields, UserPrivacyFields, UserNotificationFields):
     model = User
 
     id: relay.NodeID[int]

@@ -42,6 +42,7 @@ WRAPPERS = {
     "Consent",
     "ConsentRequirement",
     "Preferences",
+    "NotificationPreference",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
@@ -141,6 +142,7 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "Payment": (lambda w: gid("Payment", w.payment), "payments_staff"),
     "PaymentMethod": (lambda w: gid("PaymentMethod", w.card), "client"),
     "ConsentRecord": (lambda w: gid("ConsentRecord", w.consent), "client"),
+    "Notification": (lambda w: gid("Notification", w.notification), "client"),
 }
 
 
@@ -449,6 +451,49 @@ async def _user_consent_history(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     records = [{"node": {"id": gid("ConsentRecord", world.consent)}}]
     assert own == {"user": {"consentHistory": {"edges": records}}}
+
+
+@reaches("Query.notifications")
+async def _notifications(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, staff included: nobody else's notifications, whatever their permissions."""
+    query = "{ notifications { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("stranger", "mentor", "pii_staff", "payments_staff"):
+        assert await _ask(graphql, world, role, query) == {"notifications": {"edges": []}}
+    mine = await _ask(graphql, world, "client", query)
+    edges = [{"node": {"id": gid("Notification", world.notification)}}]
+    assert mine == {"notifications": {"edges": edges}}
+
+
+NOTIFICATION = "query N($id: ID!) { node(id: $id) { ... on Notification { %s } } }"
+
+
+async def _notification_leads_to(
+    world: World, graphql: GraphQLClient, field: str, type_name: str, row: object
+) -> None:
+    """Its recipient reaches what it names; nobody else reaches the notification at all."""
+    query = NOTIFICATION % f"{field} {{ id }}"
+    notification = gid("Notification", world.notification)
+    for role in (*OUTSIDERS, "mentor", "payments_staff", "moderator"):
+        found = await _ask(graphql, world, role, query, id=notification)
+        assert found == {"node": None}, role
+    own = await _ask(graphql, world, "client", query, id=notification)
+    assert own == {"node": {field: {"id": gid(type_name, row)}}}
+
+
+@reaches("Notification.job")
+async def _notification_job(world: World, graphql: GraphQLClient) -> None:
+    await _notification_leads_to(world, graphql, "job", "Job", world.job)
+
+
+@reaches("Notification.testimonial")
+async def _notification_testimonial(world: World, graphql: GraphQLClient) -> None:
+    await _notification_leads_to(world, graphql, "testimonial", "Testimonial", world.private)
+
+
+@reaches("Notification.payment")
+async def _notification_payment(world: World, graphql: GraphQLClient) -> None:
+    await _notification_leads_to(world, graphql, "payment", "Payment", world.payment)
 
 
 @pytest.mark.parametrize("path", sorted(CHECKS))

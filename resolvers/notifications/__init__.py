@@ -1,0 +1,1 @@
+"""Notifications: the viewer's own list, marking read, and mail choices."""
