@@ -78,6 +78,7 @@ class Settings:
     mails_per_address: int = limits.MAX_MAILS_PER_ADDRESS
     throttle_window: timedelta = limits.THROTTLE_WINDOW
     outbox_sweep_interval: timedelta = timedelta(seconds=30)
+    subscription_check_interval: timedelta = limits.SUBSCRIPTION_CHECK_INTERVAL
     outbox_max_attempts: int = limits.MAX_OUTBOX_ATTEMPTS
     stripe_api_base: str = "https://api.stripe.com"
     stripe_secret_key: str | None = None
@@ -133,6 +134,12 @@ class Settings:
                 "STRIPE_MAX_NETWORK_RETRIES", cls.stripe_max_network_retries
             ),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
+            subscription_check_interval=timedelta(
+                seconds=_env_int(
+                    "SUBSCRIPTION_CHECK_SECONDS",
+                    int(cls.subscription_check_interval.total_seconds()),
+                )
+            ),
         )
 
 

@@ -33,9 +33,10 @@ from resolvers.loaders import is_pending
 from resolvers.mentors.mutations import MentorMutations
 from resolvers.mentors.queries import MentorQueries
 from resolvers.nodes import resolve_node
-from resolvers.notifications.extensions import AnnounceNotifications
+from resolvers.notifications.extensions import AnnounceNotifications, SubscriptionsOverWebSocket
 from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
+from resolvers.notifications.subscriptions import NotificationSubscriptions
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
@@ -76,6 +77,11 @@ class Mutation(
     pass
 
 
+@strawberry.type
+class Subscription(NotificationSubscriptions):
+    pass
+
+
 class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
     """Execution that awaits what is pending, not every Tortoise row (see ``is_pending``)."""
 
@@ -103,6 +109,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         lambda: SyntaxSafeParserCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         StorableVariables,
+        SubscriptionsOverWebSocket,
         CsrfGuard,
         HonourGpc,
         AuditStaffReads,
@@ -112,6 +119,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
     return MentorSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         execution_context_class=RowsAreValues,
         config=StrawberryConfig(

@@ -1,10 +1,11 @@
-"""Writing notifications with the change they report.
+"""Writing notifications with the change they report, and announcing them once it commits.
 
 ``notify`` runs inside the change's transaction, like ``services.email.enqueue_email``: the
 notification, and its mail when the recipient wants it, commit or roll back with the change.
 ``announcing`` wraps the edge that runs such changes (a GraphQL operation, a Stripe webhook):
-when the work inside is over, and so committed, it wakes the mail worker for what it queued
-(elsewhere the outbox sweep sends it).
+when the work inside is over, and so committed, it announces on the bus the notifications that
+are in the database, and wakes the mail worker. A notification written anywhere else is found
+by the subscriptions' periodic check (``services.notifications.live``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextvars
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
@@ -30,6 +31,7 @@ from services.notifications import kinds
 class _Written:
     """What an edge's work wrote, to announce once it is over."""
 
+    notification_ids: list[int] = field(default_factory=list)
     mailed: bool = False
 
 
@@ -105,13 +107,14 @@ async def notify(
 def _remember(row: Notification, *, mailed: bool) -> None:
     pending = _written.get()
     if pending is not None:
+        pending.notification_ids.append(row.id)
         pending.mailed |= mailed
 
 
 @asynccontextmanager
 async def announcing(runtime: Runtime) -> AsyncIterator[None]:
-    """Wake the mail worker for the notification mail the work inside queues, once it is
-    over (whatever its outcome: only mail whose transaction committed is there to send)."""
+    """Announce the notifications the work inside writes, once it is over (whatever its
+    outcome: only those whose transaction committed are in the database to announce)."""
     pending = _Written()
     token = _written.set(pending)
     try:
@@ -122,5 +125,17 @@ async def announcing(runtime: Runtime) -> AsyncIterator[None]:
 
 
 async def _announce(runtime: Runtime, pending: _Written) -> None:
+    if not pending.notification_ids:
+        return
+    if _in_transaction():
+        raise RuntimeError("announce notifications after their transaction, not inside it")
+    committed = await Notification.filter(id__in=pending.notification_ids).values_list(
+        "recipient_id", "id"
+    )
+    by_recipient: dict[int, list[int]] = {}
+    for recipient_id, notification_id in committed:
+        by_recipient.setdefault(recipient_id, []).append(notification_id)
+    for recipient_id, ids in by_recipient.items():
+        await runtime.notifications.publish(recipient_id, sorted(ids))
     if pending.mailed:
         await runtime.outbox.wake()

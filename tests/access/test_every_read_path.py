@@ -18,11 +18,15 @@ import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType
 from tortoise.models import Model
 
+from app.keys import RUNTIME
+from models.accounts import User
 from models.marketplace import Testimonial, TestimonialPermissionEvent
 from resolvers.nodes import ModelNode
 from resolvers.schema import MentorSchema, build_schema
 from tests.access.conftest import World, gid
 from tests.support.graphql import GraphQLClient, error_codes
+from tests.support.notifying import notify_in_a_request
+from tests.support.subscriptions import Closed, opened, subscribed
 
 pytestmark = [pytest.mark.promise("P2"), pytest.mark.promise("P14"), pytest.mark.shared_state]
 
@@ -42,6 +46,7 @@ WRAPPERS = {
     "Consent",
     "ConsentRequirement",
     "Preferences",
+    "Subscription",
     "NotificationPreference",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
@@ -90,7 +95,7 @@ def reaching_fields() -> set[str]:
     backed = _model_backed()
     reached = set()
     for name, graphql_type in _object_types().items():
-        if name != "Query" and name not in backed:
+        if name not in ("Query", "Subscription") and name not in backed:
             continue
         for field_name, field in graphql_type.fields.items():
             target = _rows_reached(field.type)
@@ -494,6 +499,37 @@ async def _notification_testimonial(world: World, graphql: GraphQLClient) -> Non
 @reaches("Notification.payment")
 async def _notification_payment(world: World, graphql: GraphQLClient) -> None:
     await _notification_leads_to(world, graphql, "payment", "Payment", world.payment)
+
+
+@reaches("Subscription.notifications")
+async def _subscribed_notifications(world: World, graphql: GraphQLClient) -> None:
+    """Nobody else hears of the client's notification: an anonymous connection is refused,
+    another signed-in user's stream stays silent, and the client's own delivers it."""
+    http, client = graphql.http, world.people["client"].user
+    bus = http.app[RUNTIME].notifications
+    async with opened(http.ws_connect) as anonymous:
+        with pytest.raises(Closed) as refused:
+            await anonymous.init()
+        assert refused.value.code == 4403
+
+    def following(user: User) -> Callable[[], bool]:
+        return lambda: bool(bus.following(user.id))
+
+    stranger = world.people["stranger"]
+    async with (
+        subscribed(
+            http.ws_connect, token=stranger.token, following=following(stranger.user)
+        ) as outsider,
+        subscribed(
+            http.ws_connect, token=world.token("client"), following=following(client)
+        ) as own,
+    ):
+        written = await notify_in_a_request(http.app[RUNTIME], client, world.job)
+        try:
+            assert (await own.notification())["id"] == gid("Notification", written)
+            assert await outsider.silent_for(0.5)
+        finally:
+            await written.delete()
 
 
 @pytest.mark.parametrize("path", sorted(CHECKS))
