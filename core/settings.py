@@ -27,6 +27,14 @@ def _env_int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
+def _env_seconds(name: str, default: timedelta) -> timedelta:
+    """A whole number of seconds, at least one: a check every 0 s would never rest."""
+    seconds = _env_int(name, int(default.total_seconds()))
+    if seconds < 1:
+        raise ConfigurationError(f"{name} must be a whole number of seconds, at least 1")
+    return timedelta(seconds=seconds)
+
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
@@ -134,11 +142,8 @@ class Settings:
                 "STRIPE_MAX_NETWORK_RETRIES", cls.stripe_max_network_retries
             ),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
-            subscription_check_interval=timedelta(
-                seconds=_env_int(
-                    "SUBSCRIPTION_CHECK_SECONDS",
-                    int(cls.subscription_check_interval.total_seconds()),
-                )
+            subscription_check_interval=_env_seconds(
+                "SUBSCRIPTION_CHECK_SECONDS", cls.subscription_check_interval
             ),
         )
 
