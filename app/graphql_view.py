@@ -8,9 +8,11 @@ from typing import Any
 import orjson
 from aiohttp import web
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
+from strawberry.types.unset import UNSET, UnsetType
 
 from app.keys import REQUEST_ID, RUNTIME
 from app.sessions import VISITOR_COOKIE, HttpSessionCookies, authenticate
+from app.websockets import TextFrames, authenticate_connection, opened
 from core.settings import IPNetwork
 from resolvers.context import RequestContext
 from services.client import ClientInfo
@@ -46,13 +48,19 @@ def client_info(request: web.Request, trusted_proxies: tuple[IPNetwork, ...] = (
 
 
 class GraphQLView(StrawberryView[RequestContext, None]):
+    websocket_adapter_class = TextFrames
+
     async def get_context(
         self, request: web.Request, response: web.StreamResponse
     ) -> RequestContext:
         runtime = request.app[RUNTIME]
         viewer, csrf_verified = await authenticate(request, runtime.settings)
-        # Answers hold personal data: no browser or proxy cache may keep them.
-        response.headers["Cache-Control"] = "no-store"
+        connection = None
+        if isinstance(response, web.WebSocketResponse):
+            connection = opened(request, response)
+        else:
+            # Answers hold personal data: no browser or proxy cache may keep them.
+            response.headers["Cache-Control"] = "no-store"
         return RequestContext(
             runtime=runtime,
             viewer=viewer,
@@ -60,7 +68,12 @@ class GraphQLView(StrawberryView[RequestContext, None]):
             cookies=HttpSessionCookies(response, runtime.settings),
             csrf_verified=csrf_verified,
             visitor_token=request.cookies.get(VISITOR_COOKIE),
+            connection=connection,
         )
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType:
+        await authenticate_connection(context)
+        return UNSET
 
     def encode_json(self, data: Any) -> bytes:
         return orjson.dumps(data)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import routes, webhooks
 from app.db import apply_migrations, open_database
@@ -17,11 +19,13 @@ from app.graphql_view import GraphQLView
 from app.keys import REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
 from app.tasks import BackgroundWork, build_mailer
+from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
 from core.runtime import Runtime, Throttle
 from core.settings import Settings
 from resolvers.schema import build_schema
 from services.files import LocalFileStore
+from services.notifications.bus import InProcessBus, RedisBus
 from services.passwords import Passwords
 from services.payments.provider import PaymentProvider
 from services.throttle import MemoryThrottle, RedisThrottle
@@ -88,11 +92,15 @@ def _lifecycle(
         database = await open_database(settings.database_url)
         redis: Redis | None = None
         throttle: Throttle
+        notifications: InProcessBus | RedisBus
+        check_every = settings.subscription_check_interval
         if settings.redis_url:
             redis = Redis.from_url(settings.redis_url)
             throttle = RedisThrottle(redis, settings.redis_key_prefix)
+            notifications = RedisBus(redis, settings.redis_key_prefix, check_every)
         else:
             throttle = MemoryThrottle()
+            notifications = InProcessBus(check_every)
         background = BackgroundWork(settings, build_mailer(settings))
         payments = PaymentProvider(settings)
         partners = HttpPartners(redis, settings.redis_key_prefix)
@@ -104,12 +112,15 @@ def _lifecycle(
             outbox=background,
             payments=payments,
             partners=partners,
+            notifications=notifications,
             redis=redis,
         )
         await background.start(app[RUNTIME], consume=consume_background)
+        await notifications.start()
         try:
             yield
         finally:
+            await notifications.close()
             await background.stop()
             await payments.close()
             await partners.close()
@@ -144,8 +155,12 @@ def create_app(
         graphql_ide="graphiql",
         multipart_uploads_enabled=True,
         allowed_origins=settings.cors_origins,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=limits.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
     app.router.add_route("*", "/graphql", view)
+    app[OPEN_SOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(close_open_sockets)
     routes.add_routes(app)
     app.router.add_post("/webhooks/stripe", webhooks.stripe_webhook)
     return app

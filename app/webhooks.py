@@ -17,6 +17,7 @@ from aiohttp import web
 
 from app.keys import RUNTIME
 from core.errors import BadUserInput
+from services.notifications.emit import announcing
 from services.payments import events
 
 logger = logging.getLogger("mentor_api.webhooks")
@@ -43,7 +44,8 @@ async def stripe_webhook(request: web.Request) -> web.Response:
     except (stripe.SignatureVerificationError, ValueError):
         return _rejected("invalid signature or payload")
     try:
-        await events.receive(event)
+        async with announcing(request.app[RUNTIME]):
+            await events.receive(event)
     except BadUserInput:
         return _rejected("not a Stripe event")
     except Exception as error:  # the stored event stays pending for Stripe's next delivery

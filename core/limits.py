@@ -208,6 +208,40 @@ MAX_PARTNER_WAIT_SECONDS: Annotated[
     ),
 ] = 10
 
+# Notifications and their subscriptions.
+MAX_NOTIFICATIONS_MARKED: Annotated[
+    int,
+    Why("notification ids in one markNotificationsRead", "what a page shows; `all` marks the rest"),
+] = 100
+MAX_SUBSCRIPTIONS_PER_CONNECTION: Annotated[
+    int,
+    Why("subscriptions open on one WebSocket", "a page needs one notification stream, a few tabs"),
+] = 10
+SUBSCRIPTION_CHECK_INTERVAL: Annotated[
+    timedelta,
+    Why(
+        "how long a revoked session's subscription stays open, at most",
+        "each process checks all its subscriptions at once, two queries, this often",
+    ),
+] = timedelta(seconds=5)
+MAX_PUBLISH_WAIT_SECONDS: Annotated[
+    int,
+    Why(
+        "seconds an answer waits to announce its notifications on Redis",
+        "they are in the database already; a stuck Redis must not hold the answer",
+    ),
+] = 2
+MAX_SENT_IDS_REMEMBERED: Annotated[
+    int,
+    Why(
+        "notifications a subscription remembers having sent",
+        "a late announcement comes within seconds, not hundreds of notifications later",
+    ),
+] = 512
+MAX_IDS_PER_QUERY: Annotated[
+    int, Why("ids in one SQL `IN` list", "far below what SQLite and asyncpg bind in one query")
+] = 1000
+
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[
     int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")
@@ -239,6 +273,8 @@ def _shown(name: str, value: object) -> str:
     if isinstance(value, timedelta):
         if value.days:
             return f"{value.days} days"
+        if value < timedelta(minutes=1):
+            return f"{int(value.total_seconds())} seconds"
         return f"{int(value.total_seconds() // 60)} minutes"
     if not isinstance(value, int) or value < 10_000:
         return str(value)

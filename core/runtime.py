@@ -6,6 +6,7 @@ never on the app that wires the real thing (Redis, the file store, Stripe, the t
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -80,6 +81,20 @@ class AdvertisingPartners(Protocol):
         workers (or processes) never send the same person at once."""
 
 
+class NotificationBus(Protocol):
+    """How a committed notification reaches its recipient's open subscriptions, in whichever
+    server process holds them: Redis pub/sub between processes, in process on the embedded
+    default. Only ids travel; what a subscriber is sent is read from the database."""
+
+    async def publish(self, user_id: int, notification_ids: Sequence[int]) -> None:
+        """Announce notifications whose transaction has committed. Never raises: they are in
+        the database whatever happens here, and the subscriptions find them there."""
+
+    def follow(self, user_id: int, session_id: int) -> AsyncGenerator[list[int], None]:
+        """The ids of the user's notifications committed from now on, each once, in batches
+        as they come, until the session ends (revoked or expired) or the bus closes."""
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -89,4 +104,5 @@ class Runtime:
     outbox: Outbox
     payments: PaymentGateway
     partners: AdvertisingPartners
+    notifications: NotificationBus
     redis: Redis | None = None

@@ -44,6 +44,14 @@ def _env_days(name: str, default: timedelta) -> timedelta:
     return timedelta(days=days)
 
 
+def _env_seconds(name: str, default: timedelta) -> timedelta:
+    """A whole number of seconds, at least one: a check every 0 s would never rest."""
+    seconds = _env_int(name, int(default.total_seconds()))
+    if seconds < 1:
+        raise ConfigurationError(f"{name} must be a whole number of seconds, at least 1")
+    return timedelta(seconds=seconds)
+
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
@@ -163,6 +171,7 @@ class Settings:
     # Raw interaction records are kept this long, then rolled into daily counts and deleted.
     analytics_retention: timedelta = timedelta(days=90)
     outbox_sweep_interval: timedelta = timedelta(seconds=30)
+    subscription_check_interval: timedelta = limits.SUBSCRIPTION_CHECK_INTERVAL
     outbox_max_attempts: int = limits.MAX_OUTBOX_ATTEMPTS
     stripe_api_base: str = "https://api.stripe.com"
     stripe_secret_key: str | None = None
@@ -229,6 +238,9 @@ class Settings:
                 "PARTNER_SHARE_INTERVAL_MINUTES", cls.partner_share_interval
             ),
             advertising_partners=_env_partners("ADVERTISING_PARTNERS"),
+            subscription_check_interval=_env_seconds(
+                "SUBSCRIPTION_CHECK_SECONDS", cls.subscription_check_interval
+            ),
         )
 
 

@@ -13,4 +13,5 @@ MODEL_MODULES = [
     "models.privacy",
     "models.interactions",
     "models.marketing",
+    "models.notifications",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
 
@@ -90,9 +90,10 @@ def staff(permission: StaffPermission) -> Guard:
 
 
 Resolver = TypeVar("Resolver", bound=Callable[..., Awaitable[Any]])
+StreamResolver = TypeVar("StreamResolver", bound=Callable[..., AsyncIterator[Any]])
 
 
-def _guarded(resolver: Resolver, guard: Guard | None) -> Callable[..., Awaitable[Any]]:
+def _guarded(resolver: Callable[..., Any], guard: Guard | None) -> Callable[..., Any]:
     """``resolver`` behind ``guard``: called with the checked user as ``actor``, and shown to
     the schema without that parameter."""
     if guard is None:
@@ -101,13 +102,23 @@ def _guarded(resolver: Resolver, guard: Guard | None) -> Callable[..., Awaitable
     if ACTOR not in signature.parameters:
         raise TypeError(f"{resolver.__name__} is guarded: it takes the checked user as `actor`")
 
-    @functools.wraps(resolver)
-    async def checked(*args: Any, **kwargs: Any) -> Any:
+    def actor(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, User]:
         info = kwargs.get("info") or next(arg for arg in args if hasattr(arg, "context"))
-        return await resolver(*args, **kwargs, **{ACTOR: guard.check(info)})
+        return {ACTOR: guard.check(info)}
 
+    @functools.wraps(resolver)
+    async def checked_call(*args: Any, **kwargs: Any) -> Any:
+        return await resolver(*args, **kwargs, **actor(args, kwargs))
+
+    @functools.wraps(resolver)
+    async def checked_stream(*args: Any, **kwargs: Any) -> Any:
+        async for item in resolver(*args, **kwargs, **actor(args, kwargs)):
+            yield item
+
+    # A subscription's stream is checked as it starts.
+    checked: Any = checked_stream if inspect.isasyncgenfunction(resolver) else checked_call
     parameters = [p for name, p in signature.parameters.items() if name != ACTOR]
-    checked.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    checked.__signature__ = signature.replace(parameters=parameters)
     checked.__annotations__ = {k: v for k, v in checked.__annotations__.items() if k != ACTOR}
     return checked
 
@@ -141,6 +152,17 @@ def query(*, description: str, guard: Guard) -> Callable[[Resolver], Any]:
 
     def decorate(resolver: Resolver) -> Any:
         return strawberry.field(
+            _guarded(resolver, guard), description=description, directives=[guard.directive()]
+        )
+
+    return decorate
+
+
+def subscription(*, description: str, guard: Guard) -> Callable[[StreamResolver], Any]:
+    """Declare a subscription that needs someone: its guard, checked once as it starts."""
+
+    def decorate(resolver: StreamResolver) -> Any:
+        return strawberry.subscription(
             _guarded(resolver, guard), description=description, directives=[guard.directive()]
         )
 

@@ -31,6 +31,12 @@ class SessionCookies(Protocol):
         """Send the cookie that lets an anonymous browser's choices be kept."""
 
 
+class Connection(Protocol):
+    """A long-lived connection (a WebSocket) that operations arrive on."""
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
 def batched(batch: BatchLoad) -> Load:
     """Relationship lookups asked for in one tick of the event loop go as one query."""
     loader: DataLoader[int, bool] = DataLoader(batch)
@@ -45,6 +51,8 @@ class RequestContext:
     cookies: SessionCookies
     csrf_verified: bool = False
     connection_params: dict[str, Any] | None = None
+    # The WebSocket the operation came on; None over HTTP.
+    connection: Connection | None = None
     visitor_token: str | None = None
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
@@ -76,6 +84,11 @@ class RequestContext:
         """An app with a bearer token speaks for itself over the API; anything else is the web."""
         bearer = self.viewer.is_authenticated and not self.viewer.via_cookie
         return ConsentSource.API if bearer else ConsentSource.WEB
+
+    def start_message(self, viewer: Viewer) -> None:
+        """A new message on a long-lived connection: who asks is read again and the loaders
+        start empty, so nothing is answered from an earlier message's cache."""
+        self.replace_viewer(viewer)
 
     def replace_viewer(self, viewer: Viewer) -> None:
         """After logIn/logOut the rest of the operation sees the new viewer, with loaders of its

@@ -37,6 +37,10 @@ from resolvers.marketing.queries import MarketingQueries
 from resolvers.mentors.mutations import MentorMutations
 from resolvers.mentors.queries import MentorQueries
 from resolvers.nodes import resolve_node
+from resolvers.notifications.extensions import AnnounceNotifications, SubscriptionsOverWebSocket
+from resolvers.notifications.mutations import NotificationMutations
+from resolvers.notifications.queries import NotificationQueries
+from resolvers.notifications.subscriptions import NotificationSubscriptions
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
@@ -58,6 +62,7 @@ class Query(
     PrivacyQueries,
     AnalyticsQueries,
     MarketingQueries,
+    NotificationQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -75,7 +80,13 @@ class Mutation(
     PrivacyMutations,
     InteractionMutations,
     MarketingMutations,
+    NotificationMutations,
 ):
+    pass
+
+
+@strawberry.type
+class Subscription(NotificationSubscriptions):
     pass
 
 
@@ -106,14 +117,17 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         lambda: SyntaxSafeParserCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         StorableVariables,
+        SubscriptionsOverWebSocket,
         CsrfGuard,
         HonourGpc,
         AuditStaffReads,
+        AnnounceNotifications,
         ErrorShaping,
     ]
     return MentorSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         execution_context_class=RowsAreValues,
         config=StrawberryConfig(

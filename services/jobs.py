@@ -20,9 +20,11 @@ from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import User
 from models.marketplace import Job, JobStatus, MentorProfile
+from models.notifications import NotificationKind
 from models.payments import ConnectedAccount
 from services.access.decisions import Access
 from services.money import checked_amount, checked_currency
+from services.notifications.emit import notify
 
 
 class JobRole(StrEnum):
@@ -95,11 +97,24 @@ class Price:
 
 @dataclass(frozen=True)
 class Move:
-    """A transition the table allows: from ``source`` by ``action`` to ``target``."""
+    """A transition the table allows: from ``source`` by ``action`` of ``role`` to ``target``."""
 
     source: JobStatus
     action: JobAction
+    role: JobRole
     target: JobStatus | str
+
+
+# What each move tells the parties (P10); a dispute opening or closing is told by its payment.
+NOTIFIED: dict[JobAction, NotificationKind] = {
+    A.ACCEPT: NotificationKind.JOB_ACCEPTED,
+    A.DECLINE: NotificationKind.JOB_DECLINED,
+    A.CANCEL: NotificationKind.JOB_CANCELLED,
+    A.MARK_PAID: NotificationKind.JOB_PAID,
+    A.DELIVER: NotificationKind.JOB_DELIVERED,
+    A.COMPLETE: NotificationKind.JOB_COMPLETED,
+    A.REFUND: NotificationKind.JOB_CANCELLED,
+}
 
 
 def role_of(job: Job, actor: Actor) -> JobRole | None:
@@ -125,7 +140,7 @@ def plan(job: Job, action: JobAction, actor: Actor) -> Move:
     target = TRANSITIONS.get((job.status, action, role))
     if target is None:
         raise Conflict(f"Cannot {verb} this job: it is {state}.", field="id")
-    return Move(job.status, action, target)
+    return Move(job.status, action, role, target)
 
 
 def _apply(job: Job, move: Move, price: Price | None) -> None:
@@ -175,11 +190,23 @@ async def _require_payout_ready(mentor_id: int) -> None:
         )
 
 
+def _told(job: Job, role: JobRole) -> list[int]:
+    """Who hears of a move: the other party, or both when the platform made it."""
+    if role is JobRole.CLIENT:
+        return [job.mentor_id]
+    if role is JobRole.MENTOR:
+        return [job.client_id]
+    return [job.client_id, job.mentor_id]
+
+
 async def _make(job: Job, move: Move, price: Price | None) -> None:
     if move.action is JobAction.ACCEPT:
         await _require_payout_ready(job.mentor_id)
     _apply(job, move, price)
     await job.save()
+    kind = NOTIFIED.get(move.action)
+    if kind is not None:
+        await notify(kind, _told(job, move.role), job=job)
 
 
 async def transition(
@@ -242,7 +269,10 @@ async def request_job(client: User, mentor_profile_id: int, description: str) ->
             f"Describe what you need in 1 to {limits.MAX_JOB_DESCRIPTION_LENGTH} characters.",
             field="description",
         )
-    return await Job.create(client_id=client.id, mentor_id=profile.user_id, description=text)
+    async with in_transaction():
+        job = await Job.create(client_id=client.id, mentor_id=profile.user_id, description=text)
+        await notify(NotificationKind.JOB_REQUESTED, [job.mentor_id], job=job)
+    return job
 
 
 def jobs_of(access: Access, role: JobRole, statuses: Sequence[JobStatus] = ()) -> QuerySet[Job]:

@@ -29,9 +29,11 @@ from models.marketplace import (
     TestimonialPermissionEvent,
     TestimonialScope,
 )
+from models.notifications import NotificationKind
 from services.access.decisions import Access
 from services.access.registry import SUCCESS_STORIES
 from services.access.states import TESTIMONIAL_DISPLAYED
+from services.notifications.emit import notify
 from services.ranking import counts_per, top_rows_per
 
 MODERATORS = StaffPermission.MODERATE_CONTENT
@@ -117,11 +119,20 @@ async def write_testimonial(author: User, job_id: int, rating: int, text: str) -
         limit = limits.MAX_TESTIMONIAL_LENGTH
         raise BadUserInput(f"Write 1 to {limit} characters.", field="text")
     try:
-        return await Testimonial.create(
-            job_id=job.id, author_id=author.id, mentor_id=job.mentor_id, rating=rating, text=body
-        )
+        async with in_transaction():
+            written = await Testimonial.create(
+                job_id=job.id,
+                author_id=author.id,
+                mentor_id=job.mentor_id,
+                rating=rating,
+                text=body,
+            )
+            await notify(
+                NotificationKind.TESTIMONIAL_WRITTEN, [job.mentor_id], job=job, testimonial=written
+            )
     except IntegrityError:
         raise Conflict("This job already has a testimonial.", field="jobId") from None
+    return written
 
 
 async def _locked(actor: User, testimonial_id: int, by: Party) -> Testimonial:

@@ -13,6 +13,7 @@ from resolvers.context import Info
 from resolvers.interactions.types import UserInteractionFields
 from resolvers.marketing.types import UserMarketingFields
 from resolvers.nodes import ModelNode
+from resolvers.notifications.types import UserNotificationFields
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
 from resolvers.privacy.types import UserPrivacyFields
@@ -26,7 +27,12 @@ from resolvers.privacy.types import UserPrivacyFields
     ),
 )
 class UserType(
-    ModelNode, UserPaymentFields, UserPrivacyFields, UserInteractionFields, UserMarketingFields
+    ModelNode,
+    UserPaymentFields,
+    UserPrivacyFields,
+    UserInteractionFields,
+    UserMarketingFields,
+    UserNotificationFields,
 ):
     model = User
 

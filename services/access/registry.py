@@ -26,6 +26,7 @@ from models.marketplace import (
     Testimonial,
     TestimonialPermissionEvent,
 )
+from models.notifications import Notification, NotificationPreference
 from models.outbox import OutboxEmail
 from models.payments import (
     ConnectedAccount,
@@ -515,6 +516,35 @@ _MARKETING: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+# P10: a user's notifications and mail choices are theirs alone, no staff permission opens
+# them, and they go with the user. Their references lead to rows with rules of their own.
+_notified = PersonalField(Category.CONTENT, OWNER_ONLY, Erasure.DELETE, staff_permission=None)
+_mail_choice = PersonalField(
+    Category.PREFERENCES, OWNER_ONLY, Erasure.DELETE, staff_permission=None
+)
+
+_NOTIFICATIONS: dict[type[Model], ModelPrivacy] = {
+    Notification: ModelPrivacy(
+        owner="recipient_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={
+            "kind": _notified,
+            "title": _notified,
+            "body": _notified,
+            "read_at": PersonalField(
+                Category.BEHAVIOUR, OWNER_ONLY, Erasure.DELETE, staff_permission=None
+            ),
+        },
+        not_personal=frozenset({"id", "recipient", "job", "testimonial", "payment", "created_at"}),
+    ),
+    NotificationPreference: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={"kind": _mail_choice, "email": _mail_choice},
+        not_personal=frozenset({"id", "user", "updated_at"}),
+    ),
+}
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
@@ -522,6 +552,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_PRIVACY,
     **_INTERACTIONS,
     **_MARKETING,
+    **_NOTIFICATIONS,
 }
 
 

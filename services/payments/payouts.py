@@ -15,7 +15,9 @@ from core.errors import Conflict
 from core.runtime import Runtime
 from models.accounts import User
 from models.marketplace import MentorProfile
+from models.notifications import Notification, NotificationKind
 from models.payments import ConnectedAccount
+from services.notifications.emit import notify
 from services.payments.provider import stripe_errors
 
 
@@ -92,6 +94,7 @@ async def record_account_state(account: dict[str, object], created: datetime) ->
         return None
     if row.state_at is not None and created < row.state_at:
         return row.user_id
+    was_ready = row.payout_ready
     row.charges_enabled = bool(account.get("charges_enabled"))
     row.payouts_enabled = bool(account.get("payouts_enabled"))
     row.details_submitted = bool(account.get("details_submitted"))
@@ -105,4 +108,11 @@ async def record_account_state(account: dict[str, object], created: datetime) ->
             "updated_at",
         ]
     )
+    if row.payout_ready and not was_ready and not await _told_ready(row.user_id):
+        await notify(NotificationKind.PAYOUT_READY, [row.user_id])
     return row.user_id
+
+
+async def _told_ready(user_id: int) -> bool:
+    """Payouts are announced once, the first time Stripe enables them."""
+    return await Notification.exists(recipient_id=user_id, kind=NotificationKind.PAYOUT_READY)

@@ -17,8 +17,10 @@ from tortoise.transactions import in_transaction
 from core import clock
 from core.errors import Conflict
 from models.marketplace import Job, JobStatus
+from models.notifications import NotificationKind
 from models.payments import DisputeStatus, Payment, PaymentStatus
 from services import jobs
+from services.notifications.emit import notify
 from services.payments import states
 from services.payments.provider import id_of
 
@@ -128,10 +130,30 @@ def record_dispute(payment: Payment, dispute_id: str, stripe_status: str) -> Non
 
 
 async def settle(payment: Payment) -> None:
-    """Save the facts with the status they imply, then bring the job in line."""
+    """Save the facts with the status they imply, tell the client of a refund or a dispute,
+    then bring the job in line."""
+    stored = await Payment.get(id=payment.id)
     payment.status = states.status_of(payment)
     await payment.save()
+    await _tell_client(stored, payment)
     await _sync_job(payment)
+
+
+async def _tell_client(before: Payment, after: Payment) -> None:
+    """A refund or a dispute is the client's news (P10); the job's own steps tell both."""
+    told: list[NotificationKind] = []
+    if after.refunded_cents > before.refunded_cents:
+        told.append(NotificationKind.PAYMENT_REFUNDED)
+    if (
+        after.dispute_status is DisputeStatus.OPEN
+        and before.dispute_status is not DisputeStatus.OPEN
+    ):
+        told.append(NotificationKind.PAYMENT_DISPUTED)
+    if not told:
+        return
+    job = await Job.get(id=after.job_id)
+    for kind in told:
+        await notify(kind, [after.client_id], job=job, payment=after)
 
 
 async def _sync_job(payment: Payment) -> None:

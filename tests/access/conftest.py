@@ -30,6 +30,7 @@ from models.marketplace import (
     TestimonialPermissionEvent,
     TestimonialScope,
 )
+from models.notifications import Notification, NotificationKind, NotificationPreference
 from models.outbox import OutboxEmail
 from models.payments import (
     ConnectedAccount,
@@ -83,6 +84,7 @@ class World:
     consent: ConsentRecord
     campaign: MarketingCampaign
     disclosure: PartnerDisclosure
+    notification: Notification
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -253,6 +255,19 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         fields_sent=["email_sha256"],
         disclosed_at=clock.now(),
     )
+    # The client's notification names the job, its private testimonial and the payment.
+    notification = await Notification.create(
+        recipient=client,
+        kind=NotificationKind.PAYMENT_REFUNDED,
+        title="Refund issued",
+        body="Part of your payment was refunded.",
+        job=job,
+        testimonial=private,
+        payment=payment,
+    )
+    await NotificationPreference.create(
+        user=client, kind=NotificationKind.JOB_ACCEPTED, email=False
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -271,4 +286,5 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         consent=consent,
         campaign=campaign,
         disclosure=disclosure,
+        notification=notification,
     )

@@ -18,11 +18,15 @@ import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType
 from tortoise.models import Model
 
+from app.keys import RUNTIME
+from models.accounts import User
 from models.marketplace import Testimonial, TestimonialPermissionEvent
 from resolvers.nodes import ModelNode
 from resolvers.schema import MentorSchema, build_schema
 from tests.access.conftest import World, gid
 from tests.support.graphql import GraphQLClient, error_codes
+from tests.support.notifying import notify_in_a_request
+from tests.support.subscriptions import Closed, opened, subscribed
 
 pytestmark = [pytest.mark.promise("P2"), pytest.mark.promise("P14"), pytest.mark.shared_state]
 
@@ -50,6 +54,8 @@ WRAPPERS = {
     "DailySignUps",
     "JobStatusCount",
     "DataProcessor",
+    "Subscription",
+    "NotificationPreference",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
@@ -97,7 +103,7 @@ def reaching_fields() -> set[str]:
     backed = _model_backed()
     reached = set()
     for name, graphql_type in _object_types().items():
-        if name != "Query" and name not in backed:
+        if name not in ("Query", "Subscription") and name not in backed:
             continue
         for field_name, field in graphql_type.fields.items():
             target = _rows_reached(field.type)
@@ -151,6 +157,7 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "ConsentRecord": (lambda w: gid("ConsentRecord", w.consent), "client"),
     "MarketingCampaign": (lambda w: gid("MarketingCampaign", w.campaign), "marketing_staff"),
     "DataDisclosure": (lambda w: gid("DataDisclosure", w.disclosure), "client"),
+    "Notification": (lambda w: gid("Notification", w.notification), "client"),
 }
 
 
@@ -523,6 +530,80 @@ async def _user_data_disclosures(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     shares = [{"node": {"id": gid("DataDisclosure", world.disclosure)}}]
     assert own == {"user": {"dataDisclosures": {"edges": shares}}}
+
+
+@reaches("Query.notifications")
+async def _notifications(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, staff included: nobody else's notifications, whatever their permissions."""
+    query = "{ notifications { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("stranger", "mentor", "pii_staff", "payments_staff"):
+        assert await _ask(graphql, world, role, query) == {"notifications": {"edges": []}}
+    mine = await _ask(graphql, world, "client", query)
+    edges = [{"node": {"id": gid("Notification", world.notification)}}]
+    assert mine == {"notifications": {"edges": edges}}
+
+
+NOTIFICATION = "query N($id: ID!) { node(id: $id) { ... on Notification { %s } } }"
+
+
+async def _notification_leads_to(
+    world: World, graphql: GraphQLClient, field: str, type_name: str, row: object
+) -> None:
+    """Its recipient reaches what it names; nobody else reaches the notification at all."""
+    query = NOTIFICATION % f"{field} {{ id }}"
+    notification = gid("Notification", world.notification)
+    for role in (*OUTSIDERS, "mentor", "payments_staff", "moderator"):
+        found = await _ask(graphql, world, role, query, id=notification)
+        assert found == {"node": None}, role
+    own = await _ask(graphql, world, "client", query, id=notification)
+    assert own == {"node": {field: {"id": gid(type_name, row)}}}
+
+
+@reaches("Notification.job")
+async def _notification_job(world: World, graphql: GraphQLClient) -> None:
+    await _notification_leads_to(world, graphql, "job", "Job", world.job)
+
+
+@reaches("Notification.testimonial")
+async def _notification_testimonial(world: World, graphql: GraphQLClient) -> None:
+    await _notification_leads_to(world, graphql, "testimonial", "Testimonial", world.private)
+
+
+@reaches("Notification.payment")
+async def _notification_payment(world: World, graphql: GraphQLClient) -> None:
+    await _notification_leads_to(world, graphql, "payment", "Payment", world.payment)
+
+
+@reaches("Subscription.notifications")
+async def _subscribed_notifications(world: World, graphql: GraphQLClient) -> None:
+    """Nobody else hears of the client's notification: an anonymous connection is refused,
+    another signed-in user's stream stays silent, and the client's own delivers it."""
+    http, client = graphql.http, world.people["client"].user
+    bus = http.app[RUNTIME].notifications
+    async with opened(http.ws_connect) as anonymous:
+        with pytest.raises(Closed) as refused:
+            await anonymous.init()
+        assert refused.value.code == 4403
+
+    def following(user: User) -> Callable[[], bool]:
+        return lambda: bool(bus.following(user.id))
+
+    stranger = world.people["stranger"]
+    async with (
+        subscribed(
+            http.ws_connect, token=stranger.token, following=following(stranger.user)
+        ) as outsider,
+        subscribed(
+            http.ws_connect, token=world.token("client"), following=following(client)
+        ) as own,
+    ):
+        written = await notify_in_a_request(http.app[RUNTIME], client, world.job)
+        try:
+            assert (await own.notification())["id"] == gid("Notification", written)
+            assert await outsider.silent_for(0.5)
+        finally:
+            await written.delete()
 
 
 @pytest.mark.parametrize("path", sorted(CHECKS))
