@@ -11,23 +11,17 @@ from aiohttp.test_utils import TestClient
 
 from models.marketplace import MentorProfile
 from models.privacy import ConsentRecord, ConsentSource, Visitor
+from services.privacy import consents
+from services.privacy.features import REQUIREMENTS
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.users import PASSWORD, SignedIn, UserFactory
 
 pytestmark = pytest.mark.promise("P6")
 
-SET_CONSENT = """
-mutation SetConsent($input: SetConsentInput!) {
-  setConsent(input: $input) {
-    consent { purpose granted source policyVersion overriddenByGpc }
-    errors { field code message }
-  }
-}
-"""
-CONSENTS = "{ consents { purpose granted source canWithdraw overriddenByGpc } }"
-HISTORY = """
-{ me { consentHistory { totalCount edges { node { purpose granted source policyVersion } } } } }
-"""
+SET_CONSENT = document("SetConsent")
+CONSENTS = document("Consents")
+HISTORY = document("ConsentHistory")
 VISITOR = "mentor_visitor"
 
 
@@ -39,6 +33,7 @@ def _granted(consents: list[dict[str, Any]]) -> dict[str, bool]:
     return {consent["purpose"]: consent["granted"] for consent in consents}
 
 
+@pytest.mark.promise("P1")
 async def test_everything_optional_is_off_until_granted(
     graphql: GraphQLClient, users: UserFactory
 ) -> None:
@@ -63,6 +58,8 @@ async def test_granting_and_withdrawing_are_one_mutation_and_each_is_kept(
     alice = await users.create("Alice")
     for granted in (True, False, True):
         body = await graphql.data(SET_CONSENT, choice("ANALYTICS", granted), token=alice.token)
+        consent = body["setConsent"]["consent"]
+        assert consent.pop("decidedAt") is not None
         assert body["setConsent"] == {
             "consent": {
                 "purpose": "ANALYTICS",
@@ -131,7 +128,6 @@ async def test_an_anonymous_visitor_gets_a_cookie_with_its_first_choice(
     assert len(stored) == 1 and stored[0].token_hash != cookie.value
 
 
-@pytest.mark.promise("P1")
 async def test_a_visitors_choices_become_the_accounts_and_the_newer_wins(
     http: TestClient[Any, Any], graphql: GraphQLClient, users: UserFactory
 ) -> None:
@@ -224,23 +220,16 @@ async def test_a_grant_sent_with_gpc_is_a_conflict(
     assert not await ConsentRecord.filter(granted=True).exists()
 
 
-REQUIREMENTS = "{ consentRequirements { feature purpose granted } }"
-PREFERENCES = "{ preferences { language timezone currency } }"
-REMEMBER = """
-mutation R($input: RememberPreferencesInput!) {
-  rememberPreferences(input: $input) {
-    preferences { language timezone currency }
-    errors { field code message }
-  }
-}
-"""
+CONSENT_REQUIREMENTS = document("ConsentRequirements")
+PREFERENCES = document("Preferences")
+REMEMBER = document("RememberPreferences")
 
 
 @pytest.mark.promise("P7")
 async def test_features_say_which_consent_they_need_and_refuse_without_it(
     http: TestClient[Any, Any],
 ) -> None:
-    listed, _ = await _post(http, REQUIREMENTS)
+    listed, _ = await _post(http, CONSENT_REQUIREMENTS)
     needs = {
         r["feature"]: (r["purpose"], r["granted"]) for r in listed["data"]["consentRequirements"]
     }
@@ -293,3 +282,10 @@ async def test_a_users_consents_are_theirs_alone(
     assert asked == {"user": {"consents": None, "consentHistory": None}}
     own = await graphql.data(query, {"id": alice.global_id}, token=alice.token)
     assert own["user"]["consentHistory"] == {"totalCount": 1}
+
+
+@pytest.mark.promise("P1")
+def test_every_feature_that_uses_personal_data_names_an_optional_purpose() -> None:
+    """An optional use of personal data is tied to the purpose a person can refuse."""
+    assert REQUIREMENTS, "features that need consent are declared"
+    assert {requirement.purpose for requirement in REQUIREMENTS.values()} <= consents.OPTIONAL

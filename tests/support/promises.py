@@ -36,12 +36,17 @@ PROMISES = {
 
 KEPT = frozenset(
     {
+        "P1",  # every optional use of personal data waits for its purpose's consent
         "P2",  # registry-driven field visibility (foundation)
         "P3",  # timezone, language, expertise on profiles
         "P4",  # interaction records: views (with ANALYTICS consent) and likes
         "P5",  # browser data: truncated IP, parsed browser family, pages, time spent
+        "P6",  # cookie categories refused or granted in the consent ledger, visitors too
+        "P7",  # features say which consent they need and refuse without it
         "P10",  # transactional email through the outbox
         "P12",  # staff analytics from counts that name nobody
+        "P13",  # staff billing lookups, each audited
+        "P14",  # testimonials displayed only with their author's permission
         "P17",  # analytics events only with ANALYTICS consent, pruned after retention
         "P16",  # marketing mail only with consent, one-click unsubscribe
         "P18",  # processors listed; advertising partners only with consent, GPC honoured
