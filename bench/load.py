@@ -13,11 +13,7 @@ import sys
 import time
 
 import aiohttp
-
-
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    index = min(len(sorted_values) - 1, round(fraction * (len(sorted_values) - 1)))
-    return sorted_values[index]
+from harness import summary
 
 
 async def drive(url: str, body: bytes, concurrency: int, max_requests: int, seconds: float) -> dict:
@@ -43,15 +39,7 @@ async def drive(url: str, body: bytes, concurrency: int, max_requests: int, seco
         began = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "failures": failures,
-        "seconds": round(elapsed, 3),
-        "throughput": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-    }
+    return summary(latencies, failures, elapsed)
 
 
 if __name__ == "__main__":

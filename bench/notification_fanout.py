@@ -26,52 +26,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import secrets
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
-from redis.asyncio import Redis
+from harness import ROOT, deployment, percentile
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import apply_migrations, open_database  # noqa: E402
-from models.accounts import Session, User  # noqa: E402
-from models.marketplace import MentorProfile  # noqa: E402
-from services.accounts import token_digest  # noqa: E402
+from app.db import apply_migrations, open_database
+from models.accounts import Session, User
+from models.marketplace import MentorProfile
+from services.accounts import token_digest
 
-SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 SUBSCRIPTION = "subscription { notifications { id createdAt job { id } } }"
 REQUEST_JOB = """
 mutation Ask($mentor: ID!) { requestJob(input: {mentorId: $mentor, description: "Help"}) {
   job { id } errors { code } } }
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def seed(database_url: str, subscribers: int) -> tuple[str, list[tuple[str, str]]]:
@@ -243,70 +220,11 @@ async def measure(args: argparse.Namespace, holding: str, other: str, world: Wor
                 await subscriber.socket.close()
 
 
-def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    serve = "from app.cli import main; main()"
-    return subprocess.Popen(
-        [sys.executable, "-c", serve, "serve", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-async def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            if process.poll() is not None:
-                raise RuntimeError(f"{url} exited with {process.returncode}")
-            with suppress(aiohttp.ClientError):
-                async with session.get(url.replace("/graphql", "/readyz")) as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
-
-
 async def run(args: argparse.Namespace) -> None:
-    name = f"mentor_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(SERVER)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    database_url = SERVER.rsplit("/", 1)[0] + f"/{name}"
-    servers: list[subprocess.Popen[bytes]] = []
-    try:
-        client, mentors = await seed(database_url, args.subscribers)
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"{name}:",
-            "SECRET_KEY": uuid.uuid4().hex,
-            "MENTOR_ENV": "production",
-            "MENTOR_DATA_DIR": tempfile.mkdtemp(prefix="mentor-bench-"),
-            "PYTHONPATH": str(ROOT),
-        }
-        urls = []
-        for _ in range(2):
-            port = free_port()
-            servers.append(start_server(port, env))
-            urls.append(f"http://127.0.0.1:{port}/graphql")
-        for url, server in zip(urls, servers, strict=True):
-            await wait_until_serving(url, server)
-        await measure(args, urls[0], urls[1], World(client, mentors))
-    finally:
-        for server in servers:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        redis = Redis.from_url(REDIS_URL)
-        keys = [key async for key in redis.scan_iter(match=f"{name}:*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
+    async with deployment() as deployed:
+        client, mentors = await seed(deployed.database_url, args.subscribers)
+        holding, other = [await deployed.serve() for _ in range(2)]
+        await measure(args, holding, other, World(client, mentors))
 
 
 def main() -> None:

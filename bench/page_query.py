@@ -15,27 +15,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import aiohttp
-import asyncpg
-from redis.asyncio import Redis
+from harness import ROOT, deployment, free_port, wait_until_ready
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import apply_migrations, open_database  # noqa: E402
-from models.accounts import User  # noqa: E402
-from models.marketplace import (  # noqa: E402
+from app.db import apply_migrations, open_database
+from models.accounts import User
+from models.marketplace import (
     Attribution,
     Job,
     JobStatus,
@@ -55,15 +47,6 @@ query Page($first: Int!) {
     posts(first: 3) { edges { node { title likeCount } } } } } }
 }
 """
-SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def seed(database_url: str, mentors: int) -> None:
@@ -143,19 +126,6 @@ async def seed(database_url: str, mentors: int) -> None:
         await database.close_connections()
 
 
-async def wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            if process.poll() is not None:
-                raise RuntimeError(f"{url} exited with {process.returncode}")
-            with suppress(aiohttp.ClientError):
-                async with session.post(url, json={"query": "{ __typename }"}) as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{url} did not start")
-
-
 async def answer(url: str, body: bytes) -> object:
     async with aiohttp.ClientSession() as session:
         headers = {"Content-Type": "application/json"}
@@ -177,50 +147,17 @@ def load(url: str, body: bytes, args: argparse.Namespace) -> dict[str, float]:
     return stats
 
 
-def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 async def run(args: argparse.Namespace) -> None:
-    name = f"mentor_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(SERVER)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    database_url = SERVER.rsplit("/", 1)[0] + f"/{name}"
-    servers: list[subprocess.Popen[bytes]] = []
-    try:
+    async with deployment() as deployed:
         started = time.perf_counter()
-        await seed(database_url, args.mentors)
+        await seed(deployed.database_url, args.mentors)
         print(f"seeded {args.mentors} mentors in {time.perf_counter() - started:.1f}s")
-        app_port, floor_port = free_port(), free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"{name}:",
-            "SECRET_KEY": uuid.uuid4().hex,
-            "MENTOR_ENV": "production",
-            "MENTOR_DATA_DIR": tempfile.mkdtemp(prefix="mentor-bench-"),
-        }
-        serve = "from app.cli import main; main()"
-        app_command = [sys.executable, "-c", serve, "serve", "--port", str(app_port)]
-        servers.append(start(app_command, env))
-        floor = str(ROOT / "bench" / "floor.py")
-        floor_command = [sys.executable, floor, database_url, str(floor_port), str(args.first)]
-        servers.append(start(floor_command, env))
-        app_url = f"http://127.0.0.1:{app_port}/graphql"
+        app_url = await deployed.serve()
+        floor_port = free_port()
+        floor = [sys.executable, str(ROOT / "bench" / "floor.py"), deployed.database_url]
+        floor_process = deployed.start([*floor, str(floor_port), str(args.first)])
         floor_url = f"http://127.0.0.1:{floor_port}/graphql"
-        for url, process in zip((app_url, floor_url), servers, strict=True):
-            await wait_until_serving(url, process)
+        await wait_until_ready(floor_url, floor_process)
         body = json.dumps({"query": PAGE_QUERY, "variables": {"first": args.first}}).encode()
         app_answer, floor_answer = await answer(app_url, body), await answer(floor_url, body)
         if app_answer != floor_answer:
@@ -235,16 +172,6 @@ async def run(args: argparse.Namespace) -> None:
             )
         ratio = results["app"]["throughput"] / results["floor"]["throughput"]
         print(f"ratio app/floor throughput: {ratio:.2f} (the app reaches {ratio:.0%} of the floor)")
-    finally:
-        for process in servers:
-            stop(process)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        redis = Redis.from_url(REDIS_URL)
-        keys = [key async for key in redis.scan_iter(match=f"{name}:*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
 
 
 def main() -> None:

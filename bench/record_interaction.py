@@ -18,35 +18,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
-import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
-from redis.asyncio import Redis
+from harness import ROOT, deployment, summary
 
-ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.db import apply_migrations  # noqa: E402
-from bench.load import percentile  # noqa: E402
-from bench.page_query import free_port, start, stop, wait_until_serving  # noqa: E402
+from app.db import apply_migrations
 
 RECORD = (ROOT / "graphql" / "RecordInteraction.graphql").read_text()
 SET_CONSENT = """
 mutation SetConsent($input: SetConsentInput!) { setConsent(input: $input) { errors { code } } }
 """
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
-SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def network(number: int) -> str:
@@ -129,15 +119,7 @@ async def drive(
         began = time.perf_counter()
         await asyncio.gather(*(worker(session) for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "requests": len(latencies),
-        "failures": failures,
-        "seconds": round(elapsed, 2),
-        "throughput": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-    }
+    return summary(latencies, failures, elapsed)
 
 
 async def rows(database_url: str) -> int:
@@ -174,40 +156,11 @@ async def measure(url: str, database_url: str, args: argparse.Namespace) -> None
 
 
 async def run(args: argparse.Namespace) -> None:
-    name = f"mentor_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(SERVER.replace("postgres://", "postgresql://", 1))
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    database_url = SERVER.rsplit("/", 1)[0] + f"/{name}"
-    server: subprocess.Popen[bytes] | None = None
-    try:
-        await apply_migrations(database_url)
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "REDIS_KEY_PREFIX": f"{name}:",
-            "SECRET_KEY": uuid.uuid4().hex,
-            "MENTOR_ENV": "production",
-            "MENTOR_DATA_DIR": tempfile.mkdtemp(prefix="mentor-bench-"),
-            "TRUSTED_PROXIES": "127.0.0.1",
-        }
-        serve = "from app.cli import main; main()"
-        server = start([sys.executable, "-c", serve, "serve", "--port", str(port)], env)
-        url = f"http://127.0.0.1:{port}/graphql"
-        await wait_until_serving(url, server)
+    async with deployment() as deployed:
+        await apply_migrations(deployed.database_url)
+        url = await deployed.serve(TRUSTED_PROXIES="127.0.0.1")
         print(f"recordInteraction (PAGE_VIEW), {args.concurrency} connections; measuring…")
-        await measure(url, database_url, args)
-    finally:
-        if server is not None:
-            stop(server)
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        redis = Redis.from_url(REDIS_URL)
-        keys = [key async for key in redis.scan_iter(match=f"{name}:*")]
-        if keys:
-            await redis.delete(*keys)
-        await redis.aclose()
+        await measure(url, deployed.database_url, args)
 
 
 def main() -> None:
