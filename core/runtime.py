@@ -26,12 +26,17 @@ class Budget:
     window: timedelta
 
 
+class ThrottleUnavailable(Exception):
+    """The store that counts attempts (Redis) cannot be reached. A guard against abuse of the
+    account (log-in) lets nothing through then; a guard against floods may let the work on."""
+
+
 class Throttle(Protocol):
     async def take(self, key: str, budget: Budget) -> int:
         """Count one attempt against ``key`` and answer the seconds to wait when it is over
         the budget, 0 when it is within. Counting before the work it guards means attempts
         sent all at once cannot slip under the limit together. The window starts at the
-        first attempt."""
+        first attempt. Raises ``ThrottleUnavailable`` when its store cannot be reached."""
 
     async def give_back(self, key: str) -> None:
         """Uncount one attempt that turned out not to be a failure."""

@@ -9,6 +9,7 @@ as its family and operating system, parsed by ua-parser: never the raw address o
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from tortoise.queryset import QuerySet
 
 from core import clock, limits
 from core.errors import BadUserInput, RateLimited
-from core.runtime import Budget, Runtime
+from core.runtime import Budget, Runtime, ThrottleUnavailable
 from models.interactions import FAMILY_LENGTH, Interaction, InteractionKind
 from models.marketplace import MentorProfile, MentorTag, MentorTagKind, Post, PostLike, PostTag
 from models.privacy import ConsentPurpose
@@ -30,6 +31,7 @@ from services.privacy import consents
 from services.privacy.consents import Subject
 from services.privacy.features import Feature, require
 
+logger = logging.getLogger("mentor_api.interactions")
 K = InteractionKind
 # What each kind must carry; only time on a page carries a duration.
 REQUIRED: dict[InteractionKind, frozenset[str]] = {
@@ -115,7 +117,12 @@ async def _take_budget(runtime: Runtime, subject: Subject | None, client: Client
         key, limit = f"interaction:user:{subject.user_id}", settings.interactions_per_visitor
     else:
         key, limit = f"interaction:visitor:{subject.visitor_id}", settings.interactions_per_visitor
-    wait = await runtime.throttle.take(key, Budget(limit, settings.throttle_window))
+    try:
+        wait = await runtime.throttle.take(key, Budget(limit, settings.throttle_window))
+    except ThrottleUnavailable:
+        # A flood guard, not an account's: with Redis away, interactions are still recorded.
+        logger.warning("interaction throttle unavailable; recording anyway")
+        return
     if wait:
         raise RateLimited(wait)
 

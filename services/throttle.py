@@ -1,7 +1,8 @@
 """Counting failures per key in a time window: Redis when configured, process memory when not.
 
 Both implement ``core.runtime.Throttle``; the embedded default uses the in-memory one because
-it is a single process, production shares counters between processes through Redis.
+it is a single process, production shares counters between processes through Redis. A Redis
+that cannot be reached is ``ThrottleUnavailable``, for each guard to decide what that means.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ import math
 import time
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from core.runtime import Budget
+from core.runtime import Budget, ThrottleUnavailable
 
 # Decrement, never below zero, and never bring back an expired window.
 _GIVE_BACK = """
@@ -29,11 +31,14 @@ class RedisThrottle:
 
     async def take(self, key: str, budget: Budget) -> int:
         name = self._prefix + key
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.pexpire(name, int(budget.window.total_seconds() * 1000), nx=True)
-            pipe.pttl(name)
-            count, _, ttl_ms = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(name)
+                pipe.pexpire(name, int(budget.window.total_seconds() * 1000), nx=True)
+                pipe.pttl(name)
+                count, _, ttl_ms = await pipe.execute()
+        except RedisError as error:
+            raise ThrottleUnavailable(type(error).__name__) from error
         if int(count) <= budget.limit:
             return 0
         return max(1, math.ceil(ttl_ms / 1000))

@@ -5,15 +5,18 @@ log-in. Only a SHA-256 of the cookie's token is stored."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 
 from tortoise.transactions import in_transaction
 
 from core import limits
 from core.errors import RateLimited
-from core.runtime import Budget, Runtime
+from core.runtime import Budget, Runtime, ThrottleUnavailable
 from models.privacy import ConsentRecord, Visitor
 from services.client import ClientInfo
+
+logger = logging.getLogger("mentor_api.privacy")
 
 
 def _digest(token: str) -> str:
@@ -28,7 +31,13 @@ async def start_visit(runtime: Runtime, client: ClientInfo) -> tuple[str, Visito
     """A new visitor and the token its cookie carries; throttled per network, since anyone
     may start one."""
     budget = Budget(limits.MAX_NEW_VISITORS_PER_IP, runtime.settings.throttle_window)
-    wait = await runtime.throttle.take(f"visitor:ip:{client.ip_prefix or 'unknown'}", budget)
+    key = f"visitor:ip:{client.ip_prefix or 'unknown'}"
+    try:
+        wait = await runtime.throttle.take(key, budget)
+    except ThrottleUnavailable:
+        # The database is the truth: a visitor's choice is kept while Redis is away.
+        logger.warning("visitor throttle unavailable; letting the visit start")
+        wait = 0
     if wait:
         raise RateLimited(wait)
     token = secrets.token_urlsafe(32)
