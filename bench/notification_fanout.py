@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 from app.db import apply_migrations, open_database
 from models.accounts import Session, User
 from models.marketplace import MentorProfile
-from services.accounts import token_digest
+from services.tokens import token_digest
 
 SUBSCRIPTION = "subscription { notifications { id createdAt job { id } } }"
 REQUEST_JOB = """

@@ -29,6 +29,10 @@ class ConsentSource(StrEnum):
     SIGN_UP = "SIGN_UP"
 
 
+# The display preferences a visitor may ask to be remembered (PREFERENCES consent only).
+REMEMBERED_PREFERENCES = ("language", "timezone", "currency")
+
+
 class PrivacyPolicy(Model):
     """A version of the privacy policy. The one in force is the newest already effective."""
 

@@ -7,9 +7,7 @@ is registered, so nobody can probe who has an account.
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 
 from tortoise.transactions import in_transaction
 
@@ -25,18 +23,11 @@ from services.email import enqueue_email
 from services.passwords import check_strength
 from services.privacy import consents, visitors
 from services.privacy.consents import Subject
+from services.tokens import new_token, token_digest
 
 # No spaces and no control characters anywhere: a mail relay refuses them.
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 INVALID_CREDENTIALS = "Email or password is incorrect."
-
-
-def token_digest(raw_token: str) -> str:
-    return hashlib.sha256(raw_token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def normalize_email(raw: str, *, field: str = "email") -> str:

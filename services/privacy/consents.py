@@ -16,7 +16,13 @@ from tortoise.queryset import QuerySet
 
 from core import clock
 from core.errors import BadUserInput, DomainError, ErrorCode
-from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource, Visitor
+from models.privacy import (
+    REMEMBERED_PREFERENCES,
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    Visitor,
+)
 from services.access.decisions import Access
 from services.privacy.policy import current_policy
 
@@ -138,7 +144,7 @@ async def set_consent(
 
 async def _forget_preferences(subject: Subject) -> None:
     """Withdrawing PREFERENCES removes what it kept (the browser's remembered preferences)."""
-    cleared = {"language": None, "timezone": None, "currency": None}
+    cleared = dict.fromkeys(REMEMBERED_PREFERENCES)
     if subject.user_id is not None:
         await Visitor.filter(user_id=subject.user_id).update(**cleared)
     else:

@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.errors import BadUserInput
-from models.privacy import Visitor
+from models.privacy import REMEMBERED_PREFERENCES, Visitor
 from services.money import checked_currency
 from services.privacy.consents import Subject
 from services.privacy.features import Feature, require
 from services.profile_fields import LANGUAGE_TAG, checked_timezone
-
-REMEMBERED = ("language", "timezone", "currency")
 
 
 @dataclass(frozen=True)
@@ -52,5 +50,5 @@ async def remember(visitor: Visitor, changes: dict[str, str | None]) -> Preferen
         visitor.currency = (
             None if currency is None else checked_currency(currency, field="currency")
         )
-    await visitor.save(update_fields=list(REMEMBERED))
+    await visitor.save(update_fields=list(REMEMBERED_PREFERENCES))
     return _of(visitor)

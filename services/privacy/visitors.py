@@ -4,9 +4,7 @@ log-in. Only a SHA-256 of the cookie's token is stored."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 
 from tortoise.transactions import in_transaction
 
@@ -15,16 +13,13 @@ from core.errors import RateLimited
 from core.runtime import Budget, Runtime, ThrottleUnavailable
 from models.privacy import ConsentRecord, Visitor
 from services.client import ClientInfo
+from services.tokens import new_token, token_digest
 
 logger = logging.getLogger("mentor_api.privacy")
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def visitor_for(token: str) -> Visitor | None:
-    return await Visitor.get_or_none(token_hash=_digest(token))
+    return await Visitor.get_or_none(token_hash=token_digest(token))
 
 
 async def start_visit(runtime: Runtime, client: ClientInfo) -> tuple[str, Visitor]:
@@ -40,8 +35,8 @@ async def start_visit(runtime: Runtime, client: ClientInfo) -> tuple[str, Visito
         wait = 0
     if wait:
         raise RateLimited(wait)
-    token = secrets.token_urlsafe(32)
-    return token, await Visitor.create(token_hash=_digest(token))
+    token = new_token()
+    return token, await Visitor.create(token_hash=token_digest(token))
 
 
 async def attach(visitor: Visitor, user_id: int) -> None:
