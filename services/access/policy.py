@@ -129,6 +129,12 @@ class PersonalField:
     staff_permission: StaffPermission | None = StaffPermission.VIEW_PII
     export: Export = Export.VALUE
     published: RowState | None = None
+    # The value is a file-store key: the file is exported and erased with it.
+    file: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.export is Export.FILE) and not self.file:
+            raise ValueError("only a file-store key exports as a FILE")
 
 
 ReadRule = FieldRule | PersonalField

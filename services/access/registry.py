@@ -86,7 +86,7 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
             "password_hash": _credential,
             "name": PersonalField(Category.IDENTITY, PROFILE, Erasure.NULL),
             "photo_key": PersonalField(
-                Category.IDENTITY, PROFILE, Erasure.DELETE, export=Export.FILE
+                Category.IDENTITY, PROFILE, Erasure.DELETE, export=Export.FILE, file=True
             ),
             "timezone": PersonalField(Category.PREFERENCES, PROFILE, Erasure.NULL),
             "language": PersonalField(Category.PREFERENCES, PROFILE, Erasure.NULL),
