@@ -74,6 +74,8 @@ class Session(Model):
 class EmailTokenPurpose(StrEnum):
     VERIFY_EMAIL = "VERIFY_EMAIL"
     RESET_PASSWORD = "RESET_PASSWORD"
+    CONFIRM_DELETION = "CONFIRM_DELETION"
+    CANCEL_DELETION = "CANCEL_DELETION"
 
 
 class EmailToken(Model):

@@ -72,6 +72,9 @@ class Payment(Model):
     # Counts refunds asked of Stripe: the next one's idempotency key comes from it, so a retry
     # after a lost answer repeats the same request instead of refunding twice.
     refund_requests = fields.IntField(default=0, db_default=0)
+    # When a refund was asked of Stripe whose outcome is not recorded yet (an answer lost on
+    # the way back waits for Stripe's event): an unsettled refund, which blocks deletion.
+    refund_asked_at = fields.DatetimeField(null=True)
     failure_code = fields.CharField(max_length=64, null=True)
     failure_reason = fields.CharField(max_length=255, null=True)
     dispute_status = fields.CharEnumField(DisputeStatus, max_length=16, null=True)

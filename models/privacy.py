@@ -21,12 +21,14 @@ class ConsentPurpose(StrEnum):
 
 class ConsentSource(StrEnum):
     """How a choice reached us: the web client, an app over the API, the browser's Global
-    Privacy Control signal, or the sign-up form."""
+    Privacy Control signal, the sign-up form, or the account's deletion."""
 
     WEB = "WEB"
     API = "API"
     GPC = "GPC"
     SIGN_UP = "SIGN_UP"
+    # Withdrawn by the account's deletion, not by a choice of the person.
+    DELETION = "DELETION"
 
 
 # The display preferences a visitor may ask to be remembered (PREFERENCES consent only).

@@ -104,7 +104,7 @@ class Loaders:
         profile's user id), each with the joins its row rule reads."""
         loader = self._rows.get((model, by))
         if loader is None:
-            joins = privacy_of(model).rows.joins
+            joins = privacy_of(model).joins
             loader = self._rows[(model, by)] = DataLoader(partial(rows_by, model, by, joins))
         return cast(DataLoader[int, M | None], loader)
 

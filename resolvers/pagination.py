@@ -21,6 +21,7 @@ from tortoise.queryset import QuerySet
 
 from core import limits
 from core.errors import BadUserInput
+from services.access.registry import REGISTRY
 
 Counter = Callable[[], Awaitable[int]]
 
@@ -92,6 +93,9 @@ class CountedConnection(relay.ListConnection[NodeType], Generic[NodeType]):
         if counter is None:
             assert isinstance(nodes, QuerySet), "a list of rows needs its own counter"
             counter = nodes.count
+        if isinstance(nodes, QuerySet) and nodes.model in REGISTRY:
+            # As every loader hands rows out: with the relations their rules read.
+            nodes = nodes.select_related(*REGISTRY[nodes.model].joins)
         resolved = super().resolve_connection(
             nodes,
             info=info,

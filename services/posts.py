@@ -67,7 +67,7 @@ async def _save_with_tags(post: Post) -> None:
 
 async def read_post(access: Access, post_id: int) -> Post | None:
     """A post opened by a reader: a published one counts one more view, atomically in SQL."""
-    post = await access.visible(Post).filter(id=post_id).get_or_none()
+    post = await access.visible(Post).filter(id=post_id).select_related("author").get_or_none()
     if post is not None and POST_PUBLISHED.holds(post):
         await Post.filter(id=post.id).update(view_count=F("view_count") + 1)
         post.view_count += 1
@@ -103,7 +103,7 @@ async def _own_post(author: User, post_id: int) -> Post:
     """The author's post, locked; posts the author may not see are not found, others'
     published posts refused."""
     post = await Post.filter(id=post_id).select_for_update().get_or_none()
-    if post is None or not Access.of(author).row_now(post):
+    if post is None or not await Access.of(author).may_see(post):
         raise NotFound("No such post.", field="id")
     if post.author_id != author.id:
         raise Forbidden("Only the author can change this post.")
@@ -140,7 +140,7 @@ async def _likeable(user: User, post_id: int) -> Post:
     post = await Access.of(user).visible(Post).filter(id=post_id).get_or_none()
     if post is None:
         raise NotFound("No such post.", field="id")
-    if not POST_PUBLISHED.holds(post):
+    if post.status is not PostStatus.PUBLISHED:
         raise Conflict("Only PUBLISHED posts can be liked; this one is a DRAFT.", field="id")
     return post
 

@@ -11,10 +11,13 @@ from typing import TypeVar
 
 from pypika_tortoise.analytics import RowNumber
 from pypika_tortoise.enums import Order
+from pypika_tortoise.queries import Table
 from pypika_tortoise.terms import Field
 from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
+
+from services.access.decisions import fetch_joins
 
 M = TypeVar("M", bound=Model)
 
@@ -32,9 +35,11 @@ async def top_rows_per(
     keys = sorted({int(i) for i in parent_ids})
     buckets: dict[int, list[M]] = {key: [] for key in keys}
     if keys and limit > 0:
-        rank = RowNumber().over(Field(parent_column))
+        # Columns named with their table: a row rule may join another table to the query.
+        table = Table(query.model._meta.db_table)
+        rank = RowNumber().over(Field(parent_column, table=table))
         for column in order:
-            rank = rank.orderby(Field(column), order=Order.desc)
+            rank = rank.orderby(Field(column, table=table), order=Order.desc)
         ranked = query.filter(**{f"{parent_column}__in": keys}).annotate(row_rank=rank)
         # Inlined by pypika from our own integers and enum values: nothing from the caller.
         inner = ranked.sql(params_inline=True)
@@ -44,6 +49,8 @@ async def top_rows_per(
             f"SELECT * FROM ({inner}) AS ranked WHERE row_rank <= {int(limit)} "
             f'ORDER BY "{parent_column}", {order_sql}'
         )
+        # As every loader hands rows out: with the relations their rules read.
+        await fetch_joins(rows)
         for row in rows:
             buckets[getattr(row, parent_column)].append(row)
     return [buckets.get(int(i), []) for i in parent_ids]

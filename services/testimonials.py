@@ -139,7 +139,7 @@ async def _locked(actor: User, testimonial_id: int, by: Party) -> Testimonial:
     """The testimonial, locked. Those who may not see it are told it does not exist; those who
     see it but are not its author are refused the author's actions."""
     row = await Testimonial.filter(id=testimonial_id).select_for_update().get_or_none()
-    if row is None or not Access.of(actor).row_now(row):
+    if row is None or not await Access.of(actor).may_see(row):
         raise NotFound("No such testimonial.", field="testimonialId")
     if by is Party.AUTHOR and row.author_id != actor.id:
         raise Forbidden("Only the author decides whether a testimonial is displayed.")

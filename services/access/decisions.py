@@ -14,9 +14,10 @@ import functools
 import operator
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from tortoise.expressions import Q
+from tortoise.fields.relational import RelationalField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
@@ -50,6 +51,38 @@ class StaffRead:
     subject_id: int
     model: str
     field: str
+
+
+def _unfetched(row: Model, relations: tuple[str, ...]) -> list[str]:
+    """The relations a rule reads that did not come with the row (Tortoise answers a query
+    for those, the loaded row for the others)."""
+    return [name for name in relations if isinstance(getattr(row, name), QuerySet)]
+
+
+async def _fetch_joins(row: Model) -> None:
+    """Fetch what the model's rules read and a read path did not bring (rows from a service
+    rather than a loader): one query per row, where loaders fetch them with the page."""
+    missing = _unfetched(row, privacy_of(type(row)).joins)
+    if missing:
+        await row.fetch_related(*missing)
+
+
+async def fetch_joins(rows: Sequence[Model]) -> None:
+    """Fetch for a list of rows of one model the relations its rules read, in one query per
+    related model (a testimonial's author and mentor are both users: one query)."""
+    if not rows:
+        return
+    model = type(rows[0])
+    by_target: dict[type[Model], list[str]] = {}
+    for name in privacy_of(model).joins:
+        relation = cast(RelationalField, model._meta.fields_map[name])
+        by_target.setdefault(relation.related_model, []).append(name)
+    for target, names in by_target.items():
+        keys = {getattr(row, f"{name}_id") for row in rows for name in names} - {None}
+        found = {related.pk: related for related in await target.filter(pk__in=list(keys))}
+        for row in rows:
+            for name in names:
+                setattr(row, name, found.get(getattr(row, f"{name}_id")))
 
 
 class Access:
@@ -106,9 +139,12 @@ class Access:
 
     def row_now(self, row: Model, rule: RowRule | None = None) -> bool | None:
         """Whether the viewer sees ``row`` under its model's rule (or ``rule``, a view of the
-        rows); None when a relationship must be looked up (``may_see``)."""
+        rows); None when a relationship must be looked up, or a relation the rule reads
+        fetched (``may_see``)."""
         privacy = privacy_of(type(row))
         rule = rule or privacy.rows
+        if _unfetched(row, rule.joins):
+            return None
         if rule.live is not None and not rule.live.holds(row):
             return False
         audiences = rule.audience
@@ -130,6 +166,7 @@ class Access:
         return False
 
     async def may_see(self, row: Model, rule: RowRule | None = None) -> bool:
+        await _fetch_joins(row)
         decided = self.row_now(row, rule)
         if decided is not None:
             return decided
@@ -199,6 +236,8 @@ class Access:
             return True
         if Audience.PUBLISHED in audiences:
             published = view.published if view is not None else privacy.published_state(rule)
+            if published is not None and _unfetched(row, published.joins):
+                return None
             if published is not None and published.holds(row):
                 return True
         owner = privacy.owner_of(row)
@@ -213,6 +252,7 @@ class Access:
         return self._staff_reads(rule, row, name, owner)
 
     async def may_read(self, row: Model, name: str, view: RowRule | None = None) -> bool:
+        await _fetch_joins(row)
         decided = self.field_now(row, name, view)
         if decided is not None:
             return decided

@@ -51,7 +51,12 @@ class Export(StrEnum):
 
 
 class Erasure(StrEnum):
-    """What erasure does to the field: delete its row, clear it, replace it, or keep it for law."""
+    """What erasure does to the field: delete its row, clear it, replace it, or keep it for law.
+
+    A row goes when one of its fields says DELETE and none needs the row kept (TOMBSTONE,
+    PSEUDONYMIZE, RETAIN_FOR_LAW); a row that stays has its DELETE and NULL fields cleared.
+    Rows kept for the law are deleted by the purge once the financial retention has passed.
+    """
 
     DELETE = "DELETE"
     NULL = "NULL"
@@ -156,6 +161,9 @@ class ModelPrivacy:
     not_personal: frozenset[str] = frozenset()
     restricted: Mapping[str, FieldRule] = field(default_factory=dict)
     counterparty: str | None = None
+    # What erasing the counterparty does to the row: None keeps it (it is its owner's, and
+    # the erased party shows as a deleted user); DELETE removes it with them.
+    counterparty_erasure: Erasure | None = None
 
     def __post_init__(self) -> None:
         if self.owner is None and (self.personal or Audience.OWNER in self.rows.audience):
@@ -168,6 +176,15 @@ class ModelPrivacy:
     def read_rules(self) -> dict[str, ReadRule]:
         """The rule of every field that has one: personal and restricted alike."""
         return {**self.restricted, **self.personal}
+
+    @cached_property
+    def joins(self) -> tuple[str, ...]:
+        """The relations the row rule and the field rules read: every read of rows handed to
+        a viewer fetches them with the rows."""
+        names = list(self.rows.joins)
+        for rule in self.read_rules.values():
+            names.extend(name for name in (rule.published.joins if rule.published else ()))
+        return tuple(dict.fromkeys(names))
 
     def published_state(self, rule: ReadRule) -> RowState | None:
         return rule.published or self.rows.published

@@ -14,6 +14,7 @@ from tortoise.models import Model
 
 from models.accounts import EmailToken, Session, StaffPermission, User
 from models.audit import AuditEntry
+from models.deletion import AccountDeletion, LegalHold
 from models.interactions import DailyInteractionCount, Interaction
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
@@ -112,8 +113,9 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
         owner="subject_id",
         rows=RowRule(NOBODY, staff=frozenset({P.SECURITY})),
         personal={
+            # The event stays, the address it came from goes with the person.
             "ip_prefix": PersonalField(
-                Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.RETAIN_FOR_LAW, P.SECURITY
+                Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.NULL, P.SECURITY
             ),
         },
         # actor/subject point at user rows, which erasure tombstones: the log stays pseudonymous.
@@ -198,7 +200,7 @@ _MARKETPLACE: dict[type[Model], ModelPrivacy] = {
     ),
     # A copy of a post's tags (drafts' too), read only inside post searches; erased with it.
     PostTag: ModelPrivacy(
-        owner="post_id",
+        owner=None,
         rows=NEVER_SHOWN,
         personal={},
         not_personal=frozenset({"id", "post", "value"}),
@@ -281,6 +283,8 @@ _MARKETPLACE: dict[type[Model], ModelPrivacy] = {
             "hidden_at": FieldRule(OWNER_ONLY, P.MODERATE_CONTENT),
         },
         not_personal=frozenset({"id", "job", "mentor", "featured_at", "created_at", "updated_at"}),
+        # A testimonial about a mentor whose account is erased goes with the mentor.
+        counterparty_erasure=Erasure.DELETE,
     ),
     # Proof of consent to display a testimonial: its author's, and moderators' (audited).
     TestimonialPermissionEvent: ModelPrivacy(
@@ -310,10 +314,15 @@ _stripe_reference = PersonalField(
 _card = PersonalField(Category.FINANCIAL, OWNER_ONLY, Erasure.DELETE, staff_permission=None)
 
 _PAYMENTS: dict[type[Model], ModelPrivacy] = {
+    # Erasure deletes the customer at Stripe, then this link to it.
     StripeCustomer: ModelPrivacy(
         owner="user_id",
         rows=NEVER_SHOWN,
-        personal={"stripe_customer_id": _stripe_reference},
+        personal={
+            "stripe_customer_id": PersonalField(
+                Category.FINANCIAL, NOBODY, Erasure.DELETE, P.MANAGE_PAYMENTS
+            )
+        },
         not_personal=frozenset({"id", "user", "setup_intents_started", "created_at"}),
     ),
     Payment: ModelPrivacy(
@@ -346,6 +355,7 @@ _PAYMENTS: dict[type[Model], ModelPrivacy] = {
                 "client",
                 "platform_fee_cents",
                 "refund_requests",
+                "refund_asked_at",
                 "created_at",
                 "updated_at",
             }
@@ -365,15 +375,21 @@ _PAYMENTS: dict[type[Model], ModelPrivacy] = {
         },
         not_personal=frozenset({"id", "user", "created_at"}),
     ),
-    # A mentor's payout account: shown to the mentor alone (their payout status).
+    # A mentor's payout account: shown to the mentor alone (their payout status). Erasure
+    # unlinks it; the account itself is kept by Stripe under Stripe's own retention.
     ConnectedAccount: ModelPrivacy(
         owner="user_id",
         rows=RowRule(OWNER_ONLY),
         personal={
-            "stripe_account_id": _stripe_reference,
-            "charges_enabled": _billing,
-            "payouts_enabled": _billing,
-            "details_submitted": _billing,
+            "stripe_account_id": PersonalField(
+                Category.FINANCIAL, NOBODY, Erasure.DELETE, P.MANAGE_PAYMENTS
+            ),
+            **{
+                name: PersonalField(
+                    Category.FINANCIAL, OWNER_ONLY, Erasure.DELETE, P.MANAGE_PAYMENTS
+                )
+                for name in ("charges_enabled", "payouts_enabled", "details_submitted")
+            },
         },
         not_personal=frozenset(
             {"id", "user", "onboarding_links_created", "state_at", "created_at", "updated_at"}
@@ -431,9 +447,8 @@ _PRIVACY: dict[type[Model], ModelPrivacy] = {
             "purpose": _consent,
             "granted": _consent,
             "source": _consent,
-            "visitor": PersonalField(
-                Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.RETAIN_FOR_LAW, P.LEGAL
-            ),
+            # The proof stays, the browser it came from goes with the person.
+            "visitor": PersonalField(Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.NULL, P.LEGAL),
         },
         not_personal=frozenset({"id", "user", "policy", "decided_at"}),
     ),
@@ -545,6 +560,45 @@ _NOTIFICATIONS: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+_DELETION: dict[type[Model], ModelPrivacy] = {
+    # The request and the erasure's progress: its owner's to see; it names no personal data
+    # and outlives the erasure, as the record that it happened.
+    AccountDeletion: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY, staff=frozenset({P.LEGAL, P.MANAGE_USERS})),
+        personal={},
+        not_personal=frozenset(
+            {
+                "id",
+                "user",
+                "status",
+                "requested_at",
+                "confirmed_at",
+                "scheduled_erasure_at",
+                "cancelled_at",
+                "erased_at",
+                "purged_at",
+                "pseudonym",
+                "steps_done",
+            }
+        ),
+    ),
+    # What the law asked is LEGAL's to read; the person sees only that a hold blocks deletion.
+    LegalHold: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(NOBODY, staff=frozenset({P.LEGAL})),
+        personal={
+            name: PersonalField(
+                Category.CONTENT, NOBODY, Erasure.RETAIN_FOR_LAW, P.LEGAL, export=Export.OMIT
+            )
+            for name in ("reference", "reason", "release_reference")
+        },
+        not_personal=frozenset(
+            {"id", "user", "placed_by", "placed_at", "released_by", "released_at"}
+        ),
+    ),
+}
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
@@ -553,6 +607,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_INTERACTIONS,
     **_MARKETING,
     **_NOTIFICATIONS,
+    **_DELETION,
 }
 
 

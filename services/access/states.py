@@ -13,10 +13,10 @@ from models.marketplace import Attribution, MentorProfile, Post, PostStatus, Tes
 from services.access.policy import RowState
 
 
-def _user_of(profile: MentorProfile) -> User:
-    user = profile.user
+def _joined_user(row: MentorProfile | Post | Testimonial, relation: str) -> User:
+    user = getattr(row, relation)
     if not isinstance(user, User):
-        raise LookupError("a mentor profile's rule reads its user: fetch it with the row")
+        raise LookupError(f"this rule reads the row's {relation}: fetch it with the row")
     return user
 
 
@@ -25,15 +25,27 @@ def _active(user: User) -> bool:
 
 
 def _active_mentor(profile: MentorProfile) -> bool:
-    return _user_of(profile).is_active
+    return _joined_user(profile, "user").is_active
 
 
 def _published(post: Post) -> bool:
-    return post.status is PostStatus.PUBLISHED
+    # An account scheduled for deletion shows nothing of what it published.
+    return post.status is PostStatus.PUBLISHED and _joined_user(post, "author").is_active
+
+
+def _parties_active(testimonial: Testimonial) -> bool:
+    return (
+        _joined_user(testimonial, "author").is_active
+        and _joined_user(testimonial, "mentor").is_active
+    )
 
 
 def _displayed(testimonial: Testimonial) -> bool:
-    return testimonial.profile_attribution is not None and testimonial.hidden_at is None
+    return (
+        testimonial.profile_attribution is not None
+        and testimonial.hidden_at is None
+        and _parties_active(testimonial)
+    )
 
 
 def _named_in_full(testimonial: Testimonial) -> bool:
@@ -45,29 +57,46 @@ def _success_story(testimonial: Testimonial) -> bool:
         testimonial.featured_at is not None
         and testimonial.marketing_attribution is not None
         and testimonial.hidden_at is None
+        and _parties_active(testimonial)
     )
+
+
+def _parties_active_sql() -> Q:
+    return Q(author__is_active=True, mentor__is_active=True)
 
 
 USER_ACTIVE = RowState("an active account", _active, lambda: Q(is_active=True))
 MENTOR_ACTIVE = RowState(
     "the profile of an active account", _active_mentor, lambda: Q(user__is_active=True), ("user",)
 )
-POST_PUBLISHED = RowState("published", _published, lambda: Q(status=PostStatus.PUBLISHED))
-# Policy P14: "testimonials are displayed only after receiving permission".
+POST_PUBLISHED = RowState(
+    "published by an active account",
+    _published,
+    lambda: Q(status=PostStatus.PUBLISHED, author__is_active=True),
+    ("author",),
+)
+# Policy P14: "testimonials are displayed only after receiving permission"; and neither party
+# is an account scheduled for deletion.
 TESTIMONIAL_DISPLAYED = RowState(
     "displayed on the mentor's profile with its author's permission",
     _displayed,
-    lambda: Q(profile_attribution__isnull=False, hidden_at__isnull=True),
+    lambda: Q(profile_attribution__isnull=False, hidden_at__isnull=True) & _parties_active_sql(),
+    ("author", "mentor"),
 )
 TESTIMONIAL_NAMED_IN_FULL = RowState(
     "displayed under its author's full name",
     _named_in_full,
-    lambda: Q(profile_attribution=Attribution.FULL_NAME, hidden_at__isnull=True),
+    lambda: (
+        Q(profile_attribution=Attribution.FULL_NAME, hidden_at__isnull=True) & _parties_active_sql()
+    ),
+    ("author", "mentor"),
 )
 SUCCESS_STORY = RowState(
     "featured in marketing with its author's permission",
     _success_story,
-    lambda: Q(
-        featured_at__isnull=False, marketing_attribution__isnull=False, hidden_at__isnull=True
+    lambda: (
+        Q(featured_at__isnull=False, marketing_attribution__isnull=False, hidden_at__isnull=True)
+        & _parties_active_sql()
     ),
+    ("author", "mentor"),
 )

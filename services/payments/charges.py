@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
+from core import clock
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from core.runtime import Runtime
 from models.accounts import StaffPermission, User
@@ -201,6 +202,9 @@ async def refund_payment(
         )
     request = payment.refund_requests
     provider = runtime.payments.stripe
+    # Until Stripe's answer is recorded the refund is unsettled (a lost answer waits for
+    # Stripe's event), and the client's account cannot be deleted meanwhile.
+    await Payment.filter(id=payment.id).update(refund_asked_at=clock.now())
     with stripe_errors(field="amountCents"):
         try:
             refund = await provider.v1.refunds.create_async(
@@ -219,6 +223,7 @@ async def refund_payment(
             await Payment.filter(id=payment.id, refund_requests=request).update(
                 refund_requests=request + 1
             )
+            await Payment.filter(id=payment.id).update(refund_asked_at=None)
             raise
         charge_id = id_of(refund.charge)
         assert charge_id is not None
@@ -229,6 +234,7 @@ async def refund_payment(
         settlement.record_success(locked, charge.id)
         settlement.record_refunded_total(locked, charge.amount_refunded)
         locked.refund_requests = max(locked.refund_requests, request + 1)
+        locked.refund_asked_at = None
         await settlement.settle(locked)
         await audit.record(
             AuditAction.PAYMENT_REFUNDED,

@@ -112,6 +112,9 @@ def record_cancellation(payment: Payment) -> None:
 
 
 def record_refunded_total(payment: Payment, refunded_cents: int) -> None:
+    """Stripe's refunded total; one that grew is the outcome of the refund last asked."""
+    if refunded_cents > payment.refunded_cents:
+        payment.refund_asked_at = None
     payment.refunded_cents = max(payment.refunded_cents, min(refunded_cents, payment.amount_cents))
 
 

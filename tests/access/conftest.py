@@ -12,6 +12,7 @@ from core import clock
 from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
+from models.deletion import AccountDeletion, DeletionStatus, LegalHold
 from models.interactions import DailyInteractionCount, Interaction, InteractionKind
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
@@ -47,7 +48,9 @@ from tests.support.backends import Backend
 from tests.support.smtp import Mailbox
 from tests.support.users import SignedIn, UserFactory
 
-# Everyone who may ask, by role; "gone" is a mentor whose account was deactivated.
+# Everyone who may ask, by role; "gone" is a mentor whose account was deactivated (their
+# profile, posts and testimonials are hidden), "former" one who closed their mentor profile
+# (their published post and displayed testimonial stay, leading to no profile).
 SIGNED_IN_ROLES = (
     "client",
     "mentor",
@@ -72,13 +75,13 @@ class World:
     gone_profile: MentorProfile
     draft: Post
     published: Post
-    gone_post: Post
+    former_post: Post
     job: Job
     private: Testimonial
     anonymous: Testimonial
     full_name: Testimonial
     hidden: Testimonial
-    gone_story: Testimonial
+    former_story: Testimonial
     payment: Payment
     card: PaymentMethod
     consent: ConsentRecord
@@ -122,6 +125,7 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         "client": await users.create("Carla Client"),
         "mentor": await users.create("Mia Mentor"),
         "gone": await users.create("Gus Gone"),
+        "former": await users.create("Fay Former"),
         "stranger": await users.create("Sam Stranger"),
         "payments_staff": await users.create("Pat Payments", staff=[p.MANAGE_PAYMENTS]),
         "moderator": await users.create("Mo Moderator", staff=[p.MODERATE_CONTENT]),
@@ -130,7 +134,9 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         "security_staff": await users.create("Sid Security", staff=[p.SECURITY]),
         "marketing_staff": await users.create("Max Marketing", staff=[p.MANAGE_MARKETING]),
     }
-    client, mentor, gone = (people[name].user for name in ("client", "mentor", "gone"))
+    client, mentor, gone, former = (
+        people[name].user for name in ("client", "mentor", "gone", "former")
+    )
     for number in range(4):  # the authors of the displayed testimonials, one each
         people[f"writer{number}"] = await users.create(f"Writer {number} Smith")
     writers = [people[f"writer{number}"].user for number in range(4)]
@@ -144,8 +150,15 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
     published = await Post.create(
         author=mentor, title="Out", body="b", status=PostStatus.PUBLISHED, published_at=published_at
     )
-    gone_post = await Post.create(
-        author=gone, title="Old", body="b", status=PostStatus.PUBLISHED, published_at=published_at
+    await Post.create(
+        author=gone,
+        title="Hidden",
+        body="b",
+        status=PostStatus.PUBLISHED,
+        published_at=published_at,
+    )
+    former_post = await Post.create(
+        author=former, title="Old", body="b", status=PostStatus.PUBLISHED, published_at=published_at
     )
     await PostTag.create(post=draft, value="py")
     await PostLike.create(post=published, user=people["stranger"].user)
@@ -165,14 +178,14 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
     hidden = await _testimonial(
         writers[2], mentor, profile=Attribution.FULL_NAME, hidden_at=clock.now()
     )
-    gone_story = await _testimonial(
+    former_story = await _testimonial(
         writers[3],
-        gone,
+        former,
         profile=Attribution.INITIALS,
         marketing_attribution=Attribution.INITIALS,
         featured_at=clock.now(),
     )
-    for row in (anonymous, gone_story):
+    for row in (anonymous, former_story):
         await TestimonialPermissionEvent.create(
             testimonial=row,
             author_id=row.author_id,
@@ -225,7 +238,7 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         decided_at=clock.now(),
     )
     # The client, who granted ANALYTICS above, opened both published posts; a visitor too.
-    for post in (published, gone_post):
+    for post in (published, former_post):
         await Interaction.create(
             user=client,
             kind=InteractionKind.POST_VIEW,
@@ -268,19 +281,28 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
     await NotificationPreference.create(
         user=client, kind=NotificationKind.JOB_ACCEPTED, email=False
     )
+    await AccountDeletion.create(
+        user=gone,
+        status=DeletionStatus.SCHEDULED,
+        requested_at=clock.now(),
+        pseudonym="world-pseudonym",
+    )
+    await LegalHold.create(
+        user=client, reference="Case 1", reason="Court order", placed_at=clock.now()
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
         gone_profile=gone_profile,
         draft=draft,
         published=published,
-        gone_post=gone_post,
+        former_post=former_post,
         job=job,
         private=private,
         anonymous=anonymous,
         full_name=full_name,
         hidden=hidden,
-        gone_story=gone_story,
+        former_story=former_story,
         payment=payment,
         card=card,
         consent=consent,

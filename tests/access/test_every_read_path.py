@@ -251,7 +251,7 @@ async def _testimonials(world: World, graphql: GraphQLClient) -> None:
 @reaches("Query.featuredTestimonials")
 async def _featured(world: World, graphql: GraphQLClient) -> None:
     query = "{ featuredTestimonials { edges { node { text } } } }"
-    stories = sorted([world.full_name.text, world.gone_story.text])
+    stories = sorted([world.full_name.text, world.former_story.text])
     for role in (*OUTSIDERS, "moderator"):
         listed = await _ask(graphql, world, role, query)
         assert _texts(listed["featuredTestimonials"]) == stories
@@ -325,7 +325,7 @@ async def _mentor_posts(world: World, graphql: GraphQLClient) -> None:
 async def _post_author(world: World, graphql: GraphQLClient) -> None:
     query = "query P($id: ID!) { post(id: $id) { author { id } } }"
     for role in OUTSIDERS:
-        gone = await _ask(graphql, world, role, query, id=gid("Post", world.gone_post))
+        gone = await _ask(graphql, world, role, query, id=gid("Post", world.former_post))
         assert gone == {"post": {"author": None}}
         shown = await _ask(graphql, world, role, query, id=gid("Post", world.published))
         assert shown == {"post": {"author": {"id": gid("Mentor", world.mentor_profile)}}}
@@ -348,7 +348,7 @@ async def _job_client(world: World, graphql: GraphQLClient) -> None:
 @reaches("Job.mentor")
 async def _job_mentor(world: World, graphql: GraphQLClient) -> None:
     query = JOB % "mentor { id }"
-    gone_job = gid("Job", await world.gone_story.job)
+    gone_job = gid("Job", await world.former_story.job)
     staff = await _ask(graphql, world, "moderator", query, id=gone_job)
     assert staff == {"job": {"mentor": None}}
     client = await _ask(graphql, world, "client", query, id=gid("Job", world.job))
@@ -392,7 +392,7 @@ async def _testimonial_author(world: World, graphql: GraphQLClient) -> None:
 async def _testimonial_mentor(world: World, graphql: GraphQLClient) -> None:
     query = TESTIMONIAL % "mentor { id }"
     for role in OUTSIDERS:
-        gone = await _ask(graphql, world, role, query, id=gid("Testimonial", world.gone_story))
+        gone = await _ask(graphql, world, role, query, id=gid("Testimonial", world.former_story))
         assert gone == {"node": {"mentor": None}}
         shown = await _ask(graphql, world, role, query, id=gid("Testimonial", world.full_name))
         assert shown == {"node": {"mentor": {"id": gid("Mentor", world.mentor_profile)}}}
@@ -429,7 +429,7 @@ async def _story_mentor(world: World, graphql: GraphQLClient) -> None:
         mentors = {
             e["node"]["text"]: e["node"]["mentor"] for e in found["featuredTestimonials"]["edges"]
         }
-        assert mentors == {world.full_name.text: active, world.gone_story.text: None}
+        assert mentors == {world.full_name.text: active, world.former_story.text: None}
 
 
 @reaches("Payment.job")
@@ -490,7 +490,7 @@ async def _user_view_history(world: World, graphql: GraphQLClient) -> None:
         assert seen == {"user": {"viewHistory": None}}, role
     own = await _ask(graphql, world, "client", query, id=client)
     viewed = {edge["node"]["id"] for edge in own["user"]["viewHistory"]["edges"]}
-    assert viewed == {gid("Post", world.published), gid("Post", world.gone_post)}
+    assert viewed == {gid("Post", world.published), gid("Post", world.former_post)}
 
 
 @reaches("Query.recommendedMentors")

@@ -41,11 +41,11 @@ async def test_an_anonymous_viewer_sees_only_what_is_public(world: World) -> Non
     access = Access(world.viewer("anonymous"))
     mentor = world.people["mentor"].user
     assert await _agreeing(access, User) == {mentor.id}
-    assert await _agreeing(access, Post) == {world.published.id, world.gone_post.id}
+    assert await _agreeing(access, Post) == {world.published.id, world.former_post.id}
     assert await _agreeing(access, Job) == set()
-    displayed = {world.anonymous.id, world.full_name.id, world.gone_story.id}
+    displayed = {world.anonymous.id, world.full_name.id, world.former_story.id}
     assert await _agreeing(access, Testimonial) == displayed
-    stories = {world.full_name.id, world.gone_story.id}
+    stories = {world.full_name.id, world.former_story.id}
     assert await _agreeing(access, Testimonial, SUCCESS_STORIES) == stories
 
 

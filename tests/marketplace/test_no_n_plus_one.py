@@ -29,9 +29,10 @@ query Page($first: Int!) {
     posts(first: 3) { edges { node { title likeCount } } } } } }
 }
 """
-# The page (mentors joined with their users), ratings, testimonials, their authors, posts:
-# one statement each, for 5 mentors or 50.
-STATEMENTS_PER_PAGE = 5
+# The page (mentors joined with their users), ratings, testimonials, the accounts of their
+# authors and mentors (the display rule reads whether both are active), the authors' names,
+# posts, and their authors' accounts (likewise): one statement each, for 5 mentors or 50.
+STATEMENTS_PER_PAGE = 7
 SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
