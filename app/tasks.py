@@ -22,6 +22,7 @@ from core import clock
 from core.runtime import Runtime
 from core.settings import Settings
 from services import analytics, marketing, partners
+from services.deletion import erasure
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
 
@@ -71,6 +72,11 @@ class BackgroundWork:
         """Campaigns a crash or a lost request left SENDING."""
         return await marketing.resume_sending(self._runtime)
 
+    async def erase_accounts(self) -> int:
+        """Accounts past their grace period are erased; what the law kept, once its time is up."""
+        erased = await erasure.erase_due(self._runtime)
+        return erased + await erasure.purge_due(self._runtime)
+
     async def share_with_partners(self) -> int:
         return await partners.share(self._runtime)
 
@@ -82,6 +88,9 @@ class BackgroundWork:
             return False
         self._next_partner_share = now + self._settings.partner_share_interval.total_seconds()
         return True
+
+    async def forget(self, address: str) -> int:
+        return await self._mailer.forget(address)
 
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now. Called after the change that wrote the
@@ -108,6 +117,7 @@ class BackgroundWork:
             await self._guarded(events.process_pending)
             await self._guarded(self.roll_up_interactions)
             await self._guarded(self.finish_campaigns)
+            await self._guarded(self.erase_accounts)
             if self.partner_round_due():
                 await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)

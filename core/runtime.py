@@ -58,6 +58,10 @@ class Outbox(Protocol):
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now rather than at the next sweep."""
 
+    async def forget(self, address: str) -> int:
+        """Remove the copies of mail sent to ``address`` that the service keeps itself (the
+        embedded mail folder); a relay's copies are the relay's. Answers how many."""
+
 
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str: ...

@@ -170,6 +170,10 @@ class Settings:
     interactions_per_ip: int = limits.MAX_INTERACTIONS_PER_IP
     # Raw interaction records are kept this long, then rolled into daily counts and deleted.
     analytics_retention: timedelta = timedelta(days=90)
+    # A confirmed deletion waits this long, while it can be cancelled, before the erasure.
+    account_erasure_grace: timedelta = timedelta(days=30)
+    # Financial records of an erased account are kept, pseudonymized, this long for the law.
+    financial_retention: timedelta = timedelta(days=3650)
     outbox_sweep_interval: timedelta = timedelta(seconds=30)
     subscription_check_interval: timedelta = limits.SUBSCRIPTION_CHECK_INTERVAL
     outbox_max_attempts: int = limits.MAX_OUTBOX_ATTEMPTS
@@ -234,6 +238,10 @@ class Settings:
             ),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
             analytics_retention=_env_days("ANALYTICS_RETENTION_DAYS", cls.analytics_retention),
+            account_erasure_grace=_env_days(
+                "ACCOUNT_ERASURE_GRACE_DAYS", cls.account_erasure_grace
+            ),
+            financial_retention=_env_days("FINANCIAL_RETENTION_DAYS", cls.financial_retention),
             partner_share_interval=_env_minutes(
                 "PARTNER_SHARE_INTERVAL_MINUTES", cls.partner_share_interval
             ),

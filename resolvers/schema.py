@@ -17,6 +17,7 @@ from core import limits
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.analytics.queries import AnalyticsQueries
+from resolvers.deletion.mutations import DeletionMutations
 from resolvers.extensions import (
     AuditStaffReads,
     CsrfGuard,
@@ -78,6 +79,7 @@ class Mutation(
     TestimonialMutations,
     PaymentMutations,
     PrivacyMutations,
+    DeletionMutations,
     InteractionMutations,
     MarketingMutations,
     NotificationMutations,

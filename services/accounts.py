@@ -8,14 +8,16 @@ is registered, so nobody can probe who has an account.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
 from core import clock, limits
-from core.errors import BadUserInput, ErrorCode, RateLimited
+from core.errors import BadUserInput, DomainError, ErrorCode, RateLimited
 from core.runtime import Budget, Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, Session, User
 from models.audit import AuditAction
+from models.deletion import AccountDeletion, DeletionStatus
 from models.privacy import ConsentPurpose, Visitor
 from services import audit
 from services.client import ClientInfo
@@ -116,19 +118,22 @@ async def sign_up(
     await runtime.outbox.wake()
 
 
-async def _issue_email_token(runtime: Runtime, user: User, purpose: EmailTokenPurpose) -> str:
+async def issue_email_token(
+    runtime: Runtime, user: User, purpose: EmailTokenPurpose, *, until: datetime | None = None
+) -> str:
+    """A one-time token to mail, valid for the email-token lifetime or ``until``."""
     raw = new_token()
     await EmailToken.create(
         user_id=user.id,
         purpose=purpose,
         token_hash=token_digest(raw),
-        expires_at=clock.now() + runtime.settings.email_token_lifetime,
+        expires_at=until or clock.now() + runtime.settings.email_token_lifetime,
     )
     return raw
 
 
 async def _send_verification(runtime: Runtime, user: User) -> None:
-    raw = await _issue_email_token(runtime, user, EmailTokenPurpose.VERIFY_EMAIL)
+    raw = await issue_email_token(runtime, user, EmailTokenPurpose.VERIFY_EMAIL)
     link = f"{runtime.settings.public_url}/verify-email?token={raw}"
     await enqueue_email(
         user,
@@ -138,37 +143,49 @@ async def _send_verification(runtime: Runtime, user: User) -> None:
     )
 
 
-async def _spend_email_token(raw: str, purpose: EmailTokenPurpose) -> User:
-    """Use a token once; unknown, spent, expired and wrong-purpose tokens look alike."""
-    invalid = BadUserInput(
+def invalid_token() -> BadUserInput:
+    return BadUserInput(
         "This link is invalid or has expired.", field="token", code=ErrorCode.INVALID_TOKEN
     )
+
+
+async def spend_email_token(
+    raw: str, purpose: EmailTokenPurpose, *, active_only: bool = True
+) -> User:
+    """Use a token once; unknown, spent, expired and wrong-purpose tokens look alike. Only an
+    active account's tokens count, unless ``active_only`` is off (cancelling a deletion)."""
     token = (
         await EmailToken.filter(token_hash=token_digest(raw), purpose=purpose)
         .select_for_update()
         .first()
     )
     if token is None or token.used_at is not None or token.expires_at <= clock.now():
-        raise invalid
+        raise invalid_token()
     updated = await EmailToken.filter(id=token.id, used_at__isnull=True).update(used_at=clock.now())
     if not updated:
-        raise invalid
-    user = await User.get_or_none(id=token.user_id, is_active=True)
+        raise invalid_token()
+    users = User.filter(id=token.user_id)
+    user = await (users.filter(is_active=True) if active_only else users).first()
     if user is None:
-        raise invalid
+        raise invalid_token()
     return user
+
+
+async def void_email_tokens(user_id: int, *purposes: EmailTokenPurpose) -> None:
+    """Spend every unused token of these purposes: no link mailed before may act any more."""
+    await EmailToken.filter(user_id=user_id, purpose__in=purposes, used_at__isnull=True).update(
+        used_at=clock.now()
+    )
 
 
 async def _void_reset_tokens(user: User) -> None:
     """Once the password changes, no reset link mailed before may set it again."""
-    await EmailToken.filter(
-        user_id=user.id, purpose=EmailTokenPurpose.RESET_PASSWORD, used_at__isnull=True
-    ).update(used_at=clock.now())
+    await void_email_tokens(user.id, EmailTokenPurpose.RESET_PASSWORD)
 
 
 async def verify_email(token: str, client: ClientInfo) -> User:
     async with in_transaction():
-        user = await _spend_email_token(token, EmailTokenPurpose.VERIFY_EMAIL)
+        user = await spend_email_token(token, EmailTokenPurpose.VERIFY_EMAIL)
         user.email_verified = True
         await user.save(update_fields=["email_verified", "updated_at"])
         await audit.record(
@@ -219,9 +236,11 @@ async def log_in(
         await runtime.throttle.give_back(ip_key)
         raise
 
-    user = await User.get_or_none(email=email, is_active=True)
+    user = await User.get_or_none(email=email)
     password_ok = await runtime.passwords.verify(user.password_hash if user else None, password)
-    if user is None or not password_ok:
+    if user is not None and password_ok and not user.is_active:
+        await _refuse_scheduled_for_erasure(user)
+    if user is None or not password_ok or not user.is_active:
         await audit.record(
             AuditAction.LOGIN_FAILED,
             subject_id=user.id if user else None,
@@ -246,6 +265,20 @@ async def log_in(
         request_id=client.request_id,
     )
     return user, raw, session
+
+
+async def _refuse_scheduled_for_erasure(user: User) -> None:
+    """The right password of an account scheduled for erasure: say so, and how to keep it. Any
+    other inactive account is refused like a wrong password."""
+    deletion = await AccountDeletion.get_or_none(user_id=user.id, status=DeletionStatus.SCHEDULED)
+    if deletion is None or deletion.scheduled_erasure_at is None:
+        return
+    raise DomainError(
+        f"This account is scheduled for erasure on {deletion.scheduled_erasure_at:%Y-%m-%d}. "
+        "To keep it, open the cancel link in the mail about its deletion, or send that "
+        "token with the cancelAccountDeletion mutation.",
+        code=ErrorCode.ACCOUNT_SCHEDULED_FOR_ERASURE,
+    )
 
 
 async def session_for_token(raw: str) -> Session | None:
@@ -339,7 +372,7 @@ async def request_password_reset(runtime: Runtime, *, email: str, client: Client
         user = await User.get_or_none(email=email, is_active=True)
         if user is None:
             return
-        raw = await _issue_email_token(runtime, user, EmailTokenPurpose.RESET_PASSWORD)
+        raw = await issue_email_token(runtime, user, EmailTokenPurpose.RESET_PASSWORD)
         link = f"{settings.public_url}/reset-password?token={raw}"
         await enqueue_email(
             user,
@@ -356,7 +389,7 @@ async def reset_password(
 ) -> User:
     """Set a new password from a mailed token; every session is revoked."""
     async with in_transaction():
-        user = await _spend_email_token(token, EmailTokenPurpose.RESET_PASSWORD)
+        user = await spend_email_token(token, EmailTokenPurpose.RESET_PASSWORD)
         check_strength(
             new_password,
             field="newPassword",

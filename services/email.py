@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from email import message_from_bytes
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -61,6 +62,9 @@ async def enqueue_emails(
 class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
+    async def forget(self, address: str) -> int:
+        """Delete the copies this mailer keeps of mail to ``address``; answers how many."""
+
 
 class SmtpMailer:
     """Delivers over SMTP: ``smtp://user:pass@host:port`` (STARTTLS when offered) or ``smtps://``."""
@@ -81,6 +85,9 @@ class SmtpMailer:
     async def send(self, message: EmailMessage) -> None:
         await aiosmtplib.send(message, **self._options)
 
+    async def forget(self, address: str) -> int:
+        return 0  # delivered mail is the relay's and the recipient's, not kept here
+
 
 class FolderMailer:
     """The embedded default: each message becomes an .eml file in a local folder."""
@@ -96,6 +103,18 @@ class FolderMailer:
     def _write(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
+
+    async def forget(self, address: str) -> int:
+        return await asyncio.to_thread(self._forget, address.lower())
+
+    def _forget(self, address: str) -> int:
+        forgotten = 0
+        for path in self._folder.glob("*.eml"):
+            message = message_from_bytes(path.read_bytes())
+            if address in str(message.get("To", "")).lower():
+                path.unlink(missing_ok=True)
+                forgotten += 1
+        return forgotten
 
 
 def _as_message(row: OutboxEmail, mail_from: str) -> EmailMessage:

@@ -16,10 +16,14 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import limits
-from core.errors import Conflict
+from core.errors import Conflict, NotFound
 from models.accounts import User
+from models.audit import AuditAction
 from models.marketplace import MentorProfile, MentorTag, MentorTagKind
+from services import audit
 from services.access.decisions import Access
+from services.client import ClientInfo
+from services.deletion.blockers import DeletionBlocked, pending_jobs
 from services.money import checked_amount, checked_currency
 from services.profile_fields import checked_text, checked_timezone, clean_tags
 
@@ -147,3 +151,23 @@ def find_mentors(
             Q(headline__icontains=words) | Q(bio__icontains=words) | Q(user__name__icontains=words)
         )
     return query.select_related("user").order_by(*_ORDERING[order])
+
+
+async def close_mentor_profile(user: User, client: ClientInfo) -> None:
+    """Close one's mentor profile (P22): it leaves search and its public page, its tags go.
+    Refused while a job with this mentor is pending, like the account's deletion."""
+    blockers = await pending_jobs(Q(mentor_id=user.id))
+    if blockers:
+        raise DeletionBlocked(blockers, "The mentor profile cannot be closed")
+    async with in_transaction():
+        profile = await MentorProfile.filter(user_id=user.id).select_for_update().first()
+        if profile is None:
+            raise NotFound("You have no mentor profile.")
+        await MentorTag.filter(mentor_id=user.id).delete()
+        await profile.delete()
+        await audit.record(
+            AuditAction.MENTOR_PROFILE_CLOSED,
+            actor_id=user.id,
+            subject_id=user.id,
+            request_id=client.request_id,
+        )

@@ -10,6 +10,7 @@ from strawberry import relay
 from models.accounts import StaffPermission, User
 from resolvers.base import StaffPermissionEnum
 from resolvers.context import Info
+from resolvers.deletion.types import UserDeletionFields
 from resolvers.interactions.types import UserInteractionFields
 from resolvers.marketing.types import UserMarketingFields
 from resolvers.nodes import ModelNode
@@ -33,6 +34,7 @@ class UserType(
     UserInteractionFields,
     UserMarketingFields,
     UserNotificationFields,
+    UserDeletionFields,
 ):
     model = User
 

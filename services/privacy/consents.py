@@ -169,6 +169,20 @@ async def honour_gpc(subject: Subject) -> int:
     return written
 
 
+async def withdraw_all(subject: Subject, source: ConsentSource) -> int:
+    """Withdraw every optional purpose granted now (an account's deletion); answers how many."""
+    latest = await _latest(subject)
+    written = 0
+    for purpose in sorted(OPTIONAL):
+        record = latest.get(purpose)
+        if record is not None and record.granted:
+            await _record(subject, purpose, False, source)
+            written += 1
+            if purpose is P.PREFERENCES:
+                await _forget_preferences(subject)
+    return written
+
+
 def history(access: Access, user_id: int) -> QuerySet[ConsentRecord]:
     """A user's records the viewer sees (their own), newest first: proof of each choice, its
     policy version and its source."""

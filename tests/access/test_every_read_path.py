@@ -20,6 +20,7 @@ from tortoise.models import Model
 
 from app.keys import RUNTIME
 from models.accounts import User
+from models.deletion import LegalHold
 from models.marketplace import Testimonial, TestimonialPermissionEvent
 from resolvers.nodes import ModelNode
 from resolvers.schema import MentorSchema, build_schema
@@ -35,6 +36,7 @@ OUTSIDERS = ("anonymous", "stranger")
 VIEWS: dict[str, type[Model]] = {
     "SuccessStory": Testimonial,
     "TestimonialPermissionRecord": TestimonialPermissionEvent,
+    "LegalHold": LegalHold,
 }
 # Types that hold no row of their own: results, and values computed for the caller.
 WRAPPERS = {
@@ -56,6 +58,10 @@ WRAPPERS = {
     "DataProcessor",
     "Subscription",
     "NotificationPreference",
+    # The owner's deletion request and its blockers, computed for them (behind rows_of).
+    "AccountDeletionState",
+    "AccountDeletion",
+    "AccountDeletionBlocker",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
