@@ -12,9 +12,17 @@ from tortoise.migrations.api.migrate import migrate
 from models import MODEL_MODULES
 
 
+def _securely_deleting(database_url: str) -> str:
+    """SQLite overwrites what is deleted (``secure_delete``): erased personal data must not
+    linger in the file's free pages."""
+    if not database_url.startswith("sqlite") or "secure_delete" in database_url:
+        return database_url
+    return f"{database_url}{'&' if '?' in database_url else '?'}secure_delete=ON"
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _securely_deleting(database_url)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -18,6 +18,7 @@ from graphlib import TopologicalSorter
 from typing import Any
 
 import stripe
+from tortoise import connections
 from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -161,7 +162,12 @@ async def _delete_stripe_customer(runtime: Runtime, user_id: int) -> bool:
 
 
 def _steps() -> list[str]:
-    models = [f"rows:{model.__name__}" for model in deletion_order() if model is not User]
+    # The link to the Stripe customer goes only once Stripe has deleted the customer.
+    models = [
+        f"rows:{model.__name__}"
+        for model in deletion_order()
+        if model not in (User, StripeCustomer)
+    ]
     return ["copies", "files", *models, f"rows:{User.__name__}"]
 
 
@@ -186,6 +192,7 @@ async def erase(
         if after_step is not None:
             await after_step(step)
     await _finish_with_stripe(runtime, deletion)
+    await _leave_no_copy_in_the_journal()
     if deletion.status is not DeletionStatus.ERASED:
         deletion.status = DeletionStatus.ERASED
         deletion.erased_at = clock.now()
@@ -193,6 +200,14 @@ async def erase(
         await audit.record(
             AuditAction.ACCOUNT_ERASED, subject_id=user.id, detail={"deletion_id": deletion.id}
         )
+
+
+async def _leave_no_copy_in_the_journal() -> None:
+    """The embedded database keeps changed pages in its write-ahead log until a checkpoint:
+    write them back and empty the log, so the erased values are nowhere in the data folder."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "sqlite":
+        await connection.execute_script("PRAGMA wal_checkpoint(TRUNCATE);")
 
 
 async def _finish_with_stripe(runtime: Runtime, deletion: AccountDeletion) -> None:
@@ -242,5 +257,6 @@ async def purge_due(runtime: Runtime) -> int:
                 subject_id=deletion.user_id,
                 detail={"deletion_id": deletion.id},
             )
+        await _leave_no_copy_in_the_journal()
         purged += 1
     return purged

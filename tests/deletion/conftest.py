@@ -1,0 +1,3 @@
+from tests.payments.conftest import stripe
+
+__all__ = ["stripe"]
