@@ -197,8 +197,9 @@ _MARKETPLACE: dict[type[Model], ModelPrivacy] = {
         ),
     ),
     # A copy of a post's tags (drafts' too), read only inside post searches; erased with it.
+    # No user's row of its own (its post is): an owner names a user, and a post id is none.
     PostTag: ModelPrivacy(
-        owner="post_id",
+        owner=None,
         rows=NEVER_SHOWN,
         personal={},
         not_personal=frozenset({"id", "post", "value"}),
