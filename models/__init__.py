@@ -14,4 +14,5 @@ MODEL_MODULES = [
     "models.interactions",
     "models.marketing",
     "models.notifications",
+    "models.exports",
 ]

@@ -14,6 +14,7 @@ from tortoise.models import Model
 
 from models.accounts import EmailToken, Session, StaffPermission, User
 from models.audit import AuditEntry
+from models.exports import DataExport
 from models.interactions import DailyInteractionCount, Interaction
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
@@ -546,6 +547,27 @@ _NOTIFICATIONS: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+_EXPORTS: dict[type[Model], ModelPrivacy] = {
+    # A copy of everything of the user's: theirs alone, its archive erased with them.
+    DataExport: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={
+            "file_key": PersonalField(
+                Category.CONTENT,
+                OWNER_ONLY,
+                Erasure.DELETE,
+                staff_permission=None,
+                export=Export.OMIT,
+                file=True,
+            )
+        },
+        not_personal=frozenset(
+            {"id", "user", "status", "requested_at", "ready_at", "expires_at", "size_bytes"}
+        ),
+    ),
+}
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
@@ -554,6 +576,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_INTERACTIONS,
     **_MARKETING,
     **_NOTIFICATIONS,
+    **_EXPORTS,
 }
 
 
