@@ -55,8 +55,14 @@ class FileStore(Protocol):
 
 
 class Outbox(Protocol):
+    """The background worker, woken after a commit that left it work; its sweep does the
+    same work later if the wake is lost."""
+
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now rather than at the next sweep."""
+
+    async def wake_exports(self) -> None:
+        """Ask a worker to build pending data exports now rather than at the next sweep."""
 
 
 class PasswordHasher(Protocol):

@@ -12,6 +12,7 @@ from core import clock
 from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
+from models.exports import DataExport, ExportStatus
 from models.interactions import DailyInteractionCount, Interaction, InteractionKind
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
@@ -85,6 +86,7 @@ class World:
     campaign: MarketingCampaign
     disclosure: PartnerDisclosure
     notification: Notification
+    export: DataExport
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -268,6 +270,15 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
     await NotificationPreference.create(
         user=client, kind=NotificationKind.JOB_ACCEPTED, email=False
     )
+    export = await DataExport.create(
+        user=client,
+        status=ExportStatus.READY,
+        requested_at=clock.now(),
+        ready_at=clock.now(),
+        expires_at=clock.now() + runtime.settings.data_export_lifetime,
+        file_key="world-export.zip",
+        size_bytes=22,
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -287,4 +298,5 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         campaign=campaign,
         disclosure=disclosure,
         notification=notification,
+        export=export,
     )
