@@ -85,24 +85,33 @@ async def build_export(runtime: Runtime, export_id: int) -> bool:
             status=ExportStatus.FAILED
         )
         return False
+    won = False
+    try:
+        won = await _mark_ready(runtime, export, key, len(content))
+    finally:
+        if not won:  # another worker finished first, or the row could not say so
+            await runtime.files.delete(key)
+    return won
+
+
+async def _mark_ready(runtime: Runtime, export: DataExport, key: str, size: int) -> bool:
+    """READY with its archive, audited and notified, unless another worker got there first."""
     ready_at = clock.now()
     async with announcing(runtime), in_transaction():
-        won = await DataExport.filter(id=export_id, status=ExportStatus.BUILDING).update(
+        won = await DataExport.filter(id=export.id, status=ExportStatus.BUILDING).update(
             status=ExportStatus.READY,
             file_key=key,
-            size_bytes=len(content),
+            size_bytes=size,
             ready_at=ready_at,
             expires_at=ready_at + runtime.settings.data_export_lifetime,
         )
         if won:
             await audit.record(
                 AuditAction.DATA_EXPORT_BUILT,
-                subject_id=user.id,
-                detail={"export": export_id, "bytes": len(content)},
+                subject_id=export.user_id,
+                detail={"export": export.id, "bytes": size},
             )
-            await notify(NotificationKind.DATA_EXPORT_READY, [user.id])
-    if not won:
-        await runtime.files.delete(key)  # another worker finished first
+            await notify(NotificationKind.DATA_EXPORT_READY, [export.user_id])
     return bool(won)
 
 

@@ -3,6 +3,7 @@ background, served to that user's session alone for a day, then deleted."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import zipfile
@@ -74,7 +75,6 @@ def worker_held(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[N
 class Seeded:
     erin: SignedIn
     oscar: SignedIn
-    own_posts: list[Post]
     liked: Post
     job_as_client: Job
     job_as_mentor: Job
@@ -90,9 +90,8 @@ async def seed(users: UserFactory, runtime: Runtime, graphql: GraphQLClient) -> 
     erin.user.bio = "Erin bakes sourdough"
     await erin.user.save()
     await MentorProfile.create(user=erin.user, headline="Exports explained", expertise=["zip"])
-    own_posts = [
-        await Post.create(author=erin.user, title=f"Erin writes {n}", body="b") for n in (1, 2)
-    ]
+    for n in (1, 2):
+        await Post.create(author=erin.user, title=f"Erin writes {n}", body="b")
     liked = await Post.create(
         author=oscar.user,
         title="Oscar's secret title",
@@ -126,7 +125,7 @@ async def seed(users: UserFactory, runtime: Runtime, graphql: GraphQLClient) -> 
     await notify_in_a_request(runtime, erin.user, job_as_client)
     login = {"input": {"email": erin.user.email, "password": PASSWORD}}
     assert (await graphql.data(LOG_IN, login))["logIn"]["errors"] == []
-    return Seeded(erin, oscar, own_posts, liked, job_as_client, job_as_mentor, written, received)
+    return Seeded(erin, oscar, liked, job_as_client, job_as_mentor, written, received)
 
 
 async def request(graphql: GraphQLClient, who: SignedIn) -> dict[str, Any]:
@@ -359,6 +358,23 @@ async def test_a_build_left_half_done_is_finished_by_the_sweep_and_never_rebuilt
     await export.refresh_from_db()
     assert export.file_key == kept
     assert await AuditEntry.filter(action=AuditAction.DATA_EXPORT_BUILT).count() == 1
+
+
+async def test_of_two_workers_building_one_export_one_keeps_its_archive(
+    graphql: GraphQLClient, users: UserFactory, runtime: Runtime, worker_held: None
+) -> None:
+    """No file is left that no export names: the second to finish deletes its own."""
+    erin = await users.create("Erin")
+    await request(graphql, erin)
+    export = await DataExport.filter(user_id=erin.user.id).get()
+    archives = runtime.settings.file_store_dir
+    before = set(archives.glob("*.zip"))
+
+    built = await asyncio.gather(*(exports.build_export(runtime, export.id) for _ in range(2)))
+
+    assert sorted(built) == [False, True]
+    await export.refresh_from_db()
+    assert {path.name for path in set(archives.glob("*.zip")) - before} == {export.file_key}
 
 
 async def test_a_failed_build_does_not_count_against_the_daily_limit(
