@@ -1,14 +1,21 @@
-"""Plain HTTP routes beside /graphql: health, readiness, uploaded media and unsubscribe."""
+"""Plain HTTP routes beside /graphql: health, readiness, uploaded media, data exports and
+unsubscribe."""
 
 from __future__ import annotations
 
 import mimetypes
 
 from aiohttp import web
+from strawberry import relay
+from strawberry.relay.types import GlobalIDValueError
 from tortoise import connections
 
 from app import unsubscribe
+from app.graphql_view import client_info
 from app.keys import RUNTIME
+from app.sessions import authenticate
+from resolvers.ids import row_id_or_none
+from services.privacy import exports
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -52,9 +59,40 @@ async def media(request: web.Request) -> web.Response:
     )
 
 
+def _export_id(raw: str) -> int | None:
+    try:
+        return row_id_or_none(relay.GlobalID.from_id(raw), "DataExport")
+    except GlobalIDValueError:
+        return None
+
+
+async def data_export(request: web.Request) -> web.Response:
+    """A READY data export's archive, to the session (cookie or bearer) of the user who asked
+    for it. Anonymous, another user's, unknown, not ready or expired: one and the same 404,
+    so an id proves nothing about anyone."""
+    runtime = request.app[RUNTIME]
+    viewer, _ = await authenticate(request, runtime.settings)
+    export_id = _export_id(request.match_info["id"])
+    content = None
+    if export_id is not None:
+        client = client_info(request, runtime.settings.trusted_proxies)
+        content = await exports.download(runtime, viewer.user, export_id, client)
+    if content is None:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=content,
+        content_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="mentor-data-export-{export_id}.zip"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/media/{key}", media)
+    app.router.add_get("/exports/{id}", data_export)
     app.router.add_get("/unsubscribe", unsubscribe.confirm_unsubscribe)
     app.router.add_post("/unsubscribe", unsubscribe.unsubscribe)

@@ -1,9 +1,9 @@
 """Background work on taskiq: Redis when configured, in-process when not.
 
 The database is the source of truth for pending work (the outbox, Stripe events waiting for
-another, interaction records past their retention); a task message only wakes a worker
-early, and a periodic sweep picks up anything a lost message, a crash or an early event left
-behind.
+another, interaction records past their retention, data exports to build or expire); a task
+message only wakes a worker early, and a periodic sweep picks up anything a lost message, a
+crash or an early event left behind.
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from services import analytics, marketing, partners
 from services.deletion import erasure
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
+from services.privacy import exports
 
 logger = logging.getLogger("mentor_api.tasks")
 
 DELIVER_OUTBOX = "deliver_outbox"
+BUILD_EXPORTS = "build_exports"
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -52,7 +54,13 @@ class BackgroundWork:
         async def deliver_outbox_task() -> int:
             return await self.deliver_outbox()
 
+        async def build_exports_task() -> int:
+            return await self.build_exports()
+
         self._deliver = self.broker.register_task(deliver_outbox_task, task_name=DELIVER_OUTBOX)
+        self._export = self.broker.register_task(build_exports_task, task_name=BUILD_EXPORTS)
+        # The task and the sweep of one process build one export at a time.
+        self._exporting = asyncio.Lock()
         self._loops: list[asyncio.Task[None]] = []
         self._runtime: Runtime  # given at start: the runtime holds this as its outbox
         self._next_partner_share = 0.0  # monotonic time; the first sweep shares at once
@@ -80,6 +88,15 @@ class BackgroundWork:
     async def share_with_partners(self) -> int:
         return await partners.share(self._runtime)
 
+    async def build_exports(self) -> int:
+        """Data exports requested, or left half-built by a crash."""
+        async with self._exporting:
+            return await exports.build_pending(self._runtime)
+
+    async def expire_exports(self) -> int:
+        """Data exports past their day: the archive deleted, the export EXPIRED."""
+        return await exports.expire(self._runtime)
+
     def partner_round_due(self) -> bool:
         """Whether the sweep shares with advertising partners this time: at start, then once a
         ``partner_share_interval``, since a round reads the whole consenting audience."""
@@ -100,6 +117,14 @@ class BackgroundWork:
         except Exception as error:
             logger.warning("waking the mail worker failed: %s", type(error).__name__)
 
+    async def wake_exports(self) -> None:
+        """Ask a worker to build pending data exports now; like ``wake``, after the commit,
+        and a failure is the sweep's to cover."""
+        try:
+            await self._export.kiq()
+        except Exception as error:
+            logger.warning("waking the export worker failed: %s", type(error).__name__)
+
     async def start(self, runtime: Runtime, *, consume: bool) -> None:
         """Start the broker; with ``consume``, also the worker and the sweep, whose jobs act
         with ``runtime``."""
@@ -118,6 +143,8 @@ class BackgroundWork:
             await self._guarded(self.roll_up_interactions)
             await self._guarded(self.finish_campaigns)
             await self._guarded(self.erase_accounts)
+            await self._guarded(self.build_exports)
+            await self._guarded(self.expire_exports)
             if self.partner_round_due():
                 await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)

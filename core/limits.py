@@ -242,6 +242,26 @@ MAX_IDS_PER_QUERY: Annotated[
     int, Why("ids in one SQL `IN` list", "far below what SQLite and asyncpg bind in one query")
 ] = 1000
 
+# Data exports (access and portability).
+DATA_EXPORT_LIFETIME: Annotated[
+    timedelta,
+    Why(
+        "how long a built data export may be downloaded",
+        "a day to fetch it; then the copy of everything is deleted",
+    ),
+] = timedelta(hours=24)
+DATA_EXPORT_INTERVAL: Annotated[
+    timedelta,
+    Why("how often a user may request a data export", "each one reads all of their rows"),
+] = timedelta(days=1)
+MAX_EXPORT_BATCH: Annotated[
+    int,
+    Why(
+        "rows of one model read in one query while an export is built",
+        "thousands of posts or jobs are read a page at a time, never all at once",
+    ),
+] = 500
+
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[
     int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")
@@ -272,7 +292,7 @@ def documented() -> list[DocumentedLimit]:
 def _shown(name: str, value: object) -> str:
     if isinstance(value, timedelta):
         if value.days:
-            return f"{value.days} days"
+            return f"{value.days} day{'s' if value.days > 1 else ''}"
         if value < timedelta(minutes=1):
             return f"{int(value.total_seconds())} seconds"
         return f"{int(value.total_seconds() // 60)} minutes"

@@ -55,12 +55,18 @@ class FileStore(Protocol):
 
 
 class Outbox(Protocol):
+    """The background worker, woken after a commit that left it work; its sweep does the
+    same work later if the wake is lost."""
+
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now rather than at the next sweep."""
 
     async def forget(self, address: str) -> int:
         """Remove the copies of mail sent to ``address`` that the service keeps itself (the
         embedded mail folder); a relay's copies are the relay's. Answers how many."""
+
+    async def wake_exports(self) -> None:
+        """Ask a worker to build pending data exports now rather than at the next sweep."""
 
 
 class PasswordHasher(Protocol):

@@ -189,6 +189,8 @@ class Settings:
     # How often each process's sweep shares with advertising partners: each round reads the
     # whole consenting audience, so it runs far less often than the outbox sweep.
     partner_share_interval: timedelta = timedelta(minutes=60)
+    data_export_lifetime: timedelta = limits.DATA_EXPORT_LIFETIME
+    data_export_interval: timedelta = limits.DATA_EXPORT_INTERVAL
 
     @property
     def embedded(self) -> bool:

@@ -15,4 +15,5 @@ MODEL_MODULES = [
     "models.marketing",
     "models.notifications",
     "models.deletion",
+    "models.exports",
 ]

@@ -28,13 +28,20 @@ class AuditAction(StrEnum):
     LEGAL_HOLD_PLACED = "LEGAL_HOLD_PLACED"
     LEGAL_HOLD_RELEASED = "LEGAL_HOLD_RELEASED"
     MENTOR_PROFILE_CLOSED = "MENTOR_PROFILE_CLOSED"
+    DATA_EXPORT_REQUESTED = "DATA_EXPORT_REQUESTED"
+    DATA_EXPORT_BUILT = "DATA_EXPORT_BUILT"
+    DATA_EXPORT_DOWNLOADED = "DATA_EXPORT_DOWNLOADED"
+
+
+# A described column, so that a new action needs no migration (the column holds any name).
+ACTION_COLUMN = "What was done: an AuditAction name."
 
 
 class AuditEntry(Model):
     """One audited event. ``detail`` names fields and reasons, never their personal values."""
 
     id = fields.BigIntField(primary_key=True)
-    action = fields.CharEnumField(AuditAction, max_length=32)
+    action = fields.CharEnumField(AuditAction, max_length=32, description=ACTION_COLUMN)
     actor: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )

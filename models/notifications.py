@@ -23,6 +23,7 @@ class NotificationKind(StrEnum):
     PAYMENT_REFUNDED = "PAYMENT_REFUNDED"
     PAYMENT_DISPUTED = "PAYMENT_DISPUTED"
     PAYOUT_READY = "PAYOUT_READY"
+    DATA_EXPORT_READY = "DATA_EXPORT_READY"
 
 
 KIND_COLUMN = "What the notification tells: a NotificationKind name."

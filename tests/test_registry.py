@@ -77,6 +77,25 @@ def test_the_owner_attribute_of_each_model_exists(app_models: list[type[Model]])
             assert privacy.owner in _column_names(model), model.__name__
 
 
+def test_each_owner_attribute_holds_a_user_id(app_models: list[type[Model]]) -> None:
+    """Export and erasure find a user's rows by it: a column naming anything else (a post)
+    would hand them someone else's rows."""
+    from models.accounts import User
+
+    wrong = []
+    for model in app_models:
+        privacy = REGISTRY.get(model)
+        if privacy is None or privacy.owner is None:
+            continue
+        if model is User and privacy.owner == "id":
+            continue
+        relation = _column_names(model).get(privacy.owner, "")
+        field = model._meta.fields_map.get(relation)
+        if getattr(field, "related_model", None) is not User:
+            wrong.append(f"{model.__name__}.{privacy.owner}")
+    assert wrong == []
+
+
 def test_registry_holds_the_identifying_profile_fields_as_personal() -> None:
     from models.accounts import User
 

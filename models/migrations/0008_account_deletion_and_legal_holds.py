@@ -1,7 +1,6 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.accounts import EmailTokenPurpose
-from models.audit import AuditAction
 from models.deletion import DeletionStatus
 from models.privacy import ConsentSource
 from orjson import loads
@@ -10,7 +9,7 @@ from tortoise.fields.data import JSON_DUMPS
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0006_notifications')]
+    dependencies = [('models', '0007_data_exports')]
 
     initial = False
 
@@ -48,11 +47,6 @@ class Migration(migrations.Migration):
             ],
             options={'table': 'legal_holds', 'app': 'models', 'pk_attr': 'id', 'table_description': "A hold the law places on a user's data: while it is in force the account cannot be"},
             bases=['Model'],
-        ),
-        ops.AlterField(
-            model_name='AuditEntry',
-            name='action',
-            field=fields.CharEnumField(description='PII_READ: PII_READ\nSIGN_UP: SIGN_UP\nLOGIN: LOGIN\nLOGIN_FAILED: LOGIN_FAILED\nLOGOUT: LOGOUT\nSESSIONS_REVOKED: SESSIONS_REVOKED\nPASSWORD_CHANGED: PASSWORD_CHANGED\nPASSWORD_RESET: PASSWORD_RESET\nEMAIL_VERIFIED: EMAIL_VERIFIED\nBILLING_LOOKUP: BILLING_LOOKUP\nPAYMENT_REFUNDED: PAYMENT_REFUNDED\nDELETION_REQUESTED: DELETION_REQUESTED\nDELETION_CONFIRMED: DELETION_CONFIRMED\nDELETION_CANCELLED: DELETION_CANCELLED\nACCOUNT_ERASED: ACCOUNT_ERASED\nRETAINED_DATA_PURGED: RETAINED_DATA_PURGED\nLEGAL_HOLD_PLACED: LEGAL_HOLD_PLACED\nLEGAL_HOLD_RELEASED: LEGAL_HOLD_RELEASED\nMENTOR_PROFILE_CLOSED: MENTOR_PROFILE_CLOSED', enum_type=AuditAction, max_length=32),
         ),
         ops.AlterField(
             model_name='ConsentRecord',

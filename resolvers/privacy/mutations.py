@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.base import Payload, mutation, sent_fields
+from models.accounts import User
+from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
 from resolvers.context import Info
 from resolvers.privacy.types import (
     ConsentPurposeEnum,
     ConsentType,
+    DataExportType,
     Preferences,
     consents_of,
 )
-from services.privacy import consents, preferences
+from services.privacy import consents, exports, preferences
 
 
 @strawberry.input(description="One choice: grant or withdraw a purpose.")
@@ -50,6 +52,13 @@ class RememberPreferencesPayload(Payload):
 
 
 @strawberry.type
+class RequestDataExportPayload(Payload):
+    export: DataExportType | None = strawberry.field(
+        default=None, description="The export asked for, or the one already on its way."
+    )
+
+
+@strawberry.type
 class PrivacyMutations:
     @mutation(
         description=(
@@ -81,3 +90,16 @@ class PrivacyMutations:
         assert visitor is not None
         found = await preferences.remember(visitor, sent_fields(input))
         return RememberPreferencesPayload(preferences=Preferences.of(found))
+
+    @mutation(
+        description=(
+            "Ask for a copy of all your data: a ZIP archive, built in the background, that "
+            "you are notified of and may download for 24 hours (`me.dataExports`). An export "
+            "on its way is answered again; one a day, else RATE_LIMITED."
+        ),
+        guard=SIGNED_IN,
+    )
+    async def request_data_export(self, info: Info, actor: User) -> RequestDataExportPayload:
+        context = info.context
+        export = await exports.request_export(context.runtime, actor, context.client)
+        return RequestDataExportPayload(export=export)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
 """GraphQL types of the privacy center. A consent is a derived choice (no row of its own);
-the records behind it are nodes their owner reads as proof."""
+the records behind it are nodes their owner reads as proof, as are the data exports."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import strawberry
 from strawberry import relay
 
 from models.accounts import User
+from models.exports import DataExport, ExportStatus
 from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource, PrivacyPolicy
 from resolvers.context import Info
 from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
 from resolvers.permissions import registry_field, rows_of
-from services.privacy import consents, preferences
+from services.privacy import consents, exports, preferences
 from services.privacy.consents import Choice, Subject
 from services.privacy.features import Feature
 
@@ -97,6 +98,51 @@ class ConsentRecordConnection(CountedConnection[ConsentRecordType]):
     pass
 
 
+ExportStatusEnum = strawberry.enum(
+    ExportStatus,
+    name="DataExportStatus",
+    description="PENDING until a worker starts, BUILDING, READY to download for 24 hours, then "
+    "EXPIRED (its archive deleted); FAILED when it could not be built (ask again).",
+)
+
+
+@strawberry.type(
+    name="DataExport",
+    description="A copy of your data you asked for: a ZIP archive with data.json, a README "
+    "and your files. Yours alone.",
+)
+class DataExportType(ModelNode):
+    model = DataExport
+
+    id: relay.NodeID[int]
+    status: ExportStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where it stands: READY ones may be downloaded."
+    )
+    requested_at: datetime = strawberry.field(description="When you asked for it.")
+    ready_at: datetime | None = strawberry.field(description="When its archive was built.")
+    expires_at: datetime | None = strawberry.field(
+        description="When its archive is deleted: a day after it was built."
+    )
+    size_bytes: int | None = strawberry.field(description="The archive's size in bytes.")
+
+    @registry_field(
+        DataExport,
+        "file_key",
+        "Where to download the archive (GET, with your session cookie or bearer token) while "
+        "it is READY; null otherwise.",
+    )
+    def download_url(self, root: DataExport, info: Info) -> str | None:
+        if not exports.downloadable(root):
+            return None
+        global_id = relay.to_base64("DataExport", root.id)
+        return f"{info.context.runtime.settings.public_url}/exports/{global_id}"
+
+
+@strawberry.type(name="DataExportConnection", description="A page of data exports.")
+class DataExportConnection(CountedConnection[DataExportType]):
+    pass
+
+
 @strawberry.type(description="A feature and the consent it needs.")
 class ConsentRequirement:
     feature: FeatureEnum  # type: ignore[valid-type]
@@ -138,4 +184,16 @@ class UserPrivacyFields:
     ) -> ConsentRecordConnection | None:
         return await ConsentRecordConnection.resolve_connection(
             consents.history(info.context.access, root.id), info=info, first=first, after=after
+        )
+
+    @strawberry.field(
+        description="The data exports you asked for, newest first, with their status and "
+        "expiry; the user's own only.",
+        extensions=[rows_of(DataExport)],
+    )
+    async def data_exports(
+        self, root: User, info: Info, first: int | None = None, after: str | None = None
+    ) -> DataExportConnection | None:
+        return await DataExportConnection.resolve_connection(
+            exports.newest_first(info.context.access, root.id), info=info, first=first, after=after
         )

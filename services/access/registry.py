@@ -15,6 +15,7 @@ from tortoise.models import Model
 from models.accounts import EmailToken, Session, StaffPermission, User
 from models.audit import AuditEntry
 from models.deletion import AccountDeletion, LegalHold
+from models.exports import DataExport
 from models.interactions import DailyInteractionCount, Interaction
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
@@ -199,6 +200,7 @@ _MARKETPLACE: dict[type[Model], ModelPrivacy] = {
         ),
     ),
     # A copy of a post's tags (drafts' too), read only inside post searches; erased with it.
+    # No user's row of its own (its post is): an owner names a user, and a post id is none.
     PostTag: ModelPrivacy(
         owner=None,
         rows=NEVER_SHOWN,
@@ -599,6 +601,27 @@ _DELETION: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+_EXPORTS: dict[type[Model], ModelPrivacy] = {
+    # A copy of everything of the user's: theirs alone, its archive erased with them.
+    DataExport: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={
+            "file_key": PersonalField(
+                Category.CONTENT,
+                OWNER_ONLY,
+                Erasure.DELETE,
+                staff_permission=None,
+                export=Export.OMIT,
+                file=True,
+            )
+        },
+        not_personal=frozenset(
+            {"id", "user", "status", "requested_at", "ready_at", "expires_at", "size_bytes"}
+        ),
+    ),
+}
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
@@ -608,6 +631,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_MARKETING,
     **_NOTIFICATIONS,
     **_DELETION,
+    **_EXPORTS,
 }
 
 

@@ -8,9 +8,9 @@ mail carries no more than the app shows.
 
 Email defaults: a kind comes by email when someone waits on the recipient or on what it
 reports (a request to answer, a job to pay, deliver or complete, a cancellation, a dispute,
-payouts opening); news that asks nothing of the recipient (a job completed, a testimonial
-written) stays in the app unless they turn its mail on. Receipts of money moving (a job paid,
-a refund) are mail the service owes and always come.
+payouts opening, a data export to download); news that asks nothing of the recipient (a job
+completed, a testimonial written) stays in the app unless they turn its mail on. Receipts of
+money moving (a job paid, a refund) are mail the service owes and always come.
 """
 
 from __future__ import annotations
@@ -140,6 +140,16 @@ KINDS: dict[NotificationKind, KindRule] = {
         "Stripe enables your payouts",
         _fixed(
             "Payouts ready", "Stripe enabled payouts on your account: you can accept paid jobs now."
+        ),
+    ),
+    # The user waits on it, and it can be downloaded for a day only.
+    K.DATA_EXPORT_READY: KindRule(
+        E.ON,
+        "A copy of your data you asked for is ready",
+        _fixed(
+            "Your data export is ready",
+            "The copy of your data you asked for is ready: download it from your privacy "
+            "settings within 24 hours, after which it is deleted.",
         ),
     ),
 }

@@ -13,6 +13,7 @@ from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
 from models.deletion import AccountDeletion, DeletionStatus, LegalHold
+from models.exports import DataExport, ExportStatus
 from models.interactions import DailyInteractionCount, Interaction, InteractionKind
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
@@ -88,6 +89,7 @@ class World:
     campaign: MarketingCampaign
     disclosure: PartnerDisclosure
     notification: Notification
+    export: DataExport
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -290,6 +292,15 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
     await LegalHold.create(
         user=client, reference="Case 1", reason="Court order", placed_at=clock.now()
     )
+    export = await DataExport.create(
+        user=client,
+        status=ExportStatus.READY,
+        requested_at=clock.now(),
+        ready_at=clock.now(),
+        expires_at=clock.now() + runtime.settings.data_export_lifetime,
+        file_key="world-export.zip",
+        size_bytes=22,
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -309,4 +320,5 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         campaign=campaign,
         disclosure=disclosure,
         notification=notification,
+        export=export,
     )

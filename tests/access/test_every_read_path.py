@@ -164,6 +164,7 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "MarketingCampaign": (lambda w: gid("MarketingCampaign", w.campaign), "marketing_staff"),
     "DataDisclosure": (lambda w: gid("DataDisclosure", w.disclosure), "client"),
     "Notification": (lambda w: gid("Notification", w.notification), "client"),
+    "DataExport": (lambda w: gid("DataExport", w.export), "client"),
 }
 
 
@@ -536,6 +537,19 @@ async def _user_data_disclosures(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     shares = [{"node": {"id": gid("DataDisclosure", world.disclosure)}}]
     assert own == {"user": {"dataDisclosures": {"edges": shares}}}
+
+
+@reaches("User.dataExports")
+async def _user_data_exports(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, staff included: nobody else learns that a user asked for a copy."""
+    query = "query U($id: ID!) { user(id: $id) { dataExports { edges { node { id } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"dataExports": None}}, role
+    own = await _ask(graphql, world, "client", query, id=client)
+    exports = [{"node": {"id": gid("DataExport", world.export)}}]
+    assert own == {"user": {"dataExports": {"edges": exports}}}
 
 
 @reaches("Query.notifications")

@@ -28,6 +28,7 @@ DEFAULTS = [
     ("PAYMENT_REFUNDED", True, True),
     ("PAYMENT_DISPUTED", True, False),
     ("PAYOUT_READY", True, False),
+    ("DATA_EXPORT_READY", True, False),
 ]
 
 

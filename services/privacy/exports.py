@@ -1,0 +1,175 @@
+"""Data exports (access and portability): requested, built in the background, downloaded
+for a day, then deleted.
+
+The request is a durable row; waking a worker only makes it early, and the sweep builds what
+a lost wake or a crash left PENDING or BUILDING. Building is idempotent: a READY export is
+never rebuilt, and when two workers build one export the first to finish keeps its archive
+and the other deletes its own, so no file is left behind that no row names.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from core import clock
+from core.errors import RateLimited
+from core.runtime import Runtime
+from models.accounts import User
+from models.audit import AuditAction
+from models.exports import UNFINISHED, DataExport, ExportStatus
+from models.notifications import NotificationKind
+from services import audit
+from services.access.decisions import Access
+from services.client import ClientInfo
+from services.notifications.emit import announcing, notify
+from services.privacy import archive
+
+logger = logging.getLogger("mentor_api.exports")
+
+
+def newest_first(access: Access, user_id: int) -> QuerySet[DataExport]:
+    return access.visible(DataExport).filter(user_id=user_id).order_by("-requested_at", "-id")
+
+
+async def request_export(runtime: Runtime, user: User, client: ClientInfo) -> DataExport:
+    """A new export of everything of ``user``'s, or the one already on its way.
+
+    One a day (``data_export_interval``): an export that failed does not count, since the
+    user did nothing wrong.
+    """
+    interval = runtime.settings.data_export_interval
+    async with in_transaction():
+        # One request at a time per user, so two at once cannot both start an export.
+        await User.select_for_update().filter(id=user.id).first()
+        mine = DataExport.filter(user_id=user.id).order_by("-requested_at", "-id")
+        unfinished = await mine.filter(status__in=UNFINISHED).first()
+        if unfinished is not None:
+            return unfinished
+        now = clock.now()
+        latest = await mine.exclude(status=ExportStatus.FAILED).first()
+        if latest is not None and latest.requested_at > now - interval:
+            wait = latest.requested_at + interval - now
+            raise RateLimited(math.ceil(wait.total_seconds()))
+        export = await DataExport.create(user_id=user.id, requested_at=now)
+        await audit.record(
+            AuditAction.DATA_EXPORT_REQUESTED,
+            actor_id=user.id,
+            subject_id=user.id,
+            detail={"export": export.id},
+            ip_prefix=client.ip_prefix,
+            request_id=client.request_id,
+        )
+    await runtime.outbox.wake_exports()
+    return export
+
+
+async def build_export(runtime: Runtime, export_id: int) -> bool:
+    """Build one export if it is still owed; True when this call made it READY."""
+    claimed = await DataExport.filter(id=export_id, status__in=UNFINISHED).update(
+        status=ExportStatus.BUILDING
+    )
+    if not claimed:
+        return False  # READY, FAILED, EXPIRED or gone: nothing is owed
+    export = await DataExport.get(id=export_id)
+    user = await User.get(id=export.user_id)
+    try:
+        content = await archive.build(user, runtime.files, clock.now())
+        key = await runtime.files.put(content, suffix=".zip")
+    except Exception as error:
+        logger.error("data export %s failed: %s", export_id, type(error).__name__)
+        await DataExport.filter(id=export_id, status=ExportStatus.BUILDING).update(
+            status=ExportStatus.FAILED
+        )
+        return False
+    won = False
+    try:
+        won = await _mark_ready(runtime, export, key, len(content))
+    finally:
+        if not won:  # another worker finished first, or the row could not say so
+            await runtime.files.delete(key)
+    return won
+
+
+async def _mark_ready(runtime: Runtime, export: DataExport, key: str, size: int) -> bool:
+    """READY with its archive, audited and notified, unless another worker got there first."""
+    ready_at = clock.now()
+    async with announcing(runtime), in_transaction():
+        won = await DataExport.filter(id=export.id, status=ExportStatus.BUILDING).update(
+            status=ExportStatus.READY,
+            file_key=key,
+            size_bytes=size,
+            ready_at=ready_at,
+            expires_at=ready_at + runtime.settings.data_export_lifetime,
+        )
+        if won:
+            await audit.record(
+                AuditAction.DATA_EXPORT_BUILT,
+                subject_id=export.user_id,
+                detail={"export": export.id, "bytes": size},
+            )
+            await notify(NotificationKind.DATA_EXPORT_READY, [export.user_id])
+    return bool(won)
+
+
+async def build_pending(runtime: Runtime) -> int:
+    """Build every export still owed, oldest first: a wake's work, and the sweep's."""
+    owed = await DataExport.filter(status__in=UNFINISHED).order_by("id")
+    built = 0
+    for export in owed:
+        built += await build_export(runtime, export.id)
+    return built
+
+
+async def expire(runtime: Runtime) -> int:
+    """Delete the archives of exports past their day, and mark them EXPIRED.
+
+    The file goes first: a crash between the two leaves a READY row naming a missing file
+    (served as not found, deleted again by the next sweep), never a file nobody names.
+    """
+    due = await DataExport.filter(status=ExportStatus.READY, expires_at__lte=clock.now())
+    for export in due:
+        if export.file_key:
+            await runtime.files.delete(export.file_key)
+        await DataExport.filter(id=export.id, status=ExportStatus.READY).update(
+            status=ExportStatus.EXPIRED, file_key=None
+        )
+    return len(due)
+
+
+def downloadable(export: DataExport) -> bool:
+    """READY and within its day (the sweep may not have expired it yet)."""
+    return (
+        export.status is ExportStatus.READY
+        and export.file_key is not None
+        and export.expires_at is not None
+        and clock.now() < export.expires_at
+    )
+
+
+async def download(
+    runtime: Runtime, user: User | None, export_id: int, client: ClientInfo
+) -> bytes | None:
+    """The archive of one of ``user``'s READY exports, audited; None for anything else (no
+    user, another user's, unknown, not ready, expired), all alike so nothing can be probed."""
+    if user is None:
+        return None
+    export = await newest_first(Access.of(user), user.id).filter(id=export_id).first()
+    if export is None or not downloadable(export):
+        return None
+    assert export.file_key is not None
+    content = await runtime.files.get(export.file_key)
+    if content is None:
+        return None
+    await audit.record(
+        AuditAction.DATA_EXPORT_DOWNLOADED,
+        actor_id=user.id,
+        subject_id=user.id,
+        detail={"export": export.id},
+        ip_prefix=client.ip_prefix,
+        request_id=client.request_id,
+    )
+    return content
