@@ -93,8 +93,9 @@ class CountedConnection(relay.ListConnection[NodeType], Generic[NodeType]):
         if counter is None:
             assert isinstance(nodes, QuerySet), "a list of rows needs its own counter"
             counter = nodes.count
-        if isinstance(nodes, QuerySet) and nodes.model in REGISTRY:
-            # As every loader hands rows out: with the relations their rules read.
+        if isinstance(nodes, QuerySet) and nodes.model in REGISTRY and not nodes._annotations:
+            # As every loader hands rows out: with the relations their rules read. (A grouped
+            # query cannot join them on PostgreSQL; its rows fetch them when judged.)
             nodes = nodes.select_related(*REGISTRY[nodes.model].joins)
         resolved = super().resolve_connection(
             nodes,
