@@ -39,6 +39,11 @@ def build_mailer(settings: Settings) -> Mailer:
     return FolderMailer(settings.mail_drop_dir)
 
 
+# Named, so that what they do can be told apart from the requests' work (logs, statement counts).
+SWEEP_TASK = "mentor-api background sweep"
+WORKER_TASK = "mentor-api background worker"
+
+
 class BackgroundWork:
     """The broker, its tasks, and the sweep that backs them up."""
 
@@ -131,9 +136,11 @@ class BackgroundWork:
         self._runtime = runtime
         await self.broker.startup()
         if consume and self._settings.redis_url:
-            self._loops.append(asyncio.create_task(run_receiver_task(self.broker)))
+            self._loops.append(
+                asyncio.create_task(run_receiver_task(self.broker), name=WORKER_TASK)
+            )
         if consume:
-            self._loops.append(asyncio.create_task(self._sweep()))
+            self._loops.append(asyncio.create_task(self._sweep(), name=SWEEP_TASK))
 
     async def _sweep(self) -> None:
         interval = self._settings.outbox_sweep_interval.total_seconds()

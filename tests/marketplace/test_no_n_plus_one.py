@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterator
 
 import pytest
 
+from app.tasks import SWEEP_TASK, WORKER_TASK
 from models.accounts import User
 from models.marketplace import (
     Attribution,
@@ -37,13 +39,17 @@ SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
 class StatementCounter(logging.Handler):
-    """Counts the statements Tortoise sends, from its own debug log of each one."""
+    """Counts the statements Tortoise sends, from its own debug log of each one, leaving out
+    the background sweep's and worker's, which run on their own clock beside the requests."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.statements: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name() in (SWEEP_TASK, WORKER_TASK):
+            return
         message = record.getMessage().lstrip()
         if message.upper().startswith(SQL_VERBS):
             self.statements.append(message)
