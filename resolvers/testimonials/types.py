@@ -67,9 +67,6 @@ def _author_named(root: Testimonial, attribution: Attribution | None, info: Info
         return testimonials.ANONYMOUS_NAME
     if attribution is None:
         return _name_for_private_readers(root, info)
-    fetched = root.author  # fetched with the row when its rules read it
-    if isinstance(fetched, User):
-        return testimonials.author_name(fetched.name, attribution)
     author = now_or_later(info.context.loaders.rows(User), root.author_id)
     return then(
         author, lambda user: testimonials.author_name(user.name if user else "", attribution)
