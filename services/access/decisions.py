@@ -59,12 +59,11 @@ def _unfetched(row: Model, relations: tuple[str, ...]) -> list[str]:
     return [name for name in relations if isinstance(getattr(row, name), QuerySet)]
 
 
-async def _fetch_joins(row: Model) -> None:
-    """Fetch what the model's rules read and a read path did not bring (rows from a service
-    rather than a loader): one query per row, where loaders fetch them with the page."""
-    missing = _unfetched(row, privacy_of(type(row)).joins)
-    if missing:
-        await row.fetch_related(*missing)
+async def _fetch_missing_joins(row: Model) -> None:
+    """Fetch what the model's rules read when a read path did not bring it (a row from a
+    service rather than a loader): a query for this row, where loaders fetch for the page."""
+    if _unfetched(row, privacy_of(type(row)).joins):
+        await fetch_joins([row])
 
 
 async def fetch_joins(rows: Sequence[Model]) -> None:
@@ -166,7 +165,7 @@ class Access:
         return False
 
     async def may_see(self, row: Model, rule: RowRule | None = None) -> bool:
-        await _fetch_joins(row)
+        await _fetch_missing_joins(row)
         decided = self.row_now(row, rule)
         if decided is not None:
             return decided
@@ -252,7 +251,7 @@ class Access:
         return self._staff_reads(rule, row, name, owner)
 
     async def may_read(self, row: Model, name: str, view: RowRule | None = None) -> bool:
-        await _fetch_joins(row)
+        await _fetch_missing_joins(row)
         decided = self.field_now(row, name, view)
         if decided is not None:
             return decided

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 
 from tortoise.transactions import in_transaction
 
@@ -46,14 +45,6 @@ class DeletionState:
 
     blockers: list[Blocker]
     deletion: AccountDeletion | None
-
-    @property
-    def status(self) -> DeletionStatus | None:
-        return self.deletion.status if self.deletion else None
-
-    @property
-    def scheduled_erasure_at(self) -> datetime | None:
-        return self.deletion.scheduled_erasure_at if self.deletion else None
 
 
 async def latest_request(user_id: int) -> AccountDeletion | None:
