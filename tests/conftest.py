@@ -28,6 +28,8 @@ from core.settings import PasswordHashing, Settings
 from services.throttle import MemoryThrottle
 from tests.support.backends import Backend, postgres_backend, sqlite_backend
 from tests.support.graphql import GraphQLClient
+from tests.support.promises import proofs as promise_proofs
+from tests.support.promises import render as render_promise_map
 from tests.support.smtp import Mailbox, running_smtp_server
 from tests.support.stripe_server import (
     TEST_SECRET_KEY,
@@ -51,17 +53,8 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("--promises"):
-        return
-    covered: dict[str, list[str]] = {}
-    for item in items:
-        for marker in item.iter_markers("promise"):
-            for promise_id in marker.args:
-                covered.setdefault(promise_id, []).append(item.nodeid)
-    for promise_id in sorted(covered, key=lambda p: int(p[1:])):
-        print(f"{promise_id}:")
-        for nodeid in covered[promise_id]:
-            print(f"    {nodeid}")
+    if config.getoption("--promises"):
+        print(render_promise_map(promise_proofs()))
 
 
 @pytest.fixture(scope="session")
