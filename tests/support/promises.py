@@ -51,10 +51,12 @@ KEPT = frozenset(
         "P16",  # marketing mail only with consent, one-click unsubscribe
         "P18",  # processors listed; advertising partners only with consent, GPC honoured
         "P19",  # strong passwords, argon2id, sessions, throttling
+        "P20",  # storage locations served in the privacy information, from configuration
         "P21",  # profile editing
         "P22",  # clearing profile fields, closing a mentor profile, account deletion
         "P11",  # legal holds: they block deletion and pause erasure, audited
         "P23",  # deactivation at once, erasure after the grace period, proven by a scan
         "P24",  # deletion refused with structured blockers
+        "P26",  # a support contact served, and privacy questions mailed to it
     }
 )
