@@ -1,9 +1,9 @@
 """Background work on taskiq: Redis when configured, in-process when not.
 
 The database is the source of truth for pending work (the outbox, Stripe events waiting for
-another, interaction records past their retention, data exports to build or expire); a task
-message only wakes a worker early, and a periodic sweep picks up anything a lost message, a
-crash or an early event left behind.
+another, interaction records and privacy questions past their retention, data exports to
+build or expire); a task message only wakes a worker early, and a periodic sweep picks up
+anything a lost message, a crash or an early event left behind.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from taskiq_redis import ListQueueBroker
 from core import clock
 from core.runtime import Runtime
 from core.settings import Settings
-from services import analytics, marketing, partners
+from services import analytics, marketing, partners, privacy_questions
 from services.deletion import erasure
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
@@ -90,6 +90,10 @@ class BackgroundWork:
         erased = await erasure.erase_due(self._runtime)
         return erased + await erasure.purge_due(self._runtime)
 
+    async def forget_privacy_questions(self) -> int:
+        """Privacy questions past their retention, with the mail about them."""
+        return await privacy_questions.forget_expired(self._runtime)
+
     async def share_with_partners(self) -> int:
         return await partners.share(self._runtime)
 
@@ -152,6 +156,7 @@ class BackgroundWork:
             await self._guarded(self.erase_accounts)
             await self._guarded(self.build_exports)
             await self._guarded(self.expire_exports)
+            await self._guarded(self.forget_privacy_questions)
             if self.partner_round_due():
                 await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)

@@ -262,6 +262,25 @@ MAX_EXPORT_BATCH: Annotated[
     ),
 ] = 500
 
+# Privacy questions (P26), which anyone may send and which mail their sender.
+MAX_QUESTION_SUBJECT_LENGTH: Annotated[
+    int, Why("characters of a privacy question's subject", "one line, like a mail's subject")
+] = 200
+MAX_QUESTION_MESSAGE_LENGTH: Annotated[
+    int,
+    Why("characters of a privacy question", "a question told in detail; documents go by mail"),
+] = 5000
+MAX_PRIVACY_QUESTIONS_PER_IP: Annotated[
+    int, Why("privacy questions from one network a window", "people share a NAT; a script does not")
+] = 10
+MAX_PRIVACY_QUESTIONS_PER_SENDER: Annotated[
+    int,
+    Why(
+        "privacy questions from one account, or answered at one address, a window",
+        "a person asks a few; the acknowledgements flood nobody's inbox",
+    ),
+] = 3
+
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[
     int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")

@@ -68,6 +68,23 @@ def _env_list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Where the data is stored when the operator does not say (P20).
+DEFAULT_LOCATION = "European Union"
+
+
+def _env_text(name: str) -> str | None:
+    """A line of text, trimmed; unset or blank is None."""
+    return os.environ.get(name, "").strip() or None
+
+
+def _env_address(name: str, default: str) -> str:
+    address = _env_text(name) or default
+    if not EMAIL_ADDRESS.fullmatch(address):
+        raise ConfigurationError(f"{name} must be an email address, such as {default}")
+    return address
+
+
 # What an advertising partner may be configured to receive (services.partners computes each);
 # the email only SHA-256-hashed, as ad platforms match it.
 SHAREABLE_FIELDS = ("email_sha256", "name", "language")
@@ -191,6 +208,21 @@ class Settings:
     partner_share_interval: timedelta = timedelta(minutes=60)
     data_export_lifetime: timedelta = limits.DATA_EXPORT_LIFETIME
     data_export_interval: timedelta = limits.DATA_EXPORT_INTERVAL
+    # P26: "contact our support team": privacy questions are mailed here, and it is the
+    # contact the privacy information serves.
+    support_email: str = "support@mentor.example"
+    # Who answers for the data (the controller), as the privacy information names it.
+    controller_name: str = "mentor-api"
+    controller_address: str | None = None
+    # P20: "store, transfer or use information in the countries we operate": where each
+    # store of personal data is, as the operator states it (a country, a region).
+    database_location: str = DEFAULT_LOCATION
+    file_store_location: str = DEFAULT_LOCATION
+    backup_location: str = DEFAULT_LOCATION
+    # Privacy questions, and the mail about them, are deleted this long after they came.
+    privacy_question_retention: timedelta = timedelta(days=365)
+    privacy_questions_per_ip: int = limits.MAX_PRIVACY_QUESTIONS_PER_IP
+    privacy_questions_per_sender: int = limits.MAX_PRIVACY_QUESTIONS_PER_SENDER
 
     @property
     def embedded(self) -> bool:
@@ -219,6 +251,7 @@ class Settings:
             == "development"
         )
         secret_key = os.environ.get("SECRET_KEY") or _development_secret(data_dir, development)
+        database_location = _env_text("DATABASE_LOCATION") or DEFAULT_LOCATION
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -250,6 +283,15 @@ class Settings:
             advertising_partners=_env_partners("ADVERTISING_PARTNERS"),
             subscription_check_interval=_env_seconds(
                 "SUBSCRIPTION_CHECK_SECONDS", cls.subscription_check_interval
+            ),
+            support_email=_env_address("SUPPORT_EMAIL", cls.support_email),
+            controller_name=_env_text("CONTROLLER_NAME") or cls.controller_name,
+            controller_address=_env_text("CONTROLLER_ADDRESS"),
+            database_location=database_location,
+            file_store_location=_env_text("FILE_STORE_LOCATION") or database_location,
+            backup_location=_env_text("BACKUP_LOCATION") or database_location,
+            privacy_question_retention=_env_days(
+                "PRIVACY_QUESTION_RETENTION_DAYS", cls.privacy_question_retention
             ),
         )
 

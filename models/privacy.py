@@ -1,4 +1,5 @@
-"""The privacy center's records: policy versions, anonymous visitors and the consent ledger."""
+"""The privacy center's records: policy versions, anonymous visitors, the consent ledger and
+the questions people send about the policy."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from enum import StrEnum
 
 from tortoise import fields
 from tortoise.models import Model
+
+from core import limits
 
 
 class ConsentPurpose(StrEnum):
@@ -96,3 +99,35 @@ class ConsentRecord(Model):
     class Meta:
         table = "consent_records"
         indexes = (("user_id", "purpose", "decided_at"), ("visitor_id", "purpose", "decided_at"))
+
+
+class PrivacyQuestion(Model):
+    """A question about the privacy policy (P26), from anyone, mailed to support.
+
+    The mail it caused is named, so that it goes with the question: the mail to support holds
+    the message and the sender's address until delivered, the acknowledgement its address.
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    # The account that asked, if signed in; anonymous questions are nobody's account.
+    user: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    reply_to = fields.CharField(max_length=limits.MAX_EMAIL_LENGTH)
+    subject = fields.CharField(max_length=limits.MAX_QUESTION_SUBJECT_LENGTH)
+    message = fields.TextField()
+    support_mail: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.OutboxEmail", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    acknowledgement: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.OutboxEmail", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    # From core.clock, like the retention that deletes it.
+    created_at = fields.DatetimeField(db_index=True)
+
+    user_id: int | None
+    support_mail_id: int | None
+    acknowledgement_id: int | None
+
+    class Meta:
+        table = "privacy_questions"

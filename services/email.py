@@ -34,6 +34,27 @@ async def enqueue_email(recipient: User, subject: str, body: str) -> OutboxEmail
     )
 
 
+async def enqueue_email_to(
+    address: str,
+    subject: str,
+    body: str,
+    *,
+    recipient: User | None = None,
+    headers: dict[str, str] | None = None,
+) -> OutboxEmail:
+    """Queue mail for an address that need not be an account's (support, or whoever asked a
+    privacy question), with the headers it sends beside From, To and Subject; ``recipient``
+    is the account it is for, if any, and it goes with that account."""
+    return await OutboxEmail.create(
+        recipient_id=recipient.id if recipient else None,
+        to_address=address,
+        subject=subject,
+        body=body,
+        headers=headers or None,
+        next_attempt_at=clock.now(),
+    )
+
+
 async def enqueue_emails(
     recipients: Sequence[User],
     subject: str,
@@ -111,7 +132,9 @@ class FolderMailer:
         forgotten = 0
         for path in self._folder.glob("*.eml"):
             message = message_from_bytes(path.read_bytes())
-            if address in str(message.get("To", "")).lower():
+            # Mail to the address, and mail to be answered at it (a privacy question's).
+            named = f"{message.get('To', '')} {message.get('Reply-To', '')}".lower()
+            if address in named:
                 path.unlink(missing_ok=True)
                 forgotten += 1
         return forgotten

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from core import limits
 from models.accounts import User
 from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
 from resolvers.context import Info
@@ -14,6 +15,7 @@ from resolvers.privacy.types import (
     Preferences,
     consents_of,
 )
+from services import privacy_questions
 from services.privacy import consents, exports, preferences
 
 
@@ -55,6 +57,30 @@ class RememberPreferencesPayload(Payload):
 class RequestDataExportPayload(Payload):
     export: DataExportType | None = strawberry.field(
         default=None, description="The export asked for, or the one already on its way."
+    )
+
+
+@strawberry.input(description="A question about the privacy policy, for the support team.")
+class SendPrivacyQuestionInput:
+    subject: str = strawberry.field(
+        description=f"What it is about, in one line of at most "
+        f"{limits.MAX_QUESTION_SUBJECT_LENGTH} characters."
+    )
+    message: str = strawberry.field(
+        description=f"The question, at most {limits.MAX_QUESTION_MESSAGE_LENGTH} characters."
+    )
+    reply_to: str | None = strawberry.field(
+        default=None,
+        description="The email address to answer at: your account's when you are signed in "
+        "and leave it out; required otherwise.",
+    )
+
+
+@strawberry.type(description="The question was sent, or why not.")
+class SendPrivacyQuestionPayload(Payload):
+    reply_to: str | None = strawberry.field(
+        default=None,
+        description="Where the answer will go, and the acknowledgement went; null if refused.",
     )
 
 
@@ -103,3 +129,25 @@ class PrivacyMutations:
         context = info.context
         export = await exports.request_export(context.runtime, actor, context.client)
         return RequestDataExportPayload(export=export)  # type: ignore[arg-type]
+
+    @mutation(
+        description=(
+            "Ask the support team a question about the privacy policy, signed in or not. It "
+            "is mailed to `privacyInformation.contactEmail`, to be answered at `replyTo`, "
+            "where an acknowledgement goes at once. A few a window per network, account and "
+            "address, else RATE_LIMITED."
+        )
+    )
+    async def send_privacy_question(
+        self, info: Info, input: SendPrivacyQuestionInput
+    ) -> SendPrivacyQuestionPayload:
+        context = info.context
+        question = await privacy_questions.ask(
+            context.runtime,
+            context.viewer.user,
+            subject=input.subject,
+            message=input.message,
+            reply_to=input.reply_to,
+            client=context.client,
+        )
+        return SendPrivacyQuestionPayload(reply_to=question.reply_to)

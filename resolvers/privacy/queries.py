@@ -3,8 +3,14 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.context import Info
-from resolvers.privacy.types import ConsentRequirement, ConsentType, Preferences, consents_of
-from services.privacy import consents, preferences
+from resolvers.privacy.types import (
+    ConsentRequirement,
+    ConsentType,
+    Preferences,
+    PrivacyInformation,
+    consents_of,
+)
+from services.privacy import consents, information, preferences
 from services.privacy.features import REQUIREMENTS
 
 
@@ -46,3 +52,11 @@ class PrivacyQueries:
         visitor = await context.visitor(start=False)
         found = await preferences.remembered(subject, visitor, gpc=context.client.gpc)
         return Preferences.of(found)
+
+    @strawberry.field(
+        description="The privacy information, for anyone: the controller, the contact for "
+        "questions, where the data is stored, who processes it and how long it is kept, all "
+        "as this server is configured."
+    )
+    def privacy_information(self, info: Info) -> PrivacyInformation:
+        return PrivacyInformation.of(information.information(info.context.runtime.settings))

@@ -3,7 +3,7 @@ the records behind it are nodes their owner reads as proof, as are the data expo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import strawberry
 from strawberry import relay
@@ -15,7 +15,7 @@ from resolvers.context import Info
 from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
 from resolvers.permissions import registry_field, rows_of
-from services.privacy import consents, exports, preferences
+from services.privacy import consents, exports, information, preferences
 from services.privacy.consents import Choice, Subject
 from services.privacy.features import Feature
 
@@ -160,6 +160,71 @@ class Preferences:
     @classmethod
     def of(cls, found: preferences.Preferences) -> Preferences:
         return cls(language=found.language, timezone=found.timezone, currency=found.currency)
+
+
+@strawberry.type(description="Who processes personal data for us, what for, and where.")
+class PrivacyProcessor:
+    name: str = strawberry.field(description="The provider or partner.")
+    purpose: str = strawberry.field(description="What it processes the data for.")
+    location: str | None = strawberry.field(
+        description="Where it processes the data (ISO 3166 code); null when not configured."
+    )
+
+
+@strawberry.type(description="How long one kind of personal data is kept.")
+class RetentionPeriod:
+    purpose: str = strawberry.field(description="Which data, and until what it is kept.")
+    period: str = strawberry.field(description="How long, in words (`30 days`).")
+    days: float = strawberry.field(description="The same period in days.")
+
+    @classmethod
+    def of(cls, found: information.Retention) -> RetentionPeriod:
+        return cls(
+            purpose=found.purpose,
+            period=information.in_words(found.period),
+            days=found.period / timedelta(days=1),
+        )
+
+
+@strawberry.type(
+    description="What the privacy policy leaves to this service's configuration: who answers "
+    "for your data, where it is stored, who processes it, how long it is kept, and where to "
+    "ask about it."
+)
+class PrivacyInformation:
+    controller: str = strawberry.field(
+        description="The legal entity responsible for your data (the controller)."
+    )
+    controller_address: str | None = strawberry.field(
+        description="The controller's postal address; null when not configured."
+    )
+    contact_email: str = strawberry.field(
+        description="The support team's address for questions about the policy; "
+        "`sendPrivacyQuestion` writes to it."
+    )
+    storage_locations: list[str] = strawberry.field(
+        description="Where the data is stored: each store and the country or region it is in."
+    )
+    processors: list[PrivacyProcessor] = strawberry.field(
+        description="Who processes personal data for us, as `dataProcessors` lists them."
+    )
+    retention: list[RetentionPeriod] = strawberry.field(
+        description="How long each kind of data is kept, as the service enforces it."
+    )
+
+    @classmethod
+    def of(cls, found: information.PrivacyInformation) -> PrivacyInformation:
+        return cls(
+            controller=found.controller,
+            controller_address=found.controller_address,
+            contact_email=found.contact_email,
+            storage_locations=found.storage_locations,
+            processors=[
+                PrivacyProcessor(name=p.name, purpose=p.purpose, location=p.country)
+                for p in found.processors
+            ],
+            retention=[RetentionPeriod.of(period) for period in found.retention],
+        )
 
 
 @strawberry.type

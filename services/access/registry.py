@@ -37,7 +37,7 @@ from models.payments import (
     StripeCustomer,
     WebhookEvent,
 )
-from models.privacy import ConsentRecord, PrivacyPolicy, Visitor
+from models.privacy import ConsentRecord, PrivacyPolicy, PrivacyQuestion, Visitor
 from services.access.policy import (
     NOBODY,
     OWNER_ONLY,
@@ -132,7 +132,8 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
                 Category.CONTACT, NOBODY, Erasure.DELETE, export=Export.OMIT
             ),
             "body": PersonalField(Category.CONTENT, NOBODY, Erasure.DELETE, export=Export.OMIT),
-            # A marketing mail's List-Unsubscribe link carries the person's signed token.
+            # A marketing mail's List-Unsubscribe link carries the person's signed token; a
+            # privacy question's mail to support, the asker's Reply-To address.
             "headers": _credential,
         },
         not_personal=frozenset(
@@ -453,6 +454,26 @@ _PRIVACY: dict[type[Model], ModelPrivacy] = {
             "visitor": PersonalField(Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.NULL, P.LEGAL),
         },
         not_personal=frozenset({"id", "user", "policy", "decided_at"}),
+    ),
+    # P26: a question about the policy is its asker's, read by support in their mailbox and
+    # by nobody through the API; it goes with the account (nothing in it is kept for the
+    # law), or after its own retention (services.privacy_questions).
+    PrivacyQuestion: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={
+            "reply_to": PersonalField(
+                Category.CONTACT, OWNER_ONLY, Erasure.DELETE, staff_permission=None
+            ),
+            **{
+                name: PersonalField(
+                    Category.CONTENT, OWNER_ONLY, Erasure.DELETE, staff_permission=None
+                )
+                for name in ("subject", "message")
+            },
+        },
+        # The mail it caused: deleted with it.
+        not_personal=frozenset({"id", "user", "support_mail", "acknowledgement", "created_at"}),
     ),
 }
 

@@ -30,7 +30,8 @@ from models.audit import AuditAction
 from models.deletion import AccountDeletion, DeletionStatus
 from models.outbox import OutboxEmail
 from models.payments import StripeCustomer, WebhookEvent
-from services import audit
+from models.privacy import PrivacyQuestion
+from services import audit, privacy_questions
 from services.access.policy import Erasure, ModelPrivacy
 from services.access.registry import REGISTRY
 from services.deletion.blockers import held
@@ -115,7 +116,8 @@ async def _delete_files(runtime: Runtime, user_id: int) -> None:
 
 async def _forget_copies(runtime: Runtime, user: User) -> None:
     """Copies that name the person outside their rows: Stripe's events (also those never
-    linked to the account: matched by the customer id), mail kept for the address."""
+    linked to the account: matched by the customer id), mail kept for the address, and the
+    mail to support carrying their privacy questions (which goes with the questions)."""
     customer = await StripeCustomer.get_or_none(user_id=user.id)
     await WebhookEvent.filter(user_id=user.id).delete()
     if customer is not None:
@@ -127,6 +129,7 @@ async def _forget_copies(runtime: Runtime, user: User) -> None:
             if named:
                 await WebhookEvent.filter(id__in=named).delete()
     await OutboxEmail.filter(to_address=user.email).delete()
+    await privacy_questions.forget(PrivacyQuestion.filter(user_id=user.id))
     await runtime.outbox.forget(user.email)
 
 

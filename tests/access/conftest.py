@@ -41,7 +41,13 @@ from models.payments import (
     StripeCustomer,
     WebhookEvent,
 )
-from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource, Visitor
+from models.privacy import (
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    PrivacyQuestion,
+    Visitor,
+)
 from services.access.viewer import ANONYMOUS, Viewer
 from services.privacy.policy import current_policy
 from tests.conftest import wipe
@@ -228,6 +234,13 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         subject="s",
         body="b",
         next_attempt_at=clock.now(),
+    )
+    await PrivacyQuestion.create(
+        user=client,
+        reply_to="c@example.com",
+        subject="Cookies",
+        message="Which cookies do you set?",
+        created_at=clock.now(),
     )
     visitor = await Visitor.create(token_hash="1" * 64, user=client)
     consent = await ConsentRecord.create(

@@ -56,6 +56,10 @@ WRAPPERS = {
     "DailySignUps",
     "JobStatusCount",
     "DataProcessor",
+    # The privacy information, read off the configuration.
+    "PrivacyInformation",
+    "PrivacyProcessor",
+    "RetentionPeriod",
     "Subscription",
     "NotificationPreference",
     # The owner's deletion request and its blockers, computed for them (behind rows_of).

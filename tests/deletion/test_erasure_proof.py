@@ -96,7 +96,8 @@ async def _everything_done_by(
     graphql: GraphQLClient, users: UserFactory, stripe: StripeServer, runtime: Runtime
 ) -> tuple[SignedIn, bytes]:
     """A mentor and client at once: profile and photo, a post and a like, jobs both ways, a
-    payment refunded in part and disputed, testimonials, consents, interactions, mail."""
+    payment refunded in part and disputed, testimonials, consents, interactions, mail, and a
+    question to support about the privacy policy."""
     created = await users.create(NAME, email=EMAIL)
     token, _ = await accounts.start_session(runtime, created.user, ClientInfo(ip=ADDRESS))
     person = SignedIn(user=created.user, token=token)
@@ -121,6 +122,12 @@ async def _everything_done_by(
         token=token,
         headers={"X-Forwarded-For": ADDRESS},
     )
+    asked_support = await graphql.data(
+        document("SendPrivacyQuestion"),
+        {"input": {"subject": "A Quillfeather question", "message": f"{BIO} Who sees it?"}},
+        token=token,
+    )
+    assert asked_support["sendPrivacyQuestion"]["errors"] == []
 
     # As a client: a job paid through Stripe, refunded in part, disputed and won, completed.
     mentor = await users.create("Mona Mentor")

@@ -135,9 +135,7 @@ AWAITING = {
     "P8": "third-party login (issue 11)",
     "P9": "third-party login (issue 11)",
     "P15": "security events and incidents (issue 10)",
-    "P20": "the privacy information (issue 10)",
     "P25": "policy versions (issue 10)",
-    "P26": "privacy questions (issue 10)",
 }
 
 
