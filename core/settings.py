@@ -191,6 +191,7 @@ class Settings:
     partner_share_interval: timedelta = timedelta(minutes=60)
     data_export_lifetime: timedelta = limits.DATA_EXPORT_LIFETIME
     data_export_interval: timedelta = limits.DATA_EXPORT_INTERVAL
+    incident_notice_batch_size: int = limits.MAX_INCIDENT_NOTICE_BATCH
 
     @property
     def embedded(self) -> bool:
