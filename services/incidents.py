@@ -120,7 +120,7 @@ def _queried(query: UserQuery) -> QuerySet[User] | QuerySet[Session]:
     start = _moment(query.start, field=f"{field}.from")
     end = _moment(query.end, field=f"{field}.to")
     if start >= end:
-        raise BadUserInput("The window ends after it starts.", field=f"{field}.to")
+        raise BadUserInput("The window must end after it starts.", field=f"{field}.to")
     return Session.filter(
         Q(revoked_at__isnull=True) | Q(revoked_at__gte=start),
         created_at__lte=end,

@@ -52,7 +52,7 @@ class RecordSecurityIncidentInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The incident recorded, or why it was refused.")
 class RecordSecurityIncidentPayload(Payload):
     incident: SecurityIncidentType | None = strawberry.field(
         default=None, description="The incident recorded."
@@ -71,7 +71,7 @@ class MarkAuthorityNotifiedInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The incident with its authority notification, or why it was refused.")
 class MarkAuthorityNotifiedPayload(Payload):
     incident: SecurityIncidentType | None = strawberry.field(
         default=None, description="The incident, with its deadline shown as met or missed."
@@ -83,7 +83,7 @@ class NotifyAffectedUsersInput:
     incident_id: relay.GlobalID = strawberry.field(description="The incident.")
 
 
-@strawberry.type
+@strawberry.type(description="The incident with how many have been told, or why nothing was sent.")
 class NotifyAffectedUsersPayload(Payload):
     incident: SecurityIncidentType | None = strawberry.field(
         default=None, description="The incident, with how many have been told."
