@@ -2,8 +2,8 @@
 
 The database is the source of truth for pending work (the outbox, Stripe events waiting for
 another, interaction records and privacy questions past their retention, data exports to
-build or expire); a task message only wakes a worker early, and a periodic sweep picks up
-anything a lost message, a crash or an early event left behind.
+build or expire, security incidents half told); a task message only wakes a worker early,
+and a periodic sweep picks up anything a lost message, a crash or an early event left behind.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from taskiq_redis import ListQueueBroker
 from core import clock
 from core.runtime import Runtime
 from core.settings import Settings
-from services import analytics, marketing, partners, privacy_questions
+from services import analytics, incidents, marketing, partners, privacy_questions
 from services.deletion import erasure
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
@@ -84,6 +84,10 @@ class BackgroundWork:
     async def finish_campaigns(self) -> int:
         """Campaigns a crash or a lost request left SENDING."""
         return await marketing.resume_sending(self._runtime)
+
+    async def finish_incident_notices(self) -> int:
+        """Security incidents whose affected users a crash or a failure left half told."""
+        return await incidents.resume_notifying(self._runtime)
 
     async def erase_accounts(self) -> int:
         """Accounts past their grace period are erased; what the law kept, once its time is up."""
@@ -153,6 +157,7 @@ class BackgroundWork:
             await self._guarded(events.process_pending)
             await self._guarded(self.roll_up_interactions)
             await self._guarded(self.finish_campaigns)
+            await self._guarded(self.finish_incident_notices)
             await self._guarded(self.erase_accounts)
             await self._guarded(self.build_exports)
             await self._guarded(self.expire_exports)

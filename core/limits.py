@@ -280,6 +280,28 @@ MAX_PRIVACY_QUESTIONS_PER_SENDER: Annotated[
         "a person asks a few; the acknowledgements flood nobody's inbox",
     ),
 ] = 3
+# Security incidents and breach notification (P15).
+MAX_INCIDENT_TEXT_LENGTH: Annotated[
+    int,
+    Why(
+        "characters of an incident's summary or delay reason",
+        "a few paragraphs in general terms, read by everyone it concerned",
+    ),
+] = 4000
+MAX_INCIDENT_USER_IDS: Annotated[
+    int,
+    Why(
+        "user ids named in one recordSecurityIncident",
+        "more people are named by a query (`affectedUsersQuery`), not a list",
+    ),
+] = 1000
+MAX_INCIDENT_NOTICE_BATCH: Annotated[
+    int,
+    Why(
+        "people told of an incident in one transaction",
+        "a short lock on the incident; everyone active goes in many",
+    ),
+] = 200
 
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[

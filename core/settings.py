@@ -223,6 +223,7 @@ class Settings:
     privacy_question_retention: timedelta = timedelta(days=365)
     privacy_questions_per_ip: int = limits.MAX_PRIVACY_QUESTIONS_PER_IP
     privacy_questions_per_sender: int = limits.MAX_PRIVACY_QUESTIONS_PER_SENDER
+    incident_notice_batch_size: int = limits.MAX_INCIDENT_NOTICE_BATCH
 
     @property
     def embedded(self) -> bool:

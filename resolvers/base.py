@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, TypeVar, get_type_hints
 
 import strawberry
@@ -21,6 +22,20 @@ from strawberry.schema_directive import Location
 from core.errors import AccessError, DomainError, ErrorCode
 from models.accounts import StaffPermission, User
 from resolvers.context import Info
+
+E = TypeVar("E", bound=type[Enum])
+
+
+def described_enum(cls: E, *, name: str, description: str, values: Mapping[Any, str]) -> E:
+    """A GraphQL enum of a Python enum from below this layer (which cannot name Strawberry),
+    with a description for each of its values."""
+    if set(values) != set(cls):
+        raise TypeError(f"describe every value of {cls.__name__}, and nothing else")
+    wrapped = strawberry.enum(cls, name=name, description=description)
+    for value in wrapped.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values[cls[value.name]]
+    return wrapped
+
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why something failed.")
 StaffPermissionEnum = strawberry.enum(

@@ -29,6 +29,8 @@ from resolvers.extensions import (
     is_unexpected,
     log_unexpected,
 )
+from resolvers.incidents.mutations import IncidentMutations
+from resolvers.incidents.queries import IncidentQueries
 from resolvers.interactions.mutations import InteractionMutations
 from resolvers.jobs.mutations import JobMutations
 from resolvers.jobs.queries import JobQueries
@@ -64,6 +66,7 @@ class Query(
     AnalyticsQueries,
     MarketingQueries,
     NotificationQueries,
+    IncidentQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -83,6 +86,7 @@ class Mutation(
     InteractionMutations,
     MarketingMutations,
     NotificationMutations,
+    IncidentMutations,
 ):
     pass
 

@@ -11,6 +11,7 @@ from models.accounts import StaffPermission, User
 from resolvers.base import StaffPermissionEnum
 from resolvers.context import Info
 from resolvers.deletion.types import UserDeletionFields
+from resolvers.incidents.types import UserIncidentFields
 from resolvers.interactions.types import UserInteractionFields
 from resolvers.marketing.types import UserMarketingFields
 from resolvers.nodes import ModelNode
@@ -35,6 +36,7 @@ class UserType(
     UserMarketingFields,
     UserNotificationFields,
     UserDeletionFields,
+    UserIncidentFields,
 ):
     model = User
 

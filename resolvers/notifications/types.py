@@ -28,7 +28,7 @@ NotificationKindEnum = strawberry.enum(
     NotificationKind,
     name="NotificationKind",
     description="What a notification tells: a job's steps, a testimonial, a payment's refund "
-    "or dispute, payouts opening.",
+    "or dispute, payouts opening, a data export ready, a security incident that concerns you.",
 )
 
 
@@ -83,7 +83,8 @@ class NotificationPreferenceType:
     about: str = strawberry.field(description="What the kind is, in words.")
     email: bool = strawberry.field(description="Whether it also comes by email.")
     email_required: bool = strawberry.field(
-        description="A receipt the service owes: it always comes by email."
+        description="Mail the service owes (a receipt, a security notice): it always comes by "
+        "email."
     )
 
     @classmethod

@@ -16,6 +16,7 @@ from models.accounts import EmailToken, Session, StaffPermission, User
 from models.audit import AuditEntry
 from models.deletion import AccountDeletion, LegalHold
 from models.exports import DataExport
+from models.incidents import AffectedUser, SecurityIncident
 from models.interactions import DailyInteractionCount, Interaction
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
@@ -643,6 +644,42 @@ _EXPORTS: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+# P15: an incident names nobody and is SECURITY's to read; that it concerned a person, and
+# when they were told, is that person's alone (the incident's own counts outlive them).
+_told = PersonalField(Category.CONTACT, OWNER_ONLY, Erasure.DELETE, staff_permission=None)
+
+_INCIDENTS: dict[type[Model], ModelPrivacy] = {
+    SecurityIncident: ModelPrivacy(
+        owner=None,
+        rows=RowRule(NOBODY, staff=frozenset({P.SECURITY})),
+        personal={},
+        # recorded_by points at a staff account, which erasure tombstones, like the audit log.
+        not_personal=frozenset(
+            {
+                "id",
+                "summary",
+                "detected_at",
+                "categories",
+                "authority_deadline",
+                "authority_notified_at",
+                "authority_delay_reason",
+                "affected_user_count",
+                "notified_user_count",
+                "notifying_since",
+                "users_notified_at",
+                "recorded_by",
+                "created_at",
+            }
+        ),
+    ),
+    AffectedUser: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={"incident": _told, "notified_at": _told},
+        not_personal=frozenset({"id", "user"}),
+    ),
+}
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
@@ -653,6 +690,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_NOTIFICATIONS,
     **_DELETION,
     **_EXPORTS,
+    **_INCIDENTS,
 }
 
 

@@ -10,7 +10,8 @@ Email defaults: a kind comes by email when someone waits on the recipient or on 
 reports (a request to answer, a job to pay, deliver or complete, a cancellation, a dispute,
 payouts opening, a data export to download); news that asks nothing of the recipient (a job
 completed, a testimonial written) stays in the app unless they turn its mail on. Receipts of
-money moving (a job paid, a refund) are mail the service owes and always come.
+money moving (a job paid, a refund) are mail the service owes and always come, as does the
+notice of a security incident that concerns the recipient's data (GDPR Art. 34).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from enum import StrEnum
 from models.marketplace import Job
 from models.notifications import NotificationKind
 from models.payments import Payment, PaymentStatus
+from services.access.policy import Category
 
 
 class EmailRule(StrEnum):
@@ -43,10 +45,15 @@ class Facts:
     recipient_id: int
     job: Job | None = None
     payment: Payment | None = None
+    # The categories of personal data a security incident concerned.
+    categories: tuple[Category, ...] = ()
 
     @property
     def to_client(self) -> bool:
         return self.job is not None and self.job.client_id == self.recipient_id
+
+
+RECEIPT = "This is a receipt: it always comes by email."
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class KindRule:
     email: EmailRule
     about: str  # what the kind is, in the recipient's preferences
     words: Callable[[Facts], Text]
+    # Why an ALWAYS kind cannot be turned off, said in its mail.
+    always_because: str = RECEIPT
 
 
 def _fixed(title: str, body: str) -> Callable[[Facts], Text]:
@@ -77,6 +86,46 @@ def _refunded(facts: Facts) -> Text:
     if facts.payment is not None and facts.payment.status is PaymentStatus.REFUNDED:
         return Text("Refund issued", "Your payment was refunded in full.")
     return Text("Refund issued", "Part of your payment was refunded.")
+
+
+# What each category of personal data is, in a security notice's words, and what its holder
+# can do when it was exposed. Fixed phrases: a notice quotes nothing of the incident's record.
+CATEGORY_WORDS: dict[Category, str] = {
+    Category.CONTACT: "your contact details, such as your email address",
+    Category.IDENTITY: "your name and profile photo",
+    Category.FINANCIAL: "your payment records and the brand and last digits of your saved cards",
+    Category.DEVICE_NETWORK: "the networks and browsers you used the service from",
+    Category.BEHAVIOUR: "your activity here, such as the pages you viewed and posts you liked",
+    Category.CONTENT: "what you wrote here, such as posts, job requests and testimonials",
+    Category.PREFERENCES: "your settings and choices, such as language, time zone and consents",
+    Category.CREDENTIAL: "your sign-in secrets: a protected form of your password, and sessions",
+}
+CATEGORY_ADVICE: dict[Category, str] = {
+    Category.CREDENTIAL: "Change your password, and wherever else you use it, then log out "
+    "everywhere.",
+    Category.FINANCIAL: "Check your card statements and tell your bank of any payment you do "
+    "not recognise.",
+    Category.CONTACT: "Be wary of unexpected mail asking for your password or payment "
+    "details: we never ask for them.",
+}
+
+
+def _listed(phrases: list[str]) -> str:
+    return phrases[0] if len(phrases) == 1 else f"{'; '.join(phrases[:-1])} and {phrases[-1]}"
+
+
+def _security_incident(facts: Facts) -> Text:
+    concerned = [CATEGORY_WORDS[c] for c in Category if c in facts.categories]
+    advice = [CATEGORY_ADVICE[c] for c in CATEGORY_ADVICE if c in facts.categories]
+    return Text(
+        "A security incident concerns your data",
+        "We found a security incident in which someone without permission may have reached "
+        f"{_listed(concerned) if concerned else 'some of your data'}. "
+        + " ".join(advice)
+        + (" " if advice else "")
+        + "We are investigating it and working to keep it from happening again; your privacy "
+        "settings list this notice, and our support team answers your questions.",
+    )
 
 
 K, E = NotificationKind, EmailRule
@@ -151,6 +200,14 @@ KINDS: dict[NotificationKind, KindRule] = {
             "The copy of your data you asked for is ready: download it from your privacy "
             "settings within 24 hours, after which it is deleted.",
         ),
+    ),
+    # GDPR Art. 34: a breach likely to put someone's rights at risk is told to them.
+    K.SECURITY_INCIDENT: KindRule(
+        E.ALWAYS,
+        "A security incident concerns your data",
+        _security_incident,
+        always_because="We must tell you of a security incident that concerns your data: "
+        "this mail always comes.",
     ),
 }
 

@@ -14,6 +14,7 @@ from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
 from models.deletion import AccountDeletion, DeletionStatus, LegalHold
 from models.exports import DataExport, ExportStatus
+from models.incidents import AffectedUser, SecurityIncident
 from models.interactions import DailyInteractionCount, Interaction, InteractionKind
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
 from models.marketplace import (
@@ -96,6 +97,8 @@ class World:
     disclosure: PartnerDisclosure
     notification: Notification
     export: DataExport
+    incident: SecurityIncident
+    notice: AffectedUser
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -314,6 +317,17 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         file_key="world-export.zip",
         size_bytes=22,
     )
+    # An incident that concerned the client, who was told of it.
+    incident = await SecurityIncident.create(
+        summary="A backup was exposed",
+        detected_at=clock.now(),
+        categories=["CONTACT"],
+        authority_deadline=clock.now(),
+        affected_user_count=1,
+        notified_user_count=1,
+        users_notified_at=clock.now(),
+    )
+    notice = await AffectedUser.create(incident=incident, user=client, notified_at=clock.now())
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -334,4 +348,6 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         disclosure=disclosure,
         notification=notification,
         export=export,
+        incident=incident,
+        notice=notice,
     )

@@ -169,6 +169,8 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "DataDisclosure": (lambda w: gid("DataDisclosure", w.disclosure), "client"),
     "Notification": (lambda w: gid("Notification", w.notification), "client"),
     "DataExport": (lambda w: gid("DataExport", w.export), "client"),
+    "SecurityIncident": (lambda w: gid("SecurityIncident", w.incident), "security_staff"),
+    "SecurityNotice": (lambda w: gid("SecurityNotice", w.notice), "client"),
 }
 
 
@@ -554,6 +556,32 @@ async def _user_data_exports(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     exports = [{"node": {"id": gid("DataExport", world.export)}}]
     assert own == {"user": {"dataExports": {"edges": exports}}}
+
+
+@reaches("Query.securityIncidents")
+async def _security_incidents(world: World, graphql: GraphQLClient) -> None:
+    query = "{ securityIncidents { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("client", "pii_staff", "users_staff"):
+        assert error_codes(await graphql(query, token=world.token(role))) == ["FORBIDDEN"]
+    listed = await _ask(graphql, world, "security_staff", query)
+    incidents = [{"node": {"id": gid("SecurityIncident", world.incident)}}]
+    assert listed == {"securityIncidents": {"edges": incidents}}
+
+
+@reaches("User.securityNotices")
+async def _user_security_notices(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, SECURITY staff included: they count the people an incident concerned."""
+    query = "query U($id: ID!) { user(id: $id) { securityNotices { edges { node { id } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"securityNotices": None}}, role
+    staff = await _ask(graphql, world, "security_staff", query, id=client)
+    assert staff in ({"user": None}, {"user": {"securityNotices": None}})
+    own = await _ask(graphql, world, "client", query, id=client)
+    notices = [{"node": {"id": gid("SecurityNotice", world.notice)}}]
+    assert own == {"user": {"securityNotices": {"edges": notices}}}
 
 
 @reaches("Query.notifications")

@@ -29,6 +29,11 @@ DERIVED = {
     "SuccessStory.id": "a keyed hash of the row id that leads nowhere",
     "SuccessStory.author_name": "named as the author chose for marketing",
     "ConsentRecord.policy_version": "the public version of the policy the record names",
+    "SecurityIncident.authority_deadline_status": "computed from the incident's own times",
+    "SecurityIncident.hours_until_authority_deadline": "computed from authority_deadline",
+    "SecurityNotice.summary": "the incident's words, which name nobody, for its owner",
+    "SecurityNotice.categories": "the incident's categories, for the notice's owner",
+    "SecurityNotice.detected_at": "when the incident was detected, for the notice's owner",
 }
 
 

@@ -1,0 +1,1 @@
+"""Security incidents (P15): recording one, its authority deadline, telling those it concerned."""
