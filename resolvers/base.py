@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, TypeVar, get_type_hints
 
 import strawberry
@@ -23,10 +24,42 @@ from models.accounts import StaffPermission, User
 from resolvers.context import Info
 
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why something failed.")
-StaffPermissionEnum = strawberry.enum(
-    StaffPermission, name="StaffPermission", description="A named staff power."
-)
 ACTOR = "actor"
+E = TypeVar("E", bound=Enum)
+
+
+def described_enum(
+    enum: type[E], *, name: str, description: str, values: Mapping[E, str]
+) -> type[E]:
+    """A GraphQL enum of a domain enum (which knows nothing of GraphQL), every value with its
+    description; a member left undescribed fails at import."""
+    undescribed = [member.name for member in enum if member not in values]
+    if undescribed:
+        raise ValueError(f"{name} has values without a description: {undescribed}")
+    exposed = strawberry.enum(enum, name=name, description=description)
+    for value in exposed.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values[enum(value.value)]
+    return exposed
+
+
+StaffPermissionEnum = described_enum(
+    StaffPermission,
+    name="StaffPermission",
+    description="A named staff power.",
+    values={
+        StaffPermission.VIEW_PII: "Read the personal fields of anyone; each read is audited.",
+        StaffPermission.MANAGE_USERS: "Find accounts, see their state, deactivate and "
+        "reactivate them.",
+        StaffPermission.MANAGE_PAYMENTS: "Look up billing (audited) and refund payments.",
+        StaffPermission.MODERATE_CONTENT: "Read, hide and feature testimonials.",
+        StaffPermission.MANAGE_POLICY: "Publish versions of the privacy policy.",
+        StaffPermission.LEGAL: "Place and release legal holds; disclosures the law requires.",
+        StaffPermission.SECURITY: "Read the audit log; investigate security events.",
+        StaffPermission.VIEW_ANALYTICS: "Read usage counts that name nobody.",
+        StaffPermission.MANAGE_MARKETING: "Write and send marketing campaigns.",
+        StaffPermission.MANAGE_STAFF: "Grant and revoke staff permissions, never one's own.",
+    },
+)
 
 
 @strawberry.type(description="A problem with a mutation's input or with the state it acts on.")

@@ -16,7 +16,10 @@ from strawberry.types import ExecutionContext
 from core import limits
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
+from resolvers.administration.mutations import AdministrationMutations
+from resolvers.administration.queries import AdministrationQueries
 from resolvers.analytics.queries import AnalyticsQueries
+from resolvers.audit.queries import AuditQueries
 from resolvers.deletion.mutations import DeletionMutations
 from resolvers.extensions import (
     AuditStaffReads,
@@ -64,6 +67,8 @@ class Query(
     AnalyticsQueries,
     MarketingQueries,
     NotificationQueries,
+    AdministrationQueries,
+    AuditQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -83,6 +88,7 @@ class Mutation(
     InteractionMutations,
     MarketingMutations,
     NotificationMutations,
+    AdministrationMutations,
 ):
     pass
 

@@ -90,6 +90,7 @@ class World:
     disclosure: PartnerDisclosure
     notification: Notification
     export: DataExport
+    audit_entry: AuditEntry
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -221,7 +222,7 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         token_hash="0" * 64,
         expires_at=clock.now(),
     )
-    await AuditEntry.create(action=AuditAction.LOGIN, actor=client, subject=client)
+    audit_entry = await AuditEntry.create(action=AuditAction.LOGIN, actor=client, subject=client)
     await OutboxEmail.create(
         recipient=client,
         to_address="c@example.com",
@@ -321,4 +322,5 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         disclosure=disclosure,
         notification=notification,
         export=export,
+        audit_entry=audit_entry,
     )
