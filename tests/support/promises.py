@@ -45,8 +45,9 @@ KEPT = frozenset(
         "P7",  # features say which consent they need and refuse without it
         "P10",  # transactional email through the outbox
         "P12",  # staff analytics from counts that name nobody
-        "P13",  # staff billing lookups, each audited
+        "P13",  # staff billing lookups and account administration, each audited
         "P14",  # testimonials displayed only with their author's permission
+        "P15",  # the audit log: staff reads, consents, exports, deletions, security events
         "P17",  # analytics events only with ANALYTICS consent, pruned after retention
         "P16",  # marketing mail only with consent, one-click unsubscribe
         "P18",  # processors listed; advertising partners only with consent, GPC honoured
