@@ -26,7 +26,7 @@ from services import audit
 from services.access.decisions import Access
 from services.accounts import normalize_email, revoke_sessions
 from services.client import ClientInfo
-from services.deletion.erasure import is_erased
+from services.deletion.erasure import ERASED_STATUSES, is_erased
 from services.deletion.requests import latest_request
 
 
@@ -81,8 +81,9 @@ async def holders_of(permission: StaffPermission) -> list[int]:
     if connection.capabilities.dialect == "postgres":
         held = User.filter(staff_permissions__contains=[permission.value])
         return cast(list[int], await held.values_list("id", flat=True))
+    table = User._meta.db_table
     _, rows = await connection.execute_query(
-        "SELECT users.id FROM users, json_each(users.staff_permissions) AS held "
+        f'SELECT "{table}".id FROM "{table}", json_each("{table}".staff_permissions) AS held '
         "WHERE held.value = ?",
         [permission.value],
     )
@@ -138,7 +139,7 @@ async def reactivate_user(staff: User, user_id: int, *, client: ClientInfo) -> U
         user = await _locked(user_id)
         deletion = await latest_request(user.id)
         status = deletion.status if deletion is not None else None
-        if status in (DeletionStatus.ERASED, DeletionStatus.PURGED):
+        if status in ERASED_STATUSES:
             raise AccountErased()
         if status is DeletionStatus.SCHEDULED:
             raise DomainError(

@@ -300,6 +300,12 @@ async def test_cancelling_a_deletion_does_not_lift_a_staff_deactivation(
 # Staff permissions.
 
 
+async def _security(
+    graphql: GraphQLClient, query: str, field: str, chief: SignedIn, who: SignedIn
+) -> dict[str, Any]:
+    return await mutate(graphql, query, field, chief, userId=who.global_id, permission="SECURITY")
+
+
 async def test_manage_staff_grants_and_revokes_once_each_and_both_are_audited(
     graphql: GraphQLClient, users: UserFactory, alice: SignedIn
 ) -> None:
@@ -308,15 +314,7 @@ async def test_manage_staff_grants_and_revokes_once_each_and_both_are_audited(
     assert error_codes(await graphql(audit_log, token=alice.token)) == ["FORBIDDEN"]
 
     granted = [
-        await mutate(
-            graphql,
-            GRANT,
-            "grantStaffPermission",
-            chief,
-            userId=alice.global_id,
-            permission="SECURITY",
-        )
-        for _ in range(2)
+        await _security(graphql, GRANT, "grantStaffPermission", chief, alice) for _ in range(2)
     ]
     assert [(payload["changed"], payload["user"]["staffPermissions"]) for payload in granted] == [
         (True, ["SECURITY"]),
@@ -325,15 +323,7 @@ async def test_manage_staff_grants_and_revokes_once_each_and_both_are_audited(
     assert "errors" not in await graphql(audit_log, token=alice.token), "her next request has it"
 
     revoked = [
-        await mutate(
-            graphql,
-            REVOKE,
-            "revokeStaffPermission",
-            chief,
-            userId=alice.global_id,
-            permission="SECURITY",
-        )
-        for _ in range(2)
+        await _security(graphql, REVOKE, "revokeStaffPermission", chief, alice) for _ in range(2)
     ]
     assert [(payload["changed"], payload["user"]["staffPermissions"]) for payload in revoked] == [
         (True, []),
