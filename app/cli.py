@@ -60,6 +60,8 @@ def _limits(args: argparse.Namespace) -> None:
 
 async def _create_staff(email: str, password: str, permissions: list[StaffPermission]) -> None:
     from models.accounts import User
+    from models.audit import AuditAction
+    from services import audit
     from services.accounts import normalize_email
     from services.passwords import Passwords, check_strength
 
@@ -75,8 +77,16 @@ async def _create_staff(email: str, password: str, permissions: list[StaffPermis
             email=address, defaults={"password_hash": password_hash, "email_verified": True}
         )
         user.password_hash = password_hash
-        user.staff_permissions = sorted({*user.staff_permissions, *(p.value for p in permissions)})
+        added = sorted({p.value for p in permissions} - set(user.staff_permissions))
+        user.staff_permissions = sorted({*user.staff_permissions, *added})
         await user.save()
+        # Granted from the server's own shell, by nobody the API knows: audited all the same.
+        for permission in added:
+            await audit.record(
+                AuditAction.STAFF_PERMISSION_GRANTED,
+                subject_id=user.id,
+                detail={"permission": permission, "via": "create-staff"},
+            )
     finally:
         await database.close_connections()
 

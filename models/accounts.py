@@ -22,6 +22,22 @@ class StaffPermission(StrEnum):
     SECURITY = "SECURITY"
     VIEW_ANALYTICS = "VIEW_ANALYTICS"
     MANAGE_MARKETING = "MANAGE_MARKETING"
+    MANAGE_STAFF = "MANAGE_STAFF"
+
+
+class DeactivationReason(StrEnum):
+    """Why staff deactivated an account: a fixed list, so the record never holds free text
+    about the person."""
+
+    TERMS_VIOLATION = "TERMS_VIOLATION"
+    FRAUD = "FRAUD"
+    COMPROMISED = "COMPROMISED"
+    OWNER_REQUEST = "OWNER_REQUEST"
+    OTHER = "OTHER"
+
+
+# A described column, so that a new reason needs no migration (the column holds any name).
+DEACTIVATION_REASON_COLUMN = "Why staff deactivated the account: a DeactivationReason name."
 
 
 class User(Model):
@@ -37,6 +53,11 @@ class User(Model):
     expertise: fields.Field[list[str]] = fields.JSONField(default=list)
     staff_permissions: fields.Field[list[str]] = fields.JSONField(default=list)
     is_active = fields.BooleanField(default=True, db_default=True)
+    # Set while staff keep the account deactivated: cancelling a deletion does not lift it.
+    deactivated_at = fields.DatetimeField(null=True)
+    deactivation_reason: DeactivationReason | None = fields.CharEnumField(  # type: ignore[assignment]
+        DeactivationReason, max_length=32, null=True, description=DEACTIVATION_REASON_COLUMN
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -23,25 +23,43 @@ from core.errors import AccessError, DomainError, ErrorCode
 from models.accounts import StaffPermission, User
 from resolvers.context import Info
 
-E = TypeVar("E", bound=type[Enum])
-
-
-def described_enum(cls: E, *, name: str, description: str, values: Mapping[Any, str]) -> E:
-    """A GraphQL enum of a Python enum from below this layer (which cannot name Strawberry),
-    with a description for each of its values."""
-    if set(values) != set(cls):
-        raise TypeError(f"describe every value of {cls.__name__}, and nothing else")
-    wrapped = strawberry.enum(cls, name=name, description=description)
-    for value in wrapped.__strawberry_definition__.values:  # type: ignore[attr-defined]
-        value.description = values[cls[value.name]]
-    return wrapped
-
-
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why something failed.")
-StaffPermissionEnum = strawberry.enum(
-    StaffPermission, name="StaffPermission", description="A named staff power."
-)
 ACTOR = "actor"
+E = TypeVar("E", bound=Enum)
+
+
+def described_enum(
+    enum: type[E], *, name: str, description: str, values: Mapping[E, str]
+) -> type[E]:
+    """A GraphQL enum of a domain enum (which knows nothing of GraphQL), every value with its
+    description; a member left undescribed fails at import."""
+    undescribed = [member.name for member in enum if member not in values]
+    if undescribed or len(values) != len(enum):
+        raise ValueError(f"{name}: describe every value, and nothing else: {undescribed}")
+    exposed = strawberry.enum(enum, name=name, description=description)
+    for value in exposed.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values[enum(value.value)]
+    return exposed
+
+
+StaffPermissionEnum = described_enum(
+    StaffPermission,
+    name="StaffPermission",
+    description="A named staff power.",
+    values={
+        StaffPermission.VIEW_PII: "Read the personal fields of anyone; each read is audited.",
+        StaffPermission.MANAGE_USERS: "Find accounts, see their state, deactivate and "
+        "reactivate them.",
+        StaffPermission.MANAGE_PAYMENTS: "Look up billing (audited) and refund payments.",
+        StaffPermission.MODERATE_CONTENT: "Read, hide and feature testimonials.",
+        StaffPermission.MANAGE_POLICY: "Publish versions of the privacy policy.",
+        StaffPermission.LEGAL: "Place and release legal holds; disclosures the law requires.",
+        StaffPermission.SECURITY: "Read the audit log; investigate security events.",
+        StaffPermission.VIEW_ANALYTICS: "Read usage counts that name nobody.",
+        StaffPermission.MANAGE_MARKETING: "Write and send marketing campaigns.",
+        StaffPermission.MANAGE_STAFF: "Grant and revoke staff permissions, never one's own.",
+    },
+)
 
 
 @strawberry.type(description="A problem with a mutation's input or with the state it acts on.")

@@ -19,6 +19,7 @@ from models.marketplace import Attribution, Post, Testimonial
 from services import posts, testimonials
 from services.access.decisions import Access
 from services.access.registry import privacy_of
+from services.deletion import erasure
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
@@ -145,6 +146,11 @@ class Loaders:
     @cached_property
     def displayed_testimonial_count(self) -> DataLoader[int, int]:
         return DataLoader(partial(testimonials.displayed_counts, self.access))
+
+    @cached_property
+    def erased_pseudonyms(self) -> DataLoader[int, str | None]:
+        """User id: the pseudonym of the account once erased, else None."""
+        return DataLoader(erasure.erased_pseudonyms)
 
     @cached_property
     def mentor_rating(self) -> DataLoader[int, float | None]:

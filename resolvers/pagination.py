@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Generic
+from typing import Annotated, Any, Generic
 
 import strawberry
 from strawberry import relay
@@ -24,6 +24,13 @@ from core.errors import BadUserInput
 from services.access.registry import REGISTRY
 
 Counter = Callable[[], Awaitable[int]]
+# The page arguments of a list, described once.
+First = Annotated[
+    int | None, strawberry.argument(description=f"How many, at most {limits.MAX_PAGE_SIZE}.")
+]
+After = Annotated[
+    str | None, strawberry.argument(description="The cursor of the last item of the page before.")
+]
 
 
 def checked_page(first: int | None, last: int | None, before: str | None) -> None:

@@ -16,7 +16,10 @@ from strawberry.types import ExecutionContext
 from core import limits
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
+from resolvers.administration.mutations import AdministrationMutations
+from resolvers.administration.queries import AdministrationQueries
 from resolvers.analytics.queries import AnalyticsQueries
+from resolvers.audit.queries import AuditQueries
 from resolvers.deletion.mutations import DeletionMutations
 from resolvers.extensions import (
     AuditStaffReads,
@@ -67,6 +70,8 @@ class Query(
     MarketingQueries,
     NotificationQueries,
     IncidentQueries,
+    AdministrationQueries,
+    AuditQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -87,6 +92,7 @@ class Mutation(
     MarketingMutations,
     NotificationMutations,
     IncidentMutations,
+    AdministrationMutations,
 ):
     pass
 

@@ -239,6 +239,7 @@ async def log_in(
     user = await User.get_or_none(email=email)
     password_ok = await runtime.passwords.verify(user.password_hash if user else None, password)
     if user is not None and password_ok and not user.is_active:
+        await _refuse_deactivated(user, client)
         await _refuse_scheduled_for_erasure(user)
     if user is None or not password_ok or not user.is_active:
         await audit.record(
@@ -265,6 +266,25 @@ async def log_in(
         request_id=client.request_id,
     )
     return user, raw, session
+
+
+async def _refuse_deactivated(user: User, client: ClientInfo) -> None:
+    """The right password of an account staff deactivated: say so (only the password's
+    holder learns it), and keep the attempt in the audit log."""
+    if user.deactivated_at is None:
+        return
+    await audit.record(
+        AuditAction.LOGIN_FAILED,
+        subject_id=user.id,
+        detail={"reason": "account deactivated"},
+        ip_prefix=client.ip_prefix,
+        request_id=client.request_id,
+    )
+    raise DomainError(
+        "This account has been deactivated by the platform's staff. Contact support to "
+        "ask why, or to have it reactivated.",
+        code=ErrorCode.ACCOUNT_DEACTIVATED,
+    )
 
 
 async def _refuse_scheduled_for_erasure(user: User) -> None:
@@ -307,16 +327,22 @@ async def log_out(session: Session, client: ClientInfo) -> None:
 
 
 async def revoke_sessions(
-    user: User, client: ClientInfo, *, keep: Session | None = None, reason: str
+    user: User,
+    client: ClientInfo,
+    *,
+    keep: Session | None = None,
+    reason: str,
+    by: User | None = None,
 ) -> int:
-    """Revoke every live session of ``user`` except ``keep``; returns how many."""
+    """Revoke every live session of ``user`` except ``keep``, by the user or (``by``) a staff
+    member; returns how many."""
     live = Session.filter(user_id=user.id, revoked_at__isnull=True)
     if keep is not None:
         live = live.exclude(id=keep.id)
     revoked = await live.update(revoked_at=clock.now())
     await audit.record(
         AuditAction.SESSIONS_REVOKED,
-        actor_id=user.id,
+        actor_id=(by or user).id,
         subject_id=user.id,
         detail={"count": revoked, "reason": reason},
         request_id=client.request_id,

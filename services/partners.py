@@ -24,13 +24,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
 
 from core import clock
 from core.runtime import Runtime
 from core.settings import AdvertisingPartner
 from models.accounts import User
+from models.audit import AuditAction
 from models.marketing import PartnerDisclosure
 from models.privacy import ConsentPurpose
+from services import audit
 from services.access.decisions import Access
 from services.privacy.audiences import Consenting, consenting
 
@@ -122,21 +125,31 @@ async def _due(secret: str, partner: AdvertisingPartner, batch: list[Consenting]
 
 
 async def _record(partner: AdvertisingPartner, due: list[Due]) -> None:
+    """Each share is a disclosure its person reads and an entry of the audit log (naming the
+    partner and the fields sent, never their values), written together."""
     now = clock.now()
-    await PartnerDisclosure.bulk_create(
-        [
-            PartnerDisclosure(
-                user_id=found.user_id,
-                partner=partner.name,
-                purpose=partner.purpose,
-                country=partner.country,
-                fields_sent=sorted(found.record),
-                fingerprint=found.fingerprint,
-                disclosed_at=now,
-            )
-            for found in due
-        ]
-    )
+    async with in_transaction():
+        await PartnerDisclosure.bulk_create(
+            [
+                PartnerDisclosure(
+                    user_id=found.user_id,
+                    partner=partner.name,
+                    purpose=partner.purpose,
+                    country=partner.country,
+                    fields_sent=sorted(found.record),
+                    fingerprint=found.fingerprint,
+                    disclosed_at=now,
+                )
+                for found in due
+            ]
+        )
+        await audit.record_for_each(
+            AuditAction.DATA_SHARED_WITH_PARTNER,
+            {
+                found.user_id: {"partner": partner.name, "fields": sorted(found.record)}
+                for found in due
+            },
+        )
 
 
 def disclosures_of(access: Access, user_id: int) -> QuerySet[PartnerDisclosure]:

@@ -57,11 +57,19 @@ def test_create_staff_makes_a_verified_staff_user_with_the_permissions(tmp_path:
         rows = connection.execute(
             "SELECT email, email_verified, staff_permissions, password_hash FROM users"
         ).fetchall()
+        granted = connection.execute(
+            "SELECT actor_id, detail FROM audit_log WHERE action = 'STAFF_PERMISSION_GRANTED'"
+        ).fetchall()
     [(email, verified, permissions, password_hash)] = rows
     assert (email, verified) == ("root@example.com", 1)
     assert json.loads(permissions) == ["SECURITY", "VIEW_PII"]
     assert PasswordHasher().verify(password_hash, STAFF_PASSWORD)
     assert STAFF_PASSWORD not in result.stdout + result.stderr
+    # Granted by nobody the API knows, from the server's shell: audited all the same.
+    assert sorted((actor, json.loads(detail)["permission"]) for actor, detail in granted) == [
+        (None, "SECURITY"),
+        (None, "VIEW_PII"),
+    ]
 
 
 def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:

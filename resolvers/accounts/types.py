@@ -7,8 +7,8 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from models.accounts import StaffPermission, User
-from resolvers.base import StaffPermissionEnum
+from models.accounts import DeactivationReason, StaffPermission, User
+from resolvers.base import StaffPermissionEnum, described_enum
 from resolvers.context import Info
 from resolvers.deletion.types import UserDeletionFields
 from resolvers.incidents.types import UserIncidentFields
@@ -16,9 +16,23 @@ from resolvers.interactions.types import UserInteractionFields
 from resolvers.marketing.types import UserMarketingFields
 from resolvers.nodes import ModelNode
 from resolvers.notifications.types import UserNotificationFields
+from resolvers.pagination import CountedConnection
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
 from resolvers.privacy.types import UserPrivacyFields
+
+DeactivationReasonEnum = described_enum(
+    DeactivationReason,
+    name="DeactivationReason",
+    description="Why staff deactivated an account: a fixed list, never free text about a person.",
+    values={
+        DeactivationReason.TERMS_VIOLATION: "The account broke the terms of service.",
+        DeactivationReason.FRAUD: "The account was used for fraud.",
+        DeactivationReason.COMPROMISED: "Someone else took control of the account.",
+        DeactivationReason.OWNER_REQUEST: "Its owner asked for it, through support.",
+        DeactivationReason.OTHER: "Another reason, recorded outside the service.",
+    },
+)
 
 
 @strawberry.type(
@@ -60,8 +74,33 @@ class UserType(
             return None
         return f"{info.context.runtime.settings.public_url}/media/{root.photo_key}"
 
+    is_active: bool | None = registry_field(
+        User,
+        "is_active",
+        "False while the account is deactivated (by staff, or by its deletion); the user "
+        "and MANAGE_USERS staff.",
+    )
+    deactivated_at: datetime | None = registry_field(
+        User,
+        "deactivated_at",
+        "When staff deactivated the account, while they keep it so; the user and "
+        "MANAGE_USERS staff.",
+    )
+    deactivation_reason: DeactivationReasonEnum | None = registry_field(  # type: ignore[valid-type]
+        User,
+        "deactivation_reason",
+        "Why staff deactivated it, while they keep it so; the user and MANAGE_USERS staff.",
+    )
+
     @registry_field(
-        User, "staff_permissions", "Staff permissions the user holds; visible to the user only."
+        User,
+        "staff_permissions",
+        "Staff permissions the user holds; visible to the user and MANAGE_USERS staff.",
     )
     def staff_permissions(self, root: User) -> list[StaffPermissionEnum] | None:  # type: ignore[valid-type]
         return [StaffPermission(p) for p in root.staff_permissions]
+
+
+@strawberry.type(name="UserConnection", description="A page of users.")
+class UserConnection(CountedConnection[UserType]):
+    pass

@@ -93,7 +93,8 @@ class RowState:
 class RowRule:
     """Who may see a row at all. A row outside its rule is absent, exactly like a missing one.
 
-    ``live`` is a state without which nobody sees the row (a deactivated account);
+    ``live`` is a state without which nobody sees the row (a deactivated account), but for
+    staff holding any of ``staff_in_every_state``, who administer the rows in every state;
     ``published`` is the state that opens ``Audience.PUBLISHED``. Staff holding any of
     ``staff`` see every live row.
     """
@@ -102,10 +103,13 @@ class RowRule:
     staff: frozenset[StaffPermission] = frozenset()
     published: RowState | None = None
     live: RowState | None = None
+    staff_in_every_state: frozenset[StaffPermission] = frozenset()
 
     def __post_init__(self) -> None:
         if (Audience.PUBLISHED in self.audience) != (self.published is not None):
             raise ValueError("a row rule opens PUBLISHED exactly when it names the state")
+        if not self.staff_in_every_state <= self.staff:
+            raise ValueError("staff who see rows in every state see the live ones too")
 
     @property
     def joins(self) -> tuple[str, ...]:

@@ -76,12 +76,16 @@ _device = PersonalField(Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.DELETE, P.S
 
 _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
     # Clients are private: themselves, their counterparties and profile staff see them.
+    # P13, "we answer queries about your account ... for administration": account staff
+    # (MANAGE_USERS) reach every account, deactivated ones too, to reactivate them; they read
+    # its state and staff permissions, and its personal fields only with VIEW_PII.
     User: ModelPrivacy(
         owner="id",
         rows=RowRule(
             audience(Audience.OWNER, Audience.PUBLIC_PROFILE, Audience.COUNTERPARTY),
             staff=frozenset({P.VIEW_PII, P.MANAGE_USERS}),
             live=USER_ACTIVE,
+            staff_in_every_state=frozenset({P.MANAGE_USERS}),
         ),
         personal={
             "email": PersonalField(Category.CONTACT, OWNER_ONLY, Erasure.TOMBSTONE),
@@ -96,8 +100,11 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
             "bio": PersonalField(Category.CONTENT, PROFILE, Erasure.NULL),
             "expertise": PersonalField(Category.PREFERENCES, PROFILE, Erasure.NULL),
         },
-        restricted={"staff_permissions": FieldRule(OWNER_ONLY)},
-        not_personal=frozenset({"id", "is_active", "created_at", "updated_at"}),
+        restricted={
+            name: FieldRule(OWNER_ONLY, P.MANAGE_USERS)
+            for name in ("staff_permissions", "is_active", "deactivated_at", "deactivation_reason")
+        },
+        not_personal=frozenset({"id", "created_at", "updated_at"}),
     ),
     Session: ModelPrivacy(
         owner="user_id",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from graphlib import TopologicalSorter
 from typing import Any
 
@@ -101,6 +101,24 @@ def _changes(model: type[Model], privacy: ModelPrivacy, pseudonym: str) -> dict[
         else:
             changes[_column(model, name)] = _cleared(model, name)
     return changes
+
+
+ERASED_STATUSES = (DeletionStatus.ERASED, DeletionStatus.PURGED)
+
+
+async def is_erased(user_id: int) -> bool:
+    return await AccountDeletion.exists(user_id=user_id, status__in=ERASED_STATUSES)
+
+
+async def erased_pseudonyms(user_ids: Sequence[int]) -> list[str | None]:
+    """For each account, the pseudonym that names it once erased (None while it is not): what
+    the records that outlive a person, the audit log among them, show instead of them."""
+    found = dict(
+        await AccountDeletion.filter(
+            user_id__in=list(set(user_ids)), status__in=ERASED_STATUSES
+        ).values_list("user_id", "pseudonym")
+    )
+    return [found.get(user_id) for user_id in user_ids]
 
 
 async def _delete_files(runtime: Runtime, user_id: int) -> None:

@@ -180,7 +180,8 @@ async def _deactivate(user: User, client: ClientInfo) -> None:
 
 async def cancel_deletion(runtime: Runtime, token: str, client: ClientInfo) -> AccountDeletion:
     """Keep the account: before confirmation the request lapses; after it, the account is
-    active again, as it was. Sessions stay ended and consents withdrawn."""
+    active again, as it was (still deactivated, if staff deactivated it). Sessions stay ended
+    and consents withdrawn."""
     async with in_transaction():
         user = await accounts.spend_email_token(
             token, EmailTokenPurpose.CANCEL_DELETION, active_only=False
@@ -192,7 +193,8 @@ async def cancel_deletion(runtime: Runtime, token: str, client: ClientInfo) -> A
         )
         if deletion is None:
             raise accounts.invalid_token()
-        if deletion.status is DeletionStatus.SCHEDULED:
+        # An account staff deactivated stays so: cancelling the deletion does not lift it.
+        if deletion.status is DeletionStatus.SCHEDULED and user.deactivated_at is None:
             user.is_active = True
             await user.save(update_fields=["is_active", "updated_at"])
         deletion.status = DeletionStatus.CANCELLED

@@ -16,6 +16,7 @@ from tortoise.queryset import QuerySet
 
 from core import clock
 from core.errors import BadUserInput, DomainError, ErrorCode
+from models.audit import AuditAction
 from models.privacy import (
     REMEMBERED_PREFERENCES,
     ConsentPurpose,
@@ -23,6 +24,7 @@ from models.privacy import (
     ConsentSource,
     Visitor,
 )
+from services import audit
 from services.access.decisions import Access
 from services.privacy.policy import current_policy
 
@@ -104,10 +106,19 @@ async def allows(subject: Subject | None, purpose: ConsentPurpose, *, gpc: bool)
     return latest is not None and latest.granted
 
 
+def change_detail(
+    purpose: ConsentPurpose, granted: bool, source: ConsentSource
+) -> dict[str, object]:
+    """What the audit log keeps of a consent change: the choice, not who or what it names."""
+    return {"purpose": purpose.value, "granted": granted, "source": source.value}
+
+
 async def _record(
     subject: Subject, purpose: ConsentPurpose, granted: bool, source: ConsentSource
 ) -> ConsentRecord:
-    return await ConsentRecord.create(
+    """Write one choice to the ledger; an account's is audited too (a visitor is nobody we
+    could name)."""
+    record = await ConsentRecord.create(
         user_id=subject.user_id,
         visitor_id=subject.visitor_id,
         purpose=purpose,
@@ -116,6 +127,14 @@ async def _record(
         policy=await current_policy(),
         decided_at=clock.now(),
     )
+    if subject.user_id is not None:
+        await audit.record(
+            AuditAction.CONSENT_CHANGED,
+            actor_id=subject.user_id,
+            subject_id=subject.user_id,
+            detail=change_detail(purpose, granted, source),
+        )
+    return record
 
 
 async def set_consent(

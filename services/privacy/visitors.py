@@ -11,8 +11,11 @@ from tortoise.transactions import in_transaction
 from core import limits
 from core.errors import RateLimited
 from core.runtime import Budget, Runtime, ThrottleUnavailable
-from models.privacy import ConsentRecord, Visitor
+from models.audit import AuditAction
+from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource, Visitor
+from services import audit
 from services.client import ClientInfo
+from services.privacy import consents
 from services.tokens import new_token, token_digest
 
 logger = logging.getLogger("mentor_api.privacy")
@@ -43,8 +46,21 @@ async def attach(visitor: Visitor, user_id: int) -> None:
     """The visitor signed up or logged in: its choices join the account's ledger, where the
     newer choice per purpose wins and the history keeps both."""
     async with in_transaction():
-        await ConsentRecord.filter(visitor_id=visitor.id, user_id__isnull=True).update(
-            user_id=user_id
-        )
+        joining = ConsentRecord.filter(visitor_id=visitor.id, user_id__isnull=True)
+        for purpose, granted, source in await joining.order_by("decided_at", "id").values_list(
+            "purpose", "granted", "source"
+        ):
+            await audit.record(
+                AuditAction.CONSENT_CHANGED,
+                actor_id=user_id,
+                subject_id=user_id,
+                detail={
+                    **consents.change_detail(
+                        ConsentPurpose(purpose), granted, ConsentSource(source)
+                    ),
+                    "from_visitor": True,
+                },
+            )
+        await joining.update(user_id=user_id)
         await Visitor.filter(id=visitor.id).update(user_id=user_id)
     visitor.user_id = user_id

@@ -99,6 +99,7 @@ class World:
     export: DataExport
     incident: SecurityIncident
     notice: AffectedUser
+    audit_entry: AuditEntry
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -230,7 +231,7 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         token_hash="0" * 64,
         expires_at=clock.now(),
     )
-    await AuditEntry.create(action=AuditAction.LOGIN, actor=client, subject=client)
+    audit_entry = await AuditEntry.create(action=AuditAction.LOGIN, actor=client, subject=client)
     await OutboxEmail.create(
         recipient=client,
         to_address="c@example.com",
@@ -350,4 +351,5 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         export=export,
         incident=incident,
         notice=notice,
+        audit_entry=audit_entry,
     )

@@ -66,6 +66,8 @@ WRAPPERS = {
     "AccountDeletionState",
     "AccountDeletion",
     "AccountDeletionBlocker",
+    # Who an audit entry names: an account's ID or an erased account's pseudonym, no row.
+    "AuditParty",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
@@ -171,6 +173,7 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "DataExport": (lambda w: gid("DataExport", w.export), "client"),
     "SecurityIncident": (lambda w: gid("SecurityIncident", w.incident), "security_staff"),
     "SecurityNotice": (lambda w: gid("SecurityNotice", w.notice), "client"),
+    "AuditLogEntry": (lambda w: gid("AuditLogEntry", w.audit_entry), "security_staff"),
 }
 
 
@@ -582,6 +585,30 @@ async def _user_security_notices(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     notices = [{"node": {"id": gid("SecurityNotice", world.notice)}}]
     assert own == {"user": {"securityNotices": {"edges": notices}}}
+
+
+@reaches("Query.users")
+async def _users(world: World, graphql: GraphQLClient) -> None:
+    """Account staff only; they reach every account, a deactivated one too."""
+    query = "{ users(first: 100) { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("stranger", "pii_staff", "security_staff"):
+        assert error_codes(await graphql(query, token=world.token(role))) == ["FORBIDDEN"]
+    listed = await _ask(graphql, world, "users_staff", query)
+    ids = {edge["node"]["id"] for edge in listed["users"]["edges"]}
+    assert ids == {gid("User", person.user) for person in world.people.values()}
+
+
+@reaches("Query.auditLog")
+async def _audit_log(world: World, graphql: GraphQLClient) -> None:
+    # The seeded log-in (checks before this one may have added staff reads).
+    query = "{ auditLog(filter: {action: LOGIN}) { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("client", "pii_staff", "users_staff"):
+        assert error_codes(await graphql(query, token=world.token(role))) == ["FORBIDDEN"]
+    listed = await _ask(graphql, world, "security_staff", query)
+    entries = [{"node": {"id": gid("AuditLogEntry", world.audit_entry)}}]
+    assert listed == {"auditLog": {"edges": entries}}
 
 
 @reaches("Query.notifications")

@@ -1,0 +1,1 @@
+"""Staff administration: finding accounts, deactivating them, and staff permissions."""
