@@ -60,7 +60,7 @@ async def _wants_mail(kind: NotificationKind, user_ids: Sequence[int]) -> set[in
 def _mail_body(kind: NotificationKind, body: str) -> str:
     rule = kinds.KINDS[kind]
     if rule.email is kinds.EmailRule.ALWAYS:
-        why = "This is a receipt: it always comes by email."
+        why = f"This is {rule.owed_as}: it always comes by email."
     else:
         why = (
             f"You get this by email because of your choice for “{rule.about}”; change it with "
@@ -76,6 +76,7 @@ async def notify(
     job: Job | None = None,
     testimonial: Testimonial | None = None,
     payment: Payment | None = None,
+    browser_family: str | None = None,
 ) -> list[Notification]:
     """One notification per recipient, and its mail where they want it; call inside the
     transaction of the change it reports. Mail goes to confirmed addresses of active accounts
@@ -86,7 +87,8 @@ async def notify(
     mailed_to = await _wants_mail(kind, [user.id for user in recipients])
     written = []
     for user in recipients:
-        text = kinds.words(kind, kinds.Facts(user.id, job=job, payment=payment))
+        facts = kinds.Facts(user.id, job=job, payment=payment, browser_family=browser_family)
+        text = kinds.words(kind, facts)
         row = await Notification.create(
             recipient_id=user.id,
             kind=kind,

@@ -1,16 +1,18 @@
 """Every kind of notification: whether it comes by email, and its words.
 
 The words name nobody and quote nothing (no name, no amount, no description, no testimonial
-text): they are fixed phrases, chosen by the kind and by which side of the job the recipient
-is on. What a notification is about is reached through its references, each under its own
-rule, so a name changed or erased later is never kept in someone else's notifications, and a
-mail carries no more than the app shows.
+text; a security notice names a browser family, never a network): they are fixed phrases,
+chosen by the kind and by which side of the job the recipient is on. What a notification is
+about is reached through its references, each under its own rule, so a name changed or erased
+later is never kept in someone else's notifications, and a mail carries no more than the app
+shows.
 
 Email defaults: a kind comes by email when someone waits on the recipient or on what it
 reports (a request to answer, a job to pay, deliver or complete, a cancellation, a dispute,
 payouts opening, a data export to download); news that asks nothing of the recipient (a job
 completed, a testimonial written) stays in the app unless they turn its mail on. Receipts of
-money moving (a job paid, a refund) are mail the service owes and always come.
+money moving (a job paid, a refund) and security notices (a sign-in from a new device) are
+mail the service owes and always come.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Facts:
     recipient_id: int
     job: Job | None = None
     payment: Payment | None = None
+    # The parsed family ("Firefox") of the browser a security notice is about.
+    browser_family: str | None = None
 
     @property
     def to_client(self) -> bool:
@@ -54,6 +58,8 @@ class KindRule:
     email: EmailRule
     about: str  # what the kind is, in the recipient's preferences
     words: Callable[[Facts], Text]
+    # Why an ALWAYS kind cannot be turned off, as in "This is a receipt".
+    owed_as: str = "a receipt"
 
 
 def _fixed(title: str, body: str) -> Callable[[Facts], Text]:
@@ -77,6 +83,16 @@ def _refunded(facts: Facts) -> Text:
     if facts.payment is not None and facts.payment.status is PaymentStatus.REFUNDED:
         return Text("Refund issued", "Your payment was refunded in full.")
     return Text("Refund issued", "Part of your payment was refunded.")
+
+
+def _new_device(facts: Facts) -> Text:
+    return Text(
+        "New sign-in to your account",
+        f"Your account was just signed in to from {facts.browser_family or 'a browser'} on a "
+        "device or network it had not been used from before. If this was you, there is "
+        "nothing to do. If it was not, log out everywhere (logOutEverywhere) and change "
+        "your password (changePassword) now.",
+    )
 
 
 K, E = NotificationKind, EmailRule
@@ -151,6 +167,13 @@ KINDS: dict[NotificationKind, KindRule] = {
             "The copy of your data you asked for is ready: download it from your privacy "
             "settings within 24 hours, after which it is deleted.",
         ),
+    ),
+    # Someone else may hold the password: the owner must hear of it wherever they are.
+    K.NEW_DEVICE_LOGIN: KindRule(
+        E.ALWAYS,
+        "A new device signs in to your account (a security notice)",
+        _new_device,
+        owed_as="a security notice",
     ),
 }
 
