@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, TypeVar, get_type_hints
 
 import strawberry
 from strawberry.schema_directive import Location
+from strawberry.types.enum import has_enum_definition
 
 from core.errors import AccessError, DomainError, ErrorCode
 from models.accounts import StaffPermission, User
@@ -27,6 +29,20 @@ StaffPermissionEnum = strawberry.enum(
     StaffPermission, name="StaffPermission", description="A named staff power."
 )
 ACTOR = "actor"
+E = TypeVar("E", bound=Enum)
+
+
+def described_enum(
+    enum: type[E], *, name: str, description: str, values: Mapping[E, str]
+) -> type[E]:
+    """A model's enum as a GraphQL enum whose every value says what it means; a value left
+    undescribed fails at import."""
+    wrapped = strawberry.enum(enum, name=name, description=description)
+    definition = wrapped.__strawberry_definition__ if has_enum_definition(wrapped) else None
+    assert definition is not None
+    for value in definition.values:
+        value.description = values[enum(value.value)]
+    return wrapped
 
 
 @strawberry.type(description="A problem with a mutation's input or with the state it acts on.")

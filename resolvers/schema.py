@@ -48,6 +48,8 @@ from resolvers.posts.mutations import PostMutations
 from resolvers.posts.queries import PostQueries
 from resolvers.privacy.mutations import PrivacyMutations
 from resolvers.privacy.queries import PrivacyQueries
+from resolvers.security.mutations import SecurityMutations
+from resolvers.security.queries import SecurityQueries
 from resolvers.testimonials.mutations import TestimonialMutations
 from resolvers.testimonials.queries import TestimonialQueries
 
@@ -64,6 +66,7 @@ class Query(
     AnalyticsQueries,
     MarketingQueries,
     NotificationQueries,
+    SecurityQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -83,6 +86,7 @@ class Mutation(
     InteractionMutations,
     MarketingMutations,
     NotificationMutations,
+    SecurityMutations,
 ):
     pass
 

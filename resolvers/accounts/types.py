@@ -18,6 +18,7 @@ from resolvers.notifications.types import UserNotificationFields
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
 from resolvers.privacy.types import UserPrivacyFields
+from resolvers.security.types import UserSecurityFields
 
 
 @strawberry.type(
@@ -35,6 +36,7 @@ class UserType(
     UserMarketingFields,
     UserNotificationFields,
     UserDeletionFields,
+    UserSecurityFields,
 ):
     model = User
 
