@@ -20,6 +20,7 @@ from tortoise.models import Model
 
 from app.keys import RUNTIME
 from models.accounts import User
+from models.audit import AuditEntry
 from models.deletion import LegalHold
 from models.marketplace import Testimonial, TestimonialPermissionEvent
 from resolvers.nodes import ModelNode
@@ -37,6 +38,7 @@ VIEWS: dict[str, type[Model]] = {
     "SuccessStory": Testimonial,
     "TestimonialPermissionRecord": TestimonialPermissionEvent,
     "LegalHold": LegalHold,
+    "LoginEvent": AuditEntry,
 }
 # Types that hold no row of their own: results, and values computed for the caller.
 WRAPPERS = {
@@ -165,6 +167,8 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "DataDisclosure": (lambda w: gid("DataDisclosure", w.disclosure), "client"),
     "Notification": (lambda w: gid("Notification", w.notification), "client"),
     "DataExport": (lambda w: gid("DataExport", w.export), "client"),
+    "Session": (lambda w: gid("Session", w.session), "client"),
+    "SecurityEvent": (lambda w: gid("SecurityEvent", w.security_event), "security_staff"),
 }
 
 
@@ -550,6 +554,43 @@ async def _user_data_exports(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     exports = [{"node": {"id": gid("DataExport", world.export)}}]
     assert own == {"user": {"dataExports": {"edges": exports}}}
+
+
+@reaches("User.loginHistory")
+async def _user_login_history(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, SECURITY staff included: they read the audit log itself, not this view."""
+    query = "query U($id: ID!) { user(id: $id) { loginHistory { edges { node { ipPrefix } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff", "security_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen in ({"user": {"loginHistory": None}}, {"user": None}), role
+    own = await _ask(graphql, world, "client", query, id=client)
+    events = [{"node": {"ipPrefix": "192.0.2.0/24"}}]
+    assert own == {"user": {"loginHistory": {"edges": events}}}
+
+
+@reaches("User.sessions")
+async def _user_sessions(world: World, graphql: GraphQLClient) -> None:
+    query = "query U($id: ID!) { user(id: $id) { sessions { edges { node { id } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"sessions": None}}, role
+    own = await _ask(graphql, world, "client", query, id=client)
+    assert own == {
+        "user": {"sessions": {"edges": [{"node": {"id": gid("Session", world.session)}}]}}
+    }
+
+
+@reaches("Query.securityEvents")
+async def _security_events(world: World, graphql: GraphQLClient) -> None:
+    query = "{ securityEvents { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("stranger", "pii_staff", "users_staff"):
+        assert error_codes(await graphql(query, token=world.token(role))) == ["FORBIDDEN"]
+    listed = await _ask(graphql, world, "security_staff", query)
+    events = [{"node": {"id": gid("SecurityEvent", world.security_event)}}]
+    assert listed == {"securityEvents": {"edges": events}}
 
 
 @reaches("Query.notifications")

@@ -29,6 +29,10 @@ DERIVED = {
     "SuccessStory.id": "a keyed hash of the row id that leads nowhere",
     "SuccessStory.author_name": "named as the author chose for marketing",
     "ConsentRecord.policy_version": "the public version of the policy the record names",
+    "LoginEvent.occurred_at": "the entry's created_at, which is not personal",
+    "LoginEvent.method": "read from the entry's detail, which is not personal",
+    "LoginEvent.succeeded": "whether the entry's action is LOGIN, which is not personal",
+    "Session.current": "whether it is the session of this very request",
 }
 
 

@@ -47,6 +47,7 @@ KEPT = frozenset(
         "P12",  # staff analytics from counts that name nobody
         "P13",  # staff billing lookups, each audited
         "P14",  # testimonials displayed only with their author's permission
+        "P15",  # login history, sessions, new-device notices, credential-stuffing events
         "P17",  # analytics events only with ANALYTICS consent, pruned after retention
         "P16",  # marketing mail only with consent, one-click unsubscribe
         "P18",  # processors listed; advertising partners only with consent, GPC honoured
