@@ -131,6 +131,17 @@ MAX_SIGNUPS_PER_IP: Annotated[
 MAX_MAILS_PER_ADDRESS: Annotated[
     int, Why("sign-up and reset mails to one address a window", "nobody's inbox is flooded")
 ] = 3
+CREDENTIAL_STUFFING_ACCOUNTS: Annotated[
+    int,
+    Why(
+        "different accounts one network fails to log in to before a security event",
+        "half the network's failure budget, so a script is seen before it is stopped",
+    ),
+] = 10
+CREDENTIAL_STUFFING_WINDOW: Annotated[
+    timedelta,
+    Why("the window those accounts are counted in", "a script's burst; one event a window"),
+] = timedelta(minutes=10)
 
 MAX_NEW_VISITORS_PER_IP: Annotated[
     int, Why("anonymous visitors one network starts a window", "each one is a stored row")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import stripe
@@ -24,6 +24,14 @@ class Budget:
 
     limit: int
     window: timedelta
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many different members a key saw within a window, and the earliest sighting."""
+
+    count: int
+    since: datetime
 
 
 class ThrottleUnavailable(Exception):
@@ -43,6 +51,11 @@ class Throttle(Protocol):
 
     async def forgive(self, key: str) -> None:
         """Forget the attempts counted against ``key``."""
+
+    async def tally(self, key: str, member: str, window: timedelta) -> Tally:
+        """Note ``member`` under ``key`` now (``core.clock``) and answer how many different
+        members it saw in the last ``window``, each at its latest sighting (one network's
+        failed log-ins, member by account). Raises ``ThrottleUnavailable`` like ``take``."""
 
 
 class FileStore(Protocol):

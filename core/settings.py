@@ -183,6 +183,10 @@ class Settings:
     # Sign-ups and reset requests naming one address each mail it: at most this many a window.
     mails_per_address: int = limits.MAX_MAILS_PER_ADDRESS
     throttle_window: timedelta = limits.THROTTLE_WINDOW
+    # Failed log-ins from one network on this many different accounts within the window raise
+    # a CREDENTIAL_STUFFING security event (services.security.stuffing).
+    stuffing_accounts: int = limits.CREDENTIAL_STUFFING_ACCOUNTS
+    stuffing_window: timedelta = limits.CREDENTIAL_STUFFING_WINDOW
     interactions_per_visitor: int = limits.MAX_INTERACTIONS_PER_VISITOR
     interactions_per_ip: int = limits.MAX_INTERACTIONS_PER_IP
     # Raw interaction records are kept this long, then rolled into daily counts and deleted.
@@ -294,7 +298,17 @@ class Settings:
             privacy_question_retention=_env_days(
                 "PRIVACY_QUESTION_RETENTION_DAYS", cls.privacy_question_retention
             ),
+            stuffing_accounts=_env_stuffing_accounts(),
+            stuffing_window=_env_minutes("CREDENTIAL_STUFFING_WINDOW_MINUTES", cls.stuffing_window),
         )
+
+
+def _env_stuffing_accounts() -> int:
+    """Two at least: one account's failures are its own throttle's business, not stuffing."""
+    accounts = _env_int("CREDENTIAL_STUFFING_ACCOUNTS", limits.CREDENTIAL_STUFFING_ACCOUNTS)
+    if accounts < 2:
+        raise ConfigurationError("CREDENTIAL_STUFFING_ACCOUNTS must be a whole number, at least 2")
+    return accounts
 
 
 def _development_secret(data_dir: Path, development: bool) -> str:

@@ -17,4 +17,5 @@ MODEL_MODULES = [
     "models.deletion",
     "models.exports",
     "models.incidents",
+    "models.security",
 ]

@@ -7,6 +7,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from models.interactions import FAMILY_LENGTH
+
 
 class AuditAction(StrEnum):
     PII_READ = "PII_READ"
@@ -40,6 +42,15 @@ class AuditAction(StrEnum):
     USER_REACTIVATED = "USER_REACTIVATED"
     STAFF_PERMISSION_GRANTED = "STAFF_PERMISSION_GRANTED"
     STAFF_PERMISSION_REVOKED = "STAFF_PERMISSION_REVOKED"
+    SESSION_REVOKED = "SESSION_REVOKED"
+    SECURITY_EVENT = "SECURITY_EVENT"
+
+
+class LoginMethod(StrEnum):
+    """How a log-in proved who it was, kept in the detail of its LOGIN or LOGIN_FAILED row.
+    Third-party login adds its own member; rows without one were made by password."""
+
+    PASSWORD = "PASSWORD"
 
 
 # A described column, so that a new action needs no migration (the column holds any name).
@@ -59,6 +70,8 @@ class AuditEntry(Model):
     )
     detail: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
     ip_prefix = fields.CharField(max_length=64, null=True)
+    # The parsed browser family of a log-in (never the User-Agent itself); null on other rows.
+    browser_family = fields.CharField(max_length=FAMILY_LENGTH, null=True)
     request_id = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -67,3 +80,5 @@ class AuditEntry(Model):
 
     class Meta:
         table = "audit_log"
+        # A user's own log-ins, newest first: their history, and the devices already seen.
+        indexes = (("subject_id", "action", "created_at"),)

@@ -25,6 +25,7 @@ class NotificationKind(StrEnum):
     PAYOUT_READY = "PAYOUT_READY"
     DATA_EXPORT_READY = "DATA_EXPORT_READY"
     SECURITY_INCIDENT = "SECURITY_INCIDENT"
+    NEW_DEVICE_LOGIN = "NEW_DEVICE_LOGIN"
 
 
 KIND_COLUMN = "What the notification tells: a NotificationKind name."

@@ -3,7 +3,7 @@
 ``registry_field`` is the one way to declare a field whose model column the personal-data
 registry governs: a viewer outside its audience gets ``null`` and no error. ``rows_of`` covers
 a user's fields that show rows of another model (saved cards, the payout account), by that
-model's row rule.
+model's row rule or a view of it.
 """
 
 from __future__ import annotations
@@ -71,11 +71,12 @@ class RowsOf(FieldExtension):
     drawn from them), for a viewer the model's row rule does not let see them. Null on a list
     too: Strawberry's own silent permission answers ``[]``, which would look like "none"."""
 
-    def __init__(self, model: type[Model]) -> None:
+    def __init__(self, model: type[Model], view: RowRule | None = None) -> None:
         self.model = model
+        self.view = view
 
     def _allowed(self, source: Any, info: Info) -> bool:
-        return info.context.access.opens_rows_of(self.model, source.id)
+        return info.context.access.opens_rows_of(self.model, source.id, self.view)
 
     def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
         return next_(source, info, **kwargs) if self._allowed(source, info) else None
@@ -86,5 +87,7 @@ class RowsOf(FieldExtension):
         return await await_maybe(next_(source, info, **kwargs))
 
 
-def rows_of(model: type[Model]) -> RowsOf:
-    return RowsOf(model)
+def rows_of(model: type[Model], *, view: RowRule | None = None) -> RowsOf:
+    """Rows of ``model`` by its row rule, or by ``view`` where the field shows them as one
+    (the audit rows of a user's log-ins, as their login history)."""
+    return RowsOf(model, view)

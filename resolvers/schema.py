@@ -53,6 +53,8 @@ from resolvers.posts.mutations import PostMutations
 from resolvers.posts.queries import PostQueries
 from resolvers.privacy.mutations import PrivacyMutations
 from resolvers.privacy.queries import PrivacyQueries
+from resolvers.security.mutations import SecurityMutations
+from resolvers.security.queries import SecurityQueries
 from resolvers.testimonials.mutations import TestimonialMutations
 from resolvers.testimonials.queries import TestimonialQueries
 
@@ -72,6 +74,7 @@ class Query(
     IncidentQueries,
     AdministrationQueries,
     AuditQueries,
+    SecurityQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -93,6 +96,7 @@ class Mutation(
     NotificationMutations,
     IncidentMutations,
     AdministrationMutations,
+    SecurityMutations,
 ):
     pass
 

@@ -16,7 +16,7 @@ from core import clock, limits
 from core.errors import BadUserInput, DomainError, ErrorCode, RateLimited
 from core.runtime import Budget, Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, Session, User
-from models.audit import AuditAction
+from models.audit import AuditAction, LoginMethod
 from models.deletion import AccountDeletion, DeletionStatus
 from models.privacy import ConsentPurpose, Visitor
 from services import audit
@@ -25,6 +25,7 @@ from services.email import enqueue_email
 from services.passwords import check_strength
 from services.privacy import consents, visitors
 from services.privacy.consents import Subject
+from services.security import logins, stuffing
 from services.tokens import new_token, token_digest
 
 # No spaces and no control characters anywhere: a mail relay refuses them.
@@ -220,7 +221,9 @@ async def log_in(
     """Check the password under per-IP and per-account failure budgets, then open a session.
 
     Each attempt is counted before the password is checked and given back when it succeeds,
-    so only failures stay counted and a burst of parallel guesses meets the limit too.
+    so only failures stay counted and a burst of parallel guesses meets the limit too. A
+    failure also counts towards its network's credential-stuffing tally; a success from a
+    new device is announced to the user (``services.security``).
     """
     settings = runtime.settings
     email = normalize_email(email)
@@ -242,12 +245,8 @@ async def log_in(
         await _refuse_deactivated(user, client)
         await _refuse_scheduled_for_erasure(user)
     if user is None or not password_ok or not user.is_active:
-        await audit.record(
-            AuditAction.LOGIN_FAILED,
-            subject_id=user.id if user else None,
-            ip_prefix=client.ip_prefix,
-            request_id=client.request_id,
-        )
+        await logins.record_failed_log_in(user, client, LoginMethod.PASSWORD)
+        await stuffing.note_failed_log_in(runtime, email=email, client=client)
         raise BadUserInput(INVALID_CREDENTIALS, code=ErrorCode.INVALID_CREDENTIALS)
 
     await runtime.throttle.forgive(account_key)
@@ -255,16 +254,11 @@ async def log_in(
     if user.password_hash and runtime.passwords.needs_rehash(user.password_hash):
         user.password_hash = await runtime.passwords.hash(password)
         await user.save(update_fields=["password_hash", "updated_at"])
-    raw, session = await start_session(runtime, user, client)
+    async with in_transaction():
+        raw, session = await start_session(runtime, user, client)
+        await logins.record_log_in(user, client, LoginMethod.PASSWORD)
     if visitor is not None:
         await visitors.attach(visitor, user.id)  # the newer choice per purpose wins
-    await audit.record(
-        AuditAction.LOGIN,
-        actor_id=user.id,
-        subject_id=user.id,
-        ip_prefix=client.ip_prefix,
-        request_id=client.request_id,
-    )
     return user, raw, session
 
 

@@ -20,6 +20,7 @@ async def record(
     subject_id: int | None = None,
     detail: dict[str, object] | None = None,
     ip_prefix: str | None = None,
+    browser_family: str | None = None,
     request_id: str | None = None,
 ) -> None:
     await AuditEntry.create(
@@ -28,6 +29,7 @@ async def record(
         subject_id=subject_id,
         detail=detail or {},
         ip_prefix=ip_prefix,
+        browser_family=browser_family,
         request_id=request_id,
     )
 

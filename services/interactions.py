@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import ua_parser
 from tortoise.expressions import Subquery
 from tortoise.functions import Count, Max
 from tortoise.queryset import QuerySet
@@ -22,11 +21,11 @@ from tortoise.queryset import QuerySet
 from core import clock, limits
 from core.errors import BadUserInput, RateLimited
 from core.runtime import Budget, Runtime, ThrottleUnavailable
-from models.interactions import FAMILY_LENGTH, Interaction, InteractionKind
+from models.interactions import Interaction, InteractionKind
 from models.marketplace import MentorProfile, MentorTag, MentorTagKind, Post, PostLike, PostTag
 from models.privacy import ConsentPurpose
 from services.access.decisions import Access
-from services.client import ClientInfo
+from services.client import ClientInfo, browser_of
 from services.privacy import consents
 from services.privacy.consents import Subject
 from services.privacy.features import Feature, require
@@ -50,25 +49,6 @@ class Report:
     path: str | None = None
     post_id: int | None = None
     duration_ms: int | None = None
-
-
-@dataclass(frozen=True)
-class Browser:
-    family: str | None = None
-    os_family: str | None = None
-
-
-def browser_of(user_agent: str | None) -> Browser:
-    """The browser and operating system families a User-Agent names (None where ua-parser
-    recognises neither); the string itself is never kept."""
-    if not user_agent:
-        return Browser()
-    parsed = ua_parser.parser(user_agent, ua_parser.Domain.USER_AGENT | ua_parser.Domain.OS)
-    agent, system = parsed.user_agent, parsed.os
-    return Browser(
-        family=agent.family[:FAMILY_LENGTH] if agent else None,
-        os_family=system.family[:FAMILY_LENGTH] if system else None,
-    )
 
 
 def _checked_path(path: str | None) -> str | None:

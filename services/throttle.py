@@ -1,4 +1,5 @@
-"""Counting failures per key in a time window: Redis when configured, process memory when not.
+"""Counting failures per key in a time window, and the different members a key saw in one
+(``tally``): Redis when configured, process memory when not.
 
 Both implement ``core.runtime.Throttle``; the embedded default uses the in-memory one because
 it is a single process, production shares counters between processes through Redis. A Redis
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from core.runtime import Budget, ThrottleUnavailable
+from core import clock
+from core.runtime import Budget, Tally, ThrottleUnavailable
 
 # Decrement, never below zero, and never bring back an expired window.
 _GIVE_BACK = """
@@ -49,10 +52,28 @@ class RedisThrottle:
     async def forgive(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
 
+    async def tally(self, key: str, member: str, window: timedelta) -> Tally:
+        """A sorted set of members scored by their latest sighting, cut to the window in the
+        same transaction, so every process adds to, and reads, one count."""
+        name = self._prefix + key
+        now, seconds = clock.now().timestamp(), window.total_seconds()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(name, {member: now})
+                pipe.zremrangebyscore(name, "-inf", f"({now - seconds}")
+                pipe.zcard(name)
+                pipe.zrange(name, 0, 0, withscores=True)
+                pipe.pexpire(name, int(seconds * 1000))
+                _, _, count, earliest, _ = await pipe.execute()
+        except RedisError as error:
+            raise ThrottleUnavailable(type(error).__name__) from error
+        return Tally(int(count), datetime.fromtimestamp(earliest[0][1], UTC))
+
 
 class MemoryThrottle:
     def __init__(self) -> None:
         self._windows: dict[str, tuple[int, float]] = {}
+        self._sightings: dict[str, dict[str, datetime]] = {}
 
     def _live(self, key: str) -> tuple[int, float] | None:
         entry = self._windows.get(key)
@@ -76,3 +97,12 @@ class MemoryThrottle:
 
     async def forgive(self, key: str) -> None:
         self._windows.pop(key, None)
+
+    async def tally(self, key: str, member: str, window: timedelta) -> Tally:
+        now = clock.now()
+        seen = self._sightings.setdefault(key, {})
+        seen[member] = now
+        for name, at in list(seen.items()):
+            if at < now - window:
+                del seen[name]
+        return Tally(len(seen), min(seen.values()))

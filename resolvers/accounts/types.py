@@ -20,6 +20,7 @@ from resolvers.pagination import CountedConnection
 from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
 from resolvers.privacy.types import UserPrivacyFields
+from resolvers.security.types import UserSecurityFields
 
 DeactivationReasonEnum = described_enum(
     DeactivationReason,
@@ -51,6 +52,7 @@ class UserType(
     UserNotificationFields,
     UserDeletionFields,
     UserIncidentFields,
+    UserSecurityFields,
 ):
     model = User
 

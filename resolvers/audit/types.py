@@ -58,6 +58,9 @@ AuditActionEnum = described_enum(
         "its categories, how many people it concerned).",
         A.INCIDENT_AUTHORITY_NOTIFIED: "Security staff recorded that the authority was told of "
         "an incident.",
+        A.SESSION_REVOKED: "A user ended one of their sessions from their list of sessions.",
+        A.SECURITY_EVENT: "Abuse seen across accounts, such as credential stuffing from one "
+        "network (detail: the event).",
         A.SECURITY_INCIDENT_NOTIFIED: "The people an incident concerned were told (detail: how "
         "many).",
     },

@@ -13,22 +13,26 @@ from models.accounts import User
 from models.marketplace import Job, Testimonial
 from models.notifications import Notification, NotificationKind, NotificationPreference
 from models.payments import Payment
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
 from resolvers.permissions import registry_field, rows_of
 from services.notifications import inbox
+from services.notifications.kinds import KINDS
 
 if TYPE_CHECKING:
     from resolvers.jobs.types import JobType
     from resolvers.payments.types import PaymentType
     from resolvers.testimonials.types import TestimonialType
 
-NotificationKindEnum = strawberry.enum(
+NotificationKindEnum = described_enum(
     NotificationKind,
     name="NotificationKind",
     description="What a notification tells: a job's steps, a testimonial, a payment's refund "
-    "or dispute, payouts opening, a data export ready, a security incident that concerns you.",
+    "or dispute, payouts opening, a data export ready, a security incident that concerns you, "
+    "a sign-in from a new device.",
+    values={kind: rule.about for kind, rule in KINDS.items()},
 )
 
 

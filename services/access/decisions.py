@@ -215,16 +215,17 @@ class Access:
     def visible(self, model: type[M], rule: RowRule | None = None) -> QuerySet[M]:
         return model.filter(self.where(model, rule))
 
-    def opens_rows_of(self, model: type[Model], owner_id: int) -> bool:
-        """Whether the viewer sees rows of ``model`` owned by ``owner_id``, for a model whose
-        rule depends on the owner alone (the consent records of a testimonial's author)."""
+    def opens_rows_of(self, model: type[Model], owner_id: int, rule: RowRule | None = None) -> bool:
+        """Whether the viewer sees rows of ``model`` owned by ``owner_id`` under its rule (or
+        ``rule``, a view of the rows), for a rule that depends on the owner alone (the consent
+        records of a testimonial's author)."""
         privacy = privacy_of(model)
-        rule = privacy.rows
+        rule = rule or privacy.rows
         if rule.live or rule.published or Audience.COUNTERPARTY in rule.audience:
             raise ValueError(f"the rule of {model.__name__} depends on more than the owner")
         if privacy.owner is None:
             raise ValueError(f"rows of {model.__name__} are nobody's")
-        decided = self.row_now(model(**{privacy.owner: owner_id}))
+        decided = self.row_now(model(**{privacy.owner: owner_id}), rule)
         if decided is None:
             raise ValueError(f"the rule of {model.__name__} needs a relationship lookup")
         return decided

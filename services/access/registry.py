@@ -39,6 +39,7 @@ from models.payments import (
     WebhookEvent,
 )
 from models.privacy import ConsentRecord, PrivacyPolicy, PrivacyQuestion, Visitor
+from models.security import SecurityEvent
 from services.access.policy import (
     NOBODY,
     OWNER_ONLY,
@@ -122,10 +123,9 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
         owner="subject_id",
         rows=RowRule(NOBODY, staff=frozenset({P.SECURITY})),
         personal={
-            # The event stays, the address it came from goes with the person.
-            "ip_prefix": PersonalField(
-                Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.NULL, P.SECURITY
-            ),
+            # The event stays, the network and browser it came from go with the person.
+            name: PersonalField(Category.DEVICE_NETWORK, OWNER_ONLY, Erasure.NULL, P.SECURITY)
+            for name in ("ip_prefix", "browser_family")
         },
         # actor/subject point at user rows, which erasure tombstones: the log stays pseudonymous.
         not_personal=frozenset(
@@ -159,6 +159,10 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
         ),
     ),
 }
+
+# A user's own log-ins and failed attempts on their account (P15, P19): the audit rows about
+# them, shown to them alone as their login history; the log itself stays SECURITY's.
+LOGIN_HISTORY = RowRule(OWNER_ONLY)
 
 _MARKETPLACE: dict[type[Model], ModelPrivacy] = {
     # P3: "timezone, language, expertise ... public for mentors".
@@ -687,6 +691,27 @@ _INCIDENTS: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+_SECURITY: dict[type[Model], ModelPrivacy] = {
+    # Abuse seen across accounts names no account: only the network an attack came from and
+    # how many accounts it tried, the evidence SECURITY staff investigate (P15).
+    SecurityEvent: ModelPrivacy(
+        owner=None,
+        rows=RowRule(NOBODY, staff=frozenset({P.SECURITY})),
+        personal={},
+        not_personal=frozenset(
+            {
+                "id",
+                "kind",
+                "ip_prefix",
+                "window_start",
+                "window_end",
+                "account_count",
+                "detected_at",
+            }
+        ),
+    ),
+}
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
@@ -698,6 +723,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_DELETION,
     **_EXPORTS,
     **_INCIDENTS,
+    **_SECURITY,
 }
 
 

@@ -78,6 +78,7 @@ async def notify(
     testimonial: Testimonial | None = None,
     payment: Payment | None = None,
     categories: Sequence[Category] = (),
+    browser_family: str | None = None,
 ) -> list[Notification]:
     """One notification per recipient, and its mail where they want it; call inside the
     transaction of the change it reports. Mail goes to confirmed addresses of active accounts
@@ -88,7 +89,13 @@ async def notify(
     mailed_to = await _wants_mail(kind, [user.id for user in recipients])
     written = []
     for user in recipients:
-        facts = kinds.Facts(user.id, job=job, payment=payment, categories=tuple(categories))
+        facts = kinds.Facts(
+            user.id,
+            job=job,
+            payment=payment,
+            categories=tuple(categories),
+            browser_family=browser_family,
+        )
         text = kinds.words(kind, facts)
         row = await Notification.create(
             recipient_id=user.id,

@@ -1,17 +1,19 @@
 """Every kind of notification: whether it comes by email, and its words.
 
 The words name nobody and quote nothing (no name, no amount, no description, no testimonial
-text): they are fixed phrases, chosen by the kind and by which side of the job the recipient
-is on. What a notification is about is reached through its references, each under its own
-rule, so a name changed or erased later is never kept in someone else's notifications, and a
-mail carries no more than the app shows.
+text; a security notice names a browser family, never a network): they are fixed phrases,
+chosen by the kind and by which side of the job the recipient is on. What a notification is
+about is reached through its references, each under its own rule, so a name changed or erased
+later is never kept in someone else's notifications, and a mail carries no more than the app
+shows.
 
 Email defaults: a kind comes by email when someone waits on the recipient or on what it
 reports (a request to answer, a job to pay, deliver or complete, a cancellation, a dispute,
 payouts opening, a data export to download); news that asks nothing of the recipient (a job
 completed, a testimonial written) stays in the app unless they turn its mail on. Receipts of
-money moving (a job paid, a refund) are mail the service owes and always come, as does the
-notice of a security incident that concerns the recipient's data (GDPR Art. 34).
+money moving (a job paid, a refund) are mail the service owes and always come, as do security
+notices: a sign-in from a new device, and a security incident that concerns the recipient's
+data (GDPR Art. 34).
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class Facts:
     payment: Payment | None = None
     # The categories of personal data a security incident concerned.
     categories: tuple[Category, ...] = ()
+    # The parsed family ("Firefox") of the browser a security notice is about.
+    browser_family: str | None = None
 
     @property
     def to_client(self) -> bool:
@@ -125,6 +129,16 @@ def _security_incident(facts: Facts) -> Text:
         + (" " if advice else "")
         + "We are investigating it and working to keep it from happening again; your privacy "
         "settings list this notice, and our support team answers your questions.",
+    )
+
+
+def _new_device(facts: Facts) -> Text:
+    return Text(
+        "New sign-in to your account",
+        f"Your account was just signed in to from {facts.browser_family or 'a browser'} on a "
+        "device or network it had not been used from before. If this was you, there is "
+        "nothing to do. If it was not, log out everywhere (logOutEverywhere) and change "
+        "your password (changePassword) now.",
     )
 
 
@@ -208,6 +222,13 @@ KINDS: dict[NotificationKind, KindRule] = {
         _security_incident,
         always_because="We must tell you of a security incident that concerns your data: "
         "this mail always comes.",
+    ),
+    # Someone else may hold the password: the owner must hear of it wherever they are.
+    K.NEW_DEVICE_LOGIN: KindRule(
+        E.ALWAYS,
+        "A new device signs in to your account (a security notice)",
+        _new_device,
+        always_because="This is a security notice: it always comes by email.",
     ),
 }
 

@@ -10,7 +10,7 @@ from strawberry.relay import to_base64
 
 from core import clock
 from core.runtime import Runtime
-from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
+from models.accounts import EmailToken, EmailTokenPurpose, Session, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
 from models.deletion import AccountDeletion, DeletionStatus, LegalHold
 from models.exports import DataExport, ExportStatus
@@ -49,6 +49,7 @@ from models.privacy import (
     PrivacyQuestion,
     Visitor,
 )
+from models.security import SecurityEvent, SecurityEventKind
 from services.access.viewer import ANONYMOUS, Viewer
 from services.privacy.policy import current_policy
 from tests.conftest import wipe
@@ -100,6 +101,8 @@ class World:
     incident: SecurityIncident
     notice: AffectedUser
     audit_entry: AuditEntry
+    session: Session
+    security_event: SecurityEvent
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -231,7 +234,21 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         token_hash="0" * 64,
         expires_at=clock.now(),
     )
-    audit_entry = await AuditEntry.create(action=AuditAction.LOGIN, actor=client, subject=client)
+    audit_entry = await AuditEntry.create(
+        action=AuditAction.LOGIN,
+        actor=client,
+        subject=client,
+        ip_prefix="192.0.2.0/24",
+        browser_family="Firefox",
+    )
+    security_event = await SecurityEvent.create(
+        kind=SecurityEventKind.CREDENTIAL_STUFFING,
+        ip_prefix="198.51.100.0/24",
+        window_start=clock.now(),
+        window_end=clock.now(),
+        account_count=20,
+        detected_at=clock.now(),
+    )
     await OutboxEmail.create(
         recipient=client,
         to_address="c@example.com",
@@ -352,4 +369,6 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         incident=incident,
         notice=notice,
         audit_entry=audit_entry,
+        session=await Session.get(user=client),
+        security_event=security_event,
     )

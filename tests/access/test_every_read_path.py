@@ -20,6 +20,7 @@ from tortoise.models import Model
 
 from app.keys import RUNTIME
 from models.accounts import User
+from models.audit import AuditEntry
 from models.deletion import LegalHold
 from models.marketplace import Testimonial, TestimonialPermissionEvent
 from resolvers.nodes import ModelNode
@@ -37,6 +38,7 @@ VIEWS: dict[str, type[Model]] = {
     "SuccessStory": Testimonial,
     "TestimonialPermissionRecord": TestimonialPermissionEvent,
     "LegalHold": LegalHold,
+    "LoginEvent": AuditEntry,
 }
 # Types that hold no row of their own: results, and values computed for the caller.
 WRAPPERS = {
@@ -174,6 +176,8 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "SecurityIncident": (lambda w: gid("SecurityIncident", w.incident), "security_staff"),
     "SecurityNotice": (lambda w: gid("SecurityNotice", w.notice), "client"),
     "AuditLogEntry": (lambda w: gid("AuditLogEntry", w.audit_entry), "security_staff"),
+    "Session": (lambda w: gid("Session", w.session), "client"),
+    "SecurityEvent": (lambda w: gid("SecurityEvent", w.security_event), "security_staff"),
 }
 
 
@@ -609,6 +613,43 @@ async def _audit_log(world: World, graphql: GraphQLClient) -> None:
     listed = await _ask(graphql, world, "security_staff", query)
     entries = [{"node": {"id": gid("AuditLogEntry", world.audit_entry)}}]
     assert listed == {"auditLog": {"edges": entries}}
+
+
+@reaches("User.loginHistory")
+async def _user_login_history(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, SECURITY staff included: they read the audit log itself, not this view."""
+    query = "query U($id: ID!) { user(id: $id) { loginHistory { edges { node { ipPrefix } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff", "security_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen in ({"user": {"loginHistory": None}}, {"user": None}), role
+    own = await _ask(graphql, world, "client", query, id=client)
+    events = [{"node": {"ipPrefix": "192.0.2.0/24"}}]
+    assert own == {"user": {"loginHistory": {"edges": events}}}
+
+
+@reaches("User.sessions")
+async def _user_sessions(world: World, graphql: GraphQLClient) -> None:
+    query = "query U($id: ID!) { user(id: $id) { sessions { edges { node { id } } } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"sessions": None}}, role
+    own = await _ask(graphql, world, "client", query, id=client)
+    assert own == {
+        "user": {"sessions": {"edges": [{"node": {"id": gid("Session", world.session)}}]}}
+    }
+
+
+@reaches("Query.securityEvents")
+async def _security_events(world: World, graphql: GraphQLClient) -> None:
+    query = "{ securityEvents { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("stranger", "pii_staff", "users_staff"):
+        assert error_codes(await graphql(query, token=world.token(role))) == ["FORBIDDEN"]
+    listed = await _ask(graphql, world, "security_staff", query)
+    events = [{"node": {"id": gid("SecurityEvent", world.security_event)}}]
+    assert listed == {"securityEvents": {"edges": events}}
 
 
 @reaches("Query.notifications")

@@ -34,6 +34,10 @@ DERIVED = {
     "SecurityNotice.summary": "the incident's words, which name nobody, for its owner",
     "SecurityNotice.categories": "the incident's categories, for the notice's owner",
     "SecurityNotice.detected_at": "when the incident was detected, for the notice's owner",
+    "LoginEvent.occurred_at": "the entry's created_at, which is not personal",
+    "LoginEvent.method": "read from the entry's detail, which is not personal",
+    "LoginEvent.succeeded": "whether the entry's action is LOGIN, which is not personal",
+    "Session.current": "whether it is the session of this very request",
 }
 
 

@@ -7,10 +7,11 @@ import pytest
 from tortoise.models import Model
 
 from models.accounts import User
+from models.audit import AuditAction, AuditEntry
 from models.marketplace import Job, Post, Testimonial
 from services.access.decisions import Access
 from services.access.policy import RowRule
-from services.access.registry import REGISTRY, SUCCESS_STORIES
+from services.access.registry import LOGIN_HISTORY, REGISTRY, SUCCESS_STORIES
 from tests.access.conftest import SIGNED_IN_ROLES, World
 
 pytestmark = pytest.mark.shared_state
@@ -34,6 +35,7 @@ async def test_the_list_filter_and_the_row_check_keep_the_same_rows(
     for model in REGISTRY:
         await _agreeing(access, model)
     await _agreeing(access, Testimonial, SUCCESS_STORIES)
+    await _agreeing(access, AuditEntry, LOGIN_HISTORY)
 
 
 async def test_an_anonymous_viewer_sees_only_what_is_public(world: World) -> None:
@@ -62,3 +64,13 @@ async def test_parties_and_staff_see_the_private_rows_their_rules_name(world: Wo
     # A client is seen by the mentor they work with and by profile staff, not by a stranger.
     for role, sees in (("mentor", True), ("pii_staff", True), ("stranger", False)):
         assert (client.id in await _agreeing(Access(world.viewer(role)), User)) is sees, role
+
+
+async def test_a_login_history_is_its_owners_alone(world: World) -> None:
+    """The audit row of a log-in is SECURITY's to read in the log, and its owner's alone as
+    their login history."""
+    login = await AuditEntry.get(action=AuditAction.LOGIN)
+    for role, sees in (("client", True), ("security_staff", False), ("stranger", False)):
+        seen = await _agreeing(Access(world.viewer(role)), AuditEntry, LOGIN_HISTORY)
+        assert (login.id in seen) is sees, role
+    assert login.id in await _agreeing(Access(world.viewer("security_staff")), AuditEntry)

@@ -30,6 +30,7 @@ DEFAULTS = [
     ("PAYOUT_READY", True, False),
     ("DATA_EXPORT_READY", True, False),
     ("SECURITY_INCIDENT", True, True),
+    ("NEW_DEVICE_LOGIN", True, True),
 ]
 
 
@@ -105,7 +106,7 @@ async def test_a_receipt_cannot_be_turned_off(graphql: GraphQLClient, users: Use
             {
                 "field": "choices",
                 "code": "BAD_USER_INPUT",
-                "message": "JOB_PAID is a receipt: it always comes by email.",
+                "message": "JOB_PAID always comes by email: it cannot be turned off.",
             }
         ],
     }

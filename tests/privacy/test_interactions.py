@@ -17,7 +17,7 @@ from models.interactions import Interaction, InteractionKind
 from models.marketplace import MentorProfile, MentorTag, MentorTagKind, Post, PostStatus, PostTag
 from services.access.policy import Category, Erasure
 from services.access.registry import REGISTRY
-from services.interactions import browser_of
+from services.client import browser_of
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.users import SignedIn, UserFactory

@@ -1,0 +1,1 @@
+"""Account security: login history, sessions, and the security events SECURITY staff read."""

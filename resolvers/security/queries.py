@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import strawberry
+
+from models.accounts import StaffPermission, User
+from resolvers.base import query, staff
+from resolvers.context import Info
+from resolvers.security.types import After, First, SecurityEventConnection
+from services.security import events
+
+
+@strawberry.type
+class SecurityQueries:
+    @query(
+        description="Security events (credential stuffing), newest first.",
+        guard=staff(StaffPermission.SECURITY),
+    )
+    async def security_events(
+        self, info: Info, actor: User, first: First = None, after: After = None
+    ) -> SecurityEventConnection:
+        return await SecurityEventConnection.resolve_connection(
+            events.newest_first(info.context.access), info=info, first=first, after=after
+        )
