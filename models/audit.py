@@ -31,6 +31,7 @@ class AuditAction(StrEnum):
     DATA_EXPORT_REQUESTED = "DATA_EXPORT_REQUESTED"
     DATA_EXPORT_BUILT = "DATA_EXPORT_BUILT"
     DATA_EXPORT_DOWNLOADED = "DATA_EXPORT_DOWNLOADED"
+    POLICY_PUBLISHED = "POLICY_PUBLISHED"
 
 
 # A described column, so that a new action needs no migration (the column holds any name).
