@@ -60,7 +60,7 @@ async def _wants_mail(kind: NotificationKind, user_ids: Sequence[int]) -> set[in
 def _mail_body(kind: NotificationKind, body: str) -> str:
     rule = kinds.KINDS[kind]
     if rule.email is kinds.EmailRule.ALWAYS:
-        why = "This is a receipt: it always comes by email."
+        why = "The service owes you this message: it always comes by email."
     else:
         why = (
             f"You get this by email because of your choice for “{rule.about}”; change it with "

@@ -86,11 +86,11 @@ async def mail_choices(user_id: int) -> list[MailChoice]:
 
 
 async def choose_mail(user: User, choices: Mapping[NotificationKind, bool]) -> list[MailChoice]:
-    """Record the user's choices; a receipt cannot be turned off."""
+    """Record the user's choices; mail the service owes cannot be turned off."""
     for kind, email in choices.items():
         if not email and kinds.email_required(kind):
             raise BadUserInput(
-                f"{kind.value} is a receipt: it always comes by email.", field="choices"
+                f"{kind.value} always comes by email: the service owes it.", field="choices"
             )
     async with in_transaction():
         for kind, email in choices.items():

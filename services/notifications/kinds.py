@@ -10,7 +10,8 @@ Email defaults: a kind comes by email when someone waits on the recipient or on 
 reports (a request to answer, a job to pay, deliver or complete, a cancellation, a dispute,
 payouts opening, a data export to download); news that asks nothing of the recipient (a job
 completed, a testimonial written) stays in the app unless they turn its mail on. Receipts of
-money moving (a job paid, a refund) are mail the service owes and always come.
+money moving (a job paid, a refund) and the notice of a material change to the privacy policy
+are mail the service owes and always come.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from models.payments import Payment, PaymentStatus
 
 
 class EmailRule(StrEnum):
-    ALWAYS = "ALWAYS"  # a receipt the service owes: it cannot be turned off
+    ALWAYS = "ALWAYS"  # mail the service owes (a receipt, a policy notice): never turned off
     ON = "ON"  # by email unless the recipient turns it off
     OFF = "OFF"  # in the app only unless the recipient turns its mail on
 
@@ -150,6 +151,16 @@ KINDS: dict[NotificationKind, KindRule] = {
             "Your data export is ready",
             "The copy of your data you asked for is ready: download it from your privacy "
             "settings within 24 hours, after which it is deleted.",
+        ),
+    ),
+    # P25: "the users are requested to review this page for any updates".
+    K.POLICY_UPDATED: KindRule(
+        E.ALWAYS,
+        "The privacy policy changes in a way you must review (always by email)",
+        _fixed(
+            "Our privacy policy changed",
+            "A new version of our privacy policy is in force, with changes that matter to "
+            "you. Read what changed and accept it in your privacy settings.",
         ),
     ),
 }

@@ -1,4 +1,5 @@
-"""Which notifications also come by email is each user's choice, except receipts (P10)."""
+"""Which notifications also come by email is each user's choice, except mail the service owes
+(receipts, a policy change to review) (P10)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ DEFAULTS = [
     ("PAYMENT_DISPUTED", True, False),
     ("PAYOUT_READY", True, False),
     ("DATA_EXPORT_READY", True, False),
+    ("POLICY_UPDATED", True, True),
 ]
 
 
@@ -104,7 +106,7 @@ async def test_a_receipt_cannot_be_turned_off(graphql: GraphQLClient, users: Use
             {
                 "field": "choices",
                 "code": "BAD_USER_INPUT",
-                "message": "JOB_PAID is a receipt: it always comes by email.",
+                "message": "JOB_PAID always comes by email: the service owes it.",
             }
         ],
     }
