@@ -28,7 +28,7 @@ NotificationKindEnum = strawberry.enum(
     NotificationKind,
     name="NotificationKind",
     description="What a notification tells: a job's steps, a testimonial, a payment's refund "
-    "or dispute, payouts opening.",
+    "or dispute, payouts opening, a data export ready, a privacy policy to review.",
 )
 
 

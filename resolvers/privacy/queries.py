@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.context import Info
-from resolvers.privacy.types import ConsentRequirement, ConsentType, Preferences, consents_of
-from services.privacy import consents, preferences
+from resolvers.privacy.types import (
+    ConsentRequirement,
+    ConsentType,
+    Preferences,
+    PrivacyPolicyConnection,
+    PrivacyPolicyType,
+    consents_of,
+)
+from services.privacy import consents, policy, preferences
 from services.privacy.features import REQUIREMENTS
 
 
@@ -46,3 +55,28 @@ class PrivacyQueries:
         visitor = await context.visitor(start=False)
         found = await preferences.remembered(subject, visitor, gpc=context.client.gpc)
         return Preferences.of(found)
+
+    @strawberry.field(
+        description="The privacy policy in force: the newest version already effective. Also "
+        "served as plain text at GET /privacy-policy."
+    )
+    async def privacy_policy(self) -> PrivacyPolicyType:
+        return await policy.current_policy()  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Every published version of the privacy policy with its summary of "
+        "changes, newest first; one that is not effective yet comes first."
+    )
+    async def privacy_policy_versions(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many versions, at most 100.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="The cursor of the version before.")
+        ] = None,
+    ) -> PrivacyPolicyConnection:
+        return await PrivacyPolicyConnection.resolve_connection(
+            policy.newest_first(info.context.access), info=info, first=first, after=after
+        )

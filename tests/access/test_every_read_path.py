@@ -22,6 +22,7 @@ from app.keys import RUNTIME
 from models.accounts import User
 from models.deletion import LegalHold
 from models.marketplace import Testimonial, TestimonialPermissionEvent
+from models.privacy import PolicyAcceptance, PrivacyPolicy
 from resolvers.nodes import ModelNode
 from resolvers.schema import MentorSchema, build_schema
 from tests.access.conftest import World, gid
@@ -37,6 +38,9 @@ VIEWS: dict[str, type[Model]] = {
     "SuccessStory": Testimonial,
     "TestimonialPermissionRecord": TestimonialPermissionEvent,
     "LegalHold": LegalHold,
+    # The policy's versions are public and named by their version, never by a node ID.
+    "PrivacyPolicy": PrivacyPolicy,
+    "PrivacyPolicyAcceptance": PolicyAcceptance,
 }
 # Types that hold no row of their own: results, and values computed for the caller.
 WRAPPERS = {
@@ -550,6 +554,35 @@ async def _user_data_exports(world: World, graphql: GraphQLClient) -> None:
     own = await _ask(graphql, world, "client", query, id=client)
     exports = [{"node": {"id": gid("DataExport", world.export)}}]
     assert own == {"user": {"dataExports": {"edges": exports}}}
+
+
+@reaches("Query.privacyPolicy")
+async def _privacy_policy(world: World, graphql: GraphQLClient) -> None:
+    """Public: everyone reads the version in force."""
+    for role in (*OUTSIDERS, "client"):
+        found = await _ask(graphql, world, role, "{ privacyPolicy { version } }")
+        assert found == {"privacyPolicy": {"version": "1"}}, role
+
+
+@reaches("Query.privacyPolicyVersions")
+async def _privacy_policy_versions(world: World, graphql: GraphQLClient) -> None:
+    """Public: everyone reads the whole history."""
+    query = "{ privacyPolicyVersions { edges { node { version } } } }"
+    for role in (*OUTSIDERS, "client"):
+        found = await _ask(graphql, world, role, query)
+        assert found == {"privacyPolicyVersions": {"edges": [{"node": {"version": "1"}}]}}, role
+
+
+@reaches("User.privacyPolicyAcceptance")
+async def _user_policy_acceptance(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, staff included: which version someone accepted is theirs."""
+    query = "query U($id: ID!) { user(id: $id) { privacyPolicyAcceptance { version } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"privacyPolicyAcceptance": None}}, role
+    own = await _ask(graphql, world, "client", query, id=client)
+    assert own == {"user": {"privacyPolicyAcceptance": {"version": "1"}}}
 
 
 @reaches("Query.notifications")
