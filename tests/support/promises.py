@@ -56,5 +56,6 @@ KEPT = frozenset(
         "P11",  # legal holds: they block deletion and pause erasure, audited
         "P23",  # deactivation at once, erasure after the grace period, proven by a scan
         "P24",  # deletion refused with structured blockers
+        "P25",  # policy versions: published immutably, announced, reviewed and accepted
     }
 )
