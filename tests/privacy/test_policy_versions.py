@@ -125,7 +125,7 @@ async def _notice_mails(user: User) -> int:
 
 
 async def test_a_fresh_database_has_version_1_in_force(
-    backend: Backend, graphql: GraphQLClient, repo_root: Any
+    backend: Backend, graphql: GraphQLClient
 ) -> None:
     """The migrations record version 1 themselves: the text the product was published with."""
     async with fresh_database(backend) as url:
@@ -206,7 +206,8 @@ BAD_DRAFTS = [
 async def test_bad_input_is_refused_and_changes_nothing(
     graphql: GraphQLClient, editor: SignedIn, change: dict[str, Any], field: str
 ) -> None:
-    payload = await _publish(graphql, editor, **{"version": "2", **change})
+    variables = {"input": {**_draft("2"), **change}}
+    payload = (await graphql.data(PUBLISH, variables, token=editor.token))["publishPrivacyPolicy"]
     assert payload["privacyPolicy"] is None
     assert [(e["field"], e["code"]) for e in payload["errors"]] == [(field, "BAD_USER_INPUT")]
     assert await PrivacyPolicy.all().values_list("version", flat=True) == ["1"]
@@ -345,11 +346,14 @@ async def test_a_version_in_the_future_takes_effect_at_its_time(
     assert (await _review(graphql, reader))["mustReviewPrivacyPolicy"] is False
     assert await policy_notices.announce_due(runtime) == 0
 
+    early = await users.create("Eli Early")
     with clock.moved_clock(timedelta(days=7, minutes=1)):
         assert (await graphql.data(IN_FORCE))["privacyPolicy"]["version"] == "2"
         assert (await _review(graphql, reader))["mustReviewPrivacyPolicy"] is True
+        # Who accepted it before the announcement reached them has nothing to review.
+        assert (await _accept(graphql, early, "2"))["errors"] == []
         await policy_notices.announce_due(runtime)
-        assert await _notices(reader.user) == 1
+        assert (await _notices(reader.user), await _notices(early.user)) == (1, 0)
 
 
 async def test_a_non_material_version_notifies_nobody(
