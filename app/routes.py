@@ -1,5 +1,5 @@
-"""Plain HTTP routes beside /graphql: health, readiness, uploaded media, data exports and
-unsubscribe."""
+"""Plain HTTP routes beside /graphql: health, readiness, uploaded media, data exports, the
+privacy policy and unsubscribe."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import authenticate
 from resolvers.ids import row_id_or_none
-from services.privacy import exports
+from services.privacy import exports, policy
+
+POLICY_VERSION_HEADER = "Privacy-Policy-Version"
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -89,10 +91,28 @@ async def data_export(request: web.Request) -> web.Response:
     )
 
 
+async def privacy_policy(request: web.Request) -> web.Response:
+    """The text of the privacy policy in force, or of ``?version=N`` (any published version),
+    as plain text, with the version it is in a header. A version nobody published: 404."""
+    asked = request.query.get("version")
+    found = await policy.current_policy() if asked is None else await policy.published(asked)
+    if found is None:
+        raise web.HTTPNotFound(text="No such version of the privacy policy.")
+    # A version never changes; which one is in force does.
+    caching = "public, max-age=86400, immutable" if asked is not None else "no-cache"
+    return web.Response(
+        text=found.text,
+        content_type="text/plain",
+        charset="utf-8",
+        headers={POLICY_VERSION_HEADER: found.version, "Cache-Control": caching},
+    )
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/media/{key}", media)
     app.router.add_get("/exports/{id}", data_export)
+    app.router.add_get("/privacy-policy", privacy_policy)
     app.router.add_get("/unsubscribe", unsubscribe.confirm_unsubscribe)
     app.router.add_post("/unsubscribe", unsubscribe.unsubscribe)

@@ -2,8 +2,9 @@
 
 The database is the source of truth for pending work (the outbox, Stripe events waiting for
 another, interaction records and privacy questions past their retention, data exports to
-build or expire, security incidents half told); a task message only wakes a worker early,
-and a periodic sweep picks up anything a lost message, a crash or an early event left behind.
+build or expire, security incidents half told, material privacy-policy versions to announce); a
+task message only wakes a worker early, and a periodic sweep picks up anything a lost message,
+a crash or an early event left behind.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from services import analytics, incidents, marketing, partners, privacy_question
 from services.deletion import erasure
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
-from services.privacy import exports
+from services.privacy import exports, policy_notices
 
 logger = logging.getLogger("mentor_api.tasks")
 
 DELIVER_OUTBOX = "deliver_outbox"
 BUILD_EXPORTS = "build_exports"
+ANNOUNCE_POLICIES = "announce_policies"
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -62,10 +64,18 @@ class BackgroundWork:
         async def build_exports_task() -> int:
             return await self.build_exports()
 
+        async def announce_policies_task() -> int:
+            return await self.announce_policies()
+
         self._deliver = self.broker.register_task(deliver_outbox_task, task_name=DELIVER_OUTBOX)
         self._export = self.broker.register_task(build_exports_task, task_name=BUILD_EXPORTS)
+        self._announce = self.broker.register_task(
+            announce_policies_task, task_name=ANNOUNCE_POLICIES
+        )
         # The task and the sweep of one process build one export at a time.
         self._exporting = asyncio.Lock()
+        # ... and announce one policy version at a time (processes take turns on its row).
+        self._announcing = asyncio.Lock()
         self._loops: list[asyncio.Task[None]] = []
         self._runtime: Runtime  # given at start: the runtime holds this as its outbox
         self._next_partner_share = 0.0  # monotonic time; the first sweep shares at once
@@ -106,6 +116,11 @@ class BackgroundWork:
         async with self._exporting:
             return await exports.build_pending(self._runtime)
 
+    async def announce_policies(self) -> int:
+        """Material policy versions in force whose users are not all notified yet."""
+        async with self._announcing:
+            return await policy_notices.announce_due(self._runtime)
+
     async def expire_exports(self) -> int:
         """Data exports past their day: the archive deleted, the export EXPIRED."""
         return await exports.expire(self._runtime)
@@ -138,6 +153,14 @@ class BackgroundWork:
         except Exception as error:
             logger.warning("waking the export worker failed: %s", type(error).__name__)
 
+    async def wake_policy_notices(self) -> None:
+        """Ask a worker to announce a material policy version now in force; like ``wake``,
+        after the commit, and a failure is the sweep's to cover."""
+        try:
+            await self._announce.kiq()
+        except Exception as error:
+            logger.warning("waking the policy announcer failed: %s", type(error).__name__)
+
     async def start(self, runtime: Runtime, *, consume: bool) -> None:
         """Start the broker; with ``consume``, also the worker and the sweep, whose jobs act
         with ``runtime``."""
@@ -162,6 +185,7 @@ class BackgroundWork:
             await self._guarded(self.build_exports)
             await self._guarded(self.expire_exports)
             await self._guarded(self.forget_privacy_questions)
+            await self._guarded(self.announce_policies)
             if self.partner_round_due():
                 await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)

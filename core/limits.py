@@ -313,6 +313,32 @@ MAX_INCIDENT_NOTICE_BATCH: Annotated[
         "a short lock on the incident; everyone active goes in many",
     ),
 ] = 200
+# Privacy policy versions (P25).
+MAX_POLICY_VERSION_LENGTH: Annotated[
+    int,
+    Why(
+        "characters of a privacy-policy version's name",
+        "a number or a date, sent in a response header",
+    ),
+] = 32
+MAX_POLICY_TEXT_LENGTH: Annotated[
+    int,
+    Why("characters of a privacy policy's text", "many times the first version's 4 000"),
+] = 100000
+MAX_POLICY_SUMMARY_LENGTH: Annotated[
+    int,
+    Why(
+        "characters of a version's summary of changes",
+        "a few paragraphs users read before the text",
+    ),
+] = 4000
+MAX_POLICY_NOTICE_BATCH: Annotated[
+    int,
+    Why(
+        "users notified of a material policy version in one transaction",
+        "a short lock on its announcement; every user goes in many",
+    ),
+] = 500
 
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[

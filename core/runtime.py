@@ -81,6 +81,10 @@ class Outbox(Protocol):
     async def wake_exports(self) -> None:
         """Ask a worker to build pending data exports now rather than at the next sweep."""
 
+    async def wake_policy_notices(self) -> None:
+        """Ask a worker to announce a material privacy-policy version now in force rather
+        than at the next sweep (which also starts those that come into force later)."""
+
 
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str: ...

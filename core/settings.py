@@ -207,6 +207,7 @@ class Settings:
     advertising_partners: tuple[AdvertisingPartner, ...] = ()
     campaign_batch_size: int = limits.MAX_CAMPAIGN_BATCH
     partner_batch_size: int = limits.MAX_PARTNER_BATCH
+    policy_notice_batch_size: int = limits.MAX_POLICY_NOTICE_BATCH
     # How often each process's sweep shares with advertising partners: each round reads the
     # whole consenting audience, so it runs far less often than the outbox sweep.
     partner_share_interval: timedelta = timedelta(minutes=60)

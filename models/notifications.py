@@ -26,6 +26,7 @@ class NotificationKind(StrEnum):
     DATA_EXPORT_READY = "DATA_EXPORT_READY"
     SECURITY_INCIDENT = "SECURITY_INCIDENT"
     NEW_DEVICE_LOGIN = "NEW_DEVICE_LOGIN"
+    POLICY_UPDATED = "POLICY_UPDATED"
 
 
 KIND_COLUMN = "What the notification tells: a NotificationKind name."

@@ -1,5 +1,5 @@
-"""The privacy center's records: policy versions, anonymous visitors, the consent ledger and
-the questions people send about the policy."""
+"""The privacy center's records: policy versions and their acceptance, anonymous visitors, the
+consent ledger and the questions people send about the policy."""
 
 from __future__ import annotations
 
@@ -39,16 +39,69 @@ REMEMBERED_PREFERENCES = ("language", "timezone", "currency")
 
 
 class PrivacyPolicy(Model):
-    """A version of the privacy policy. The one in force is the newest already effective."""
+    """A published version of the privacy policy, never changed afterwards. The one in force is
+    the newest already effective. Versions take effect in the order they are published."""
 
     id = fields.BigIntField(primary_key=True)
-    version = fields.CharField(max_length=32, unique=True)
+    version = fields.CharField(max_length=limits.MAX_POLICY_VERSION_LENGTH, unique=True)
     text = fields.TextField()
+    # What changed since the version before, told to users with it.
+    summary_of_changes = fields.TextField(default="", db_default="")
+    # A material version asks every user to review it: they are notified, and must accept it.
+    material = fields.BooleanField(default=False, db_default=False)
     effective_at = fields.DatetimeField()
-    created_at = fields.DatetimeField(auto_now_add=True)
+    # The staff member who published it (none for version 1, which came with the service).
+    published_by: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
+    published_at = fields.DatetimeField()
+
+    published_by_id: int | None
 
     class Meta:
         table = "privacy_policies"
+
+
+class PolicyAcceptance(Model):
+    """A user's acceptance of one version of the privacy policy, at most one per user and
+    version, never changed afterwards. The newest names the version they last reviewed."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation = fields.ForeignKeyField(
+        "models.User", related_name=False, on_delete=fields.CASCADE
+    )
+    policy: fields.ForeignKeyRelation[PrivacyPolicy] = fields.ForeignKeyField(
+        "models.PrivacyPolicy", related_name=False, on_delete=fields.RESTRICT
+    )
+    source = fields.CharEnumField(ConsentSource, max_length=16)
+    accepted_at = fields.DatetimeField()
+
+    user_id: int
+    policy_id: int
+
+    class Meta:
+        table = "privacy_policy_acceptances"
+        unique_together = (("user_id", "policy_id"),)
+
+
+class PolicyAnnouncement(Model):
+    """Telling every active user of a material version, in batches in the order of their ids:
+    how far it got, so that a crash resumes after the last batch and a second run sends
+    nothing. Kept apart from the version, which never changes."""
+
+    id = fields.BigIntField(primary_key=True)
+    policy: fields.OneToOneRelation[PrivacyPolicy] = fields.OneToOneField(
+        "models.PrivacyPolicy", related_name=False, on_delete=fields.CASCADE
+    )
+    # Every account up to this id has been handled (notified, or had accepted already).
+    notified_through = fields.BigIntField(default=0)
+    notified_count = fields.IntField(default=0)
+    finished_at = fields.DatetimeField(null=True)
+
+    policy_id: int
+
+    class Meta:
+        table = "privacy_policy_announcements"
 
 
 class Visitor(Model):

@@ -23,7 +23,7 @@ from services import audit
 from services.client import ClientInfo
 from services.email import enqueue_email
 from services.passwords import check_strength
-from services.privacy import consents, visitors
+from services.privacy import consents, policy, visitors
 from services.privacy.consents import Subject
 from services.security import logins, stuffing
 from services.tokens import new_token, token_digest
@@ -80,7 +80,8 @@ async def sign_up(
     """Create an account and mail a verification link; a taken address gets a notice instead.
 
     The new account takes the choices this browser made as a visitor, and the consents granted
-    on the sign-up form (``SIGN_UP``); a taken address takes neither.
+    on the sign-up form (``SIGN_UP``), and accepts the privacy policy in force; a taken address
+    takes none of them.
     """
     settings = runtime.settings
     email = normalize_email(email)
@@ -108,6 +109,7 @@ async def sign_up(
             if visitor is not None:
                 await visitors.attach(visitor, user.id)
             await consents.grant_at_sign_up(Subject(user_id=user.id), granted)
+            await policy.accept_at_sign_up(user.id)
             await _send_verification(runtime, user)
             await audit.record(
                 AuditAction.SIGN_UP,

@@ -103,12 +103,14 @@ def settings(backend: Backend, mailbox: Mailbox, stripe_server: StripeServer) ->
 
 
 @pytest.fixture(scope="session")
-async def http(settings: Settings) -> AsyncIterator[TestClient[Any, Any]]:
+async def http(settings: Settings, backend: Backend) -> AsyncIterator[TestClient[Any, Any]]:
     await apply_migrations(settings.database_url)
     app = create_app(settings, run_migrations=False)
     # No cookie jar: a test that wants the session cookie sends it, so cookies never leak
     # from one request (or test) into the next.
     async with TestClient(TestServer(app, host="127.0.0.1"), cookie_jar=DummyCookieJar()) as client:
+        # Each test starts from a freshly migrated database, the rows it wrote included.
+        await backend.remember_migrated_rows(Tortoise.apps)
         yield client
 
 
@@ -118,7 +120,7 @@ def runtime(http: TestClient[Any, Any]) -> Runtime:
 
 
 async def wipe(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> None:
-    """Empty tables, empty throttles and an empty mailbox."""
+    """Tables as the migrations left them, empty throttles and an empty mailbox."""
     await backend.truncate(connections.get("default"), Tortoise.apps)
     if runtime.redis is not None:
         await backend.forget_redis_keys(runtime.redis)

@@ -61,6 +61,8 @@ AuditActionEnum = described_enum(
         A.SESSION_REVOKED: "A user ended one of their sessions from their list of sessions.",
         A.SECURITY_EVENT: "Abuse seen across accounts, such as credential stuffing from one "
         "network (detail: the event).",
+        A.POLICY_PUBLISHED: "Staff published a version of the privacy policy (detail: which, "
+        "whether material).",
         A.SECURITY_INCIDENT_NOTIFIED: "The people an incident concerned were told (detail: how "
         "many).",
     },

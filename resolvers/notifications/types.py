@@ -31,7 +31,7 @@ NotificationKindEnum = described_enum(
     name="NotificationKind",
     description="What a notification tells: a job's steps, a testimonial, a payment's refund "
     "or dispute, payouts opening, a data export ready, a security incident that concerns you, "
-    "a sign-in from a new device.",
+    "a sign-in from a new device, a privacy policy to review.",
     values={kind: rule.about for kind, rule in KINDS.items()},
 )
 

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 
 from core import limits
-from models.accounts import User
-from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
+from models.accounts import StaffPermission, User
+from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields, staff
 from resolvers.context import Info
 from resolvers.privacy.types import (
     ConsentPurposeEnum,
     ConsentType,
     DataExportType,
+    PolicyAcceptanceType,
     Preferences,
+    PrivacyPolicyType,
     consents_of,
 )
 from services import privacy_questions
-from services.privacy import consents, exports, preferences
+from services.privacy import consents, exports, policy, preferences
+
+MANAGE_POLICY = staff(StaffPermission.MANAGE_POLICY)
 
 
 @strawberry.input(description="One choice: grant or withdraw a purpose.")
@@ -57,6 +63,47 @@ class RememberPreferencesPayload(Payload):
 class RequestDataExportPayload(Payload):
     export: DataExportType | None = strawberry.field(
         default=None, description="The export asked for, or the one already on its way."
+    )
+
+
+@strawberry.input(description="A new version of the privacy policy, never changed once published.")
+class PublishPrivacyPolicyInput:
+    version: str = strawberry.field(
+        description="Its name, not used before: letters, digits, dots and dashes, e.g. 2."
+    )
+    text: str = strawberry.field(description="The full text.")
+    summary_of_changes: str = strawberry.field(
+        description="What changed since the version before, in words for users."
+    )
+    effective_at: datetime = strawberry.field(
+        description="When it takes effect, with its offset: now, later, or a past moment no "
+        "earlier than the latest version's."
+    )
+    material: bool = strawberry.field(
+        description="true when users must review and accept it: each active user is "
+        "notified, in the app and by email, once it is in force."
+    )
+
+
+@strawberry.type(description="The version published, or why it was refused.")
+class PublishPrivacyPolicyPayload(Payload):
+    privacy_policy: PrivacyPolicyType | None = strawberry.field(
+        default=None, description="The version published."
+    )
+
+
+@strawberry.input(description="The version of the privacy policy you accept.")
+class AcceptPrivacyPolicyInput:
+    version: str = strawberry.field(description="The version in force (`privacyPolicy.version`).")
+
+
+@strawberry.type(description="Your acceptance, or why it was refused.")
+class AcceptPrivacyPolicyPayload(Payload):
+    privacy_policy_acceptance: PolicyAcceptanceType | None = strawberry.field(
+        default=None, description="Your acceptance: the one you gave before, if you had."
+    )
+    must_review_privacy_policy: bool | None = strawberry.field(
+        default=None, description="Whether a version is still waiting for your review."
     )
 
 
@@ -129,6 +176,42 @@ class PrivacyMutations:
         context = info.context
         export = await exports.request_export(context.runtime, actor, context.client)
         return RequestDataExportPayload(export=export)  # type: ignore[arg-type]
+
+    @mutation(
+        description="Publish a new version of the privacy policy (staff, MANAGE_POLICY); "
+        "audited. An existing version is CONFLICT: versions never change. A material version "
+        "is announced to every active user once it is in force.",
+        guard=MANAGE_POLICY,
+    )
+    async def publish_privacy_policy(
+        self, info: Info, actor: User, input: PublishPrivacyPolicyInput
+    ) -> PublishPrivacyPolicyPayload:
+        context = info.context
+        published = await policy.publish(
+            context.runtime,
+            actor,
+            version=input.version,
+            text=input.text,
+            summary_of_changes=input.summary_of_changes,
+            effective_at=input.effective_at,
+            material=input.material,
+            client=context.client,
+        )
+        return PublishPrivacyPolicyPayload(privacy_policy=published)  # type: ignore[arg-type]
+
+    @mutation(
+        description="Accept the version of the privacy policy in force; any other version is "
+        "BAD_USER_INPUT. Accepting it again changes nothing.",
+        guard=SIGNED_IN,
+    )
+    async def accept_privacy_policy(
+        self, info: Info, actor: User, input: AcceptPrivacyPolicyInput
+    ) -> AcceptPrivacyPolicyPayload:
+        accepted = await policy.accept(actor, input.version, source=info.context.consent_source)
+        return AcceptPrivacyPolicyPayload(
+            privacy_policy_acceptance=accepted,  # type: ignore[arg-type]
+            must_review_privacy_policy=await policy.must_review(actor.id),
+        )
 
     @mutation(
         description=(

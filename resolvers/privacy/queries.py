@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers.context import Info
@@ -8,9 +10,11 @@ from resolvers.privacy.types import (
     ConsentType,
     Preferences,
     PrivacyInformation,
+    PrivacyPolicyConnection,
+    PrivacyPolicyType,
     consents_of,
 )
-from services.privacy import consents, information, preferences
+from services.privacy import consents, information, policy, preferences
 from services.privacy.features import REQUIREMENTS
 
 
@@ -52,6 +56,31 @@ class PrivacyQueries:
         visitor = await context.visitor(start=False)
         found = await preferences.remembered(subject, visitor, gpc=context.client.gpc)
         return Preferences.of(found)
+
+    @strawberry.field(
+        description="The privacy policy in force: the newest version already effective. Also "
+        "served as plain text at GET /privacy-policy."
+    )
+    async def privacy_policy(self) -> PrivacyPolicyType:
+        return await policy.current_policy()  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Every published version of the privacy policy with its summary of "
+        "changes, newest first; one that is not effective yet comes first."
+    )
+    async def privacy_policy_versions(
+        self,
+        info: Info,
+        first: Annotated[
+            int | None, strawberry.argument(description="How many versions, at most 100.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="The cursor of the version before.")
+        ] = None,
+    ) -> PrivacyPolicyConnection:
+        return await PrivacyPolicyConnection.resolve_connection(
+            policy.newest_first(info.context.access), info=info, first=first, after=after
+        )
 
     @strawberry.field(
         description="The privacy information, for anyone: the controller, the contact for "

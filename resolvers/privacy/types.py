@@ -1,5 +1,6 @@
 """GraphQL types of the privacy center. A consent is a derived choice (no row of its own);
-the records behind it are nodes their owner reads as proof, as are the data exports."""
+the records behind it are nodes their owner reads as proof, as are the data exports. The
+policy's versions are public, shown by their version name rather than as nodes."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ from strawberry import relay
 
 from models.accounts import User
 from models.exports import DataExport, ExportStatus
-from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource, PrivacyPolicy
+from models.privacy import (
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    PolicyAcceptance,
+    PrivacyPolicy,
+)
 from resolvers.context import Info
 from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
 from resolvers.permissions import registry_field, rows_of
-from services.privacy import consents, exports, information, preferences
+from services.privacy import consents, exports, information, policy, preferences
 from services.privacy.consents import Choice, Subject
 from services.privacy.features import Feature
 
@@ -143,6 +150,47 @@ class DataExportConnection(CountedConnection[DataExportType]):
     pass
 
 
+@strawberry.type(
+    name="PrivacyPolicy",
+    description="A published version of the privacy policy; it never changes once published.",
+)
+class PrivacyPolicyType:
+    version: str = strawberry.field(description="The version's name, e.g. 2.")
+    text: str = strawberry.field(description="The full text (also at GET /privacy-policy).")
+    summary_of_changes: str = strawberry.field(
+        description="What changed since the version before, for users."
+    )
+    effective_at: datetime = strawberry.field(
+        description="When it takes effect; the version in force is the newest already effective."
+    )
+    material: bool = strawberry.field(
+        description="Whether users must review and accept it: each is notified once it is in "
+        "force, and `me.mustReviewPrivacyPolicy` is true until they accept."
+    )
+    published_at: datetime = strawberry.field(description="When staff published it.")
+
+
+@strawberry.type(name="PrivacyPolicyConnection", description="A page of privacy-policy versions.")
+class PrivacyPolicyConnection(CountedConnection[PrivacyPolicyType]):  # type: ignore[type-var]
+    pass
+
+
+@strawberry.type(
+    name="PrivacyPolicyAcceptance",
+    description="Your acceptance of a version of the privacy policy. Yours alone.",
+)
+class PolicyAcceptanceType:
+    source: ConsentSourceEnum | None = registry_field(  # type: ignore[valid-type]
+        PolicyAcceptance, "source", "How it reached us: SIGN_UP, WEB or API."
+    )
+    accepted_at: datetime = strawberry.field(description="When you accepted it.")
+
+    @registry_field(PolicyAcceptance, "policy", "The version you accepted.")
+    async def version(self, root: PolicyAcceptance, info: Info) -> str | None:
+        found = await visible_row(info, PrivacyPolicy, root.policy_id)
+        return None if found is None else found.version
+
+
 @strawberry.type(description="A feature and the consent it needs.")
 class ConsentRequirement:
     feature: FeatureEnum  # type: ignore[valid-type]
@@ -262,3 +310,22 @@ class UserPrivacyFields:
         return await DataExportConnection.resolve_connection(
             exports.newest_first(info.context.access, root.id), info=info, first=first, after=after
         )
+
+    @strawberry.field(
+        description="The newest version of the privacy policy you accepted, and when; the "
+        "user's own only.",
+        extensions=[rows_of(PolicyAcceptance)],
+    )
+    async def privacy_policy_acceptance(
+        self, root: User, info: Info
+    ) -> PolicyAcceptanceType | None:
+        found = await policy.newest_acceptance(info.context.access, root.id)
+        return found  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="True while a material version of the privacy policy in force is newer "
+        "than the one you last accepted: read it and acceptPrivacyPolicy. The user's own only.",
+        extensions=[rows_of(PolicyAcceptance)],
+    )
+    async def must_review_privacy_policy(self, root: User, info: Info) -> bool | None:
+        return await policy.must_review(root.id)

@@ -38,7 +38,14 @@ from models.payments import (
     StripeCustomer,
     WebhookEvent,
 )
-from models.privacy import ConsentRecord, PrivacyPolicy, PrivacyQuestion, Visitor
+from models.privacy import (
+    ConsentRecord,
+    PolicyAcceptance,
+    PolicyAnnouncement,
+    PrivacyPolicy,
+    PrivacyQuestion,
+    Visitor,
+)
 from models.security import SecurityEvent
 from services.access.policy import (
     NOBODY,
@@ -433,14 +440,47 @@ _PAYMENTS: dict[type[Model], ModelPrivacy] = {
 # read them into a disclosure the law requires.
 _consent = PersonalField(Category.PREFERENCES, OWNER_ONLY, Erasure.RETAIN_FOR_LAW, P.LEGAL)
 _remembered = PersonalField(Category.PREFERENCES, OWNER_ONLY, Erasure.DELETE)
+_accepted = PersonalField(Category.PREFERENCES, OWNER_ONLY, Erasure.DELETE, P.LEGAL)
 
 _PRIVACY: dict[type[Model], ModelPrivacy] = {
-    # The policy's versions are nobody's data, and public.
+    # The policy's versions are nobody's data, and public. published_by points at a staff
+    # account, which erasure tombstones, like the audit log; the API does not show it.
     PrivacyPolicy: ModelPrivacy(
         owner=None,
         rows=RowRule(PUBLIC),
         personal={},
-        not_personal=frozenset({"id", "version", "text", "effective_at", "created_at"}),
+        not_personal=frozenset(
+            {
+                "id",
+                "version",
+                "text",
+                "summary_of_changes",
+                "material",
+                "effective_at",
+                "published_by",
+                "published_at",
+            }
+        ),
+    ),
+    # Which version a person accepted, and how: theirs alone. Erased with them, unlike consent
+    # records: a consent is the lawful basis of processing done before it was withdrawn, and
+    # proof of it may be owed later; an acceptance only told the person what the policy was,
+    # and once their data is gone nothing is left that it concerns.
+    PolicyAcceptance: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={"policy": _accepted, "source": _accepted},
+        not_personal=frozenset({"id", "user", "accepted_at"}),
+    ),
+    # How far telling everyone of a material version got: a position in the order of user
+    # ids, about nobody; read only by the announcing itself.
+    PolicyAnnouncement: ModelPrivacy(
+        owner=None,
+        rows=NEVER_SHOWN,
+        personal={},
+        not_personal=frozenset(
+            {"id", "policy", "notified_through", "notified_count", "finished_at"}
+        ),
     ),
     # A browser without an account; once it signs up or logs in, the account's.
     Visitor: ModelPrivacy(

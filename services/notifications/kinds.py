@@ -12,8 +12,8 @@ reports (a request to answer, a job to pay, deliver or complete, a cancellation,
 payouts opening, a data export to download); news that asks nothing of the recipient (a job
 completed, a testimonial written) stays in the app unless they turn its mail on. Receipts of
 money moving (a job paid, a refund) are mail the service owes and always come, as do security
-notices: a sign-in from a new device, and a security incident that concerns the recipient's
-data (GDPR Art. 34).
+notices (a sign-in from a new device, a security incident that concerns the recipient's data,
+GDPR Art. 34) and the notice of a material change to the privacy policy.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from services.access.policy import Category
 
 
 class EmailRule(StrEnum):
-    ALWAYS = "ALWAYS"  # a receipt the service owes: it cannot be turned off
+    ALWAYS = "ALWAYS"  # mail the service owes (a receipt, a policy notice): never turned off
     ON = "ON"  # by email unless the recipient turns it off
     OFF = "OFF"  # in the app only unless the recipient turns its mail on
 
@@ -229,6 +229,17 @@ KINDS: dict[NotificationKind, KindRule] = {
         "A new device signs in to your account (a security notice)",
         _new_device,
         always_because="This is a security notice: it always comes by email.",
+    ),
+    # P25: "the users are requested to review this page for any updates".
+    K.POLICY_UPDATED: KindRule(
+        E.ALWAYS,
+        "The privacy policy changes in a way you must review (always by email)",
+        _fixed(
+            "Our privacy policy changed",
+            "A new version of our privacy policy is in force, with changes that matter to "
+            "you. Read what changed and accept it in your privacy settings.",
+        ),
+        always_because="The service owes you this notice: it always comes by email.",
     ),
 }
 

@@ -46,6 +46,8 @@ from models.privacy import (
     ConsentPurpose,
     ConsentRecord,
     ConsentSource,
+    PolicyAcceptance,
+    PolicyAnnouncement,
     PrivacyQuestion,
     Visitor,
 )
@@ -264,15 +266,21 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         created_at=clock.now(),
     )
     visitor = await Visitor.create(token_hash="1" * 64, user=client)
+    policy = await current_policy()
     consent = await ConsentRecord.create(
         user=client,
         visitor=visitor,
         purpose=ConsentPurpose.ANALYTICS,
         granted=True,
         source=ConsentSource.WEB,
-        policy=await current_policy(),
+        policy=policy,
         decided_at=clock.now(),
     )
+    await PolicyAcceptance.create(
+        user=client, policy=policy, source=ConsentSource.SIGN_UP, accepted_at=clock.now()
+    )
+    # Finished, so the background sweep announces nothing to the world's users.
+    await PolicyAnnouncement.create(policy=policy, finished_at=clock.now())
     # The client, who granted ANALYTICS above, opened both published posts; a visitor too.
     for post in (published, former_post):
         await Interaction.create(

@@ -23,6 +23,7 @@ from models.accounts import User
 from models.audit import AuditEntry
 from models.deletion import LegalHold
 from models.marketplace import Testimonial, TestimonialPermissionEvent
+from models.privacy import PolicyAcceptance, PrivacyPolicy
 from resolvers.nodes import ModelNode
 from resolvers.schema import MentorSchema, build_schema
 from tests.access.conftest import World, gid
@@ -39,6 +40,9 @@ VIEWS: dict[str, type[Model]] = {
     "TestimonialPermissionRecord": TestimonialPermissionEvent,
     "LegalHold": LegalHold,
     "LoginEvent": AuditEntry,
+    # The policy's versions are public and named by their version, never by a node ID.
+    "PrivacyPolicy": PrivacyPolicy,
+    "PrivacyPolicyAcceptance": PolicyAcceptance,
 }
 # Types that hold no row of their own: results, and values computed for the caller.
 WRAPPERS = {
@@ -650,6 +654,35 @@ async def _security_events(world: World, graphql: GraphQLClient) -> None:
     listed = await _ask(graphql, world, "security_staff", query)
     events = [{"node": {"id": gid("SecurityEvent", world.security_event)}}]
     assert listed == {"securityEvents": {"edges": events}}
+
+
+@reaches("Query.privacyPolicy")
+async def _privacy_policy(world: World, graphql: GraphQLClient) -> None:
+    """Public: everyone reads the version in force."""
+    for role in (*OUTSIDERS, "client"):
+        found = await _ask(graphql, world, role, "{ privacyPolicy { version } }")
+        assert found == {"privacyPolicy": {"version": "1"}}, role
+
+
+@reaches("Query.privacyPolicyVersions")
+async def _privacy_policy_versions(world: World, graphql: GraphQLClient) -> None:
+    """Public: everyone reads the whole history."""
+    query = "{ privacyPolicyVersions { edges { node { version } } } }"
+    for role in (*OUTSIDERS, "client"):
+        found = await _ask(graphql, world, role, query)
+        assert found == {"privacyPolicyVersions": {"edges": [{"node": {"version": "1"}}]}}, role
+
+
+@reaches("User.privacyPolicyAcceptance")
+async def _user_policy_acceptance(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, staff included: which version someone accepted is theirs."""
+    query = "query U($id: ID!) { user(id: $id) { privacyPolicyAcceptance { version } } }"
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen == {"user": {"privacyPolicyAcceptance": None}}, role
+    own = await _ask(graphql, world, "client", query, id=client)
+    assert own == {"user": {"privacyPolicyAcceptance": {"version": "1"}}}
 
 
 @reaches("Query.notifications")

@@ -1,4 +1,5 @@
-"""Which notifications also come by email is each user's choice, except receipts (P10)."""
+"""Which notifications also come by email is each user's choice, except mail the service owes
+(receipts, a policy change to review) (P10)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ DEFAULTS = [
     ("DATA_EXPORT_READY", True, False),
     ("SECURITY_INCIDENT", True, True),
     ("NEW_DEVICE_LOGIN", True, True),
+    ("POLICY_UPDATED", True, True),
 ]
 
 

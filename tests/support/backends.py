@@ -6,12 +6,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from redis.asyncio import Redis
+from tortoise.models import Model
 
 MIGRATIONS_TABLE = "tortoise_migrations"
 
@@ -22,17 +23,34 @@ class Backend:
     data_dir: Path
     redis_url: str | None = None
     redis_prefix: str = "mentor:"
+    # The rows the migrations themselves write (version 1 of the privacy policy), without
+    # their ids, in the order they were written.
+    migrated_rows: list[tuple[type[Model], dict[str, Any]]] = field(default_factory=list)
 
     @property
     def is_postgres(self) -> bool:
         return self.database_url.startswith("postgres")
 
-    async def truncate(self, connection: Any, apps: Any) -> None:
-        tables = [
-            model._meta.db_table
+    @staticmethod
+    def _models(apps: Any) -> list[type[Model]]:
+        return [
+            model
             for model in apps.get_models_iterable()
             if model._meta.db_table != MIGRATIONS_TABLE
         ]
+
+    async def remember_migrated_rows(self, apps: Any) -> None:
+        """Read what a freshly migrated database holds, for ``truncate`` to put back."""
+        self.migrated_rows = []
+        for model in self._models(apps):
+            key = model._meta.pk_attr
+            for row in await model.all().order_by(key).values():
+                self.migrated_rows.append((model, {k: v for k, v in row.items() if k != key}))
+
+    async def truncate(self, connection: Any, apps: Any) -> None:
+        """Back to a freshly migrated database: every table emptied, then what the migrations
+        wrote written again (with the same ids on PostgreSQL, whose sequences restart)."""
+        tables = [model._meta.db_table for model in self._models(apps)]
         if self.is_postgres:
             quoted = ", ".join(f'"{table}"' for table in tables)
             await connection.execute_script(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
@@ -41,6 +59,8 @@ class Backend:
             await connection.execute_script(
                 f"PRAGMA foreign_keys=OFF;{script}PRAGMA foreign_keys=ON;"
             )
+        for model, values in self.migrated_rows:
+            await model.create(**values)
 
     async def forget_redis_keys(self, redis: Redis) -> None:
         keys = [key async for key in redis.scan_iter(match=f"{self.redis_prefix}*", count=500)]
@@ -74,5 +94,27 @@ async def postgres_backend(data_dir: Path) -> AsyncIterator[Backend]:
     finally:
         await backend.forget_redis_keys(redis)
         await redis.aclose()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@asynccontextmanager
+async def fresh_database(backend: Backend) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the backend's server (a new SQLite file on the
+    embedded backend), removed afterwards."""
+    name = f"mentor_fresh_{uuid.uuid4().hex[:12]}"
+    if not backend.is_postgres:
+        path = backend.data_dir / f"{name}.sqlite3"
+        try:
+            yield f"sqlite://{path}"
+        finally:
+            path.unlink(missing_ok=True)
+        return
+    server = backend.database_url.rsplit("/", 1)[0]
+    admin = await asyncpg.connect(f"{server}/postgres".replace("postgres://", "postgresql://", 1))
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{name}"
+    finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()

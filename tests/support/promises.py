@@ -134,7 +134,6 @@ PROMISES = {
 AWAITING = {
     "P8": "third-party login (issue 11)",
     "P9": "third-party login (issue 11)",
-    "P25": "policy versions (issue 10)",
 }
 
 
