@@ -16,4 +16,5 @@ MODEL_MODULES = [
     "models.notifications",
     "models.deletion",
     "models.exports",
+    "models.disclosures",
 ]

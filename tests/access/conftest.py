@@ -4,6 +4,7 @@ in every role, for the tests that prove each read path goes through the access r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from strawberry.relay import to_base64
@@ -13,6 +14,7 @@ from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
 from models.deletion import AccountDeletion, DeletionStatus, LegalHold
+from models.disclosures import DisclosureStatus, LegalDisclosure
 from models.exports import DataExport, ExportStatus
 from models.interactions import DailyInteractionCount, Interaction, InteractionKind
 from models.marketing import CampaignRecipient, MarketingCampaign, PartnerDisclosure
@@ -62,6 +64,7 @@ SIGNED_IN_ROLES = (
     "users_staff",
     "security_staff",
     "marketing_staff",
+    "legal_staff",
 )
 
 
@@ -90,6 +93,9 @@ class World:
     disclosure: PartnerDisclosure
     notification: Notification
     export: DataExport
+    # Both made: the client may be told of the first, not of the second.
+    legal_disclosure: LegalDisclosure
+    secret_disclosure: LegalDisclosure
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -135,6 +141,7 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         "users_staff": await users.create("Uma Users", staff=[p.MANAGE_USERS]),
         "security_staff": await users.create("Sid Security", staff=[p.SECURITY]),
         "marketing_staff": await users.create("Max Marketing", staff=[p.MANAGE_MARKETING]),
+        "legal_staff": await users.create("Lea Legal", staff=[p.LEGAL]),
     }
     client, mentor, gone, former = (
         people[name].user for name in ("client", "mentor", "gone", "former")
@@ -301,6 +308,23 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         file_key="world-export.zip",
         size_bytes=22,
     )
+    made = {
+        "user": client,
+        "requested_by": people["legal_staff"].user,
+        "authority": "Court",
+        "categories": ["CONTACT"],
+        "status": DisclosureStatus.DOWNLOADED,
+        "requested_at": clock.now(),
+        "built_at": clock.now(),
+        # After the partner share, so the client's list shows it first.
+        "downloaded_at": disclosure.disclosed_at + timedelta(seconds=1),
+    }
+    legal_disclosure = await LegalDisclosure.create(
+        legal_reference="Order 1", notify_subject=True, **made
+    )
+    secret_disclosure = await LegalDisclosure.create(
+        legal_reference="Order 2", notify_subject=False, **made
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -321,4 +345,6 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         disclosure=disclosure,
         notification=notification,
         export=export,
+        legal_disclosure=legal_disclosure,
+        secret_disclosure=secret_disclosure,
     )

@@ -7,10 +7,11 @@ import pytest
 from tortoise.models import Model
 
 from models.accounts import User
+from models.disclosures import LegalDisclosure
 from models.marketplace import Job, Post, Testimonial
 from services.access.decisions import Access
 from services.access.policy import RowRule
-from services.access.registry import REGISTRY, SUCCESS_STORIES
+from services.access.registry import REGISTRY, SUCCESS_STORIES, TOLD_SUBJECT
 from tests.access.conftest import SIGNED_IN_ROLES, World
 
 pytestmark = pytest.mark.shared_state
@@ -34,6 +35,7 @@ async def test_the_list_filter_and_the_row_check_keep_the_same_rows(
     for model in REGISTRY:
         await _agreeing(access, model)
     await _agreeing(access, Testimonial, SUCCESS_STORIES)
+    await _agreeing(access, LegalDisclosure, TOLD_SUBJECT)
 
 
 async def test_an_anonymous_viewer_sees_only_what_is_public(world: World) -> None:
