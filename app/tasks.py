@@ -1,7 +1,8 @@
 """Background work on taskiq: Redis when configured, in-process when not.
 
 The database is the source of truth for pending work (the outbox, Stripe events waiting for
-another, interaction records past their retention, data exports to build or expire); a task
+another, interaction records past their retention, data exports and legal disclosures to build
+or expire); a task
 message only wakes a worker early, and a periodic sweep picks up anything a lost message, a
 crash or an early event left behind.
 """
@@ -25,12 +26,13 @@ from services import analytics, marketing, partners
 from services.deletion import erasure
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
-from services.privacy import exports
+from services.privacy import exports, legal_disclosures
 
 logger = logging.getLogger("mentor_api.tasks")
 
 DELIVER_OUTBOX = "deliver_outbox"
 BUILD_EXPORTS = "build_exports"
+BUILD_DISCLOSURES = "build_legal_disclosures"
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -62,10 +64,17 @@ class BackgroundWork:
         async def build_exports_task() -> int:
             return await self.build_exports()
 
+        async def build_disclosures_task() -> int:
+            return await self.build_disclosures()
+
         self._deliver = self.broker.register_task(deliver_outbox_task, task_name=DELIVER_OUTBOX)
         self._export = self.broker.register_task(build_exports_task, task_name=BUILD_EXPORTS)
-        # The task and the sweep of one process build one export at a time.
+        self._disclose = self.broker.register_task(
+            build_disclosures_task, task_name=BUILD_DISCLOSURES
+        )
+        # The task and the sweep of one process build one export (one disclosure) at a time.
         self._exporting = asyncio.Lock()
+        self._disclosing = asyncio.Lock()
         self._loops: list[asyncio.Task[None]] = []
         self._runtime: Runtime  # given at start: the runtime holds this as its outbox
         self._next_partner_share = 0.0  # monotonic time; the first sweep shares at once
@@ -102,6 +111,15 @@ class BackgroundWork:
         """Data exports past their day: the archive deleted, the export EXPIRED."""
         return await exports.expire(self._runtime)
 
+    async def build_disclosures(self) -> int:
+        """Legal disclosures requested, or left half-built by a crash."""
+        async with self._disclosing:
+            return await legal_disclosures.build_pending(self._runtime)
+
+    async def expire_disclosures(self) -> int:
+        """Legal disclosures nobody downloaded in their lifetime: the package deleted."""
+        return await legal_disclosures.expire(self._runtime)
+
     def partner_round_due(self) -> bool:
         """Whether the sweep shares with advertising partners this time: at start, then once a
         ``partner_share_interval``, since a round reads the whole consenting audience."""
@@ -130,6 +148,13 @@ class BackgroundWork:
         except Exception as error:
             logger.warning("waking the export worker failed: %s", type(error).__name__)
 
+    async def wake_disclosures(self) -> None:
+        """Ask a worker to build pending legal disclosures now; like ``wake_exports``."""
+        try:
+            await self._disclose.kiq()
+        except Exception as error:
+            logger.warning("waking the disclosure worker failed: %s", type(error).__name__)
+
     async def start(self, runtime: Runtime, *, consume: bool) -> None:
         """Start the broker; with ``consume``, also the worker and the sweep, whose jobs act
         with ``runtime``."""
@@ -152,6 +177,8 @@ class BackgroundWork:
             await self._guarded(self.erase_accounts)
             await self._guarded(self.build_exports)
             await self._guarded(self.expire_exports)
+            await self._guarded(self.build_disclosures)
+            await self._guarded(self.expire_disclosures)
             if self.partner_round_due():
                 await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)

@@ -68,6 +68,9 @@ class Outbox(Protocol):
     async def wake_exports(self) -> None:
         """Ask a worker to build pending data exports now rather than at the next sweep."""
 
+    async def wake_disclosures(self) -> None:
+        """Ask a worker to build pending legal disclosures now rather than at the next sweep."""
+
 
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str: ...

@@ -191,6 +191,7 @@ class Settings:
     partner_share_interval: timedelta = timedelta(minutes=60)
     data_export_lifetime: timedelta = limits.DATA_EXPORT_LIFETIME
     data_export_interval: timedelta = limits.DATA_EXPORT_INTERVAL
+    legal_disclosure_lifetime: timedelta = limits.LEGAL_DISCLOSURE_LIFETIME
 
     @property
     def embedded(self) -> bool:

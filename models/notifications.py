@@ -24,6 +24,7 @@ class NotificationKind(StrEnum):
     PAYMENT_DISPUTED = "PAYMENT_DISPUTED"
     PAYOUT_READY = "PAYOUT_READY"
     DATA_EXPORT_READY = "DATA_EXPORT_READY"
+    LEGAL_DISCLOSURE = "LEGAL_DISCLOSURE"
 
 
 KIND_COLUMN = "What the notification tells: a NotificationKind name."

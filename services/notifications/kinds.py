@@ -8,9 +8,10 @@ mail carries no more than the app shows.
 
 Email defaults: a kind comes by email when someone waits on the recipient or on what it
 reports (a request to answer, a job to pay, deliver or complete, a cancellation, a dispute,
-payouts opening, a data export to download); news that asks nothing of the recipient (a job
-completed, a testimonial written) stays in the app unless they turn its mail on. Receipts of
-money moving (a job paid, a refund) are mail the service owes and always come.
+payouts opening, a data export to download, their data disclosed to an authority); news that
+asks nothing of the recipient (a job completed, a testimonial written) stays in the app
+unless they turn its mail on. Receipts of money moving (a job paid, a refund) are mail the
+service owes and always come.
 """
 
 from __future__ import annotations
@@ -150,6 +151,17 @@ KINDS: dict[NotificationKind, KindRule] = {
             "Your data export is ready",
             "The copy of your data you asked for is ready: download it from your privacy "
             "settings within 24 hours, after which it is deleted.",
+        ),
+    ),
+    # They may wish to act on it (ask the authority, object): by email unless they turned it
+    # off; the app and me.dataDisclosures always show it. The words say only that it happened.
+    K.LEGAL_DISCLOSURE: KindRule(
+        E.ON,
+        "Your data is disclosed to an authority as the law requires",
+        _fixed(
+            "Your data was disclosed",
+            "Some of your data was disclosed to an authority, as the law requires. You can see "
+            "which authority and which kinds of data in your privacy settings.",
         ),
     ),
 }

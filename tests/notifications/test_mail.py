@@ -29,6 +29,7 @@ DEFAULTS = [
     ("PAYMENT_DISPUTED", True, False),
     ("PAYOUT_READY", True, False),
     ("DATA_EXPORT_READY", True, False),
+    ("LEGAL_DISCLOSURE", True, False),
 ]
 
 
