@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, TypeVar, get_type_hints
 
 import strawberry
@@ -173,3 +174,18 @@ def sent_fields(data: object) -> dict[str, Any]:
     """The fields of an input the caller sent, with their values (None included: it clears);
     what they left out stays as it is."""
     return {name: value for name, value in vars(data).items() if value is not strawberry.UNSET}
+
+
+E = TypeVar("E", bound=type[Enum])
+
+
+def described_enum(enum: E, *, name: str, description: str, values: Mapping[Any, str]) -> E:
+    """A GraphQL enum over a domain enum, each value with its description: the domain's enum
+    stays free of GraphQL, and a member added later without words fails as the module loads."""
+    wrapped = strawberry.enum(enum, name=name, description=description)
+    missing = [member.name for member in enum if member not in values]
+    if missing:
+        raise ValueError(f"{name}: describe {missing}")
+    for value in wrapped.__strawberry_definition__.values:  # type: ignore[attr-defined]
+        value.description = values[enum[value.name]]
+    return wrapped

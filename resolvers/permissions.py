@@ -21,7 +21,8 @@ from services.access.registry import read_rule
 
 
 class RegistryVisibility(FieldExtension):
-    """Null, with no error, for a viewer outside the registry's audience of ``model.field``.
+    """Null, with no error, for a viewer outside the registry's audience of ``model.field``,
+    and on a row of another model that the type shows too (``ModelNode.also_shows``).
 
     Decides synchronously where it can (see ``Access.field_now``) and awaits only when a
     relationship must be looked up, so a page of public fields does not turn every field
@@ -35,6 +36,8 @@ class RegistryVisibility(FieldExtension):
         self.view = view
 
     def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        if not isinstance(source, self.model):
+            return None  # a row of another model the type also shows has no such field
         decided = info.context.access.field_now(source, self.field, self.view)
         if decided is None:
             return self._resolve_after_lookup(next_, source, info, **kwargs)
@@ -43,6 +46,8 @@ class RegistryVisibility(FieldExtension):
     async def _resolve_after_lookup(
         self, next_: Any, source: Any, info: Info, **kwargs: Any
     ) -> Any:
+        if not isinstance(source, self.model):
+            return None
         if not await info.context.access.may_read(source, self.field, self.view):
             return None
         return await await_maybe(next_(source, info, **kwargs))

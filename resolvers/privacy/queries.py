@@ -1,11 +1,24 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
+from models.accounts import StaffPermission, User
+from resolvers.base import query, staff
 from resolvers.context import Info
-from resolvers.privacy.types import ConsentRequirement, ConsentType, Preferences, consents_of
-from services.privacy import consents, preferences
+from resolvers.privacy.types import (
+    ConsentRequirement,
+    ConsentType,
+    LegalDisclosureConnection,
+    Preferences,
+    consents_of,
+)
+from services.privacy import consents, legal_disclosures, preferences
 from services.privacy.features import REQUIREMENTS
+
+First = Annotated[int | None, strawberry.argument(description="How many, at most 100.")]
+After = Annotated[str | None, strawberry.argument(description="The cursor to continue after.")]
 
 
 @strawberry.type
@@ -46,3 +59,18 @@ class PrivacyQueries:
         visitor = await context.visitor(start=False)
         found = await preferences.remembered(subject, visitor, gpc=context.client.gpc)
         return Preferences.of(found)
+
+    @query(
+        description="The legal disclosures you asked for (staff, LEGAL), newest first, with "
+        "their status and the steps' times.",
+        guard=staff(StaffPermission.LEGAL),
+    )
+    async def legal_disclosures(
+        self, info: Info, actor: User, first: First = None, after: After = None
+    ) -> LegalDisclosureConnection:
+        return await LegalDisclosureConnection.resolve_connection(
+            legal_disclosures.requested_by(info.context.access, actor.id),
+            info=info,
+            first=first,
+            after=after,
+        )
