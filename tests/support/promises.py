@@ -53,7 +53,7 @@ KEPT = frozenset(
         "P19",  # strong passwords, argon2id, sessions, throttling
         "P21",  # profile editing
         "P22",  # clearing profile fields, closing a mentor profile, account deletion
-        "P11",  # legal holds: they block deletion and pause erasure, audited
+        "P11",  # legal holds; legal disclosures of the requested categories, once, audited
         "P23",  # deactivation at once, erasure after the grace period, proven by a scan
         "P24",  # deletion refused with structured blockers
     }
