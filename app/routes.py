@@ -1,5 +1,5 @@
-"""Plain HTTP routes beside /graphql: health, readiness, uploaded media, data exports, the
-privacy policy and unsubscribe."""
+"""Plain HTTP routes beside /graphql: health, readiness, uploaded media, data exports, legal
+disclosures, the privacy policy and unsubscribe."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import authenticate
 from resolvers.ids import row_id_or_none
-from services.privacy import exports, policy
+from services.privacy import exports, legal_disclosures, policy
 
 POLICY_VERSION_HEADER = "Privacy-Policy-Version"
 
@@ -61,11 +61,22 @@ async def media(request: web.Request) -> web.Response:
     )
 
 
-def _export_id(raw: str) -> int | None:
+def _row_id(raw: str, type_name: str) -> int | None:
     try:
-        return row_id_or_none(relay.GlobalID.from_id(raw), "DataExport")
+        return row_id_or_none(relay.GlobalID.from_id(raw), type_name)
     except GlobalIDValueError:
         return None
+
+
+def _attachment(content: bytes, filename: str) -> web.Response:
+    return web.Response(
+        body=content,
+        content_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 async def data_export(request: web.Request) -> web.Response:
@@ -74,21 +85,30 @@ async def data_export(request: web.Request) -> web.Response:
     so an id proves nothing about anyone."""
     runtime = request.app[RUNTIME]
     viewer, _ = await authenticate(request, runtime.settings)
-    export_id = _export_id(request.match_info["id"])
+    export_id = _row_id(request.match_info["id"], "DataExport")
     content = None
     if export_id is not None:
         client = client_info(request, runtime.settings.trusted_proxies)
         content = await exports.download(runtime, viewer.user, export_id, client)
     if content is None:
         raise web.HTTPNotFound()
-    return web.Response(
-        body=content,
-        content_type="application/zip",
-        headers={
-            "Content-Disposition": f'attachment; filename="mentor-data-export-{export_id}.zip"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return _attachment(content, f"mentor-data-export-{export_id}.zip")
+
+
+async def legal_disclosure(request: web.Request) -> web.Response:
+    """A built legal disclosure's package, once, to the session (cookie or bearer) of the LEGAL
+    staff member who asked for it; its file is deleted as it is served. Anyone else, unknown,
+    not built yet, expired or already downloaded: one and the same 404."""
+    runtime = request.app[RUNTIME]
+    viewer, _ = await authenticate(request, runtime.settings)
+    disclosure_id = _row_id(request.match_info["id"], "LegalDisclosure")
+    content = None
+    if disclosure_id is not None:
+        client = client_info(request, runtime.settings.trusted_proxies)
+        content = await legal_disclosures.download(runtime, viewer.user, disclosure_id, client)
+    if content is None:
+        raise web.HTTPNotFound()
+    return _attachment(content, f"mentor-legal-disclosure-{disclosure_id}.zip")
 
 
 async def privacy_policy(request: web.Request) -> web.Response:
@@ -114,5 +134,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/media/{key}", media)
     app.router.add_get("/exports/{id}", data_export)
     app.router.add_get("/privacy-policy", privacy_policy)
+    app.router.add_get("/disclosures/{id}", legal_disclosure)
     app.router.add_get("/unsubscribe", unsubscribe.confirm_unsubscribe)
     app.router.add_post("/unsubscribe", unsubscribe.unsubscribe)

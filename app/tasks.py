@@ -1,10 +1,10 @@
 """Background work on taskiq: Redis when configured, in-process when not.
 
 The database is the source of truth for pending work (the outbox, Stripe events waiting for
-another, interaction records and privacy questions past their retention, data exports to
-build or expire, security incidents half told, material privacy-policy versions to announce); a
-task message only wakes a worker early, and a periodic sweep picks up anything a lost message,
-a crash or an early event left behind.
+another, interaction records and privacy questions past their retention, data exports and
+legal disclosures to build or expire, security incidents half told, material privacy-policy
+versions to announce); a task message only wakes a worker early, and a periodic sweep picks
+up anything a lost message, a crash or an early event left behind.
 """
 
 from __future__ import annotations
@@ -26,13 +26,14 @@ from services import analytics, incidents, marketing, partners, privacy_question
 from services.deletion import erasure
 from services.email import FolderMailer, Mailer, SmtpMailer, deliver_pending
 from services.payments import events
-from services.privacy import exports, policy_notices
+from services.privacy import exports, legal_disclosures, policy_notices
 
 logger = logging.getLogger("mentor_api.tasks")
 
 DELIVER_OUTBOX = "deliver_outbox"
 BUILD_EXPORTS = "build_exports"
 ANNOUNCE_POLICIES = "announce_policies"
+BUILD_DISCLOSURES = "build_legal_disclosures"
 
 
 def build_mailer(settings: Settings) -> Mailer:
@@ -67,13 +68,20 @@ class BackgroundWork:
         async def announce_policies_task() -> int:
             return await self.announce_policies()
 
+        async def build_disclosures_task() -> int:
+            return await self.build_disclosures()
+
         self._deliver = self.broker.register_task(deliver_outbox_task, task_name=DELIVER_OUTBOX)
         self._export = self.broker.register_task(build_exports_task, task_name=BUILD_EXPORTS)
         self._announce = self.broker.register_task(
             announce_policies_task, task_name=ANNOUNCE_POLICIES
         )
-        # The task and the sweep of one process build one export at a time.
+        self._disclose = self.broker.register_task(
+            build_disclosures_task, task_name=BUILD_DISCLOSURES
+        )
+        # The task and the sweep of one process build one export (one disclosure) at a time.
         self._exporting = asyncio.Lock()
+        self._disclosing = asyncio.Lock()
         # ... and announce one policy version at a time (processes take turns on its row).
         self._announcing = asyncio.Lock()
         self._loops: list[asyncio.Task[None]] = []
@@ -125,6 +133,15 @@ class BackgroundWork:
         """Data exports past their day: the archive deleted, the export EXPIRED."""
         return await exports.expire(self._runtime)
 
+    async def build_disclosures(self) -> int:
+        """Legal disclosures requested, or left half-built by a crash."""
+        async with self._disclosing:
+            return await legal_disclosures.build_pending(self._runtime)
+
+    async def expire_disclosures(self) -> int:
+        """Legal disclosures nobody downloaded in their lifetime: the package deleted."""
+        return await legal_disclosures.expire(self._runtime)
+
     def partner_round_due(self) -> bool:
         """Whether the sweep shares with advertising partners this time: at start, then once a
         ``partner_share_interval``, since a round reads the whole consenting audience."""
@@ -161,6 +178,13 @@ class BackgroundWork:
         except Exception as error:
             logger.warning("waking the policy announcer failed: %s", type(error).__name__)
 
+    async def wake_disclosures(self) -> None:
+        """Ask a worker to build pending legal disclosures now; like ``wake_exports``."""
+        try:
+            await self._disclose.kiq()
+        except Exception as error:
+            logger.warning("waking the disclosure worker failed: %s", type(error).__name__)
+
     async def start(self, runtime: Runtime, *, consume: bool) -> None:
         """Start the broker; with ``consume``, also the worker and the sweep, whose jobs act
         with ``runtime``."""
@@ -186,6 +210,8 @@ class BackgroundWork:
             await self._guarded(self.expire_exports)
             await self._guarded(self.forget_privacy_questions)
             await self._guarded(self.announce_policies)
+            await self._guarded(self.build_disclosures)
+            await self._guarded(self.expire_disclosures)
             if self.partner_round_due():
                 await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)

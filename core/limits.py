@@ -339,6 +339,20 @@ MAX_POLICY_NOTICE_BATCH: Annotated[
         "a short lock on its announcement; every user goes in many",
     ),
 ] = 500
+# Legal disclosures (P11).
+LEGAL_DISCLOSURE_LIFETIME: Annotated[
+    timedelta,
+    Why(
+        "how long a built legal disclosure waits for its one download",
+        "a working week to collect it; then the package is deleted unread",
+    ),
+] = timedelta(days=7)
+MAX_LEGAL_REFERENCE_LENGTH: Annotated[
+    int, Why("characters of a legal reference", "a case or order number, not a document")
+] = 200
+MAX_AUTHORITY_LENGTH: Annotated[
+    int, Why("characters of the authority a disclosure goes to", "a court's or agency's name")
+] = 200
 
 # Background work and the payment provider.
 MAX_OUTBOX_ATTEMPTS: Annotated[

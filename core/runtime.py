@@ -85,6 +85,9 @@ class Outbox(Protocol):
         """Ask a worker to announce a material privacy-policy version now in force rather
         than at the next sweep (which also starts those that come into force later)."""
 
+    async def wake_disclosures(self) -> None:
+        """Ask a worker to build pending legal disclosures now rather than at the next sweep."""
+
 
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str: ...

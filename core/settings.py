@@ -229,6 +229,7 @@ class Settings:
     privacy_questions_per_ip: int = limits.MAX_PRIVACY_QUESTIONS_PER_IP
     privacy_questions_per_sender: int = limits.MAX_PRIVACY_QUESTIONS_PER_SENDER
     incident_notice_batch_size: int = limits.MAX_INCIDENT_NOTICE_BATCH
+    legal_disclosure_lifetime: timedelta = limits.LEGAL_DISCLOSURE_LIFETIME
 
     @property
     def embedded(self) -> bool:

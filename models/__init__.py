@@ -18,4 +18,5 @@ MODEL_MODULES = [
     "models.exports",
     "models.incidents",
     "models.security",
+    "models.disclosures",
 ]

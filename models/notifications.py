@@ -27,6 +27,7 @@ class NotificationKind(StrEnum):
     SECURITY_INCIDENT = "SECURITY_INCIDENT"
     NEW_DEVICE_LOGIN = "NEW_DEVICE_LOGIN"
     POLICY_UPDATED = "POLICY_UPDATED"
+    LEGAL_DISCLOSURE = "LEGAL_DISCLOSURE"
 
 
 KIND_COLUMN = "What the notification tells: a NotificationKind name."

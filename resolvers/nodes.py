@@ -4,6 +4,7 @@ reach a related row, both through the model's row rule."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, TypeVar
 
 import strawberry
@@ -15,25 +16,58 @@ from tortoise.models import Model
 
 from resolvers.context import Info
 from resolvers.ids import int_ids
+from services.access.policy import RowRule
 
 M = TypeVar("M", bound=Model)
 
 
+@dataclass(frozen=True)
+class AlsoShown:
+    """Rows of another model that a node type shows too, as seen through ``view`` (a legal
+    disclosure among the shares of a person's data). Their ids start with ``prefix``, so
+    they never name a row of the type's own model."""
+
+    model: type[Model]
+    view: RowRule
+    prefix: str
+
+
 class ModelNode(relay.Node):
-    """A node whose objects are rows of ``model``; a row the viewer may not see is null."""
+    """A node whose objects are rows of ``model`` (and of ``also_shows``); a row the viewer
+    may not see is null."""
 
     model: ClassVar[type[Model]]
+    also_shows: ClassVar[tuple[AlsoShown, ...]] = ()
 
     @classmethod
     def is_type_of(cls, obj: Any, info: Any) -> bool:
-        return isinstance(obj, cls.model)
+        return isinstance(obj, (cls.model, *(shown.model for shown in cls.also_shows)))
+
+    @classmethod
+    def resolve_id(cls, root: Any, *, info: Any) -> Any:
+        for shown in cls.also_shows:
+            if isinstance(root, shown.model):
+                return f"{shown.prefix}{root.pk}"
+        return super().resolve_id(root, info=info)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Model | None]:
-        rows = await info.context.loaders.rows(cls.model).load_many(int_ids(node_ids))
-        return await info.context.access.visible_rows(rows)
+        asked = list(node_ids)
+        found: list[Model | None] = [None] * len(asked)
+        by_kind: dict[AlsoShown | None, list[int]] = {}
+        for index, node_id in enumerate(asked):
+            shown = next((s for s in cls.also_shows if node_id.startswith(s.prefix)), None)
+            by_kind.setdefault(shown, []).append(index)
+        access = info.context.access
+        for shown, indexes in by_kind.items():
+            model, view = (cls.model, None) if shown is None else (shown.model, shown.view)
+            ids = int_ids(asked[i].removeprefix(shown.prefix if shown else "") for i in indexes)
+            rows = await info.context.loaders.rows(model).load_many(ids)
+            for index, row in zip(indexes, rows, strict=True):
+                found[index] = row if row is not None and await access.may_see(row, view) else None
+        return found
 
 
 async def visible_row(info: Info, model: type[M], key: int | None, *, by: str = "pk") -> M | None:

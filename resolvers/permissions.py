@@ -15,13 +15,35 @@ from strawberry.extensions import FieldExtension
 from strawberry.utils.await_maybe import await_maybe
 from tortoise.models import Model
 
+from resolvers.base import described_enum
 from resolvers.context import Info
-from services.access.policy import Audience, RowRule
+from services.access.policy import Audience, Category, RowRule
 from services.access.registry import read_rule
+
+DataCategoryEnum = described_enum(
+    Category,
+    name="DataCategory",
+    description="A category of personal data, as the personal-data registry classifies "
+    "every field that holds some.",
+    values={
+        Category.CONTACT: "How to reach someone: the email address and its verification.",
+        Category.IDENTITY: "Who someone is: the name and profile photo.",
+        Category.FINANCIAL: "Payments, refunds, prices, saved cards (brand and last digits), "
+        "payouts.",
+        Category.DEVICE_NETWORK: "Truncated IP addresses and browser families of visits and "
+        "sessions.",
+        Category.BEHAVIOUR: "Activity on the platform: pages viewed, posts liked, notices read.",
+        Category.CONTENT: "What someone wrote: bio, posts, job requests, testimonials.",
+        Category.PREFERENCES: "Settings and choices: language, time zone, expertise, consents.",
+        Category.CREDENTIAL: "Secrets: password hashes, session and email tokens; never "
+        "exported or disclosed.",
+    },
+)
 
 
 class RegistryVisibility(FieldExtension):
-    """Null, with no error, for a viewer outside the registry's audience of ``model.field``.
+    """Null, with no error, for a viewer outside the registry's audience of ``model.field``,
+    and on a row of another model that the type shows too (``ModelNode.also_shows``).
 
     Decides synchronously where it can (see ``Access.field_now``) and awaits only when a
     relationship must be looked up, so a page of public fields does not turn every field
@@ -35,6 +57,8 @@ class RegistryVisibility(FieldExtension):
         self.view = view
 
     def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        if not isinstance(source, self.model):
+            return None  # a row of another model the type also shows has no such field
         decided = info.context.access.field_now(source, self.field, self.view)
         if decided is None:
             return self._resolve_after_lookup(next_, source, info, **kwargs)
@@ -43,6 +67,8 @@ class RegistryVisibility(FieldExtension):
     async def _resolve_after_lookup(
         self, next_: Any, source: Any, info: Info, **kwargs: Any
     ) -> Any:
+        if not isinstance(source, self.model):
+            return None
         if not await info.context.access.may_read(source, self.field, self.view):
             return None
         return await await_maybe(next_(source, info, **kwargs))

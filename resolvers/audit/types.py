@@ -63,6 +63,11 @@ AuditActionEnum = described_enum(
         "network (detail: the event).",
         A.POLICY_PUBLISHED: "Staff published a version of the privacy policy (detail: which, "
         "whether material).",
+        A.LEGAL_DISCLOSURE_REQUESTED: "Legal staff asked for a disclosure the law requires "
+        "(detail: the reference, authority and categories).",
+        A.LEGAL_DISCLOSURE_BUILT: "A legal disclosure's package was built.",
+        A.LEGAL_DISCLOSURE_DOWNLOADED: "A legal disclosure's package was downloaded, once, by "
+        "who asked for it.",
         A.SECURITY_INCIDENT_NOTIFIED: "The people an incident concerned were told (detail: how "
         "many).",
     },

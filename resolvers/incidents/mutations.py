@@ -11,7 +11,8 @@ from models.accounts import StaffPermission, User
 from resolvers.base import Payload, mutation, staff
 from resolvers.context import Info
 from resolvers.ids import row_id
-from resolvers.incidents.types import AffectedUsersQueryEnum, DataCategoryEnum, SecurityIncidentType
+from resolvers.incidents.types import AffectedUsersQueryEnum, SecurityIncidentType
+from resolvers.permissions import DataCategoryEnum
 from services import incidents
 
 SECURITY = staff(StaffPermission.SECURITY)

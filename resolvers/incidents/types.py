@@ -17,28 +17,11 @@ from resolvers.context import Info
 from resolvers.loaders import now_or_later, then
 from resolvers.nodes import ModelNode
 from resolvers.pagination import CountedConnection
-from resolvers.permissions import registry_field, rows_of
+from resolvers.permissions import DataCategoryEnum, registry_field, rows_of
 from services import incidents
 from services.access.policy import Category
 from services.incidents import AffectedUsersQuery, DeadlineStatus
 
-DataCategoryEnum = described_enum(
-    Category,
-    name="DataCategory",
-    description="A category of personal data, as the personal-data registry classifies "
-    "every field.",
-    values={
-        Category.CONTACT: "How to reach someone: the email address.",
-        Category.IDENTITY: "Who someone is: the name and profile photo.",
-        Category.FINANCIAL: "Payments, refunds, saved cards (brand and last digits), payouts.",
-        Category.DEVICE_NETWORK: "Truncated IP addresses and browser families of visits and "
-        "sessions.",
-        Category.BEHAVIOUR: "Activity on the platform: pages viewed, posts liked.",
-        Category.CONTENT: "What someone wrote: posts, job requests, testimonials, bios.",
-        Category.PREFERENCES: "Settings and choices: language, time zone, consents.",
-        Category.CREDENTIAL: "Password hashes, session and email tokens.",
-    },
-)
 AffectedUsersQueryEnum = described_enum(
     AffectedUsersQuery,
     name="AffectedUsersQueryKind",

@@ -5,23 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry import relay
 
 from core import limits
 from models.accounts import StaffPermission, User
 from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields, staff
 from resolvers.context import Info
+from resolvers.ids import row_id
+from resolvers.permissions import DataCategoryEnum
 from resolvers.privacy.types import (
     ConsentPurposeEnum,
     ConsentType,
     DataExportType,
+    LegalDisclosureType,
     PolicyAcceptanceType,
     Preferences,
     PrivacyPolicyType,
     consents_of,
 )
 from services import privacy_questions
-from services.privacy import consents, exports, policy, preferences
+from services.privacy import consents, exports, legal_disclosures, policy, preferences
 
+LEGAL = staff(StaffPermission.LEGAL)
 MANAGE_POLICY = staff(StaffPermission.MANAGE_POLICY)
 
 
@@ -131,6 +136,31 @@ class SendPrivacyQuestionPayload(Payload):
     )
 
 
+@strawberry.input(description="What the law requires to be disclosed, to whom, and under what.")
+class CreateLegalDisclosureInput:
+    user_id: relay.GlobalID = strawberry.field(description="The user whose data is disclosed.")
+    legal_reference: str = strawberry.field(
+        description="The legal reference (case, order, request number) that requires it; mandatory."
+    )
+    authority: str = strawberry.field(description="The authority the data goes to.")
+    categories: list[DataCategoryEnum] = strawberry.field(  # type: ignore[valid-type]
+        description="The categories of data to disclose, at least one; only their fields go "
+        "into the package. CREDENTIAL is refused."
+    )
+    notify_subject: bool = strawberry.field(
+        description="Whether the user is told once the package is downloaded (a notification "
+        "and an entry in their dataDisclosures); false when the law forbids telling them."
+    )
+
+
+@strawberry.type(description="The legal disclosure asked for, or why it was refused.")
+class CreateLegalDisclosurePayload(Payload):
+    legal_disclosure: LegalDisclosureType | None = strawberry.field(
+        default=None,
+        description="The disclosure asked for; its package is built in the background.",
+    )
+
+
 @strawberry.type
 class PrivacyMutations:
     @mutation(
@@ -234,3 +264,28 @@ class PrivacyMutations:
             client=context.client,
         )
         return SendPrivacyQuestionPayload(reply_to=question.reply_to)
+
+    @mutation(
+        description=(
+            "Produce a disclosure package of a user's data that the law requires (staff, "
+            "LEGAL): the registry's fields of the requested categories only, built in the "
+            "background and downloadable once, by you, from its downloadUrl. Every step is "
+            "audited with the legal reference."
+        ),
+        guard=LEGAL,
+    )
+    async def create_legal_disclosure(
+        self, info: Info, actor: User, input: CreateLegalDisclosureInput
+    ) -> CreateLegalDisclosurePayload:
+        context = info.context
+        disclosure = await legal_disclosures.request_disclosure(
+            context.runtime,
+            actor,
+            row_id(input.user_id, "User", field="userId"),
+            legal_reference=input.legal_reference,
+            authority=input.authority,
+            categories=input.categories,
+            notify_subject=input.notify_subject,
+            client=context.client,
+        )
+        return CreateLegalDisclosurePayload(legal_disclosure=disclosure)  # type: ignore[arg-type]

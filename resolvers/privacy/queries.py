@@ -4,17 +4,21 @@ from typing import Annotated
 
 import strawberry
 
+from models.accounts import StaffPermission, User
+from resolvers.base import query, staff
 from resolvers.context import Info
+from resolvers.pagination import After, First
 from resolvers.privacy.types import (
     ConsentRequirement,
     ConsentType,
+    LegalDisclosureConnection,
     Preferences,
     PrivacyInformation,
     PrivacyPolicyConnection,
     PrivacyPolicyType,
     consents_of,
 )
-from services.privacy import consents, information, policy, preferences
+from services.privacy import consents, information, legal_disclosures, policy, preferences
 from services.privacy.features import REQUIREMENTS
 
 
@@ -89,3 +93,18 @@ class PrivacyQueries:
     )
     def privacy_information(self, info: Info) -> PrivacyInformation:
         return PrivacyInformation.of(information.information(info.context.runtime.settings))
+
+    @query(
+        description="The legal disclosures you asked for (staff, LEGAL), newest first, with "
+        "their status and the steps' times.",
+        guard=staff(StaffPermission.LEGAL),
+    )
+    async def legal_disclosures(
+        self, info: Info, actor: User, first: First = None, after: After = None
+    ) -> LegalDisclosureConnection:
+        return await LegalDisclosureConnection.resolve_connection(
+            legal_disclosures.requested_by(info.context.access, actor.id),
+            info=info,
+            first=first,
+            after=after,
+        )

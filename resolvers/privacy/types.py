@@ -1,6 +1,7 @@
 """GraphQL types of the privacy center. A consent is a derived choice (no row of its own);
 the records behind it are nodes their owner reads as proof, as are the data exports. The
-policy's versions are public, shown by their version name rather than as nodes."""
+policy's versions are public, shown by their version name rather than as nodes. Legal
+disclosures are LEGAL staff's nodes."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import strawberry
 from strawberry import relay
 
 from models.accounts import User
+from models.disclosures import DisclosureStatus, LegalDisclosure
 from models.exports import DataExport, ExportStatus
 from models.privacy import (
     ConsentPurpose,
@@ -18,11 +20,13 @@ from models.privacy import (
     PolicyAcceptance,
     PrivacyPolicy,
 )
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
-from resolvers.permissions import registry_field, rows_of
-from services.privacy import consents, exports, information, policy, preferences
+from resolvers.permissions import DataCategoryEnum, registry_field, rows_of
+from services.access.policy import Category
+from services.privacy import consents, exports, information, legal_disclosures, policy, preferences
 from services.privacy.consents import Choice, Subject
 from services.privacy.features import Feature
 
@@ -189,6 +193,81 @@ class PolicyAcceptanceType:
     async def version(self, root: PolicyAcceptance, info: Info) -> str | None:
         found = await visible_row(info, PrivacyPolicy, root.policy_id)
         return None if found is None else found.version
+
+
+LegalDisclosureStatusEnum = described_enum(
+    DisclosureStatus,
+    name="LegalDisclosureStatus",
+    description="Where a legal disclosure's package stands, from the request to its download.",
+    values={
+        DisclosureStatus.PENDING: "Asked for; a worker has not started building it.",
+        DisclosureStatus.BUILDING: "Being built (or again, after a crash).",
+        DisclosureStatus.READY: "Built: the staff member who asked may download it, once.",
+        DisclosureStatus.DOWNLOADED: "Downloaded, and its file deleted.",
+        DisclosureStatus.EXPIRED: "Nobody downloaded it in time: its file was deleted.",
+        DisclosureStatus.FAILED: "It could not be built (the account was erased, say).",
+    },
+)
+
+
+@strawberry.type(
+    name="LegalDisclosure",
+    description="A package of a user's data that the law requires us to hand to an "
+    "authority (P11): requested by LEGAL staff, built like a data export with only the "
+    "requested categories, downloaded once by whoever asked. LEGAL staff only.",
+)
+class LegalDisclosureType(ModelNode):
+    model = LegalDisclosure
+
+    id: relay.NodeID[int]
+    status: LegalDisclosureStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where it stands: READY ones may be downloaded."
+    )
+    legal_reference: str | None = registry_field(
+        LegalDisclosure, "legal_reference", "The legal reference (case, order) it was asked under."
+    )
+    authority: str | None = registry_field(
+        LegalDisclosure, "authority", "The authority the data goes to."
+    )
+    notify_subject: bool = strawberry.field(
+        description="Whether the person is told of it once it is made; false when the law "
+        "forbids telling them."
+    )
+    built_at: datetime | None = strawberry.field(description="When its package was built.")
+    expires_at: datetime | None = strawberry.field(
+        description="When an undownloaded package is deleted."
+    )
+    downloaded_at: datetime | None = strawberry.field(
+        description="When it was downloaded (and its file deleted): when the data was disclosed."
+    )
+    size_bytes: int | None = strawberry.field(description="The package's size in bytes.")
+
+    @registry_field(LegalDisclosure, "categories", "The categories of data it holds.")
+    def categories(self, root: LegalDisclosure) -> list[DataCategoryEnum] | None:  # type: ignore[valid-type]
+        return [Category(name) for name in root.categories]
+
+    @strawberry.field(description="When it was asked for.")
+    def created_at(self, root: LegalDisclosure) -> datetime:
+        return root.requested_at
+
+    @strawberry.field(description="The ID of the user whose data it holds.")
+    def subject_id(self, root: LegalDisclosure) -> strawberry.ID:
+        return strawberry.ID(relay.to_base64("User", root.user_id))
+
+    @strawberry.field(
+        description="Where to download the package (GET, with your session cookie or bearer "
+        "token) while it is READY; only the staff member who asked may, and only once."
+    )
+    def download_url(self, root: LegalDisclosure, info: Info) -> str | None:
+        if not legal_disclosures.downloadable(root):
+            return None
+        global_id = relay.to_base64("LegalDisclosure", root.id)
+        return f"{info.context.runtime.settings.public_url}/disclosures/{global_id}"
+
+
+@strawberry.type(name="LegalDisclosureConnection", description="A page of legal disclosures.")
+class LegalDisclosureConnection(CountedConnection[LegalDisclosureType]):
+    pass
 
 
 @strawberry.type(description="A feature and the consent it needs.")

@@ -168,6 +168,9 @@ class ModelPrivacy:
     # What erasing the counterparty does to the row: None keeps it (it is its owner's, and
     # the erased party shows as a deleted user); DELETE removes it with them.
     counterparty_erasure: Erasure | None = None
+    # Which of the owner's rows their copy of their data holds (None: every one). The law
+    # lets some be kept from them: a disclosure to an authority they may not be told of.
+    exported_rows: RowState | None = None
 
     def __post_init__(self) -> None:
         if self.owner is None and (self.personal or Audience.OWNER in self.rows.audience):

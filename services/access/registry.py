@@ -15,6 +15,7 @@ from tortoise.models import Model
 from models.accounts import EmailToken, Session, StaffPermission, User
 from models.audit import AuditEntry
 from models.deletion import AccountDeletion, LegalHold
+from models.disclosures import LegalDisclosure
 from models.exports import DataExport
 from models.incidents import AffectedUser, SecurityIncident
 from models.interactions import DailyInteractionCount, Interaction
@@ -65,7 +66,9 @@ from services.access.policy import (
     audience,
 )
 from services.access.states import (
+    DISCLOSURE_TOLD,
     MENTOR_ACTIVE,
+    NOT_A_LEGAL_DISCLOSURE_STEP,
     POST_PUBLISHED,
     SUCCESS_STORY,
     TESTIMONIAL_DISPLAYED,
@@ -138,6 +141,7 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
         not_personal=frozenset(
             {"id", "action", "actor", "subject", "detail", "request_id", "created_at"}
         ),
+        exported_rows=NOT_A_LEGAL_DISCLOSURE_STEP,
     ),
     OutboxEmail: ModelPrivacy(
         owner="recipient_id",
@@ -752,6 +756,51 @@ _SECURITY: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+# P11: a disclosure the law requires is LEGAL's record. Its subject sees it, through the view
+# below, once it is made and unless the law forbids telling them: the authority and the
+# categories, never the reference (which may name an investigation). Its columns are about
+# the legal process, no value of the person's, so erasure keeps the row, pseudonymous, as the
+# platform's record; the package itself goes at its download, its lifetime, or the erasure.
+_LEGAL: dict[type[Model], ModelPrivacy] = {
+    LegalDisclosure: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(NOBODY, staff=frozenset({P.LEGAL})),
+        personal={
+            "file_key": PersonalField(
+                Category.CONTENT,
+                NOBODY,
+                Erasure.NULL,
+                staff_permission=None,
+                export=Export.OMIT,
+                file=True,
+            )
+        },
+        restricted={
+            "legal_reference": FieldRule(NOBODY, P.LEGAL),
+            "requested_by": FieldRule(NOBODY, P.LEGAL),
+            "authority": FieldRule(OWNER_ONLY, P.LEGAL),
+            "categories": FieldRule(OWNER_ONLY, P.LEGAL),
+        },
+        not_personal=frozenset(
+            {
+                "id",
+                "user",
+                "notify_subject",
+                "status",
+                "requested_at",
+                "built_at",
+                "expires_at",
+                "downloaded_at",
+                "size_bytes",
+            }
+        ),
+        exported_rows=DISCLOSURE_TOLD,
+    ),
+}
+
+# A legal disclosure as its subject sees it, among the shares of their data.
+TOLD_SUBJECT = RowRule(OWNER_ONLY, live=DISCLOSURE_TOLD)
+
 REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_ACCOUNTS,
     **_MARKETPLACE,
@@ -764,6 +813,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_EXPORTS,
     **_INCIDENTS,
     **_SECURITY,
+    **_LEGAL,
 }
 
 

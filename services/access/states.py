@@ -9,6 +9,8 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from models.accounts import User
+from models.audit import AuditAction, AuditEntry
+from models.disclosures import LegalDisclosure
 from models.marketplace import Attribution, MentorProfile, Post, PostStatus, Testimonial
 from services.access.policy import RowState
 
@@ -99,4 +101,35 @@ SUCCESS_STORY = RowState(
         & _parties_active_sql()
     ),
     ("author", "mentor"),
+)
+
+LEGAL_DISCLOSURE_STEPS = (
+    AuditAction.LEGAL_DISCLOSURE_REQUESTED,
+    AuditAction.LEGAL_DISCLOSURE_BUILT,
+    AuditAction.LEGAL_DISCLOSURE_DOWNLOADED,
+)
+
+
+def _told(disclosure: LegalDisclosure) -> bool:
+    return disclosure.notify_subject and disclosure.downloaded_at is not None
+
+
+def _not_a_disclosure_step(entry: AuditEntry) -> bool:
+    return entry.action not in LEGAL_DISCLOSURE_STEPS
+
+
+# Policy P11: "data may be shared if law or legal process requires it". The subject learns of a
+# disclosure once it is made (the package downloaded for the authority), unless the law that
+# required it forbids telling them.
+DISCLOSURE_TOLD = RowState(
+    "disclosed to an authority, and its subject may be told",
+    _told,
+    lambda: Q(notify_subject=True, downloaded_at__isnull=False),
+)
+# The steps of a legal disclosure are the law's record, with its reference: its subject
+# learns of it from the disclosure itself, when they may be told.
+NOT_A_LEGAL_DISCLOSURE_STEP = RowState(
+    "anything but a step of a legal disclosure",
+    _not_a_disclosure_step,
+    lambda: Q(action__not_in=list(LEGAL_DISCLOSURE_STEPS)),
 )

@@ -9,11 +9,12 @@ shows.
 
 Email defaults: a kind comes by email when someone waits on the recipient or on what it
 reports (a request to answer, a job to pay, deliver or complete, a cancellation, a dispute,
-payouts opening, a data export to download); news that asks nothing of the recipient (a job
-completed, a testimonial written) stays in the app unless they turn its mail on. Receipts of
-money moving (a job paid, a refund) are mail the service owes and always come, as do security
-notices (a sign-in from a new device, a security incident that concerns the recipient's data,
-GDPR Art. 34) and the notice of a material change to the privacy policy.
+payouts opening, a data export to download, their data disclosed to an authority); news that
+asks nothing of the recipient (a job completed, a testimonial written) stays in the app
+unless they turn its mail on. Receipts of money moving (a job paid, a refund) are mail the
+service owes and always come, as do security notices (a sign-in from a new device, a security
+incident that concerns the recipient's data, GDPR Art. 34) and the notice of a material change
+to the privacy policy.
 """
 
 from __future__ import annotations
@@ -240,6 +241,17 @@ KINDS: dict[NotificationKind, KindRule] = {
             "you. Read what changed and accept it in your privacy settings.",
         ),
         always_because="The service owes you this notice: it always comes by email.",
+    ),
+    # They may wish to act on it (ask the authority, object): by email unless they turned it
+    # off; the app and me.dataDisclosures always show it. The words say only that it happened.
+    K.LEGAL_DISCLOSURE: KindRule(
+        E.ON,
+        "Your data is disclosed to an authority as the law requires",
+        _fixed(
+            "Your data was disclosed",
+            "Some of your data was disclosed to an authority, as the law requires. You can see "
+            "which authority and which kinds of data in your privacy settings.",
+        ),
     ),
 }
 

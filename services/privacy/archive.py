@@ -1,11 +1,13 @@
-"""What a data export holds, read from the personal-data registry alone.
+"""What a data export (or a legal disclosure) holds, read from the personal-data registry alone.
 
-For every model with an owner: the user's own rows and, where the model names a counterparty,
-the rows where the user is that counterparty (jobs as mentor, testimonials received). Each
-row holds every field the registry exports, as far as the user may read it, decided by
-``Access`` as for any other read: a counterparty row shows what the counterparty sees (an
-anonymous testimonial's author is absent). A model or field added to the registry later
-appears here with no change to this module.
+For every model with an owner: the user's own rows (those its ``exported_rows`` keep) and,
+where the model names a counterparty, the rows where the user is that counterparty (jobs as
+mentor, testimonials received). Each row holds every field the registry exports, as far as
+the user may read it, decided by ``Access`` as for any other read: a counterparty row shows
+what the counterparty sees (an anonymous testimonial's author is absent). A legal disclosure
+walks the same way with a category filter: only the fields of the requested categories, and
+only the models that have one. A model or field added to the registry later appears here
+with no change to this module.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import io
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -50,12 +52,17 @@ archive, under files/. Secrets (password hashes, session tokens) are not include
 """
 
 
-def exportable_fields(privacy: ModelPrivacy) -> dict[str, Category | None]:
-    """Every field of a model an export carries, with its category (None: not personal)."""
-    found: dict[str, Category | None] = dict.fromkeys(privacy.not_personal)
-    found.update(dict.fromkeys(privacy.restricted))
+def exportable_fields(
+    privacy: ModelPrivacy, categories: Collection[Category] | None = None
+) -> dict[str, Category | None]:
+    """Every field of a model an export carries, with its category (None: not personal);
+    with ``categories``, only the personal fields of those."""
+    found: dict[str, Category | None] = {}
+    if categories is None:
+        found.update(dict.fromkeys(privacy.not_personal))
+        found.update(dict.fromkeys(privacy.restricted))
     for name, rule in privacy.personal.items():
-        if rule.export is not Export.OMIT:
+        if rule.export is not Export.OMIT and (categories is None or rule.category in categories):
             found[name] = rule.category
     return dict(sorted(found.items()))
 
@@ -93,19 +100,27 @@ def _value(row: Model, name: str) -> object:
 
 
 class _Collector:
-    def __init__(self, user: User, files: FileStore) -> None:
+    def __init__(
+        self, user: User, files: FileStore, categories: Collection[Category] | None
+    ) -> None:
         # The user as a person: a staff permission they hold opens other people's fields at
         # work, never in their own copy.
         self.access = Access.of(User(id=user.id))
         self.user_id = user.id
         self.store = files
+        self.categories = categories
         self.archive = Archive()
 
     async def model(self, model: type[Model], privacy: ModelPrivacy) -> None:
-        fields = exportable_fields(privacy)
+        fields = exportable_fields(privacy, self.categories)
+        if not fields:
+            return  # none of the requested categories: the model is left out
         rows: dict[int, dict[str, object]] = {}
         assert privacy.owner is not None
-        queries = [(model.filter(**{privacy.owner: self.user_id}), False)]
+        own = model.filter(**{privacy.owner: self.user_id})
+        if privacy.exported_rows is not None:
+            own = own.filter(privacy.exported_rows.where())
+        queries = [(own, False)]
         if privacy.counterparty is not None:
             queries.append((model.filter(**{privacy.counterparty: self.user_id}), True))
         for query, as_counterparty in queries:
@@ -148,9 +163,12 @@ class _Collector:
         return path
 
 
-async def collect(user: User, files: FileStore) -> Archive:
-    """Everything of ``user`` the registry exports, as data.json will hold it."""
-    collector = _Collector(user, files)
+async def collect(
+    user: User, files: FileStore, categories: Collection[Category] | None = None
+) -> Archive:
+    """Everything of ``user`` the registry exports (only the fields of ``categories``, when
+    given), as data.json will hold it."""
+    collector = _Collector(user, files, categories)
     for model, privacy in sorted(REGISTRY.items(), key=lambda item: item[0].__name__):
         if privacy.owner is not None:
             await collector.model(model, privacy)
@@ -162,16 +180,27 @@ def _json_safe(value: object) -> object:
     return str(value)
 
 
-def zipped(archive: Archive, user_id: int, exported_at: datetime) -> bytes:
-    data = {
-        "format": FORMAT_VERSION,
-        "user": user_id,
-        "exported_at": exported_at,
-        "models": archive.models,
-    }
+@dataclass(frozen=True)
+class Cover:
+    """What an archive says of itself: data.json's leading keys, and README.txt."""
+
+    about: dict[str, object]
+    readme: str
+
+
+def export_cover(user_id: int, exported_at: datetime) -> Cover:
+    """A user's own copy of their data."""
+    return Cover(
+        {"format": FORMAT_VERSION, "user": user_id, "exported_at": exported_at},
+        README.format(exported_at=exported_at.isoformat()),
+    )
+
+
+def zipped(archive: Archive, cover: Cover) -> bytes:
+    data = {**cover.about, "models": archive.models}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as written:
-        written.writestr("README.txt", README.format(exported_at=exported_at.isoformat()))
+        written.writestr("README.txt", cover.readme)
         written.writestr(
             "data.json", orjson.dumps(data, default=_json_safe, option=orjson.OPT_INDENT_2)
         )
@@ -180,7 +209,10 @@ def zipped(archive: Archive, user_id: int, exported_at: datetime) -> bytes:
     return buffer.getvalue()
 
 
-async def build(user: User, files: FileStore, exported_at: datetime) -> bytes:
-    """The ZIP archive of ``user``'s data; compressed off the event loop."""
-    archive = await collect(user, files)
-    return await asyncio.to_thread(zipped, archive, user.id, exported_at)
+async def build(
+    user: User, files: FileStore, cover: Cover, categories: Collection[Category] | None = None
+) -> bytes:
+    """The ZIP archive of ``user``'s data (of ``categories`` only, when given); compressed
+    off the event loop."""
+    archive = await collect(user, files, categories)
+    return await asyncio.to_thread(zipped, archive, cover)

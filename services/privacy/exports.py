@@ -77,7 +77,8 @@ async def build_export(runtime: Runtime, export_id: int) -> bool:
     export = await DataExport.get(id=export_id)
     user = await User.get(id=export.user_id)
     try:
-        content = await archive.build(user, runtime.files, clock.now())
+        cover = archive.export_cover(user.id, clock.now())
+        content = await archive.build(user, runtime.files, cover)
         key = await runtime.files.put(content, suffix=".zip")
     except Exception as error:
         logger.error("data export %s failed: %s", export_id, type(error).__name__)

@@ -4,6 +4,7 @@ in every role, for the tests that prove each read path goes through the access r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from strawberry.relay import to_base64
@@ -13,6 +14,7 @@ from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, Session, StaffPermission, User
 from models.audit import AuditAction, AuditEntry
 from models.deletion import AccountDeletion, DeletionStatus, LegalHold
+from models.disclosures import DisclosureStatus, LegalDisclosure
 from models.exports import DataExport, ExportStatus
 from models.incidents import AffectedUser, SecurityIncident
 from models.interactions import DailyInteractionCount, Interaction, InteractionKind
@@ -72,6 +74,7 @@ SIGNED_IN_ROLES = (
     "users_staff",
     "security_staff",
     "marketing_staff",
+    "legal_staff",
 )
 
 
@@ -105,6 +108,9 @@ class World:
     audit_entry: AuditEntry
     session: Session
     security_event: SecurityEvent
+    # Both made: the client may be told of the first, not of the second.
+    legal_disclosure: LegalDisclosure
+    secret_disclosure: LegalDisclosure
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -150,6 +156,7 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         "users_staff": await users.create("Uma Users", staff=[p.MANAGE_USERS]),
         "security_staff": await users.create("Sid Security", staff=[p.SECURITY]),
         "marketing_staff": await users.create("Max Marketing", staff=[p.MANAGE_MARKETING]),
+        "legal_staff": await users.create("Lea Legal", staff=[p.LEGAL]),
     }
     client, mentor, gone, former = (
         people[name].user for name in ("client", "mentor", "gone", "former")
@@ -354,6 +361,23 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         users_notified_at=clock.now(),
     )
     notice = await AffectedUser.create(incident=incident, user=client, notified_at=clock.now())
+    made = {
+        "user": client,
+        "requested_by": people["legal_staff"].user,
+        "authority": "Court",
+        "categories": ["CONTACT"],
+        "status": DisclosureStatus.DOWNLOADED,
+        "requested_at": clock.now(),
+        "built_at": clock.now(),
+        # After the partner share, so the client's list shows it first.
+        "downloaded_at": disclosure.disclosed_at + timedelta(seconds=1),
+    }
+    legal_disclosure = await LegalDisclosure.create(
+        legal_reference="Order 1", notify_subject=True, **made
+    )
+    secret_disclosure = await LegalDisclosure.create(
+        legal_reference="Order 2", notify_subject=False, **made
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -379,4 +403,6 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         audit_entry=audit_entry,
         session=await Session.get(user=client),
         security_event=security_event,
+        legal_disclosure=legal_disclosure,
+        secret_disclosure=secret_disclosure,
     )

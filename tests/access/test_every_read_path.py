@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLOutputType
+from strawberry.relay import to_base64
 from tortoise.models import Model
 
 from app.keys import RUNTIME
@@ -182,6 +183,7 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "AuditLogEntry": (lambda w: gid("AuditLogEntry", w.audit_entry), "security_staff"),
     "Session": (lambda w: gid("Session", w.session), "client"),
     "SecurityEvent": (lambda w: gid("SecurityEvent", w.security_event), "security_staff"),
+    "LegalDisclosure": (lambda w: gid("LegalDisclosure", w.legal_disclosure), "legal_staff"),
 }
 
 
@@ -546,14 +548,37 @@ async def _marketing_campaigns(world: World, graphql: GraphQLClient) -> None:
 
 @reaches("User.dataDisclosures")
 async def _user_data_disclosures(world: World, graphql: GraphQLClient) -> None:
+    """Owner-only, staff included (LEGAL staff do not even see the user); a legal disclosure
+    shows only if the client may be told of it, and its ID leads back to it for them alone."""
     query = "query U($id: ID!) { user(id: $id) { dataDisclosures { edges { node { id } } } } }"
     client = gid("User", world.people["client"].user)
     for role in ("mentor", "pii_staff", "users_staff"):
         seen = await _ask(graphql, world, role, query, id=client)
         assert seen == {"user": {"dataDisclosures": None}}, role
+    assert await _ask(graphql, world, "legal_staff", query, id=client) == {"user": None}
     own = await _ask(graphql, world, "client", query, id=client)
-    shares = [{"node": {"id": gid("DataDisclosure", world.disclosure)}}]
+    legal = to_base64("DataDisclosure", f"legal-{world.legal_disclosure.id}")
+    shares = [{"node": {"id": legal}}, {"node": {"id": gid("DataDisclosure", world.disclosure)}}]
     assert own == {"user": {"dataDisclosures": {"edges": shares}}}
+    secret = to_base64("DataDisclosure", f"legal-{world.secret_disclosure.id}")
+    for role in (*OUTSIDERS, "legal_staff", "client"):
+        assert await _ask(graphql, world, role, NODE, id=secret) == {"node": None}, role
+    for role in (*OUTSIDERS, "legal_staff"):
+        assert await _ask(graphql, world, role, NODE, id=legal) == {"node": None}, role
+    assert await _ask(graphql, world, "client", NODE, id=legal) == {"node": {"id": legal}}
+
+
+@reaches("Query.legalDisclosures")
+async def _legal_disclosures(world: World, graphql: GraphQLClient) -> None:
+    """LEGAL staff alone, and of the disclosures, those they asked for."""
+    query = "{ legalDisclosures { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("client", "pii_staff", "users_staff", "security_staff"):
+        assert error_codes(await graphql(query, token=world.token(role))) == ["FORBIDDEN"]
+    listed = await _ask(graphql, world, "legal_staff", query)
+    mine = [world.secret_disclosure, world.legal_disclosure]  # newest first
+    edges = [{"node": {"id": gid("LegalDisclosure", row)}} for row in mine]
+    assert listed == {"legalDisclosures": {"edges": edges}}
 
 
 @reaches("User.dataExports")

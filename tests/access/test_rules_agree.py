@@ -8,10 +8,11 @@ from tortoise.models import Model
 
 from models.accounts import User
 from models.audit import AuditAction, AuditEntry
+from models.disclosures import LegalDisclosure
 from models.marketplace import Job, Post, Testimonial
 from services.access.decisions import Access
 from services.access.policy import RowRule
-from services.access.registry import LOGIN_HISTORY, REGISTRY, SUCCESS_STORIES
+from services.access.registry import LOGIN_HISTORY, REGISTRY, SUCCESS_STORIES, TOLD_SUBJECT
 from tests.access.conftest import SIGNED_IN_ROLES, World
 
 pytestmark = pytest.mark.shared_state
@@ -36,6 +37,7 @@ async def test_the_list_filter_and_the_row_check_keep_the_same_rows(
         await _agreeing(access, model)
     await _agreeing(access, Testimonial, SUCCESS_STORIES)
     await _agreeing(access, AuditEntry, LOGIN_HISTORY)
+    await _agreeing(access, LegalDisclosure, TOLD_SUBJECT)
 
 
 async def test_an_anonymous_viewer_sees_only_what_is_public(world: World) -> None:

@@ -33,6 +33,7 @@ DEFAULTS = [
     ("SECURITY_INCIDENT", True, True),
     ("NEW_DEVICE_LOGIN", True, True),
     ("POLICY_UPDATED", True, True),
+    ("LEGAL_DISCLOSURE", True, False),
 ]
 
 

@@ -480,7 +480,8 @@ async def test_acceptances_are_exported_and_erased_with_the_account(
     """Which version someone accepted is theirs: in their export, and gone with their data."""
     who = await users.create("Ada Accepting", email="ada@example.com")
     await _accept(graphql, who, "1")
-    data, _ = unzipped(await archive.build(who.user, runtime.files, clock.now()))
+    cover = archive.export_cover(who.user.id, clock.now())
+    data, _ = unzipped(await archive.build(who.user, runtime.files, cover))
     (exported,) = rows(data, "PolicyAcceptance")
     assert (exported["policy"], exported["source"]) == ((await PrivacyPolicy.get()).id, "API")
 
