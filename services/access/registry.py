@@ -68,7 +68,7 @@ from services.access.policy import (
 from services.access.states import (
     DISCLOSURE_TOLD,
     MENTOR_ACTIVE,
-    NOT_A_LEGAL_DISCLOSURE_STEP,
+    NOT_LEGAL_PROCESS,
     POST_PUBLISHED,
     SUCCESS_STORY,
     TESTIMONIAL_DISPLAYED,
@@ -141,7 +141,7 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
         not_personal=frozenset(
             {"id", "action", "actor", "subject", "detail", "request_id", "created_at"}
         ),
-        exported_rows=NOT_A_LEGAL_DISCLOSURE_STEP,
+        exported_rows=NOT_LEGAL_PROCESS,
     ),
     OutboxEmail: ModelPrivacy(
         owner="recipient_id",

@@ -103,10 +103,13 @@ SUCCESS_STORY = RowState(
     ("author", "mentor"),
 )
 
-LEGAL_DISCLOSURE_STEPS = (
+# The audit rows of legal process: a disclosure's steps and a hold's, with their references.
+LEGAL_PROCESS_STEPS = (
     AuditAction.LEGAL_DISCLOSURE_REQUESTED,
     AuditAction.LEGAL_DISCLOSURE_BUILT,
     AuditAction.LEGAL_DISCLOSURE_DOWNLOADED,
+    AuditAction.LEGAL_HOLD_PLACED,
+    AuditAction.LEGAL_HOLD_RELEASED,
 )
 
 
@@ -114,8 +117,8 @@ def _told(disclosure: LegalDisclosure) -> bool:
     return disclosure.notify_subject and disclosure.downloaded_at is not None
 
 
-def _not_a_disclosure_step(entry: AuditEntry) -> bool:
-    return entry.action not in LEGAL_DISCLOSURE_STEPS
+def _not_legal_process(entry: AuditEntry) -> bool:
+    return entry.action not in LEGAL_PROCESS_STEPS
 
 
 # Policy P11: "data may be shared if law or legal process requires it". The subject learns of a
@@ -126,10 +129,11 @@ DISCLOSURE_TOLD = RowState(
     _told,
     lambda: Q(notify_subject=True, downloaded_at__isnull=False),
 )
-# The steps of a legal disclosure are the law's record, with its reference: its subject
-# learns of it from the disclosure itself, when they may be told.
-NOT_A_LEGAL_DISCLOSURE_STEP = RowState(
-    "anything but a step of a legal disclosure",
-    _not_a_disclosure_step,
-    lambda: Q(action__not_in=list(LEGAL_DISCLOSURE_STEPS)),
+# The steps of legal process are the law's record, with its reference: the subject learns of
+# a disclosure from the disclosure itself, when they may be told, and of a hold only that one
+# blocks their deletion (a blocker that names nothing).
+NOT_LEGAL_PROCESS = RowState(
+    "anything but a step of legal process (a disclosure or a hold)",
+    _not_legal_process,
+    lambda: Q(action__not_in=list(LEGAL_PROCESS_STEPS)),
 )

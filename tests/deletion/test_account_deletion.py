@@ -14,7 +14,7 @@ from models.audit import AuditAction, AuditEntry
 from models.deletion import AccountDeletion, DeletionStatus
 from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource
 from services.deletion import erasure
-from services.privacy import consents
+from services.privacy import archive, consents
 from services.privacy.consents import Subject
 from tests.deletion.helpers import (
     STATE,
@@ -26,6 +26,7 @@ from tests.deletion.helpers import (
     log_in_codes,
 )
 from tests.marketplace.helpers import become_mentor, completed_job, request_job
+from tests.privacy.test_data_export import rows, unzipped
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.smtp import Mailbox
@@ -215,6 +216,25 @@ async def test_a_held_account_cannot_ask_for_deletion(
     refused = await ask(graphql, person)
     assert [b["reason"] for b in refused["blockers"]] == ["LEGAL_HOLD"]
     assert refused["blockers"][0]["jobId"] is None
+
+
+@pytest.mark.promise("P11")
+async def test_a_held_persons_own_export_does_not_carry_the_holds_reference(
+    graphql: GraphQLClient, users: UserFactory, runtime: Runtime
+) -> None:
+    """The hold's audit rows are the law's record: the person learns only that a hold blocks
+    their deletion, never its reference, not even from their copy of their data."""
+    person = await users.create("Hugo Held")
+    legal = await users.create("Lee Legal", staff=[StaffPermission.LEGAL])
+    hold_input = {"userId": person.global_id, "reference": "Case 9/2026", "reason": "Order"}
+    await graphql.data(PLACE_HOLD, {"input": hold_input}, token=legal.token)
+    assert await AuditEntry.filter(action=AuditAction.LEGAL_HOLD_PLACED).count() == 1
+
+    cover = archive.export_cover(person.user.id, clock.now())
+    data, opened = unzipped(await archive.build(person.user, runtime.files, cover))
+    actions = {row["action"] for row in rows(data, "AuditEntry")}
+    assert actions and not {a for a in actions if a.startswith("LEGAL_HOLD")}
+    assert "Case 9/2026" not in opened.read("data.json").decode()
 
 
 @pytest.mark.promise("P22")
