@@ -189,7 +189,7 @@ def _steps() -> list[str]:
         for model in deletion_order()
         if model not in (User, StripeCustomer)
     ]
-    return ["copies", "files", *models, f"rows:{User.__name__}"]
+    return ["copies", "files", "staff", *models, f"rows:{User.__name__}"]
 
 
 async def erase(
@@ -205,6 +205,9 @@ async def erase(
                 await _forget_copies(runtime, user)
             elif step == "files":
                 await _delete_files(runtime, user.id)
+            elif step == "staff":
+                # No power outlives its holder: the tombstone is nobody's staff.
+                await User.filter(id=user.id).update(staff_permissions=[])
             else:
                 model = next(m for m in REGISTRY if f"rows:{m.__name__}" == step)
                 await _erase_rows(model, user.id, deletion.pseudonym)

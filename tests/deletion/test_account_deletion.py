@@ -237,6 +237,17 @@ async def test_a_held_persons_own_export_does_not_carry_the_holds_reference(
     assert "Case 9/2026" not in opened.read("data.json").decode()
 
 
+@pytest.mark.promise("P23")
+async def test_an_erased_staff_member_holds_no_staff_permission(
+    graphql: GraphQLClient, users: UserFactory, mailbox: Mailbox, runtime: Runtime
+) -> None:
+    leaving = await users.create("Stan Leaving", staff=[StaffPermission.SECURITY])
+    confirm_token, _ = await asked(graphql, mailbox, leaving)
+    assert (await confirm(graphql, confirm_token))["errors"] == []
+    assert await erase_after(runtime, GRACE) == 1
+    assert (await User.get(id=leaving.user.id)).staff_permissions == []
+
+
 @pytest.mark.promise("P22")
 async def test_closing_a_mentor_profile_waits_for_pending_jobs_then_leaves_search(
     graphql: GraphQLClient, users: UserFactory
