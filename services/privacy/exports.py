@@ -126,29 +126,15 @@ async def build_pending(runtime: Runtime) -> int:
 
 
 async def expire(runtime: Runtime) -> int:
-    """Delete the archives of exports past their day, and mark them EXPIRED.
-
-    The file goes first: a crash between the two leaves a READY row naming a missing file
-    (served as not found, deleted again by the next sweep), never a file nobody names.
-    """
-    due = await DataExport.filter(status=ExportStatus.READY, expires_at__lte=clock.now())
-    for export in due:
-        if export.file_key:
-            await runtime.files.delete(export.file_key)
-        await DataExport.filter(id=export.id, status=ExportStatus.READY).update(
-            status=ExportStatus.EXPIRED, file_key=None
-        )
-    return len(due)
+    """Delete the archives of exports past their day, and mark them EXPIRED."""
+    return await archive.expire_due(
+        runtime.files, DataExport, ExportStatus.READY, ExportStatus.EXPIRED
+    )
 
 
 def downloadable(export: DataExport) -> bool:
     """READY and within its day (the sweep may not have expired it yet)."""
-    return (
-        export.status is ExportStatus.READY
-        and export.file_key is not None
-        and export.expires_at is not None
-        and clock.now() < export.expires_at
-    )
+    return archive.downloadable(export, ExportStatus.READY)
 
 
 async def download(

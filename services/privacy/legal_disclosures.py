@@ -217,27 +217,15 @@ async def build_pending(runtime: Runtime) -> int:
 
 
 async def expire(runtime: Runtime) -> int:
-    """Delete the packages nobody downloaded within their lifetime, and mark them EXPIRED.
-    The file goes first: a crash between the two leaves a READY row naming a missing file
-    (served as not found, expired again by the next sweep), never a file nobody names."""
-    due = await LegalDisclosure.filter(status=DisclosureStatus.READY, expires_at__lte=clock.now())
-    for disclosure in due:
-        if disclosure.file_key:
-            await runtime.files.delete(disclosure.file_key)
-        await LegalDisclosure.filter(id=disclosure.id, status=DisclosureStatus.READY).update(
-            status=DisclosureStatus.EXPIRED, file_key=None
-        )
-    return len(due)
+    """Delete the packages nobody downloaded within their lifetime, and mark them EXPIRED."""
+    return await archive.expire_due(
+        runtime.files, LegalDisclosure, DisclosureStatus.READY, DisclosureStatus.EXPIRED
+    )
 
 
 def downloadable(disclosure: LegalDisclosure) -> bool:
     """READY, its file there, and within its lifetime (the sweep may not have expired it)."""
-    return (
-        disclosure.status is DisclosureStatus.READY
-        and disclosure.file_key is not None
-        and disclosure.expires_at is not None
-        and clock.now() < disclosure.expires_at
-    )
+    return archive.downloadable(disclosure, DisclosureStatus.READY)
 
 
 async def download(
