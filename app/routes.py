@@ -4,6 +4,7 @@ disclosures, the privacy policy and unsubscribe."""
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from strawberry import relay
@@ -14,7 +15,10 @@ from app import unsubscribe
 from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import authenticate
+from core.runtime import Runtime
+from models.accounts import User
 from resolvers.ids import row_id_or_none
+from services.client import ClientInfo
 from services.privacy import exports, legal_disclosures, policy
 
 POLICY_VERSION_HEADER = "Privacy-Policy-Version"
@@ -79,36 +83,39 @@ def _attachment(content: bytes, filename: str) -> web.Response:
     )
 
 
-async def data_export(request: web.Request) -> web.Response:
-    """A READY data export's archive, to the session (cookie or bearer) of the user who asked
-    for it. Anonymous, another user's, unknown, not ready or expired: one and the same 404,
-    so an id proves nothing about anyone."""
+Downloader = Callable[[Runtime, User | None, int, ClientInfo], Awaitable[bytes | None]]
+
+
+async def _download(
+    request: web.Request, type_name: str, downloader: Downloader, filename: str
+) -> web.Response:
+    """An archive for the session (cookie or bearer) that may have it; everything else, one
+    and the same 404, so an id proves nothing about anyone."""
     runtime = request.app[RUNTIME]
     viewer, _ = await authenticate(request, runtime.settings)
-    export_id = _row_id(request.match_info["id"], "DataExport")
+    row_id = _row_id(request.match_info["id"], type_name)
     content = None
-    if export_id is not None:
+    if row_id is not None:
         client = client_info(request, runtime.settings.trusted_proxies)
-        content = await exports.download(runtime, viewer.user, export_id, client)
+        content = await downloader(runtime, viewer.user, row_id, client)
     if content is None:
         raise web.HTTPNotFound()
-    return _attachment(content, f"mentor-data-export-{export_id}.zip")
+    return _attachment(content, filename.format(id=row_id))
+
+
+async def data_export(request: web.Request) -> web.Response:
+    """A READY data export's archive, to the user who asked for it (anonymous, another
+    user's, unknown, not ready or expired: 404)."""
+    return await _download(request, "DataExport", exports.download, "mentor-data-export-{id}.zip")
 
 
 async def legal_disclosure(request: web.Request) -> web.Response:
-    """A built legal disclosure's package, once, to the session (cookie or bearer) of the LEGAL
-    staff member who asked for it; its file is deleted as it is served. Anyone else, unknown,
-    not built yet, expired or already downloaded: one and the same 404."""
-    runtime = request.app[RUNTIME]
-    viewer, _ = await authenticate(request, runtime.settings)
-    disclosure_id = _row_id(request.match_info["id"], "LegalDisclosure")
-    content = None
-    if disclosure_id is not None:
-        client = client_info(request, runtime.settings.trusted_proxies)
-        content = await legal_disclosures.download(runtime, viewer.user, disclosure_id, client)
-    if content is None:
-        raise web.HTTPNotFound()
-    return _attachment(content, f"mentor-legal-disclosure-{disclosure_id}.zip")
+    """A built legal disclosure's package, once, to the LEGAL staff member who asked for it;
+    its file is deleted as it is served (anyone else, unknown, not built yet, expired or
+    already downloaded: 404)."""
+    return await _download(
+        request, "LegalDisclosure", legal_disclosures.download, "mentor-legal-disclosure-{id}.zip"
+    )
 
 
 async def privacy_policy(request: web.Request) -> web.Response:
