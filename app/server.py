@@ -13,7 +13,7 @@ from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from app import routes, webhooks
+from app import routes, social_login, webhooks
 from app.db import apply_migrations, open_database
 from app.graphql_view import GraphQLView
 from app.keys import REQUEST_ID, RUNTIME
@@ -162,5 +162,6 @@ def create_app(
     app[OPEN_SOCKETS] = weakref.WeakSet()
     app.on_shutdown.append(close_open_sockets)
     routes.add_routes(app)
+    social_login.add_routes(app)
     app.router.add_post("/webhooks/stripe", webhooks.stripe_webhook)
     return app

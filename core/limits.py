@@ -404,3 +404,20 @@ def markdown_table() -> str:
         value = _shown(limit.name, limit.value)
         rows.append(f"| `{limit.name}` | {value} | {limit.why.bounds} | {limit.why.reason} |")
     return "\n".join(rows) + "\n"
+
+
+# Third-party login (P8, P9).
+SOCIAL_FLOW_LIFETIME: Annotated[
+    timedelta,
+    Why(
+        "how long a third-party login may take between leaving for the provider and coming back",
+        "ten minutes to sign in there; a state older than that is refused",
+    ),
+] = timedelta(minutes=10)
+SOCIAL_LOGIN_CODE_LIFETIME: Annotated[
+    timedelta,
+    Why(
+        "how long an app's one-time login code may be exchanged for a session",
+        "the app exchanges it at once; two minutes leave little worth stealing",
+    ),
+] = timedelta(minutes=2)

@@ -149,6 +149,68 @@ def _env_partners(name: str) -> tuple[AdvertisingPartner, ...]:
     return partners
 
 
+# Third-party login: the social-auth-core backend of each kind of provider, and the prefix of
+# its environment variables (``<PREFIX>_CLIENT_ID``, ``<PREFIX>_CLIENT_SECRET``).
+SOCIAL_BACKENDS = {"google-oauth2": "GOOGLE", "github": "GITHUB", "twitter-oauth2": "X"}
+OIDC_BACKEND = "openid-connect"
+# Endpoint URLs an operator (or a test) may point elsewhere, by the backend's attribute name.
+SOCIAL_ENDPOINTS = ("AUTHORIZATION_URL", "ACCESS_TOKEN_URL", "USERINFO_URL", "API_URL")
+PROVIDER_NAME = re.compile(r"[a-z][a-z0-9]{0,30}")
+
+
+@dataclass(frozen=True)
+class SocialProvider:
+    """A configured third-party login provider. ``name`` is its path segment in
+    ``/auth/login/{name}``; ``backend`` a key of SOCIAL_BACKENDS or OIDC_BACKEND, whose
+    ``issuer`` is its OpenID Connect issuer URL. ``endpoints`` override the backend's URLs."""
+
+    name: str
+    backend: str
+    title: str
+    client_id: str
+    client_secret: str
+    issuer: str | None = None
+    endpoints: tuple[tuple[str, str], ...] = ()
+
+
+def _endpoints(prefix: str) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (attribute, url)
+        for attribute in SOCIAL_ENDPOINTS
+        if (url := _env_text(f"{prefix}_{attribute}"))
+    )
+
+
+def _env_social_providers() -> tuple[SocialProvider, ...]:
+    """A provider is offered once its client id and secret are both set; OpenID Connect
+    providers are named in ``OIDC_PROVIDERS`` and need ``OIDC_<NAME>_ISSUER`` too."""
+    providers = []
+    titles = {"google-oauth2": "Google", "github": "GitHub", "twitter-oauth2": "X"}
+    for backend, prefix in SOCIAL_BACKENDS.items():
+        client_id, secret = _env_text(f"{prefix}_CLIENT_ID"), _env_text(f"{prefix}_CLIENT_SECRET")
+        if client_id and secret:
+            providers.append(
+                SocialProvider(
+                    backend, backend, titles[backend], client_id, secret, None, _endpoints(prefix)
+                )
+            )
+    for name in _env_list("OIDC_PROVIDERS"):
+        if not PROVIDER_NAME.fullmatch(name) or name in SOCIAL_BACKENDS:
+            raise ConfigurationError(f"OIDC_PROVIDERS: {name!r} is not a lowercase word of ours")
+        prefix = f"OIDC_{name.upper()}"
+        values = [_env_text(f"{prefix}_{key}") for key in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET")]
+        issuer, client_id, secret = values
+        if not (issuer and client_id and secret):
+            raise ConfigurationError(f"{prefix}_ISSUER, _CLIENT_ID and _CLIENT_SECRET must be set")
+        title = _env_text(f"{prefix}_TITLE") or name
+        providers.append(
+            SocialProvider(
+                name, OIDC_BACKEND, title, client_id, secret, issuer.rstrip("/"), _endpoints(prefix)
+            )
+        )
+    return tuple(providers)
+
+
 @dataclass(frozen=True)
 class PasswordHashing:
     """argon2id cost; production uses the library's defaults (~100 ms, 64 MiB)."""
@@ -230,6 +292,11 @@ class Settings:
     privacy_questions_per_sender: int = limits.MAX_PRIVACY_QUESTIONS_PER_SENDER
     incident_notice_batch_size: int = limits.MAX_INCIDENT_NOTICE_BATCH
     legal_disclosure_lifetime: timedelta = limits.LEGAL_DISCLOSURE_LIFETIME
+    social_providers: tuple[SocialProvider, ...] = ()
+    # A third-party login's browser-side state (state, nonce, PKCE verifier) lives this long.
+    social_flow_lifetime: timedelta = limits.SOCIAL_FLOW_LIFETIME
+    # An app's one-time login code (exchangeLoginCode) is good for this long.
+    social_login_code_lifetime: timedelta = limits.SOCIAL_LOGIN_CODE_LIFETIME
 
     @property
     def embedded(self) -> bool:
@@ -243,6 +310,9 @@ class Settings:
     @property
     def mail_drop_dir(self) -> Path:
         return self.data_dir / "mail"
+
+    def social_provider(self, name: str) -> SocialProvider | None:
+        return next((p for p in self.social_providers if p.name == name), None)
 
     def with_overrides(self, **changes: object) -> Self:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -302,6 +372,7 @@ class Settings:
             ),
             stuffing_accounts=_env_stuffing_accounts(),
             stuffing_window=_env_minutes("CREDENTIAL_STUFFING_WINDOW_MINUTES", cls.stuffing_window),
+            social_providers=_env_social_providers(),
         )
 
 

@@ -19,4 +19,5 @@ MODEL_MODULES = [
     "models.incidents",
     "models.security",
     "models.disclosures",
+    "models.social",
 ]

@@ -48,13 +48,21 @@ class AuditAction(StrEnum):
     LEGAL_DISCLOSURE_REQUESTED = "LEGAL_DISCLOSURE_REQUESTED"
     LEGAL_DISCLOSURE_BUILT = "LEGAL_DISCLOSURE_BUILT"
     LEGAL_DISCLOSURE_DOWNLOADED = "LEGAL_DISCLOSURE_DOWNLOADED"
+    SOCIAL_ACCOUNT_LINKED = "SOCIAL_ACCOUNT_LINKED"
+    SOCIAL_ACCOUNT_UNLINKED = "SOCIAL_ACCOUNT_UNLINKED"
+    PASSWORD_SET = "PASSWORD_SET"
 
 
 class LoginMethod(StrEnum):
     """How a log-in proved who it was, kept in the detail of its LOGIN or LOGIN_FAILED row.
-    Third-party login adds its own member; rows without one were made by password."""
+    Rows without one were made by password; the detail of a third-party log-in also names
+    its provider."""
 
     PASSWORD = "PASSWORD"
+    GOOGLE = "GOOGLE"
+    GITHUB = "GITHUB"
+    X = "X"
+    OPENID_CONNECT = "OPENID_CONNECT"
 
 
 # A described column, so that a new action needs no migration (the column holds any name).

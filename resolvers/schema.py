@@ -55,6 +55,8 @@ from resolvers.privacy.mutations import PrivacyMutations
 from resolvers.privacy.queries import PrivacyQueries
 from resolvers.security.mutations import SecurityMutations
 from resolvers.security.queries import SecurityQueries
+from resolvers.social.mutations import SocialMutations
+from resolvers.social.queries import SocialQueries
 from resolvers.testimonials.mutations import TestimonialMutations
 from resolvers.testimonials.queries import TestimonialQueries
 
@@ -75,6 +77,7 @@ class Query(
     AdministrationQueries,
     AuditQueries,
     SecurityQueries,
+    SocialQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node, description="Any object by its global ID."
@@ -97,6 +100,7 @@ class Mutation(
     IncidentMutations,
     AdministrationMutations,
     SecurityMutations,
+    SocialMutations,
 ):
     pass
 

@@ -264,6 +264,22 @@ async def log_in(
     return user, raw, session
 
 
+async def refuse_inactive(user: User, client: ClientInfo, method: LoginMethod) -> None:
+    """A log-in that proved who it is, into an inactive account: refused as ``log_in`` does
+    (deactivated and scheduled-for-erasure accounts are told why)."""
+    if user.is_active:
+        return
+    await _refuse_deactivated(user, client)
+    await _refuse_scheduled_for_erasure(user)
+    await logins.record_failed_log_in(user, client, method)
+    raise BadUserInput(INVALID_CREDENTIALS, code=ErrorCode.INVALID_CREDENTIALS)
+
+
+async def send_verification(runtime: Runtime, user: User) -> None:
+    """Mail a link that confirms the account's address."""
+    await _send_verification(runtime, user)
+
+
 async def _refuse_deactivated(user: User, client: ClientInfo) -> None:
     """The right password of an account staff deactivated: say so (only the password's
     holder learns it), and keep the attempt in the audit log."""

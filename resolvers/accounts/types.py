@@ -21,6 +21,7 @@ from resolvers.payments.types import UserPaymentFields
 from resolvers.permissions import registry_field
 from resolvers.privacy.types import UserPrivacyFields
 from resolvers.security.types import UserSecurityFields
+from resolvers.social.types import UserSocialFields
 
 DeactivationReasonEnum = described_enum(
     DeactivationReason,
@@ -53,6 +54,7 @@ class UserType(
     UserDeletionFields,
     UserIncidentFields,
     UserSecurityFields,
+    UserSocialFields,
 ):
     model = User
 

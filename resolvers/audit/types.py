@@ -70,6 +70,10 @@ AuditActionEnum = described_enum(
         "who asked for it.",
         A.SECURITY_INCIDENT_NOTIFIED: "The people an incident concerned were told (detail: how "
         "many).",
+        A.SOCIAL_ACCOUNT_LINKED: "A third-party login provider account was linked (detail: "
+        "the provider).",
+        A.SOCIAL_ACCOUNT_UNLINKED: "A linked provider account was unlinked (detail: the provider).",
+        A.PASSWORD_SET: "An account made by a provider got its first password.",
     },
 )
 

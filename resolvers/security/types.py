@@ -23,8 +23,14 @@ from services.security import logins, sessions
 LoginMethodEnum = described_enum(
     LoginMethod,
     name="LoginMethod",
-    description="How a log-in proved who it was; third-party login will add its own.",
-    values={LoginMethod.PASSWORD: "The account's email address and password."},
+    description="How a log-in proved who it was.",
+    values={
+        LoginMethod.PASSWORD: "The account's email address and password.",
+        LoginMethod.GOOGLE: "A Google account (third-party login).",
+        LoginMethod.GITHUB: "A GitHub account (third-party login).",
+        LoginMethod.X: "An X (Twitter) account (third-party login).",
+        LoginMethod.OPENID_CONNECT: "An account at an OpenID Connect provider we trust.",
+    },
 )
 SecurityEventKindEnum = described_enum(
     SecurityEventKind,

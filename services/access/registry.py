@@ -48,6 +48,14 @@ from models.privacy import (
     Visitor,
 )
 from models.security import SecurityEvent
+from models.social import (
+    SocialAccount,
+    SocialAssociation,
+    SocialFlow,
+    SocialImport,
+    SocialLoginCode,
+    SocialNonce,
+)
 from services.access.policy import (
     NOBODY,
     OWNER_ONLY,
@@ -798,6 +806,52 @@ _LEGAL: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+# P8, P9: who a provider says the person is (its account id is personal data) and which of
+# their profile values it sent: theirs alone, exported and erased with them. A login under
+# way keeps only the library's state, nonces and verifiers, which name nobody, for minutes;
+# an app's login code is a credential to the account.
+_identity = PersonalField(Category.IDENTITY, OWNER_ONLY, Erasure.DELETE, staff_permission=None)
+_SOCIAL: dict[type[Model], ModelPrivacy] = {
+    SocialAccount: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={"uid": _identity, "provider": _identity},
+        not_personal=frozenset({"id", "user", "linked_at"}),
+    ),
+    SocialImport: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={"provider": _identity, "field": _identity, "imported_at": _identity},
+        not_personal=frozenset({"id", "user"}),
+    ),
+    SocialLoginCode: ModelPrivacy(
+        owner="user_id",
+        rows=NEVER_SHOWN,
+        personal={"code_hash": _credential},
+        not_personal=frozenset({"id", "user", "provider", "expires_at", "used_at"}),
+    ),
+    SocialFlow: ModelPrivacy(
+        owner=None,
+        rows=NEVER_SHOWN,
+        personal={},
+        not_personal=frozenset({"id", "key_hash", "data", "expires_at"}),
+    ),
+    SocialNonce: ModelPrivacy(
+        owner=None,
+        rows=NEVER_SHOWN,
+        personal={},
+        not_personal=frozenset({"id", "server_url", "timestamp", "salt"}),
+    ),
+    SocialAssociation: ModelPrivacy(
+        owner=None,
+        rows=NEVER_SHOWN,
+        personal={},
+        not_personal=frozenset(
+            {"id", "server_url", "handle", "secret", "issued", "lifetime", "assoc_type"}
+        ),
+    ),
+}
+
 # A legal disclosure as its subject sees it, among the shares of their data.
 TOLD_SUBJECT = RowRule(OWNER_ONLY, live=DISCLOSURE_TOLD)
 
@@ -814,6 +868,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_INCIDENTS,
     **_SECURITY,
     **_LEGAL,
+    **_SOCIAL,
 }
 
 

@@ -131,10 +131,7 @@ PROMISES = {
 
 # Promises whose behaviour waits for open work, each with the work that builds it. Every other
 # promise must be proven by a test, and one listed here must leave as soon as a test proves it.
-AWAITING = {
-    "P8": "third-party login (issue 11)",
-    "P9": "third-party login (issue 11)",
-}
+AWAITING: dict[str, str] = {}
 
 
 @dataclass(frozen=True, order=True)

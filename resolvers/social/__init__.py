@@ -1,0 +1,1 @@
+"""Third-party login: the providers offered, linked accounts, login codes and passwords."""

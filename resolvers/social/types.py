@@ -1,0 +1,81 @@
+"""GraphQL types of third-party login (P8, P9)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from models.accounts import User
+from models.social import ImportedField, SocialAccount
+from resolvers.base import described_enum
+from resolvers.context import Info
+from resolvers.nodes import ModelNode
+from resolvers.permissions import rows_of
+from services.social import accounts as social
+
+ImportedFieldEnum = described_enum(
+    ImportedField,
+    name="ImportedField",
+    description="A profile field a third-party login provider filled in.",
+    values={
+        ImportedField.NAME: "The display name.",
+        ImportedField.EMAIL: "The email address.",
+    },
+)
+
+
+@strawberry.type(
+    name="ImportedFieldRecord",
+    description="A profile value a provider sent, and when it was imported (P8).",
+)
+class ImportedFieldRecord:
+    field: ImportedFieldEnum = strawberry.field(description="Which field.")  # type: ignore[valid-type]
+    imported_at: datetime = strawberry.field(description="When the provider's value was taken.")
+
+
+@strawberry.type(
+    name="SocialAccount",
+    description="A third-party login provider account linked to yours. Yours alone.",
+)
+class SocialAccountType(ModelNode):
+    model = SocialAccount
+
+    id: relay.NodeID[int]
+    provider: str = strawberry.field(description="The provider's name, as in authProviders.")
+    uid: str = strawberry.field(description="Who the provider says you are: its account id.")
+    linked_at: datetime = strawberry.field(description="When it was linked.")
+
+    @strawberry.field(
+        description="What this provider filled in of your profile, and when; a field it did "
+        "not send is not listed (P9)."
+    )
+    async def imported_fields(self, root: SocialAccount) -> list[ImportedFieldRecord]:
+        return [
+            ImportedFieldRecord(field=row.field, imported_at=row.imported_at)
+            for row in await social.imports_of(root)
+        ]
+
+
+@strawberry.type(name="AuthProvider", description="A third-party login provider offered here.")
+class AuthProviderType:
+    name: str = strawberry.field(description="Its name in /auth/login/{name}.")
+    title: str = strawberry.field(description="What to call it on a button.")
+    login_url: str = strawberry.field(
+        description="Where to send the browser (add ?next=… for where to return, "
+        "&mode=code for an app's one-time code)."
+    )
+
+
+@strawberry.type
+class UserSocialFields:
+    """Third-party login fields of the User type."""
+
+    @strawberry.field(
+        description="The provider accounts linked to yours, oldest first; yours alone.",
+        extensions=[rows_of(SocialAccount)],
+    )
+    async def social_accounts(self, root: User, info: Info) -> list[SocialAccountType] | None:
+        found = await social.linked_accounts(info.context.access, root.id)
+        return found  # type: ignore[return-value]
