@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 from strawberry import relay
 
 from models.accounts import User
-from resolvers.accounts.mutations import LogInPayload, UserPayload
 from resolvers.base import SIGNED_IN, Payload, mutation
 from resolvers.context import Info
 from resolvers.ids import row_id_or_none
 from services.access.viewer import Viewer
 from services.social import accounts as social
+
+if TYPE_CHECKING:
+    from resolvers.accounts.types import UserType
+
+# The User type's module shows this package's fields on User: named lazily, so the two
+# packages do not import each other.
+LazyUser = Annotated["UserType", strawberry.lazy("resolvers.accounts.types")]
 
 
 @strawberry.input(description="The one-time code a third-party login gave an app.")
@@ -20,8 +28,11 @@ class ExchangeLoginCodeInput:
 
 
 @strawberry.type(description="The session the code stood for.")
-class ExchangeLoginCodePayload(LogInPayload):
-    pass
+class ExchangeLoginCodePayload(Payload):
+    user: LazyUser | None = strawberry.field(default=None, description="The account.")
+    token: str | None = strawberry.field(
+        default=None, description="Session token for `Authorization: Bearer`."
+    )
 
 
 @strawberry.input(description="Which linked provider account to unlink.")
@@ -40,8 +51,8 @@ class SetPasswordInput:
 
 
 @strawberry.type(description="The account, with its password.")
-class SetPasswordPayload(UserPayload):
-    pass
+class SetPasswordPayload(Payload):
+    user: LazyUser | None = strawberry.field(default=None, description="The account.")
 
 
 @strawberry.type
