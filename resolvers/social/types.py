@@ -8,11 +8,11 @@ import strawberry
 from strawberry import relay
 
 from models.accounts import User
-from models.social import ImportedField, SocialAccount
+from models.social import ImportedField, SocialAccount, SocialImport
 from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.nodes import ModelNode
-from resolvers.permissions import rows_of
+from resolvers.permissions import registry_field, rows_of
 from services.social import accounts as social
 
 ImportedFieldEnum = described_enum(
@@ -31,8 +31,12 @@ ImportedFieldEnum = described_enum(
     description="A profile value a provider sent, and when it was imported (P8).",
 )
 class ImportedFieldRecord:
-    field: ImportedFieldEnum = strawberry.field(description="Which field.")  # type: ignore[valid-type]
-    imported_at: datetime = strawberry.field(description="When the provider's value was taken.")
+    field: ImportedFieldEnum | None = registry_field(  # type: ignore[valid-type]
+        SocialImport, "field", "Which field."
+    )
+    imported_at: datetime | None = registry_field(
+        SocialImport, "imported_at", "When the provider's value was taken."
+    )
 
 
 @strawberry.type(
@@ -43,19 +47,21 @@ class SocialAccountType(ModelNode):
     model = SocialAccount
 
     id: relay.NodeID[int]
-    provider: str = strawberry.field(description="The provider's name, as in authProviders.")
-    uid: str = strawberry.field(description="Who the provider says you are: its account id.")
+    provider: str | None = registry_field(
+        SocialAccount, "provider", "The provider's name, as in authProviders."
+    )
+    uid: str | None = registry_field(
+        SocialAccount, "uid", "Who the provider says you are: its account id."
+    )
     linked_at: datetime = strawberry.field(description="When it was linked.")
 
     @strawberry.field(
         description="What this provider filled in of your profile, and when; a field it did "
         "not send is not listed (P9)."
     )
-    async def imported_fields(self, root: SocialAccount) -> list[ImportedFieldRecord]:
-        return [
-            ImportedFieldRecord(field=row.field, imported_at=row.imported_at)
-            for row in await social.imports_of(root)
-        ]
+    async def imported_fields(self, root: SocialAccount, info: Info) -> list[ImportedFieldRecord]:
+        found = await social.imports_of(info.context.access, root)
+        return found  # type: ignore[return-value]
 
 
 @strawberry.type(name="AuthProvider", description="A third-party login provider offered here.")

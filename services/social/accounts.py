@@ -203,12 +203,10 @@ def linked_accounts(access: Access, user_id: int) -> QuerySet[SocialAccount]:
     return access.visible(SocialAccount).filter(user_id=user_id).order_by("linked_at", "id")
 
 
-async def imports_of(account: SocialAccount) -> list[SocialImport]:
-    return (
-        await SocialImport.filter(user_id=account.user_id, provider=account.provider)
-        .order_by("imported_at", "id")
-        .all()
-    )
+async def imports_of(access: Access, account: SocialAccount) -> list[SocialImport]:
+    """What the account's provider filled in, oldest first, as ``access`` may see it."""
+    found = access.visible(SocialImport).filter(user_id=account.user_id, provider=account.provider)
+    return await found.order_by("imported_at", "id")
 
 
 async def unlink(user: User, account_id: int | None, client: ClientInfo) -> None:

@@ -54,6 +54,15 @@ from models.privacy import (
     Visitor,
 )
 from models.security import SecurityEvent, SecurityEventKind
+from models.social import (
+    ImportedField,
+    SocialAccount,
+    SocialAssociation,
+    SocialFlow,
+    SocialImport,
+    SocialLoginCode,
+    SocialNonce,
+)
 from services.access.viewer import ANONYMOUS, Viewer
 from services.privacy.policy import current_policy
 from tests.conftest import wipe
@@ -111,6 +120,7 @@ class World:
     # Both made: the client may be told of the first, not of the second.
     legal_disclosure: LegalDisclosure
     secret_disclosure: LegalDisclosure
+    social_account: SocialAccount
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -378,6 +388,22 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
     secret_disclosure = await LegalDisclosure.create(
         legal_reference="Order 2", notify_subject=False, **made
     )
+    social_account = await SocialAccount.create(user=client, provider="acme", uid="client-at-acme")
+    await SocialImport.create(user=client, provider="acme", field=ImportedField.NAME)
+    await SocialLoginCode.create(
+        user=client, code_hash="c" * 64, provider="acme", expires_at=clock.now()
+    )
+    # A login under way, and the library's records of it: they name nobody.
+    await SocialFlow.create(key_hash="f" * 64, data={}, expires_at=clock.now())
+    await SocialNonce.create(server_url="social_core.oauth2.acme", timestamp=1, salt="s")
+    await SocialAssociation.create(
+        server_url="https://id.acme.example",
+        handle="n",
+        secret="",
+        issued=1,
+        lifetime=600,
+        assoc_type="state",
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -405,4 +431,5 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         security_event=security_event,
         legal_disclosure=legal_disclosure,
         secret_disclosure=secret_disclosure,
+        social_account=social_account,
     )

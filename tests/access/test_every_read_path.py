@@ -25,6 +25,7 @@ from models.audit import AuditEntry
 from models.deletion import LegalHold
 from models.marketplace import Testimonial, TestimonialPermissionEvent
 from models.privacy import PolicyAcceptance, PrivacyPolicy
+from models.social import SocialImport
 from resolvers.nodes import ModelNode
 from resolvers.schema import MentorSchema, build_schema
 from tests.access.conftest import World, gid
@@ -44,6 +45,7 @@ VIEWS: dict[str, type[Model]] = {
     # The policy's versions are public and named by their version, never by a node ID.
     "PrivacyPolicy": PrivacyPolicy,
     "PrivacyPolicyAcceptance": PolicyAcceptance,
+    "ImportedFieldRecord": SocialImport,
 }
 # Types that hold no row of their own: results, and values computed for the caller.
 WRAPPERS = {
@@ -75,6 +77,8 @@ WRAPPERS = {
     "AccountDeletionBlocker",
     # Who an audit entry names: an account's ID or an erased account's pseudonym, no row.
     "AuditParty",
+    # The configured third-party login providers, read off the configuration.
+    "AuthProvider",
 }
 WRAPPER_ENDINGS = ("Payload", "Connection", "Edge")
 
@@ -184,6 +188,7 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "Session": (lambda w: gid("Session", w.session), "client"),
     "SecurityEvent": (lambda w: gid("SecurityEvent", w.security_event), "security_staff"),
     "LegalDisclosure": (lambda w: gid("LegalDisclosure", w.legal_disclosure), "legal_staff"),
+    "SocialAccount": (lambda w: gid("SocialAccount", w.social_account), "client"),
 }
 
 
@@ -668,6 +673,37 @@ async def _user_sessions(world: World, graphql: GraphQLClient) -> None:
     assert own == {
         "user": {"sessions": {"edges": [{"node": {"id": gid("Session", world.session)}}]}}
     }
+
+
+@reaches("User.socialAccounts")
+async def _user_social_accounts(world: World, graphql: GraphQLClient) -> None:
+    """The client's linked provider account and what it sent: theirs alone."""
+    query = (
+        "query U($id: ID!) { user(id: $id) { socialAccounts { id uid importedFields { field } } } }"
+    )
+    client = gid("User", world.people["client"].user)
+    for role in ("mentor", "pii_staff", "users_staff", "security_staff"):
+        seen = await _ask(graphql, world, role, query, id=client)
+        assert seen in ({"user": {"socialAccounts": None}}, {"user": None}), role
+    own = await _ask(graphql, world, "client", query, id=client)
+    account = {
+        "id": gid("SocialAccount", world.social_account),
+        "uid": "client-at-acme",
+        "importedFields": [{"field": "NAME"}],
+    }
+    assert own == {"user": {"socialAccounts": [account]}}
+
+
+@reaches("SocialAccount.importedFields")
+async def _social_account_imports(world: World, graphql: GraphQLClient) -> None:
+    query = (
+        "query N($id: ID!) { node(id: $id) { ... on SocialAccount { importedFields { field } } } }"
+    )
+    account = gid("SocialAccount", world.social_account)
+    for role in (*OUTSIDERS, "mentor", "pii_staff", "security_staff"):
+        assert await _ask(graphql, world, role, query, id=account) == {"node": None}, role
+    own = await _ask(graphql, world, "client", query, id=account)
+    assert own == {"node": {"importedFields": [{"field": "NAME"}]}}
 
 
 @reaches("Query.securityEvents")

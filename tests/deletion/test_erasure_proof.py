@@ -15,6 +15,7 @@ from core.runtime import Runtime
 from models.accounts import StaffPermission, User
 from models.marketplace import Job
 from models.payments import Payment, StripeCustomer
+from models.social import ImportedField, SocialAccount, SocialImport
 from services import accounts
 from services.client import ClientInfo
 from tests.accounts.test_profile import png, upload
@@ -38,6 +39,8 @@ NAME = "Zephyrine Quillfeather"
 EMAIL = "zephyrine.quillfeather@example.com"
 BIO = "Xylophonist and marmalade connoisseur."
 ADDRESS = "203.0.113.77"
+# Who a third-party login provider says the person is: personal data, erased with them.
+PROVIDER_UID = "uid-of-zq-at-acme-88213"
 TEXT_TYPES = ("text", "character varying", "json", "jsonb", "bytea")
 
 
@@ -128,6 +131,8 @@ async def _everything_done_by(
         token=token,
     )
     assert asked_support["sendPrivacyQuestion"]["errors"] == []
+    await SocialAccount.create(user_id=person.user.id, provider="acme", uid=PROVIDER_UID)
+    await SocialImport.create(user_id=person.user.id, provider="acme", field=ImportedField.NAME)
 
     # As a client: a job paid through Stripe, refunded in part, disputed and won, completed.
     mentor = await users.create("Mona Mentor")
@@ -193,6 +198,7 @@ async def test_after_erasure_nothing_of_the_person_remains_anywhere_the_service_
         b"marmalade",
         session_prefix.encode(),
         customer.stripe_customer_id.encode(),
+        PROVIDER_UID.encode(),
         photo,
     ]
     assert await _scan(runtime, needles), "the scan must see the person before the erasure"
@@ -202,6 +208,7 @@ async def test_after_erasure_nothing_of_the_person_remains_anywhere_the_service_
     assert await erase_after(runtime, runtime.settings.account_erasure_grace) == 1
 
     assert await _scan(runtime, needles) == []
+    assert await SocialImport.filter(user_id=person.user.id).count() == 0
     # Only the pseudonymized financial records remain, kept for the law.
     kept = await Payment.filter(client_id=person.user.id)
     assert len(kept) == 1 and kept[0].refunded_cents == 500
