@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 import requests
 from social_core.backends.base import BaseAuth
@@ -25,6 +26,7 @@ from social_core.strategy import BaseStrategy
 from social_core.utils import setting_name
 
 from tests.support.oauth_peers import (
+    GithubPeer,
     Identity,
     ProviderPeer,
     provider_traffic_to,
@@ -180,6 +182,27 @@ def test_google_backend_signs_in_with_the_openid_userinfo_claims(google: Provide
     assert google.user_data_requests[0][0] == "/oauth2/v3/userinfo"
 
 
+def test_google_id_token_is_signed_with_the_published_key(google: ProviderPeer) -> None:
+    google.sign_in_as(ADA)
+
+    id_token = Browser(GoogleOAuth2, google).sign_in()["response"]["id_token"]
+
+    key = jwt.PyJWKClient(google.urls()["JWKS_URI"]).get_signing_key_from_jwt(id_token)
+    claims = jwt.decode(
+        id_token,
+        key,
+        algorithms=["RS256"],
+        audience=google.client_id,
+        issuer="https://accounts.google.com",
+    )
+    assert {k: claims[k] for k in ("sub", "email", "email_verified", "name")} == {
+        "sub": "4242",
+        "email": "ada@example.org",
+        "email_verified": True,
+        "name": "Ada Lovelace",
+    }
+
+
 def test_google_leaves_out_claims_the_account_does_not_have(google: ProviderPeer) -> None:
     google.sign_in_as(Identity(uid="77", email="bo@example.org", email_verified=True))
 
@@ -245,7 +268,8 @@ def test_github_private_email_comes_only_from_user_emails(github: ProviderPeer) 
 
 
 def test_github_public_email_is_on_user(github: ProviderPeer) -> None:
-    github.email_public = True  # type: ignore[attr-defined]
+    assert isinstance(github, GithubPeer)
+    github.email_public = True
     github.sign_in_as(ADA)
 
     result = Browser(GithubOAuth2, github).sign_in()
@@ -427,6 +451,8 @@ def test_authorize_checks_client_redirect_uri_and_state(kind: str) -> None:
         assert answer(redirect_uri=None) == (400, "invalid_request")
         assert answer(state=None) == (400, "invalid_request")
         assert answer(response_type="token") == (400, "unsupported_response_type")
+        peer.redirect_uris = {REDIRECT_URI}
+        assert answer(redirect_uri="https://evil.example/cb") == (400, "redirect_uri_mismatch")
         status, location = answer()
         assert status == 302
         assert location == f"{REDIRECT_URI}?code={peer.issued_codes[0].code}&state=s1"

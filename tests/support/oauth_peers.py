@@ -25,14 +25,17 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 from unittest import mock
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import jwt
 import requests
 from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 
 CODE_LIFETIME = 600  # seconds; Google, GitHub and X all document ten minutes or less
 
@@ -61,6 +64,7 @@ class IssuedCode:
     identity: Identity
     code_challenge: str | None
     code_challenge_method: str | None
+    nonce: str | None  # OpenID Connect: echoed in Google's ID token
     issued_at: float
 
 
@@ -78,7 +82,7 @@ class TokenRequest:
 class _Grant:
     identity: Identity
     scope: set[str]
-    code: str
+    code: IssuedCode
 
 
 @dataclass
@@ -94,6 +98,7 @@ class ProviderPeer:
     kind: str
     client_auth: str  # "body" (client_id/client_secret form fields) or "basic"
     requires_pkce = False
+    token_schemes: tuple[str, ...] = ("bearer",)  # Authorization schemes the APIs accept
     real_origins: tuple[str, ...]  # the hosts whose traffic provider_traffic_to redirects
     paths: dict[str, str]  # backend attribute name -> path on the provider
 
@@ -115,7 +120,12 @@ class ProviderPeer:
     # -- what tests call -------------------------------------------------------------------
 
     def urls(self) -> dict[str, str]:
-        """The endpoint URLs by the backend's attribute names (plus ``USER_DATA_URL``)."""
+        """The endpoint URLs by the backend's attribute names.
+
+        ``AUTHORIZATION_URL`` and ``ACCESS_TOKEN_URL`` are backend settings. The user-data URLs
+        (``USER_DATA_URL``, GitHub's ``API_URL`` and ``USER_EMAILS_URL``, Google's ``JWKS_URI``)
+        are constants in the backends: reach them through ``provider_traffic_to``.
+        """
         return {name: self.base_url + path for name, path in self.paths.items()}
 
     def sign_in_as(self, identity: Identity) -> None:
@@ -146,7 +156,7 @@ class ProviderPeer:
     def add_user_data_routes(self, app: web.Application) -> None:
         raise NotImplementedError
 
-    def token_body(self, access_token: str, scope: set[str]) -> dict[str, Any]:
+    def token_body(self, access_token: str, grant: _Grant) -> dict[str, Any]:
         raise NotImplementedError
 
     def token_error(self, refusal: _Refusal) -> web.Response:
@@ -179,9 +189,10 @@ class ProviderPeer:
                 redirect_uri=redirect_uri,
                 state=query["state"],
                 scope=query.get("scope", ""),
-                identity=self._identity,
+                identity=replace(self._identity),  # later edits of the test's copy stay out
                 code_challenge=query.get("code_challenge"),
                 code_challenge_method=query.get("code_challenge_method"),
+                nonce=query.get("nonce"),
                 issued_at=time.monotonic(),
             )
             self.issued_codes.append(code)
@@ -225,7 +236,7 @@ class ProviderPeer:
         access_token = secrets.token_urlsafe(32)
         self._grants[access_token] = grant
         self.token_requests.append(TokenRequest(form, basic, 200, None))
-        return web.json_response(self.token_body(access_token, grant.scope))
+        return web.json_response(self.token_body(access_token, grant))
 
     def _redeem(self, form: dict[str, str], basic: tuple[str, str] | None) -> _Grant:
         self._check_client(form, basic)
@@ -235,17 +246,17 @@ class ProviderPeer:
         if issued is None or time.monotonic() - issued.issued_at > CODE_LIFETIME:
             raise _Refusal(400, "invalid_grant", "The code is incorrect or expired.")
         if issued.code in self._redeemed:
-            # RFC 6749 10.5: a replayed code revokes what was issued from it.
-            self._grants = {t: g for t, g in self._grants.items() if g.code != issued.code}
+            # RFC 6749 4.1.2: a code used twice is refused and what it bought is revoked.
+            self._grants = {t: g for t, g in self._grants.items() if g.code is not issued}
             raise _Refusal(400, "invalid_grant", "The code has already been used.")
-        self._redeemed.add(issued.code)
+        self._redeemed.add(issued.code)  # even a failed exchange spends the code
         if form.get("redirect_uri") != issued.redirect_uri:
             raise _Refusal(400, "redirect_uri_mismatch", "The redirect_uri does not match.")
         if issued.code_challenge is not None:
             verifier = form.get("code_verifier", "")
             if _s256(verifier) != issued.code_challenge:
                 raise _Refusal(400, "invalid_request", "The code_verifier does not match.")
-        return _Grant(issued.identity, self.scope_of(issued.scope), issued.code)
+        return _Grant(issued.identity, self.scope_of(issued.scope), issued)
 
     def _check_client(self, form: dict[str, str], basic: tuple[str, str] | None) -> None:
         if self.client_auth == "basic":
@@ -258,13 +269,11 @@ class ProviderPeer:
 
     # -- user-data endpoints ---------------------------------------------------------------
 
-    def grant_for(
-        self, request: web.Request, schemes: tuple[str, ...] = ("bearer",)
-    ) -> _Grant | None:
+    def grant_for(self, request: web.Request) -> _Grant | None:
         """The grant behind the request's access token; None for a missing or unknown one."""
         self.user_data_requests.append((request.path, dict(request.headers)))
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        return self._grants.get(token.strip()) if scheme.lower() in schemes else None
+        return self._grants.get(token.strip()) if scheme.lower() in self.token_schemes else None
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
@@ -297,26 +306,59 @@ class GooglePeer(ProviderPeer):
         "AUTHORIZATION_URL": "/o/oauth2/auth",
         "ACCESS_TOKEN_URL": "/o/oauth2/token",
         "USER_DATA_URL": "/oauth2/v3/userinfo",
+        "JWKS_URI": "/oauth2/v3/certs",
     }
+    issuer = "https://accounts.google.com"
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        super().__init__(client_id, client_secret)
+        self._signing_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self._key_id = secrets.token_hex(8)
 
     def add_user_data_routes(self, app: web.Application) -> None:
         app.router.add_get(self.paths["USER_DATA_URL"], self._userinfo)
+        app.router.add_get(self.paths["JWKS_URI"], self._certs)
 
-    def token_body(self, access_token: str, scope: set[str]) -> dict[str, Any]:
-        return {
+    def token_body(self, access_token: str, grant: _Grant) -> dict[str, Any]:
+        body = {
             "access_token": access_token,
             "expires_in": 3599,
-            "scope": " ".join(sorted(scope)),
+            "scope": " ".join(sorted(grant.scope)),
             "token_type": "Bearer",
         }
+        if "openid" in grant.scope:
+            body["id_token"] = self._id_token(grant)
+        return body
 
-    def token_error(self, refusal: _Refusal) -> web.Response:
-        # Google answers every refused grant with invalid_grant, a bad client with 401.
-        error = "invalid_client" if refusal.status == 401 else "invalid_grant"
-        if refusal.error == "unsupported_grant_type":
-            error = refusal.error
-        body = {"error": error, "error_description": refusal.description}
-        return web.json_response(body, status=refusal.status)
+    def _claims(self, grant: _Grant) -> dict[str, Any]:
+        """The OpenID claims the granted scopes allow, leaving out what the account lacks."""
+        person, scope = grant.identity, grant.scope
+        claims: dict[str, Any] = {"sub": person.uid}
+        if "email" in scope:
+            claims |= _without_none(
+                {"email": person.email, "email_verified": person.email_verified}
+            )
+        if "profile" in scope:
+            claims |= _without_none({"name": person.name, "picture": person.picture})
+        return claims
+
+    def _id_token(self, grant: _Grant) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.issuer,
+            "azp": self.client_id,
+            "aud": self.client_id,
+            "iat": now,
+            "exp": now + 3600,
+            **_without_none({"nonce": grant.code.nonce}),
+            **self._claims(grant),
+        }
+        return jwt.encode(claims, self._signing_key, "RS256", headers={"kid": self._key_id})
+
+    async def _certs(self, request: web.Request) -> web.Response:
+        key = RSAAlgorithm.to_jwk(self._signing_key.public_key(), as_dict=True)
+        key |= {"kid": self._key_id, "alg": "RS256", "use": "sig"}
+        return web.json_response({"keys": [key]})
 
     def bad_token(self) -> web.Response:
         body = {"error": "invalid_request", "error_description": "Invalid Credentials"}
@@ -330,15 +372,7 @@ class GooglePeer(ProviderPeer):
         grant = self.grant_for(request)
         if grant is None:
             return self.bad_token()
-        person, scope = grant.identity, grant.scope
-        claims: dict[str, Any] = {"sub": person.uid}
-        if "profile" in scope:
-            claims |= _without_none({"name": person.name, "picture": person.picture})
-        if "email" in scope:
-            claims |= _without_none(
-                {"email": person.email, "email_verified": person.email_verified}
-            )
-        return web.json_response(claims)
+        return web.json_response(self._claims(grant))
 
 
 class GithubPeer(ProviderPeer):
@@ -354,6 +388,7 @@ class GithubPeer(ProviderPeer):
         "USER_DATA_URL": "/user",
         "USER_EMAILS_URL": "/user/emails",
     }
+    token_schemes = ("token", "bearer")
     documentation_url = "https://docs.github.com/rest"
 
     def __init__(self, client_id: str, client_secret: str) -> None:
@@ -368,11 +403,11 @@ class GithubPeer(ProviderPeer):
     def scope_of(self, scope: str) -> set[str]:
         return {part.strip() for part in scope.replace(" ", ",").split(",") if part.strip()}
 
-    def token_body(self, access_token: str, scope: set[str]) -> dict[str, Any]:
+    def token_body(self, access_token: str, grant: _Grant) -> dict[str, Any]:
         return {
             "access_token": access_token,
             "token_type": "bearer",
-            "scope": ",".join(sorted(scope)),
+            "scope": ",".join(sorted(grant.scope)),
         }
 
     def token_error(self, refusal: _Refusal) -> web.Response:
@@ -392,9 +427,6 @@ class GithubPeer(ProviderPeer):
     def bad_token(self) -> web.Response:
         body = {"message": "Bad credentials", "documentation_url": self.documentation_url}
         return web.json_response(body, status=401)
-
-    def grant_for(self, request: web.Request, schemes: tuple[str, ...] = ()) -> _Grant | None:
-        return super().grant_for(request, ("token", "bearer"))
 
     async def _user(self, request: web.Request) -> web.Response:
         grant = self.grant_for(request)
@@ -439,7 +471,12 @@ class TwitterPeer(ProviderPeer):
     kind = "twitter"
     client_auth = "basic"
     requires_pkce = True
-    real_origins = ("https://twitter.com", "https://api.twitter.com", "https://x.com")
+    real_origins = (
+        "https://twitter.com",
+        "https://api.twitter.com",
+        "https://x.com",
+        "https://api.x.com",
+    )
     paths = {
         "AUTHORIZATION_URL": "/i/oauth2/authorize",
         "ACCESS_TOKEN_URL": "/2/oauth2/token",
@@ -449,12 +486,12 @@ class TwitterPeer(ProviderPeer):
     def add_user_data_routes(self, app: web.Application) -> None:
         app.router.add_get(self.paths["USER_DATA_URL"], self._me)
 
-    def token_body(self, access_token: str, scope: set[str]) -> dict[str, Any]:
+    def token_body(self, access_token: str, grant: _Grant) -> dict[str, Any]:
         return {
             "token_type": "bearer",
             "expires_in": 7200,
             "access_token": access_token,
-            "scope": " ".join(sorted(scope)),
+            "scope": " ".join(sorted(grant.scope)),
         }
 
     def bad_token(self) -> web.Response:
