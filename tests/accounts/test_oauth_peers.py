@@ -435,6 +435,7 @@ def test_authorize_checks_client_redirect_uri_and_state(kind: str) -> None:
             "response_type": "code",
             "redirect_uri": REDIRECT_URI,
             "state": "s1",
+            "scope": "openid users.read",
             "code_challenge": "c" * 43,
             "code_challenge_method": "S256",
         }
@@ -451,11 +452,12 @@ def test_authorize_checks_client_redirect_uri_and_state(kind: str) -> None:
         assert answer(redirect_uri=None) == (400, "invalid_request")
         assert answer(state=None) == (400, "invalid_request")
         assert answer(response_type="token") == (400, "unsupported_response_type")
+        assert answer(scope=None)[0] == (302 if kind == "github" else 400)  # GitHub: optional
         peer.redirect_uris = {REDIRECT_URI}
         assert answer(redirect_uri="https://evil.example/cb") == (400, "redirect_uri_mismatch")
         status, location = answer()
         assert status == 302
-        assert location == f"{REDIRECT_URI}?code={peer.issued_codes[0].code}&state=s1"
+        assert location == f"{REDIRECT_URI}?code={peer.issued_codes[-1].code}&state=s1"
 
 
 @pytest.mark.parametrize("kind", ["google", "github", "twitter"])
@@ -467,6 +469,7 @@ def test_code_is_bound_to_its_redirect_uri(kind: str) -> None:
             "response_type": "code",
             "redirect_uri": REDIRECT_URI,
             "state": "s1",
+            "scope": "openid users.read tweet.read",
             "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
             "code_challenge_method": "S256",
         }

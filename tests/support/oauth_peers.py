@@ -98,6 +98,7 @@ class ProviderPeer:
     kind: str
     client_auth: str  # "body" (client_id/client_secret form fields) or "basic"
     requires_pkce = False
+    requires_scope = True  # Google and X refuse an authorization request without a scope
     token_schemes: tuple[str, ...] = ("bearer",)  # Authorization schemes the APIs accept
     real_origins: tuple[str, ...]  # the hosts whose traffic provider_traffic_to redirects
     paths: dict[str, str]  # backend attribute name -> path on the provider
@@ -212,6 +213,8 @@ class ProviderPeer:
             raise _Refusal(400, "unsupported_response_type", "response_type must be code")
         if not query.get("state"):
             raise _Refusal(400, "invalid_request", "Missing required parameter: state")
+        if self.requires_scope and not query.get("scope"):
+            raise _Refusal(400, "invalid_request", "Missing required parameter: scope")
         if self.requires_pkce:
             if not query.get("code_challenge"):
                 raise _Refusal(400, "invalid_request", "Missing parameter: code_challenge")
@@ -380,6 +383,7 @@ class GithubPeer(ProviderPeer):
 
     kind = "github"
     client_auth = "body"
+    requires_scope = False  # no scope: read-only access to public information
     real_origins = ("https://github.com", "https://api.github.com")
     paths = {
         "AUTHORIZATION_URL": "/login/oauth/authorize",
