@@ -135,3 +135,32 @@ def test_the_session_cookie_is_secure_unless_said_otherwise(
     monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COOKIE_SECURE", value)
     assert Settings.from_env().cookie_secure is secure
+
+
+def test_third_party_login_providers_are_read_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GITHUB_CLIENT_ID", "gh-id")
+    monkeypatch.setenv("GITHUB_CLIENT_SECRET", "gh-secret")
+    monkeypatch.setenv("GITHUB_API_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("GOOGLE_CLIENT_ID", "only-an-id")  # no secret: not offered
+    monkeypatch.setenv("OIDC_PROVIDERS", "acme")
+    monkeypatch.setenv("OIDC_ACME_ISSUER", "https://id.acme.example/")
+    monkeypatch.setenv("OIDC_ACME_CLIENT_ID", "acme-id")
+    monkeypatch.setenv("OIDC_ACME_CLIENT_SECRET", "acme-secret")
+    github, acme = Settings.from_env().social_providers
+    assert (github.name, github.backend, github.client_id) == ("github", "github", "gh-id")
+    assert github.endpoints == (("API_URL", "http://127.0.0.1:9/"),)
+    assert (acme.name, acme.backend, acme.issuer) == (
+        "acme",
+        "openid-connect",
+        "https://id.acme.example",
+    )
+    monkeypatch.delenv("OIDC_ACME_ISSUER")
+    with pytest.raises(ConfigurationError, match="OIDC_ACME_ISSUER"):
+        Settings.from_env()
+    monkeypatch.setenv("OIDC_PROVIDERS", "Not A Name")
+    with pytest.raises(ConfigurationError, match="OIDC_PROVIDERS"):
+        Settings.from_env()

@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from core import clock
+from core import clock, limits
 from core.errors import BadUserInput, Conflict, DomainError, ErrorCode
 from core.runtime import Runtime
 from core.settings import OIDC_BACKEND, SocialProvider
@@ -81,7 +81,7 @@ async def _link_to(
     async with in_transaction():
         await _link(user, provider, identity, client)
         if identity.name and not user.name:
-            user.name = identity.name[: User._meta.fields_map["name"].max_length]  # type: ignore[attr-defined]
+            user.name = identity.name[: limits.MAX_NAME_LENGTH]
             await user.save(update_fields=["name", "updated_at"])
             await _import(user, provider, [ImportedField.NAME])
     return user
@@ -98,12 +98,32 @@ async def _sign_up(
     email = accounts.normalize_email(identity.email)
     if await User.exists(email=email):
         # Verified or not, never a merge: the account's owner logs in and links from there.
-        raise DomainError(
-            "An account uses this email address: log in to it, then link this provider.",
-            code=ErrorCode.ACCOUNT_EXISTS,
-        )
+        raise _account_exists()
+    name = (identity.name or "")[: limits.MAX_NAME_LENGTH]
+    try:
+        return await _create_account(runtime, provider, identity, email, name, client)
+    except IntegrityError:
+        raise _account_exists() from None  # the address was taken a moment ago
+
+
+def _account_exists() -> DomainError:
+    return DomainError(
+        "An account uses this email address: log in to it, then link this provider.",
+        code=ErrorCode.ACCOUNT_EXISTS,
+    )
+
+
+async def _create_account(
+    runtime: Runtime,
+    provider: SocialProvider,
+    identity: Identity,
+    email: str,
+    name: str,
+    client: ClientInfo,
+) -> User:
+    """The account, its link and import records, the policy accepted, the sign-up audited,
+    and a verification link when the provider did not vouch for the address."""
     async with in_transaction():
-        name = (identity.name or "")[:120]
         user = await User.create(
             email=email, email_verified=identity.email_verified, name=name, password_hash=None
         )

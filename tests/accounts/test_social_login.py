@@ -18,29 +18,20 @@ from core.runtime import Runtime
 from core.settings import OIDC_BACKEND, SocialProvider
 from models.accounts import User
 from models.audit import AuditAction, AuditEntry
-from models.social import SocialAccount, SocialImport
+from models.social import SocialAccount, SocialImport, SocialLoginCode
+from services.privacy.archive import collect
+from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.oidc_provider import OidcProvider, running_oidc_provider
 from tests.support.users import PASSWORD, UserFactory
 
 pytestmark = [pytest.mark.promise("P8"), pytest.mark.promise("P9")]
 
-SOCIAL_ACCOUNTS = """
-query { me { email emailVerified name socialAccounts { id provider uid linkedAt
-  importedFields { field importedAt } } } }
-"""
-EXCHANGE = """
-mutation($code: String!) { exchangeLoginCode(input: {code: $code}) {
-  token user { email } errors { field code } } }
-"""
-UNLINK = """
-mutation($id: ID!) { unlinkSocialAccount(input: {id: $id}) { errors { field code } } }
-"""
-SET_PASSWORD = """
-mutation($password: String!) { setPassword(input: {password: $password}) {
-  errors { field code } } }
-"""
-PROVIDERS = "query { authProviders { name title loginUrl } }"
+SOCIAL_ACCOUNTS = document("SocialAccounts")
+EXCHANGE = document("ExchangeLoginCode")
+UNLINK = document("UnlinkSocialAccount")
+SET_PASSWORD = document("SetPassword")
+PROVIDERS = document("AuthProviders")
 NEXT = "http://127.0.0.1:8000/welcome"
 
 
@@ -108,6 +99,10 @@ def browser(http: TestClient[Any, Any], oidc: OidcProvider, **cookies: str) -> B
     return Browser(http, oidc, dict(cookies))
 
 
+def codes(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(error["field"], error["code"]) for error in payload["errors"]]
+
+
 def query_of(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
 
@@ -144,6 +139,9 @@ async def test_sign_up_then_log_in_again_records_only_what_was_sent(
     assert await User.filter(email="ada@example.org").count() == 1
     logins = await AuditEntry.filter(subject_id=user.id, action=AuditAction.LOGIN).all()
     assert [entry.detail["method"] for entry in logins] == ["OPENID_CONNECT"] * 2
+    history = await graphql.data(document("LoginHistory"), token=token)
+    methods = [edge["node"]["method"] for edge in history["me"]["loginHistory"]["edges"]]
+    assert methods == ["OPENID_CONNECT"] * 2
 
 
 async def test_a_sent_name_is_imported_with_its_source(
@@ -215,7 +213,7 @@ async def test_link_to_the_signed_in_account_then_unlink(
     session_user = await graphql.data(SOCIAL_ACCOUNTS, token=fresh.cookies[SESSION_COOKIE])
     assert session_user["me"]["email"] == "fay@example.org"
 
-    body = await graphql.data(UNLINK, {"id": account["id"]}, token=owner.token)
+    body = await graphql.data(UNLINK, {"input": {"id": account["id"]}}, token=owner.token)
     assert body["unlinkSocialAccount"]["errors"] == []
     assert await SocialAccount.filter(user_id=owner.user.id).count() == 0
 
@@ -229,19 +227,22 @@ async def test_unlinking_the_only_way_to_log_in_is_refused_until_a_password_is_s
     token = b.cookies[SESSION_COOKIE]
     [account] = (await graphql.data(SOCIAL_ACCOUNTS, token=token))["me"]["socialAccounts"]
 
-    refused = await graphql.data(UNLINK, {"id": account["id"]}, token=token)
-    assert refused["unlinkSocialAccount"]["errors"] == [
-        {"field": "id", "code": "LAST_LOGIN_METHOD"}
-    ]
+    refused = await graphql.data(UNLINK, {"input": {"id": account["id"]}}, token=token)
+    assert codes(refused["unlinkSocialAccount"]) == [("id", "LAST_LOGIN_METHOD")]
     assert await SocialAccount.all().count() == 1
 
-    weak = await graphql.data(SET_PASSWORD, {"password": "short"}, token=token)
+    weak = await graphql.data(SET_PASSWORD, {"input": {"password": "short"}}, token=token)
     assert weak["setPassword"]["errors"][0]["code"] == "WEAK_PASSWORD"
-    ok = await graphql.data(SET_PASSWORD, {"password": PASSWORD}, token=token)
+    ok = await graphql.data(SET_PASSWORD, {"input": {"password": PASSWORD}}, token=token)
     assert ok["setPassword"]["errors"] == []
-    again = await graphql.data(SET_PASSWORD, {"password": PASSWORD}, token=token)
-    assert again["setPassword"]["errors"] == [{"field": "password", "code": "PASSWORD_ALREADY_SET"}]
-    unlinked = await graphql.data(UNLINK, {"id": account["id"]}, token=token)
+    again = await graphql.data(SET_PASSWORD, {"input": {"password": PASSWORD}}, token=token)
+    assert codes(again["setPassword"]) == [("password", "PASSWORD_ALREADY_SET")]
+    # The password now logs in, and changePassword is the way to change it.
+    logged_in = await graphql.data(
+        document("LogIn"), {"input": {"email": "gus@example.org", "password": PASSWORD}}
+    )
+    assert logged_in["logIn"]["errors"] == []
+    unlinked = await graphql.data(UNLINK, {"input": {"id": account["id"]}}, token=token)
     assert unlinked["unlinkSocialAccount"]["errors"] == []
 
 
@@ -319,16 +320,13 @@ async def test_an_app_exchanges_its_one_time_code_once(
     location = await b.log_in_as("kim", query=f"next={NEXT}&mode=code")
     assert SESSION_COOKIE not in b.cookies
     [code] = query_of(location)["code"]
-    first = await graphql.data(EXCHANGE, {"code": code})
+    first = await graphql.data(EXCHANGE, {"input": {"code": code}})
     assert first["exchangeLoginCode"]["user"] == {"email": "kim@example.org"}
     token = first["exchangeLoginCode"]["token"]
     assert (await graphql.data(SOCIAL_ACCOUNTS, token=token))["me"]["email"] == "kim@example.org"
-    second = await graphql.data(EXCHANGE, {"code": code})
-    assert second["exchangeLoginCode"] == {
-        "token": None,
-        "user": None,
-        "errors": [{"field": "code", "code": "INVALID_TOKEN"}],
-    }
+    second = await graphql.data(EXCHANGE, {"input": {"code": code}})
+    assert second["exchangeLoginCode"]["token"] is None
+    assert codes(second["exchangeLoginCode"]) == [("code", "INVALID_TOKEN")]
 
 
 async def test_a_deactivated_account_cannot_log_in_by_provider(
@@ -350,3 +348,24 @@ async def test_imports_stay_with_their_provider(
     await browser(http, oidc).log_in_as("mo")
     rows = await SocialImport.all().order_by("id")
     assert [(r.provider, r.field) for r in rows] == [("acme", "EMAIL"), ("acme", "NAME")]
+
+
+async def test_the_data_export_holds_linked_accounts_and_imports_but_no_login_code(
+    http: TestClient[Any, Any], oidc: OidcProvider, runtime: Runtime, configured: Any
+) -> None:
+    await oidc.set_user("nia", {"email": "nia@example.org", "email_verified": True, "name": "Nia"})
+    await browser(http, oidc).log_in_as("nia", query=f"next={NEXT}&mode=code")
+    user = await User.get(email="nia@example.org")
+    archive = await collect(user, runtime.files)
+    accounts = archive.models["SocialAccount"]["rows"]
+    assert [(row["provider"], row["uid"]) for row in accounts] == [("acme", "nia")]
+    imports = archive.models["SocialImport"]["rows"]
+    assert [(row["provider"], row["field"]) for row in imports] == [
+        ("acme", "EMAIL"),
+        ("acme", "NAME"),
+    ]
+    # The app's login code is a credential: it exists, and leaves with nothing.
+    assert await SocialLoginCode.filter(user_id=user.id).count() == 1
+    codes = archive.models["SocialLoginCode"]
+    assert "code_hash" not in codes["fields"]
+    assert all("code_hash" not in row for row in codes["rows"])
