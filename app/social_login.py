@@ -18,7 +18,7 @@ from aiohttp import web
 from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import HttpSessionCookies, authenticate
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, RateLimited
 from core.settings import Settings, SocialProvider
 from models.accounts import User
 from services.social import accounts as social
@@ -68,13 +68,18 @@ def _redirect(url: str) -> web.Response:
 
 async def login(request: web.Request) -> web.StreamResponse:
     """Leave for the provider. A signed-in caller links the provider to their account."""
-    settings = request.app[RUNTIME].settings
+    runtime = request.app[RUNTIME]
+    settings = runtime.settings
     provider = _provider(request)
+    next_url = safe_next(settings, request.query.get("next"))
     viewer, _ = await authenticate(request, settings)
-    raw, flow = await flows.start(settings)
+    try:
+        raw, flow = await flows.start(runtime, client_info(request, settings.trusted_proxies))
+    except RateLimited as error:
+        return _redirect(_with(next_url, error=error.code.value))
     session: dict[str, Any] = {
         OURS: {
-            "next": safe_next(settings, request.query.get("next")),
+            "next": next_url,
             "mode": "code" if request.query.get("mode") == "code" else "cookie",
             "link_session": viewer.session.id if viewer.session is not None else None,
         }

@@ -128,6 +128,13 @@ MAX_LOGIN_FAILURES_PER_IP: Annotated[
 MAX_SIGNUPS_PER_IP: Annotated[
     int, Why("sign-ups and reset requests from one network a window", "no mass accounts")
 ] = 10
+MAX_SOCIAL_LOGINS_PER_IP: Annotated[
+    int,
+    Why(
+        "third-party logins one network may start a window",
+        "each keeps a row for minutes; people behind one NAT still fit",
+    ),
+] = 60
 MAX_MAILS_PER_ADDRESS: Annotated[
     int, Why("sign-up and reset mails to one address a window", "nobody's inbox is flooded")
 ] = 3

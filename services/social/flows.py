@@ -11,25 +11,38 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import clock
+from core import clock, limits
+from core.errors import RateLimited
+from core.runtime import Budget, Runtime
 from core.settings import Settings
 from models.social import SocialAssociation, SocialFlow, SocialNonce
+from services.client import ClientInfo
 from services.tokens import new_token, token_digest
 
 
-async def start(settings: Settings) -> tuple[str, SocialFlow]:
-    """A new flow and its cookie's key; flows, nonces and associations past their lifetime
-    go first (they are refused anyway, and nothing else removes them)."""
+async def start(runtime: Runtime, client: ClientInfo) -> tuple[str, SocialFlow]:
+    """A new flow and its cookie's key, within the network's budget of them; flows, nonces
+    and associations past their lifetime go first (they are refused anyway, and nothing else
+    removes them)."""
+    settings = runtime.settings
+    budget = Budget(limits.MAX_SOCIAL_LOGINS_PER_IP, settings.throttle_window)
+    wait = await runtime.throttle.take(f"social:ip:{client.ip_prefix or 'unknown'}", budget)
+    if wait:
+        raise RateLimited(wait)
+    await _sweep(settings)
+    raw = new_token()
+    flow = await SocialFlow.create(
+        key_hash=token_digest(raw), data={}, expires_at=clock.now() + settings.social_flow_lifetime
+    )
+    return raw, flow
+
+
+async def _sweep(settings: Settings) -> None:
     now = clock.now()
     await SocialFlow.filter(expires_at__lte=now).delete()
     oldest = int((now - settings.social_flow_lifetime).timestamp())
     await SocialNonce.filter(timestamp__lt=oldest).delete()
     await SocialAssociation.filter(issued__lt=oldest).delete()
-    raw = new_token()
-    flow = await SocialFlow.create(
-        key_hash=token_digest(raw), data={}, expires_at=now + settings.social_flow_lifetime
-    )
-    return raw, flow
 
 
 async def take(raw: str | None) -> dict[str, Any]:

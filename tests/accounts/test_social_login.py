@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from app.sessions import SESSION_COOKIE
 from app.social_login import FLOW_COOKIE
+from core import limits
 from core.runtime import Runtime
 from core.settings import OIDC_BACKEND, SocialProvider
 from models.accounts import User
@@ -369,3 +370,22 @@ async def test_the_data_export_holds_linked_accounts_and_imports_but_no_login_co
     codes = archive.models["SocialLoginCode"]
     assert "code_hash" not in codes["fields"]
     assert all("code_hash" not in row for row in codes["rows"])
+
+
+async def test_an_unknown_provider_is_not_found(
+    http: TestClient[Any, Any], configured: SocialProvider
+) -> None:
+    for path in ("/auth/login/nope", "/auth/complete/nope?code=x&state=y"):
+        response = await http.get(path, allow_redirects=False)
+        assert response.status == 404, path
+
+
+async def test_one_network_may_start_only_so_many_logins(
+    http: TestClient[Any, Any], oidc: OidcProvider, configured: Any
+) -> None:
+    b = browser(http, oidc)
+    for _ in range(limits.MAX_SOCIAL_LOGINS_PER_IP):
+        await b.start()
+    status, location = await b.get(f"/auth/login/acme?next={NEXT}")
+    assert status == 302
+    assert query_of(location)["error"] == ["RATE_LIMITED"]
