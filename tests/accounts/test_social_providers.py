@@ -153,3 +153,15 @@ async def test_a_provider_without_email_links_and_then_logs_in(
     if peer.kind == "twitter":
         used = [code.code_challenge_method for code in peer.issued_codes]
         assert used and {method.upper() for method in used} == {"S256"}
+
+
+@kinds("github")
+async def test_cancelling_at_the_provider_opens_no_session(
+    http: TestClient[Any, Any], peer: ProviderPeer, provider: Any
+) -> None:
+    peer.refuse_consent()
+    cookies: dict[str, str] = {}
+    refused = await through_the_provider(http, provider, cookies)
+    assert parse_qs(urlsplit(refused).query)["error"] == ["LOGIN_CANCELLED"]
+    assert SESSION_COOKIE not in cookies
+    assert await User.all().count() == 0
