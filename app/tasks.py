@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
@@ -44,7 +44,48 @@ def build_mailer(settings: Settings) -> Mailer:
 
 # Named, so that what they do can be told apart from the requests' work (logs, statement counts).
 SWEEP_TASK = "mentor-api background sweep"
+# How long stopping waits for running jobs to end before it cuts them off.
+STOP_GRACE_SECONDS = 10
 WORKER_TASK = "mentor-api background worker"
+
+
+class _JobGate:
+    """Background jobs run side by side; a pause waits for the running ones to end and holds
+    new ones back until it is over."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Condition()
+        self._running = 0
+        self._pauses = 0
+
+    @contextlib.asynccontextmanager
+    async def job(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._pauses == 0)
+            self._running += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def pause(self) -> AsyncIterator[None]:
+        async with self._changed:
+            self._pauses += 1
+            try:
+                await self._changed.wait_for(lambda: self._running == 0)
+            except BaseException:  # cancelled, or timed out, while waiting
+                self._pauses -= 1
+                self._changed.notify_all()
+                raise
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._pauses -= 1
+                self._changed.notify_all()
 
 
 class BackgroundWork:
@@ -53,6 +94,7 @@ class BackgroundWork:
     def __init__(self, settings: Settings, mailer: Mailer) -> None:
         self._settings = settings
         self._mailer = mailer
+        self._gate = _JobGate()
         self.broker: AsyncBroker = (
             ListQueueBroker(settings.redis_url, queue_name=f"{settings.redis_key_prefix}tasks")
             if settings.redis_url
@@ -60,16 +102,20 @@ class BackgroundWork:
         )
 
         async def deliver_outbox_task() -> int:
-            return await self.deliver_outbox()
+            async with self._gate.job():
+                return await self.deliver_outbox()
 
         async def build_exports_task() -> int:
-            return await self.build_exports()
+            async with self._gate.job():
+                return await self.build_exports()
 
         async def announce_policies_task() -> int:
-            return await self.announce_policies()
+            async with self._gate.job():
+                return await self.announce_policies()
 
         async def build_disclosures_task() -> int:
-            return await self.build_disclosures()
+            async with self._gate.job():
+                return await self.build_disclosures()
 
         self._deliver = self.broker.register_task(deliver_outbox_task, task_name=DELIVER_OUTBOX)
         self._export = self.broker.register_task(build_exports_task, task_name=BUILD_EXPORTS)
@@ -216,17 +262,35 @@ class BackgroundWork:
                 await self._guarded(self.share_with_partners)
             await asyncio.sleep(interval)
 
-    @staticmethod
-    async def _guarded(job: Callable[[], Awaitable[object]]) -> None:
+    async def _guarded(self, job: Callable[[], Awaitable[object]]) -> None:
         try:
-            await job()
+            async with self._gate.job():
+                await job()
         except Exception as error:  # a failing sweep must not end the loop
             logger.error("sweep failed: %s", type(error).__name__)
 
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No background job of this process runs inside: the running ones finish first, and
+        new ones (the sweep's, the woken tasks') wait until it ends. Stopping uses it so no
+        job is cut off half way; the tests, to reset the database under a quiet worker."""
+        async with self._gate.pause():
+            yield
+
     async def stop(self) -> None:
+        """Stop the sweep and the worker once their running jobs end; one still running after
+        ``STOP_GRACE_SECONDS`` is cut off (its transaction rolls back, and a sweep does it
+        again)."""
+        try:
+            async with asyncio.timeout(STOP_GRACE_SECONDS), self.paused():
+                await self._end_loops()
+        except TimeoutError:
+            await self._end_loops()
+        await self.broker.shutdown()
+
+    async def _end_loops(self) -> None:
         for loop in self._loops:
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop
         self._loops.clear()
-        await self.broker.shutdown()

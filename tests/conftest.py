@@ -23,6 +23,7 @@ from tortoise import Tortoise, connections
 from app.db import apply_migrations
 from app.keys import RUNTIME
 from app.server import create_app
+from app.tasks import BackgroundWork
 from core.runtime import Runtime
 from core.settings import PasswordHashing, Settings
 from services.throttle import MemoryThrottle
@@ -120,8 +121,12 @@ def runtime(http: TestClient[Any, Any]) -> Runtime:
 
 
 async def wipe(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> None:
-    """Tables as the migrations left them, empty throttles and an empty mailbox."""
-    await backend.truncate(connections.get("default"), Tortoise.apps)
+    """Tables as the migrations left them, empty throttles and an empty mailbox. The
+    background work of the test before (a woken task, the sweep) is let finish first and held
+    meanwhile: on PostgreSQL a job's locks and the TRUNCATE could deadlock."""
+    assert isinstance(runtime.outbox, BackgroundWork)
+    async with runtime.outbox.paused():
+        await backend.truncate(connections.get("default"), Tortoise.apps)
     if runtime.redis is not None:
         await backend.forget_redis_keys(runtime.redis)
     else:
