@@ -5,11 +5,11 @@ The URL comes from the provider's answer, so it is fetched as untrusted input (n
 - only from the provider's picture hosts (``SocialProvider.picture_hosts``, else the defaults
   below: the hosts each provider serves its pictures from, an OpenID Connect provider's
   issuer host), and only over HTTPS unless the entry says ``http://``;
-- only to public addresses: a name resolving to a private, loopback, link-local or otherwise
-  non-global address is refused unless the setting names that address itself. The check is in
-  the connection's resolver, so the address checked is the address connected to;
-- no redirect followed, a short timeout, and at most the upload limit read, counted while
-  reading; then the photo checks and file store of ``services.profiles``.
+- only to public addresses: a host that is or resolves to a private, loopback, link-local or
+  otherwise non-global address is refused unless a configured entry names that address
+  itself. The runtime's fetcher (``app/pictures.py``) checks the addresses it connects to,
+  follows no redirect, times out soon and reads at most the upload limit; then the photo
+  checks and file store of ``services.profiles``.
 
 Any refusal or failure leaves the profile without a photo and the log-in goes on; the warning
 logged names the provider and the reason, never the person or the URL.
@@ -19,17 +19,13 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-
-from core import limits
 from core.errors import BadUserInput
-from core.runtime import Runtime
+from core.runtime import FetchRefused, Runtime
 from core.settings import OIDC_BACKEND, SocialProvider
 from models.accounts import User
 from services.profiles import fill_empty_profile_photo
@@ -48,10 +44,6 @@ DEFAULT_PICTURE_HOSTS = {
     "github": ("avatars.githubusercontent.com",),
     "twitter-oauth2": ("pbs.twimg.com",),
 }
-
-
-class PictureRefused(Exception):
-    """Why a picture was not imported, in words that hold no personal data."""
 
 
 def picture_url(provider: SocialProvider, response: dict[str, Any]) -> str | None:
@@ -102,75 +94,45 @@ class HostRule:
             return None
 
 
-def _allowed_address(address: str, rules: list[HostRule]) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    return ip.is_global or any(rule.address() == ip for rule in rules)
+def rules_of(provider: SocialProvider) -> list[HostRule]:
+    explicit = bool(provider.picture_hosts)
+    return [HostRule.parse(entry, explicit=explicit) for entry in picture_hosts(provider)]
 
 
-class CheckedResolver(AbstractResolver):
-    """Resolves as usual, then refuses names that resolve to addresses not allowed."""
+def addresses_allowed(rules: list[HostRule]) -> Callable[[str], bool]:
+    """Whether a picture host may be reached at an address: a global one, or one a
+    configured entry names."""
+    listed = {address for rule in rules if (address := rule.address()) is not None}
 
-    def __init__(self, rules: list[HostRule]) -> None:
-        self._rules = rules
-        self._resolver = aiohttp.ThreadedResolver()
+    def allowed(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return False
+        return ip.is_global or ip in listed
 
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._resolver.resolve(host, port, family)
-        if not found or not all(_allowed_address(r["host"], self._rules) for r in found):
-            raise PictureRefused("the picture host resolves to a non-public address")
-        return found
-
-    async def close(self) -> None:
-        await self._resolver.close()
+    return allowed
 
 
 def checked_url(provider: SocialProvider, url: str) -> list[HostRule]:
-    """The rules the URL passed: an allowed host, scheme and (for an IP) address."""
+    """The provider's rules, once the URL passed them: an allowed host and scheme, no
+    credentials. The addresses are the fetcher's to check, as it connects."""
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - a malformed port raises here
     except ValueError:
-        raise PictureRefused("the picture URL is malformed") from None
-    explicit = bool(provider.picture_hosts)
-    rules = [HostRule.parse(entry, explicit=explicit) for entry in picture_hosts(provider)]
+        raise FetchRefused("the picture URL is malformed") from None
+    rules = rules_of(provider)
     matching = [rule for rule in rules if host and rule.matches(host)]
     if not matching:
-        raise PictureRefused("the picture host is not allowed")
-    if parts.scheme != "https" and not (parts.scheme == "http" and matching[0].plain_http):
-        raise PictureRefused("the picture URL is not https")
+        raise FetchRefused("the picture host is not allowed")
+    plain_allowed = any(rule.plain_http for rule in matching)
+    if parts.scheme != "https" and not (parts.scheme == "http" and plain_allowed):
+        raise FetchRefused("the picture URL is not https")
     if parts.username is not None or parts.password is not None:
-        raise PictureRefused("the picture URL carries credentials")
-    try:
-        literal = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return rules
-    if not _allowed_address(str(literal), rules):
-        raise PictureRefused("the picture host is a non-public address")
+        raise FetchRefused("the picture URL carries credentials")
     return rules
-
-
-async def fetch_picture(provider: SocialProvider, url: str, limit: int) -> bytes:
-    """The picture's bytes: at most ``limit`` of them, from an allowed host, no redirect."""
-    rules = checked_url(provider, url)
-    timeout = aiohttp.ClientTimeout(total=limits.SOCIAL_PICTURE_TIMEOUT.total_seconds())
-    connector = aiohttp.TCPConnector(resolver=CheckedResolver(rules), use_dns_cache=False)
-    async with (
-        aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
-        session.get(url, allow_redirects=False, headers={"Accept": "image/*"}) as response,
-    ):
-        if response.status != 200:
-            raise PictureRefused(f"the picture host answered {response.status}")
-        if (response.content_length or 0) > limit:
-            raise PictureRefused("the picture is over the size limit")
-        data = bytearray()
-        async for chunk in response.content.iter_chunked(64 * 1024):
-            data += chunk
-            if len(data) > limit:
-                raise PictureRefused("the picture is over the size limit")
-    return bytes(data)
 
 
 async def import_picture(
@@ -181,13 +143,14 @@ async def import_picture(
     if url is None or user.photo_key is not None:
         return False
     try:
-        data = await fetch_picture(provider, url, runtime.settings.max_upload_bytes)
+        rules = checked_url(provider, url)
+        data = await runtime.pictures.fetch(
+            url, address_allowed=addresses_allowed(rules), limit=runtime.settings.max_upload_bytes
+        )
         return await fill_empty_profile_photo(runtime, user, data)
-    except PictureRefused as refusal:
+    except FetchRefused as refusal:
         reason = str(refusal)
     except BadUserInput:
         reason = "the picture is not a PNG, JPEG or WebP image"
-    except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as error:
-        reason = f"the picture could not be fetched ({type(error).__name__})"
     logger.warning("profile picture from %s not imported: %s", provider.name, reason)
     return False

@@ -6,6 +6,7 @@ the loopback peers, allowed through the same setting production uses
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -13,8 +14,9 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from app.pictures import CheckedResolver, HttpPictures
 from app.sessions import SESSION_COOKIE
-from core.runtime import Runtime
+from core.runtime import FetchRefused, Runtime
 from core.settings import OIDC_BACKEND, Settings, SocialProvider
 from models.accounts import User
 from models.social import ImportedField, SocialImport
@@ -313,11 +315,10 @@ def provider_with(backend: str, hosts: tuple[str, ...] = (), issuer: str | None 
         (provider_with("github", ("http://*.internal",)), "http://10.0.0.7/a.png"),
         (provider_with("github", ("169.254.169.254",)), "https://169.254.169.254.nip.io/"),
         (provider_with(OIDC_BACKEND, issuer="https://id.acme.example"), "https://cdn.example/a"),
-        (provider_with(OIDC_BACKEND, issuer="https://10.1.2.3"), "https://10.1.2.3/a"),
     ],
 )
 def test_picture_urls_outside_the_rules_are_refused(provider: SocialProvider, url: str) -> None:
-    with pytest.raises(photos.PictureRefused):
+    with pytest.raises(FetchRefused):
         photos.checked_url(provider, url)
 
 
@@ -339,10 +340,40 @@ def test_picture_urls_within_the_rules_pass(provider: SocialProvider, url: str) 
 
 
 async def test_a_name_resolving_to_a_private_address_is_refused_at_connection() -> None:
-    resolver = photos.CheckedResolver([photos.HostRule.parse("http://localhost")])
-    with pytest.raises(photos.PictureRefused):
+    allowed = photos.addresses_allowed(photos.rules_of(provider_with("github", ("localhost",))))
+    resolver = CheckedResolver(allowed)
+    with pytest.raises(FetchRefused, match="non-public"):
         await resolver.resolve("localhost", 80)
     await resolver.close()
+
+
+@pytest.mark.parametrize(
+    ("provider", "address", "allowed"),
+    [
+        (provider_with("github"), "140.82.121.6", True),
+        (provider_with("github"), "10.0.0.7", False),
+        (provider_with("github"), "169.254.169.254", False),
+        (provider_with("github"), "::1", False),
+        (provider_with("github"), "fe80::1%eth0", False),
+        (provider_with("github"), "::ffff:127.0.0.1", False),
+        (provider_with("github", ("http://127.0.0.1",)), "127.0.0.1", True),
+        (provider_with("github", ("http://127.0.0.1",)), "127.0.0.2", False),
+        # An issuer on a private address is its picture host only when configured so.
+        (provider_with(OIDC_BACKEND, issuer="https://10.1.2.3"), "10.1.2.3", False),
+        (provider_with(OIDC_BACKEND, ("10.1.2.3",), issuer="https://10.1.2.3"), "10.1.2.3", True),
+    ],
+)
+def test_only_public_or_listed_addresses_are_reached(
+    provider: SocialProvider, address: str, allowed: bool
+) -> None:
+    assert photos.addresses_allowed(photos.rules_of(provider))(address) is allowed
+
+
+async def test_an_ip_literal_host_is_checked_before_connecting() -> None:
+    with pytest.raises(FetchRefused, match="non-public"):
+        await HttpPictures().fetch(
+            "http://127.0.0.1:9/a.png", address_allowed=lambda address: False, limit=10
+        )
 
 
 def test_picture_hosts_come_from_the_environment(
@@ -365,3 +396,25 @@ def test_picture_hosts_come_from_the_environment(
     assert github is not None and acme is not None
     assert photos.picture_hosts(github) == ("avatars.example", "http://127.0.0.1")
     assert photos.picture_hosts(acme) == ("id.acme.example",)
+
+
+async def test_a_picture_host_that_does_not_answer_is_given_up_on() -> None:
+    done = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await done.wait()  # accepts, reads nothing, never answers
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(FetchRefused, match="could not be fetched"):
+            await HttpPictures(timeout_seconds=0.3).fetch(
+                f"http://127.0.0.1:{port}/a.png", address_allowed=lambda address: True, limit=10
+            )
+        assert asyncio.get_running_loop().time() - started < 2
+    finally:
+        done.set()
+        server.close()
+        await server.wait_closed()
