@@ -152,5 +152,7 @@ async def import_picture(
         reason = str(refusal)
     except BadUserInput:
         reason = "the picture is not a PNG, JPEG or WebP image"
+    except OSError as error:  # the file store's; the log-in need not fail for it
+        reason = f"the picture could not be stored ({type(error).__name__})"
     logger.warning("profile picture from %s not imported: %s", provider.name, reason)
     return False
