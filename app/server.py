@@ -18,6 +18,7 @@ from app.db import apply_migrations, open_database
 from app.graphql_view import GraphQLView
 from app.keys import REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
+from app.pictures import HttpPictures
 from app.tasks import BackgroundWork, build_mailer
 from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
@@ -113,6 +114,7 @@ def _lifecycle(
             payments=payments,
             partners=partners,
             notifications=notifications,
+            pictures=HttpPictures(),
             redis=redis,
         )
         await background.start(app[RUNTIME], consume=consume_background)

@@ -428,3 +428,10 @@ SOCIAL_LOGIN_CODE_LIFETIME: Annotated[
         "the app exchanges it at once; two minutes leave little worth stealing",
     ),
 ] = timedelta(minutes=2)
+SOCIAL_PICTURE_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long fetching a provider's profile picture may take, in all",
+        "a picture host answers in well under a second; the log-in waits for it",
+    ),
+] = timedelta(seconds=5)

@@ -6,7 +6,7 @@ never on the app that wires the real thing (Redis, the file store, Stripe, the t
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -116,6 +116,18 @@ class AdvertisingPartners(Protocol):
         workers (or processes) never send the same person at once."""
 
 
+class FetchRefused(Exception):
+    """Why a fetch was refused or failed, in words that hold no personal data and no URL."""
+
+
+class PictureFetcher(Protocol):
+    async def fetch(self, url: str, *, address_allowed: Callable[[str], bool], limit: int) -> bytes:
+        """GET ``url`` and answer its body. FetchRefused when the host is (or resolves to) an
+        address ``address_allowed`` refuses, checked on the addresses connected to; for an
+        answer other than 200 (no redirect is followed); for a body over ``limit`` bytes,
+        counted while reading; and for any network failure or timeout."""
+
+
 class NotificationBus(Protocol):
     """How a committed notification reaches its recipient's open subscriptions, in whichever
     server process holds them: Redis pub/sub between processes, in process on the embedded
@@ -140,4 +152,5 @@ class Runtime:
     payments: PaymentGateway
     partners: AdvertisingPartners
     notifications: NotificationBus
+    pictures: PictureFetcher
     redis: Redis | None = None

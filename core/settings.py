@@ -162,7 +162,10 @@ PROVIDER_NAME = re.compile(r"[a-z][a-z0-9]{0,30}")
 class SocialProvider:
     """A configured third-party login provider. ``name`` is its path segment in
     ``/auth/login/{name}``; ``backend`` a key of SOCIAL_BACKENDS or OIDC_BACKEND, whose
-    ``issuer`` is its OpenID Connect issuer URL. ``endpoints`` override the backend's URLs."""
+    ``issuer`` is its OpenID Connect issuer URL. ``endpoints`` override the backend's URLs.
+    ``picture_hosts`` are where its profile pictures may be fetched from (empty: the backend's
+    default, see ``services.social.photos``): a host, ``*.domain`` for its subdomains, or an IP
+    address; ``http://`` before one allows plain HTTP to it."""
 
     name: str
     backend: str
@@ -171,6 +174,7 @@ class SocialProvider:
     client_secret: str
     issuer: str | None = None
     endpoints: tuple[tuple[str, str], ...] = ()
+    picture_hosts: tuple[str, ...] = ()
 
 
 def _endpoints(prefix: str) -> tuple[tuple[str, str], ...]:
@@ -191,7 +195,14 @@ def _env_social_providers() -> tuple[SocialProvider, ...]:
         if client_id and secret:
             providers.append(
                 SocialProvider(
-                    backend, backend, titles[backend], client_id, secret, None, _endpoints(prefix)
+                    backend,
+                    backend,
+                    titles[backend],
+                    client_id,
+                    secret,
+                    None,
+                    _endpoints(prefix),
+                    _env_list(f"{prefix}_PICTURE_HOSTS"),
                 )
             )
     for name in _env_list("OIDC_PROVIDERS"):
@@ -205,7 +216,14 @@ def _env_social_providers() -> tuple[SocialProvider, ...]:
         title = _env_text(f"{prefix}_TITLE") or name
         providers.append(
             SocialProvider(
-                name, OIDC_BACKEND, title, client_id, secret, issuer.rstrip("/"), _endpoints(prefix)
+                name,
+                OIDC_BACKEND,
+                title,
+                client_id,
+                secret,
+                issuer.rstrip("/"),
+                _endpoints(prefix),
+                _env_list(f"{prefix}_PICTURE_HOSTS"),
             )
         )
     return tuple(providers)

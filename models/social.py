@@ -18,6 +18,7 @@ class ImportedField(StrEnum):
 
     NAME = "NAME"
     EMAIL = "EMAIL"
+    PHOTO = "PHOTO"
 
 
 class SocialAccount(Model):

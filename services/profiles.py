@@ -54,13 +54,18 @@ def photo_suffix(data: bytes) -> str:
     raise BadUserInput("Upload a PNG, JPEG or WebP image.", field="photo")
 
 
-async def set_profile_photo(runtime: Runtime, user: User, data: bytes) -> User:
+def _checked_photo(runtime: Runtime, data: bytes) -> str:
+    """The suffix of an acceptable photo: within the upload limit, a PNG, JPEG or WebP."""
     limit = runtime.settings.max_upload_bytes
     if len(data) > limit:
         raise BadUserInput(f"Upload at most {limit // (1024 * 1024)} MiB.", field="photo")
     if not data:
         raise BadUserInput("The file is empty.", field="photo")
-    key = await runtime.files.put(data, suffix=photo_suffix(data))
+    return photo_suffix(data)
+
+
+async def set_profile_photo(runtime: Runtime, user: User, data: bytes) -> User:
+    key = await runtime.files.put(data, suffix=_checked_photo(runtime, data))
     try:
         previous = await _point_photo_at(user, key)
     except BaseException:
@@ -69,6 +74,26 @@ async def set_profile_photo(runtime: Runtime, user: User, data: bytes) -> User:
     if previous:
         await runtime.files.delete(previous)
     return user
+
+
+async def fill_empty_profile_photo(runtime: Runtime, user: User, data: bytes) -> bool:
+    """Make ``data`` the photo of a profile that has none, with the checks and store of
+    ``set_profile_photo``; False, and nothing kept, when the profile got one meanwhile."""
+    key = await runtime.files.put(data, suffix=_checked_photo(runtime, data))
+    try:
+        async with in_transaction():
+            row = await User.filter(id=user.id).select_for_update().get()
+            if row.photo_key is None:
+                row.photo_key = key
+                await row.save(update_fields=["photo_key", "updated_at"])
+    except BaseException:
+        await runtime.files.delete(key)
+        raise
+    if row.photo_key != key:
+        await runtime.files.delete(key)
+        return False
+    user.photo_key = key
+    return True
 
 
 async def remove_profile_photo(runtime: Runtime, user: User) -> User:

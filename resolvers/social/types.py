@@ -22,6 +22,7 @@ ImportedFieldEnum = described_enum(
     values={
         ImportedField.NAME: "The display name.",
         ImportedField.EMAIL: "The email address.",
+        ImportedField.PHOTO: "The profile photo, fetched from the picture the provider linked.",
     },
 )
 

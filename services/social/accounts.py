@@ -26,6 +26,7 @@ from services.client import ClientInfo
 from services.passwords import check_strength
 from services.privacy import policy
 from services.security import logins
+from services.social import photos
 from services.social.integration import Identity
 from services.tokens import new_token, token_digest
 
@@ -69,10 +70,24 @@ def _taken() -> Conflict:
     )
 
 
+async def _import_photo(
+    runtime: Runtime, user: User, provider: SocialProvider, identity: Identity
+) -> None:
+    """The provider's picture into a profile without a photo, recorded as imported; nothing
+    when it sent none or the picture was refused (the log-in goes on)."""
+    if await photos.import_picture(runtime, user, provider, identity.picture):
+        await _import(user, provider, [ImportedField.PHOTO])
+
+
 async def _link_to(
-    user: User, provider: SocialProvider, identity: Identity, client: ClientInfo
+    runtime: Runtime,
+    user: User,
+    provider: SocialProvider,
+    identity: Identity,
+    client: ClientInfo,
 ) -> User:
-    """Link to the signed-in account; its name is filled in only when it has none."""
+    """Link to the signed-in account; its name and photo are filled in only when it has
+    none."""
     known = await SocialAccount.get_or_none(provider=provider.name, uid=identity.uid)
     if known is not None:
         if known.user_id != user.id:
@@ -84,6 +99,7 @@ async def _link_to(
             user.name = identity.name[: limits.MAX_NAME_LENGTH]
             await user.save(update_fields=["name", "updated_at"])
             await _import(user, provider, [ImportedField.NAME])
+    await _import_photo(runtime, user, provider, identity)
     return user
 
 
@@ -101,9 +117,12 @@ async def _sign_up(
         raise _account_exists()
     name = (identity.name or "")[: limits.MAX_NAME_LENGTH]
     try:
-        return await _create_account(runtime, provider, identity, email, name, client)
+        user = await _create_account(runtime, provider, identity, email, name, client)
     except IntegrityError:
         raise _account_exists() from None  # the address was taken a moment ago
+    # After the account's transaction: no transaction stays open while the picture comes.
+    await _import_photo(runtime, user, provider, identity)
+    return user
 
 
 def _account_exists() -> DomainError:
@@ -157,7 +176,7 @@ async def account_for(
     """The account this provider identity logs in to: the signed-in one it is linked to now
     (``linking``), the one it was linked to before, or a new one."""
     if linking is not None:
-        return await _link_to(linking, provider, identity, client)
+        return await _link_to(runtime, linking, provider, identity, client)
     known = (
         await SocialAccount.filter(provider=provider.name, uid=identity.uid)
         .select_related("user")

@@ -38,7 +38,7 @@ from tortoise.exceptions import IntegrityError
 from core.errors import DomainError, ErrorCode
 from core.settings import OIDC_BACKEND, Settings, SocialProvider
 from models.social import SocialAssociation, SocialNonce
-from services.social import providers
+from services.social import photos, providers
 
 T = TypeVar("T")
 _LOOP: ContextVar[asyncio.AbstractEventLoop] = ContextVar("social_auth_loop")
@@ -162,6 +162,7 @@ class Identity:
     email: str | None
     email_verified: bool
     name: str | None
+    picture: str | None = None  # the URL of a profile picture, fetched only by photos
 
 
 class Strategy(BaseStrategy[Any]):
@@ -283,7 +284,8 @@ def _identity(strategy: Strategy) -> Identity:
     verified = email is not None and providers.email_verified(
         strategy.provider, answer.response, email
     )
-    return Identity(uid=uid, email=email, email_verified=verified, name=name)
+    picture = photos.picture_url(strategy.provider, answer.response)
+    return Identity(uid=uid, email=email, email_verified=verified, name=name, picture=picture)
 
 
 async def finish(strategy: Strategy) -> Identity:

@@ -117,6 +117,9 @@ class ProviderPeer:
         self._refuse_consent = False
         self._redeemed: set[str] = set()
         self._grants: dict[str, _Grant] = {}
+        # Profile pictures served at /avatars/{name}: (status, headers, body, chunked).
+        self.avatars: dict[str, tuple[int, dict[str, str], bytes, bool]] = {}
+        self.avatar_requests: list[str] = []
 
     # -- what tests call -------------------------------------------------------------------
 
@@ -128,6 +131,21 @@ class ProviderPeer:
         are constants in the backends: reach them through ``provider_traffic_to``.
         """
         return {name: self.base_url + path for name, path in self.paths.items()}
+
+    def serve_avatar(
+        self,
+        name: str,
+        body: bytes,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        chunked: bool = False,
+    ) -> str:
+        """Serve ``body`` as a profile picture (the provider's picture CDN); its URL.
+        ``chunked`` streams it in pieces with no Content-Length."""
+        all_headers = {"Content-Type": "image/png", **(headers or {})}
+        self.avatars[name] = (status, all_headers, body, chunked)
+        return f"{self.base_url}/avatars/{name}"
 
     def sign_in_as(self, identity: Identity) -> None:
         """Who logs in, and consents, at the next authorization requests."""
@@ -149,8 +167,25 @@ class ProviderPeer:
         app = web.Application()
         app.router.add_get(self.paths["AUTHORIZATION_URL"], self._authorize)
         app.router.add_post(self.paths["ACCESS_TOKEN_URL"], self._token)
+        app.router.add_get("/avatars/{name}", self._avatar)
         self.add_user_data_routes(app)
         return app
+
+    async def _avatar(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        self.avatar_requests.append(name)
+        if name not in self.avatars:
+            return web.Response(status=404)
+        status, headers, body, chunked = self.avatars[name]
+        if not chunked:
+            return web.Response(status=status, headers=headers, body=body)
+        response = web.StreamResponse(status=status, headers=headers)
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(body), 256):
+            await response.write(body[start : start + 256])
+        await response.write_eof()
+        return response
 
     # -- provider specifics ----------------------------------------------------------------
 
