@@ -25,7 +25,7 @@ from services.social import photos
 from tests.accounts.test_social_login import browser
 from tests.accounts.test_social_providers import BACKENDS, NEXT, endpoints, through_the_provider
 from tests.support.graphql import GraphQLClient
-from tests.support.oauth_peers import Identity, ProviderPeer, running_provider_peer
+from tests.support.oauth_peers import Identity, ProviderPeer, kinds, running_provider_peer
 from tests.support.oidc_provider import OidcProvider, running_oidc_provider
 from tests.support.users import UserFactory
 
@@ -35,16 +35,6 @@ PHOTO = b"\x89PNG\r\n\x1a\n" + b"pat's face" * 50
 OTHER_PHOTO = b"\xff\xd8\xff" + b"an older photo" * 20
 ME = """query { me { email photoUrl socialAccounts { provider importedFields { field } } } }"""
 LOOPBACK = ("http://127.0.0.1",)
-
-
-@pytest.fixture
-def peer(request: pytest.FixtureRequest) -> Iterator[ProviderPeer]:
-    with running_provider_peer(request.param) as running:
-        yield running
-
-
-def kinds(*names: str) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("peer", names, indirect=True)
 
 
 def configure(runtime: Runtime, peer: ProviderPeer, hosts: tuple[str, ...]) -> SocialProvider:

@@ -4,7 +4,7 @@ endpoint URLs our settings point elsewhere (nothing patched)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +18,7 @@ from core.settings import SocialProvider
 from models.accounts import User
 from models.audit import AuditAction, AuditEntry
 from tests.support.graphql import GraphQLClient
-from tests.support.oauth_peers import Identity, ProviderPeer, running_provider_peer
+from tests.support.oauth_peers import Identity, ProviderPeer, kinds
 from tests.support.users import UserFactory
 
 pytestmark = [pytest.mark.promise("P8"), pytest.mark.promise("P9")]
@@ -35,17 +35,6 @@ def endpoints(peer: ProviderPeer) -> tuple[tuple[str, str], ...]:
     urls = peer.urls()
     wanted = ("AUTHORIZATION_URL", "ACCESS_TOKEN_URL", "USER_DATA_URL", "API_URL")
     return tuple((names.get(k, k), v) for k, v in urls.items() if k in wanted)
-
-
-@pytest.fixture
-def peer(request: pytest.FixtureRequest) -> Iterator[ProviderPeer]:
-    """The peer of the kind the test is parametrized with (``indirect``)."""
-    with running_provider_peer(request.param) as running:
-        yield running
-
-
-def kinds(*names: str) -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("peer", names, indirect=True)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from unittest import mock
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import jwt
+import pytest
 import requests
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -669,3 +670,8 @@ def provider_traffic_to(*peers: ProviderPeer) -> Iterator[None]:
 
     with mock.patch("requests.request", routed):
         yield
+
+
+def kinds(*names: str) -> pytest.MarkDecorator:
+    """Run a test once per provider kind, each with its peer as the ``peer`` fixture."""
+    return pytest.mark.parametrize("peer", names, indirect=True)
