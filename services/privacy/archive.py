@@ -18,15 +18,14 @@ import zipfile
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
 from pathlib import PurePosixPath
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from core import clock, limits
+from core import limits
 from core.runtime import FileStore
 from models.accounts import User
 from services.access.decisions import Access
@@ -217,35 +216,3 @@ async def build(
     off the event loop."""
     archive = await collect(user, files, categories)
     return await asyncio.to_thread(zipped, archive, cover)
-
-
-class StoredArchive(Protocol):
-    """A row naming an archive in the file store (a data export, a legal disclosure)."""
-
-    status: Any
-    file_key: str | None
-    expires_at: datetime | None
-
-
-def downloadable(row: StoredArchive, ready: Enum) -> bool:
-    """``ready``, its file named, and within its lifetime (the sweep may not have expired it)."""
-    return (
-        row.status is ready
-        and row.file_key is not None
-        and row.expires_at is not None
-        and clock.now() < row.expires_at
-    )
-
-
-async def expire_due(files: FileStore, model: type[Model], ready: Enum, expired: Enum) -> int:
-    """Delete the archives of ``model``'s ``ready`` rows past their lifetime, marking the rows
-    ``expired``. The file goes first: a crash between the two leaves a ready row naming a
-    missing file (served as not found, expired again by the next sweep), never a file nobody
-    names."""
-    due = await model.filter(status=ready, expires_at__lte=clock.now())
-    for row in due:
-        key = getattr(row, "file_key", None)
-        if key:
-            await files.delete(key)
-        await model.filter(pk=row.pk, status=ready).update(status=expired, file_key=None)
-    return len(due)

@@ -9,7 +9,6 @@ and the other deletes its own, so no file is left behind that no row names.
 
 from __future__ import annotations
 
-import logging
 import math
 
 from tortoise.queryset import QuerySet
@@ -27,8 +26,7 @@ from services.access.decisions import Access
 from services.client import ClientInfo
 from services.notifications.emit import announcing, notify
 from services.privacy import archive
-
-logger = logging.getLogger("mentor_api.exports")
+from services.privacy.stored_archives import Make, MarkReady, StoredArchives
 
 
 def newest_first(access: Access, user_id: int) -> QuerySet[DataExport]:
@@ -67,32 +65,34 @@ async def request_export(runtime: Runtime, user: User, client: ClientInfo) -> Da
     return export
 
 
+ARCHIVES = StoredArchives(
+    DataExport,
+    "data export",
+    owed=UNFINISHED,
+    building=ExportStatus.BUILDING,
+    ready=ExportStatus.READY,
+    failed=ExportStatus.FAILED,
+    expired=ExportStatus.EXPIRED,
+)
+
+
+def _steps(runtime: Runtime) -> tuple[Make, MarkReady]:
+    """What an export's archive holds, and how its row says it is ready."""
+
+    async def make(export: DataExport) -> bytes:
+        user = await User.get(id=export.user_id)
+        cover = archive.export_cover(user.id, clock.now())
+        return await archive.build(user, runtime.files, cover)
+
+    async def mark_ready(export: DataExport, key: str, size: int) -> bool:
+        return await _mark_ready(runtime, export, key, size)
+
+    return make, mark_ready
+
+
 async def build_export(runtime: Runtime, export_id: int) -> bool:
     """Build one export if it is still owed; True when this call made it READY."""
-    claimed = await DataExport.filter(id=export_id, status__in=UNFINISHED).update(
-        status=ExportStatus.BUILDING
-    )
-    if not claimed:
-        return False  # READY, FAILED, EXPIRED or gone: nothing is owed
-    export = await DataExport.get(id=export_id)
-    user = await User.get(id=export.user_id)
-    try:
-        cover = archive.export_cover(user.id, clock.now())
-        content = await archive.build(user, runtime.files, cover)
-        key = await runtime.files.put(content, suffix=".zip")
-    except Exception as error:
-        logger.error("data export %s failed: %s", export_id, type(error).__name__)
-        await DataExport.filter(id=export_id, status=ExportStatus.BUILDING).update(
-            status=ExportStatus.FAILED
-        )
-        return False
-    won = False
-    try:
-        won = await _mark_ready(runtime, export, key, len(content))
-    finally:
-        if not won:  # another worker finished first, or the row could not say so
-            await runtime.files.delete(key)
-    return won
+    return await ARCHIVES.build(runtime.files, export_id, *_steps(runtime))
 
 
 async def _mark_ready(runtime: Runtime, export: DataExport, key: str, size: int) -> bool:
@@ -118,23 +118,17 @@ async def _mark_ready(runtime: Runtime, export: DataExport, key: str, size: int)
 
 async def build_pending(runtime: Runtime) -> int:
     """Build every export still owed, oldest first: a wake's work, and the sweep's."""
-    owed = await DataExport.filter(status__in=UNFINISHED).order_by("id")
-    built = 0
-    for export in owed:
-        built += await build_export(runtime, export.id)
-    return built
+    return await ARCHIVES.build_owed(runtime.files, *_steps(runtime))
 
 
 async def expire(runtime: Runtime) -> int:
     """Delete the archives of exports past their day, and mark them EXPIRED."""
-    return await archive.expire_due(
-        runtime.files, DataExport, ExportStatus.READY, ExportStatus.EXPIRED
-    )
+    return await ARCHIVES.expire_due(runtime.files)
 
 
 def downloadable(export: DataExport) -> bool:
     """READY and within its day (the sweep may not have expired it yet)."""
-    return archive.downloadable(export, ExportStatus.READY)
+    return ARCHIVES.downloadable(export)
 
 
 async def download(

@@ -12,7 +12,6 @@ says the law forbids telling them.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Collection
 
 from tortoise.queryset import QuerySet
@@ -33,8 +32,7 @@ from services.access.registry import TOLD_SUBJECT
 from services.client import ClientInfo
 from services.notifications.emit import announcing, notify
 from services.privacy import archive
-
-logger = logging.getLogger("mentor_api.legal_disclosures")
+from services.privacy.stored_archives import Make, MarkReady, StoredArchives
 
 # Secrets (password hashes, session and mail tokens) leave the service for nobody.
 NEVER_DISCLOSED = frozenset({Category.CREDENTIAL})
@@ -156,34 +154,37 @@ def _cover(disclosure: LegalDisclosure) -> archive.Cover:
     )
 
 
-async def build_disclosure(runtime: Runtime, disclosure_id: int) -> bool:
-    """Build one package if it is still owed; True when this call made it READY."""
-    claimed = await LegalDisclosure.filter(id=disclosure_id, status__in=UNBUILT).update(
-        status=DisclosureStatus.BUILDING
-    )
-    if not claimed:
-        return False
-    disclosure = await LegalDisclosure.get(id=disclosure_id)
-    try:
+ARCHIVES = StoredArchives(
+    LegalDisclosure,
+    "legal disclosure",
+    owed=UNBUILT,
+    building=DisclosureStatus.BUILDING,
+    ready=DisclosureStatus.READY,
+    failed=DisclosureStatus.FAILED,
+    expired=DisclosureStatus.EXPIRED,
+)
+
+
+def _steps(runtime: Runtime) -> tuple[Make, MarkReady]:
+    """What a package holds (the requested categories only), and how its row says it is
+    ready."""
+
+    async def make(disclosure: LegalDisclosure) -> bytes:
         if await erased(disclosure.user_id):
             raise LookupError("the account was erased before its package was built")
         user = await User.get(id=disclosure.user_id)
         categories = [Category(name) for name in disclosure.categories]
-        content = await archive.build(user, runtime.files, _cover(disclosure), categories)
-        key = await runtime.files.put(content, suffix=".zip")
-    except Exception as error:
-        logger.error("legal disclosure %s failed: %s", disclosure_id, type(error).__name__)
-        await LegalDisclosure.filter(id=disclosure_id, status=DisclosureStatus.BUILDING).update(
-            status=DisclosureStatus.FAILED
-        )
-        return False
-    won = False
-    try:
-        won = await _mark_ready(runtime, disclosure, key, len(content))
-    finally:
-        if not won:  # another worker finished first, or the row could not say so
-            await runtime.files.delete(key)
-    return won
+        return await archive.build(user, runtime.files, _cover(disclosure), categories)
+
+    async def mark_ready(disclosure: LegalDisclosure, key: str, size: int) -> bool:
+        return await _mark_ready(runtime, disclosure, key, size)
+
+    return make, mark_ready
+
+
+async def build_disclosure(runtime: Runtime, disclosure_id: int) -> bool:
+    """Build one package if it is still owed; True when this call made it READY."""
+    return await ARCHIVES.build(runtime.files, disclosure_id, *_steps(runtime))
 
 
 async def _mark_ready(runtime: Runtime, disclosure: LegalDisclosure, key: str, size: int) -> bool:
@@ -209,23 +210,17 @@ async def _mark_ready(runtime: Runtime, disclosure: LegalDisclosure, key: str, s
 
 async def build_pending(runtime: Runtime) -> int:
     """Build every package still owed, oldest first: a wake's work, and the sweep's."""
-    owed = await LegalDisclosure.filter(status__in=UNBUILT).order_by("id")
-    built = 0
-    for disclosure in owed:
-        built += await build_disclosure(runtime, disclosure.id)
-    return built
+    return await ARCHIVES.build_owed(runtime.files, *_steps(runtime))
 
 
 async def expire(runtime: Runtime) -> int:
     """Delete the packages nobody downloaded within their lifetime, and mark them EXPIRED."""
-    return await archive.expire_due(
-        runtime.files, LegalDisclosure, DisclosureStatus.READY, DisclosureStatus.EXPIRED
-    )
+    return await ARCHIVES.expire_due(runtime.files)
 
 
 def downloadable(disclosure: LegalDisclosure) -> bool:
     """READY, its file there, and within its lifetime (the sweep may not have expired it)."""
-    return archive.downloadable(disclosure, DisclosureStatus.READY)
+    return ARCHIVES.downloadable(disclosure)
 
 
 async def download(
