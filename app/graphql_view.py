@@ -1,4 +1,5 @@
-"""Strawberry's aiohttp view, with our context, JSON encoder and authentication."""
+"""Strawberry's aiohttp view, with our context, JSON encoder and authentication, and the
+media types and status codes of GraphQL over HTTP (``app.graphql_http``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,24 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from cross_web import AiohttpHTTPRequestAdapter, AsyncHTTPRequestAdapter, HTTPException
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
-from app.keys import REQUEST_ID, RUNTIME
+from app.graphql_http import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    is_request_error,
+    response_media_type,
+    status_of,
+)
+from app.keys import REQUEST_ID, RESPONSE_MEDIA_TYPE, RUNTIME
 from app.sessions import VISITOR_COOKIE, HttpSessionCookies, authenticate
 from app.websockets import TextFrames, authenticate_connection, opened
+from core.errors import ErrorCode
 from core.settings import IPNetwork
 from resolvers.context import RequestContext
 from services.client import ClientInfo
@@ -47,8 +60,102 @@ def client_info(request: web.Request, trusted_proxies: tuple[IPNetwork, ...] = (
     )
 
 
+GRAPHQL_METHODS = ("GET", "POST")
+NOT_ACCEPTABLE = f"Accept {GRAPHQL_RESPONSE} or {JSON}."
+
+
+class MethodNotAllowed(HTTPException):
+    def __init__(self, reason: str, allow: tuple[str, ...] = GRAPHQL_METHODS) -> None:
+        super().__init__(405, reason)
+        self.allow = allow
+
+
 class GraphQLView(StrawberryView[RequestContext, None]):
     websocket_adapter_class = TextFrames
+
+    async def __call__(self, request: web.Request) -> web.StreamResponse:
+        try:
+            return await self.run(request=request)
+        except HTTPException as error:
+            return self.refusal(request, error)
+
+    def refusal(self, request: web.Request, error: HTTPException) -> web.Response:
+        """A request refused before any GraphQL ran, answered as a GraphQL response all the
+        same (``errors`` only), with ``Allow`` on a 405."""
+        allow = error.allow if isinstance(error, MethodNotAllowed) else GRAPHQL_METHODS
+        refused = {"message": error.reason, "extensions": {"code": ErrorCode.BAD_REQUEST.value}}
+        body = {"errors": [refused]}
+        return web.Response(
+            body=self.encode_json(body),
+            status=error.status_code,
+            content_type=request.get(RESPONSE_MEDIA_TYPE) or JSON,
+            charset="utf-8",
+            headers={"Allow": ", ".join(allow)} if error.status_code == 405 else None,
+        )
+
+    async def get_sub_response(self, request: web.Request) -> web.Response:
+        """The answer's media type is chosen first, from Accept (None: neither is accepted)."""
+        media_type = response_media_type(request.headers.get("Accept"))
+        request[RESPONSE_MEDIA_TYPE] = media_type
+        response = web.Response(content_type=media_type or JSON, charset="utf-8")
+        return response
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        # After GraphiQL had its chance: a browser asks for text/html.
+        if isinstance(request, AiohttpHTTPRequestAdapter) and (
+            request.request.get(RESPONSE_MEDIA_TYPE) is None
+        ):
+            raise HTTPException(406, NOT_ACCEPTABLE)
+        return await super().parse_http_body(request)
+
+    async def execute_single(
+        self,
+        request: web.Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: web.Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        try:
+            result = await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
+        except HTTPException as error:
+            # The spec's rule: a mutation sent with GET is refused as 405, never run.
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise MethodNotAllowed(
+                    "Send mutations with POST; GET carries queries only.", allow=("POST",)
+                ) from error
+            raise
+        sub_response.set_status(status_of(result, request[RESPONSE_MEDIA_TYPE] or JSON))
+        return result
+
+    async def process_result(
+        self, request: web.Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """A request error has no ``data`` at all in ``application/graphql-response+json``;
+        ``application/json`` keeps its legacy ``"data": null``."""
+        response = await super().process_result(request, result)
+        if request.get(RESPONSE_MEDIA_TYPE) == GRAPHQL_RESPONSE and is_request_error(result):
+            response.pop("data", None)
+        return response
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: web.Response,
+    ) -> web.Response:
+        """The body as encoded, in the media type chosen for it (``get_sub_response``)."""
+        sub_response.body = self.encode_json(response_data)
+        return sub_response
 
     async def get_context(
         self, request: web.Request, response: web.StreamResponse

@@ -8,3 +8,5 @@ from core.runtime import Runtime
 
 RUNTIME = web.AppKey("runtime", Runtime)
 REQUEST_ID = web.RequestKey("request_id", str)
+# The media type a GraphQL answer takes (None: the client accepts none we serve).
+RESPONSE_MEDIA_TYPE: web.RequestKey[str | None] = web.RequestKey("response_media_type")

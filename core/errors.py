@@ -11,6 +11,12 @@ from enum import StrEnum
 
 
 class ErrorCode(StrEnum):
+    """Each value is described for clients in ``resolvers.base.ErrorCodeEnum`` and in the
+    README's table; a test fails when one is missing from either."""
+
+    BAD_REQUEST = "BAD_REQUEST"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"

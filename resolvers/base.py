@@ -23,7 +23,6 @@ from core.errors import AccessError, DomainError, ErrorCode
 from models.accounts import StaffPermission, User
 from resolvers.context import Info
 
-ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode", description="Why something failed.")
 ACTOR = "actor"
 E = TypeVar("E", bound=Enum)
 
@@ -40,6 +39,72 @@ def described_enum(
     for value in exposed.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values[enum(value.value)]
     return exposed
+
+
+ErrorCodeEnum = described_enum(
+    ErrorCode,
+    name="ErrorCode",
+    description="Why something failed: `extensions.code` of a GraphQL error, `code` of a "
+    "mutation payload's error.",
+    values={
+        ErrorCode.BAD_REQUEST: "The HTTP request was refused before any GraphQL ran: its body "
+        "is not JSON, it names no query or an unknown operation, or its content type, method "
+        "or Accept header is not one served; the HTTP status says which.",
+        ErrorCode.GRAPHQL_PARSE_FAILED: "The document is not GraphQL (a syntax error); nothing "
+        "ran.",
+        ErrorCode.GRAPHQL_VALIDATION_FAILED: "The document does not fit the schema or its "
+        "limits (unknown field, wrong argument, too deep, too many aliases or tokens); nothing "
+        "ran.",
+        ErrorCode.UNAUTHENTICATED: "Sign in first: the field or mutation needs a signed-in "
+        "user, or the session has ended.",
+        ErrorCode.FORBIDDEN: "Not allowed for this viewer: a staff permission is missing, or a "
+        "cookie-session mutation came without its X-CSRF-Token header.",
+        ErrorCode.NOT_FOUND: "Nothing by that ID the viewer may see; a private row answers "
+        "exactly like a missing one.",
+        ErrorCode.BAD_USER_INPUT: "A value is wrong: a variable that does not fit its type, "
+        "an input a rule refuses (length, format, range, combination), or text that cannot "
+        "be stored.",
+        ErrorCode.RATE_LIMITED: "Too many attempts: `extensions.retryAfter` is the whole "
+        "number of seconds until the next one may succeed.",
+        ErrorCode.CONFLICT: "The change clashes with the current state of what it acts on "
+        "(already done, already taken, no longer possible).",
+        ErrorCode.INTERNAL: "Something unexpected failed on the server; quote "
+        "`extensions.requestId` when reporting it.",
+        ErrorCode.INVALID_CREDENTIALS: "The email address and password match no account that "
+        "may log in.",
+        ErrorCode.WEAK_PASSWORD: "The new password is too short, too long or too easy to guess.",
+        ErrorCode.INVALID_TOKEN: "The token or code is unknown, used or expired; ask for a new "
+        "one.",
+        ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE: "The payment provider could not be reached or "
+        "failed; nothing was recorded, try again later.",
+        ErrorCode.CARD_DECLINED: "The card was declined; nothing was charged.",
+        ErrorCode.CONSENT_REQUIRED: "The feature needs a consent the viewer has not given; "
+        "`extensions.purpose` and `extensions.feature` name it.",
+        ErrorCode.CONSENT_CONFLICT: "A consent was granted in a request carrying Global "
+        "Privacy Control; the signal wins and the grant is refused.",
+        ErrorCode.DELETION_BLOCKED: "The account cannot be deleted while something remains "
+        "(an open job, a pending payment, a legal hold); the message lists what.",
+        ErrorCode.ACCOUNT_SCHEDULED_FOR_ERASURE: "The account is waiting to be erased at its "
+        "owner's request; only the owner's cancel token can keep it.",
+        ErrorCode.ACCOUNT_ERASED: "The account is erased: only its pseudonymous records remain.",
+        ErrorCode.ACCOUNT_DEACTIVATED: "Staff have deactivated the account; support can say "
+        "why or reactivate it.",
+        ErrorCode.OWN_ACCOUNT: "Staff may not take this action on their own account.",
+        ErrorCode.ACCOUNT_EXISTS: "An account uses this email address already: log in to it, "
+        "then link the provider.",
+        ErrorCode.SOCIAL_ACCOUNT_TAKEN: "The provider account is linked to another account "
+        "already.",
+        ErrorCode.LAST_LOGIN_METHOD: "This is the account's only way to log in: set a "
+        "password or link another provider first.",
+        ErrorCode.PASSWORD_ALREADY_SET: "The account has a password already: change it with "
+        "changePassword.",
+        ErrorCode.EMAIL_REQUIRED: "The provider sent no email address, which an account needs.",
+        ErrorCode.INVALID_STATE: "The third-party login was not started here, has expired, "
+        "or its session ended.",
+        ErrorCode.LOGIN_CANCELLED: "The third-party login was cancelled at the provider.",
+        ErrorCode.PROVIDER_ERROR: "The login provider failed or answered something unusable.",
+    },
+)
 
 
 StaffPermissionEnum = described_enum(

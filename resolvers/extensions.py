@@ -9,7 +9,7 @@ import traceback
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from graphql import GraphQLError, StringValueNode, ValidationRule
+from graphql import GraphQLError, GraphQLSyntaxError, StringValueNode, ValidationRule
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
@@ -38,7 +38,9 @@ class StorableStrings(ValidationRule):
 
     def enter_string_value(self, node: StringValueNode, *_args: object) -> None:
         if UNSTORABLE_TEXT.search(node.value):
-            self.report_error(GraphQLError(UNSTORABLE_MESSAGE, node))
+            # A value the caller chose, like a variable's: BAD_USER_INPUT, not the schema's.
+            extensions = {"code": ErrorCode.BAD_USER_INPUT.value}
+            self.report_error(GraphQLError(UNSTORABLE_MESSAGE, node, extensions=extensions))
 
 
 class DocumentRules(AddValidationRules):
@@ -79,7 +81,28 @@ def log_unexpected(error: GraphQLError, request_id: str | None) -> None:
     )
 
 
-def _shaped(error: GraphQLError, request_id: str | None) -> GraphQLError:
+# graphql-core stops parsing a document over MaxTokensLimiter's bound with a syntax error;
+# the document may be fine GraphQL, it is our limit it breaks.
+TOKEN_LIMIT_MESSAGE = "Syntax Error: Document contains more than"
+
+
+def request_error_code(
+    error: GraphQLError, validation_errors: tuple[GraphQLError, ...]
+) -> ErrorCode:
+    """The code of an error GraphQL itself raised, by the step that raised it: the document
+    did not parse, did not validate (limits included), or a value did not fit (variables)."""
+    if isinstance(error, GraphQLSyntaxError):
+        if error.message.startswith(TOKEN_LIMIT_MESSAGE):
+            return ErrorCode.GRAPHQL_VALIDATION_FAILED
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    if any(error is failed for failed in validation_errors):
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    return ErrorCode.BAD_USER_INPUT
+
+
+def _shaped(
+    error: GraphQLError, request_id: str | None, validation_errors: tuple[GraphQLError, ...]
+) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
         extensions = original.extensions
@@ -88,7 +111,8 @@ def _shaped(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         message = INTERNAL_MESSAGE
     else:
-        extensions = {"code": ErrorCode.BAD_USER_INPUT.value, **(error.extensions or {})}
+        code = request_error_code(error, validation_errors)
+        extensions = {"code": code.value, **(error.extensions or {})}
         message = error.message
     return GraphQLError(
         message,
@@ -103,6 +127,14 @@ def _shaped(error: GraphQLError, request_id: str | None) -> GraphQLError:
 class ErrorShaping(SchemaExtension):
     """Every error gets an ``extensions.code``; unexpected ones are masked as INTERNAL."""
 
+    # The errors validation found, to tell them from those of the variables (both have no
+    # path and no original error); a document that never reached validation found none.
+    validation_errors: tuple[GraphQLError, ...] = ()
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        self.validation_errors = tuple(self.execution_context.pre_execution_errors or ())
+
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
@@ -110,7 +142,9 @@ class ErrorShaping(SchemaExtension):
             return
         context = self.execution_context.context
         request_id = context.client.request_id if isinstance(context, RequestContext) else None
-        result.errors = [_shaped(error, request_id) for error in result.errors]
+        result.errors = [
+            _shaped(error, request_id, self.validation_errors) for error in result.errors
+        ]
 
 
 class SyntaxSafeParserCache(ParserCache):

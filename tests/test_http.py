@@ -1,4 +1,5 @@
-"""The HTTP edges beside GraphQL's POST: health, readiness, headers, GET and GraphiQL."""
+"""The HTTP edges beside GraphQL itself: health, readiness, headers, caching and GraphiQL
+(GraphQL over HTTP: ``test_graphql_over_http``)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ SECURITY_HEADERS = {
 }
 ME = document("Me")
 LOG_IN = document("LogIn")
-LOG_OUT = document("LogOut")
 
 
 async def test_healthz_answers_while_the_process_is_up(http: TestClient[Any, Any]) -> None:
@@ -70,28 +70,6 @@ async def test_graphql_answers_are_never_cached(
         )
         assert response.status == 200
         assert response.headers["Cache-Control"] == "no-store"
-
-
-async def test_a_query_can_be_sent_with_get(http: TestClient[Any, Any], users: UserFactory) -> None:
-    alice = await users.create("Alice")
-    response = await http.get(
-        "/graphql",
-        params={"query": ME},
-        headers={"Authorization": f"Bearer {alice.token}", "Accept": "application/json"},
-    )
-    assert response.status == 200
-    body = await response.json()
-    assert "errors" not in body
-    assert body["data"]["me"]["name"] == "Alice"
-
-
-async def test_a_mutation_cannot_be_sent_with_get(http: TestClient[Any, Any]) -> None:
-    response = await http.get(
-        "/graphql",
-        params={"query": LOG_OUT},
-        headers={"Accept": "application/json"},
-    )
-    assert response.status == 400
 
 
 async def test_a_browser_gets_graphiql(http: TestClient[Any, Any]) -> None:
