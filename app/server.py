@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app import routes, social_login, webhooks
 from app.db import apply_migrations, open_database
@@ -157,7 +157,7 @@ def create_app(
         graphql_ide="graphiql",
         multipart_uploads_enabled=True,
         allowed_origins=settings.cors_origins,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
         max_subscriptions_per_connection=limits.MAX_SUBSCRIPTIONS_PER_CONNECTION,
     )
     app.router.add_route("*", "/graphql", view)

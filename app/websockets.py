@@ -1,5 +1,6 @@
-"""GraphQL over WebSocket (graphql-transport-ws on /graphql): text frames, who the connection
-speaks for, and closing the connections when the server stops.
+"""GraphQL over WebSocket on /graphql (graphql-transport-ws, and the legacy graphql-ws of
+subscriptions-transport-ws): text frames, who the connection speaks for, and closing the
+connections when the server stops.
 
 Only subscriptions run over a WebSocket; queries and mutations go over HTTP, where each
 request has its own context, its own loaders and the CSRF rule.
@@ -54,9 +55,10 @@ def opened(request: web.Request, socket: web.WebSocketResponse) -> WebSocketConn
 
 
 async def authenticate_connection(context: RequestContext) -> None:
-    """On ``connection_init``: a ``token`` in its payload (a session token, as for
-    ``Authorization: Bearer``), else the session cookie of the upgrade request. A connection
-    that speaks for nobody is refused (4403): the subscriptions are a signed-in user's own."""
+    """On ``connection_init`` (either protocol): a ``token`` in its payload (a session token,
+    as for ``Authorization: Bearer``), else the session cookie of the upgrade request. A
+    connection that speaks for nobody is refused (4403; ``connection_error`` in the legacy
+    protocol): the subscriptions are a signed-in user's own."""
     token = (context.connection_params or {}).get("token")
     if token is not None:
         session = await accounts.session_for_token(token) if isinstance(token, str) else None

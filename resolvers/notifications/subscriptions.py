@@ -43,8 +43,9 @@ async def _sendable(context: RequestContext, batch: list[int]) -> list[Notificat
 @strawberry.type
 class NotificationSubscriptions:
     @subscription(
-        description="Your notifications as they happen, each once, over graphql-transport-ws; "
-        "the connection closes (4403) once its session is revoked or expires.",
+        description="Your notifications as they happen, each once, over graphql-transport-ws "
+        "or the legacy graphql-ws; the connection closes (4403) once its session is revoked "
+        "or expires.",
         guard=SIGNED_IN,
     )
     async def notifications(
