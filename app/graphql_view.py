@@ -82,23 +82,25 @@ class GraphQLView(StrawberryView[RequestContext, None]):
     def refusal(self, request: web.Request, error: HTTPException) -> web.Response:
         """A request refused before any GraphQL ran, answered as a GraphQL response all the
         same (``errors`` only), with ``Allow`` on a 405."""
-        allow = error.allow if isinstance(error, MethodNotAllowed) else GRAPHQL_METHODS
         refused = {"message": error.reason, "extensions": {"code": ErrorCode.BAD_REQUEST.value}}
-        body = {"errors": [refused]}
+        # A 405 is cacheable by default; a refusal says nothing worth keeping.
+        headers = {"Cache-Control": "no-store"}
+        if error.status_code == 405:
+            allow = error.allow if isinstance(error, MethodNotAllowed) else GRAPHQL_METHODS
+            headers["Allow"] = ", ".join(allow)
         return web.Response(
-            body=self.encode_json(body),
+            body=self.encode_json({"errors": [refused]}),
             status=error.status_code,
             content_type=request.get(RESPONSE_MEDIA_TYPE) or JSON,
             charset="utf-8",
-            headers={"Allow": ", ".join(allow)} if error.status_code == 405 else None,
+            headers=headers,
         )
 
     async def get_sub_response(self, request: web.Request) -> web.Response:
         """The answer's media type is chosen first, from Accept (None: neither is accepted)."""
         media_type = response_media_type(request.headers.get("Accept"))
         request[RESPONSE_MEDIA_TYPE] = media_type
-        response = web.Response(content_type=media_type or JSON, charset="utf-8")
-        return response
+        return web.Response(content_type=media_type or JSON, charset="utf-8")
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -129,7 +131,8 @@ class GraphQLView(StrawberryView[RequestContext, None]):
                 request_data=request_data,
             )
         except HTTPException as error:
-            # The spec's rule: a mutation sent with GET is refused as 405, never run.
+            # The spec's rule: a mutation sent with GET is refused as 405, never run. (Every
+            # operation type may come by POST, so only a GET is refused this way.)
             if isinstance(error.__cause__, InvalidOperationTypeError):
                 raise MethodNotAllowed(
                     "Send mutations with POST; GET carries queries only.", allow=("POST",)

@@ -198,6 +198,7 @@ async def test_a_mutation_sent_with_get_is_405_and_never_runs(
     status, _, body = await answer(response)
     assert status == 405
     assert response.headers["Allow"] == "POST"
+    assert response.headers["Cache-Control"] == "no-store"
     assert body["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
     assert await User.filter(email="mallory@example.com").count() == 0
 

@@ -19,14 +19,18 @@ class GraphQLClient:
         token: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        """POST the operation; return the whole JSON body (``data`` and ``errors``)."""
-        sent_headers = dict(headers or {})
+        """POST the operation; return the whole JSON body (``data`` and ``errors``).
+
+        As a legacy ``application/json`` client: every GraphQL result is a 200 with ``data``
+        (null on a request error); ``tests/test_graphql_over_http.py`` covers the spec's
+        ``application/graphql-response+json`` and its status codes."""
+        sent_headers = {"Accept": "application/json", **(headers or {})}
         if token:
             sent_headers["Authorization"] = f"Bearer {token}"
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=sent_headers
         )
-        assert response.status in (200, 400), await response.text()
+        assert response.status == 200, await response.text()
         body: dict[str, Any] = await response.json()
         return body
 
