@@ -76,7 +76,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     try:
         raw, flow = await flows.start(runtime, client_info(request, settings.trusted_proxies))
     except RateLimited as error:
-        return _redirect(_with(next_url, error=error.code.value))
+        wait = str(error.retry_after_seconds)
+        return _redirect(_with(next_url, error=error.code.value, retryAfter=wait))
     session: dict[str, Any] = {
         OURS: {
             "next": next_url,

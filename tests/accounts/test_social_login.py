@@ -389,3 +389,6 @@ async def test_one_network_may_start_only_so_many_logins(
     status, location = await b.get(f"/auth/login/acme?next={NEXT}")
     assert status == 302
     assert query_of(location)["error"] == ["RATE_LIMITED"]
+    # The whole seconds left in the window, which began moments ago with the first login.
+    window = int(limits.THROTTLE_WINDOW.total_seconds())
+    assert window - 60 < int(query_of(location)["retryAfter"][0]) <= window
