@@ -5,15 +5,17 @@ say which step refused a request."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse
+from aiohttp import ClientResponse, FormData
 from aiohttp.test_utils import TestClient
 
 from app.sessions import SESSION_COOKIE
 from core.runtime import Runtime
 from models.accounts import User
+from tests.accounts.test_profile import png
 from tests.support.documents import document
 from tests.support.users import UserFactory
 
@@ -24,6 +26,7 @@ LOG_IN = document("LogIn")
 LOG_OUT = document("LogOut")
 SIGN_UP = document("SignUp")
 COERCION = "query Find($id: ID!) { node(id: $id) { id } }"
+UPLOAD = document("UploadProfilePhoto")
 
 
 async def post(
@@ -239,6 +242,39 @@ async def test_a_cookie_mutation_without_its_csrf_header_is_403_without_data(
         http, {"query": LOG_OUT}, headers={"Cookie": f"{SESSION_COOKIE}={alice.token}"}
     )
     status, _, body = await answer(response)
+    assert (status, "data" in body) == (403, False)
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"]
+
+
+def photo_form() -> FormData:
+    form = FormData()
+    form.add_field("operations", json.dumps({"query": UPLOAD, "variables": {"photo": None}}))
+    form.add_field("map", json.dumps({"0": ["variables.photo"]}))
+    form.add_field("0", png(), filename="me.png", content_type="application/octet-stream")
+    return form
+
+
+async def test_a_multipart_upload_answers_in_the_spec_media_type(
+    http: TestClient[Any, Any], users: UserFactory
+) -> None:
+    alice = await users.create("Alice")
+    sent = await http.post(
+        "/graphql",
+        data=photo_form(),
+        headers={"Authorization": f"Bearer {alice.token}", "Accept": GRAPHQL_RESPONSE},
+    )
+    status, media_type, body = await answer(sent)
+    assert (status, media_type) == (200, GRAPHQL_RESPONSE)
+    assert body["data"]["uploadProfilePhoto"]["errors"] == []
+    assert body["data"]["uploadProfilePhoto"]["user"]["photoUrl"]
+
+
+async def test_a_multipart_mutation_without_credentials_is_403_without_data(
+    http: TestClient[Any, Any],
+) -> None:
+    """Any page may post a form here without a preflight (the CSRF rule)."""
+    sent = await http.post("/graphql", data=photo_form(), headers={"Accept": GRAPHQL_RESPONSE})
+    status, _, body = await answer(sent)
     assert (status, "data" in body) == (403, False)
     assert [error["extensions"]["code"] for error in body["errors"]] == ["FORBIDDEN"]
 
