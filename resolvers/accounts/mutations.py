@@ -28,7 +28,10 @@ class SignUpInput:
         description="Where the verification link is mailed; also the log-in."
     )
     password: str = strawberry.field(description=NEW_PASSWORD)
-    name: str = strawberry.field(default="", description="Display name; may be empty.")
+    name: str = strawberry.field(
+        default="",
+        description=f"Display name, at most {limits.MAX_NAME_LENGTH} characters; may be empty.",
+    )
     consents: list[ConsentPurposeEnum] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list,
         description="Optional purposes granted on the sign-up form; the rest stay off.",

@@ -32,7 +32,7 @@ class RequestJobInput:
 class AcceptJobInput:
     job_id: relay.GlobalID = strawberry.field(description="The REQUESTED job's global ID.")
     price: MoneyInput = strawberry.field(
-        description="What the client pays for the whole job, in any currency Stripe accepts."
+        description="What the client pays for the whole job; it sets the payment's currency."
     )
 
 

@@ -79,7 +79,9 @@ class StartPayoutOnboardingPayload(Payload):
 
 @strawberry.input(description="A payment to refund, why, and how much of it.")
 class RefundPaymentInput:
-    payment_id: relay.GlobalID = strawberry.field(description="The SUCCEEDED payment's global ID.")
+    payment_id: relay.GlobalID = strawberry.field(
+        description="The payment's global ID; SUCCEEDED or PARTIALLY_REFUNDED, else CONFLICT."
+    )
     reason: RefundReasonEnum = strawberry.field(  # type: ignore[valid-type]
         description="Why the money goes back; Stripe records it with the refund."
     )

@@ -36,7 +36,7 @@ class PostType(ModelNode):
 
     id: relay.NodeID[int]
     title: str = strawberry.field(description="The headline.")
-    body: str = strawberry.field(description="The text, as the author wrote it (plain text).")
+    body: str = strawberry.field(description="The text, as the author wrote it.")
     tags: list[str] = strawberry.field(description="Topic tags, lower case.")
     status: PostStatusEnum = strawberry.field(  # type: ignore[valid-type]
         description="Draft or published."
