@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import routes, social_login, webhooks
+from app.cors import cors
 from app.db import apply_migrations, open_database
 from app.graphiql import assets as graphiql_assets
 from app.graphiql import page as graphiql_page
@@ -146,6 +147,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             request_id_and_headers,
+            cors(settings.cors_origins),
             bounded_bodies(body_limit),
         ],
         client_max_size=body_limit,
