@@ -31,6 +31,7 @@ STATIC_CACHING = "no-cache"
 
 def content_security_policy(request: web.Request) -> str:
     connect = ["'self'"]
+    # 'self' covers the subscriptions' WebSocket in CSP 3; older browsers need it spelled out.
     if PLAIN_HOST.fullmatch(request.host):
         connect += [f"ws://{request.host}", f"wss://{request.host}"]
     return "; ".join(

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from playwright.async_api import BrowserContext, Page, Request, Route, expect
+from playwright.async_api import BrowserContext, Page, Request, Route, WebSocket, expect
 
 from app.graphiql import assets
 from app.graphql_view import GraphQLView
@@ -30,19 +30,18 @@ from tests.support.users import PASSWORD, UserFactory
 
 EDITOR = ".graphiql-query-editor .CodeMirror"
 
-# Anonymous operations: GraphiQL learns an operation's name from the editor a moment after an
-# edit, and a test edits faster than anyone types.
-ME = "query {\n  me {\n    name\n  }\n}"
+ME = "query Me {\n  me {\n    name\n  }\n}"
 LOG_IN = (
-    "mutation {\n"
+    "mutation LogIn {\n"
     f'  logIn(input: {{email: "alice@example.com", password: "{PASSWORD}"}}) {{\n'
     "    csrfToken\n    user {\n      name\n    }\n    errors {\n      code\n    }\n  }\n}"
 )
 RENAME = (
-    "mutation {\n"
+    "mutation Rename {\n"
     '  updateProfile(input: {name: "Alice in GraphiQL"}) {\n'
     "    user {\n      name\n    }\n    errors {\n      code\n    }\n  }\n}"
 )
+SUBSCRIBE = "subscription OnNotification {\n  notifications {\n    title\n  }\n}"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -84,12 +83,21 @@ class Browsing:
             self.foreign_requests.append(route.request.url)
             await route.abort("internetdisconnected")
 
-    async def run(self, document: str) -> tuple[dict[str, Any], Request]:
-        """Put ``document`` in the editor, press the run button; the answer and the request."""
-        await self.page.evaluate(
-            "([selector, text]) => document.querySelector(selector).CodeMirror.setValue(text)",
-            [EDITOR, document],
+    async def write(self, document: str) -> None:
+        """Put ``document`` in the editor, as typed, and wait until GraphiQL has read it (it
+        parses an edit a moment later, and a test is quicker than anyone's typing)."""
+        editor = await self.page.wait_for_selector(EDITOR)
+        await editor.evaluate("(node, text) => node.CodeMirror.setValue(text)", document)
+        await editor.wait_for_element_state("stable")
+        await self.page.wait_for_function(
+            "([selector, text]) => document.querySelector(selector).CodeMirror.documentAST"
+            "?.loc?.source?.body === text",
+            arg=[EDITOR, document],
         )
+
+    async def run(self, document: str) -> tuple[dict[str, Any], Request]:
+        """Write ``document``, press the run button; the answer and the request."""
+        await self.write(document)
 
         def is_ours(response: Any) -> bool:
             sent = response.request.post_data_json if response.request.method == "POST" else None
@@ -138,6 +146,24 @@ async def test_graphiql_runs_a_query_logs_in_and_mutates_with_no_network(
 
     body, _ = await graphiql.run(ME)
     assert body == {"data": {"me": {"name": "Alice in GraphiQL"}}}
+
+    # A subscription: the policy lets the page open its WebSocket, and the cookie signs it in.
+    acknowledged = asyncio.get_running_loop().create_future()
+
+    def watch(socket: WebSocket) -> None:
+        def heard(frame: str | bytes) -> None:
+            if "connection_ack" in str(frame) and not acknowledged.done():
+                acknowledged.set_result(socket.url)
+
+        socket.on("framereceived", heard)
+
+    page.on("websocket", watch)
+    await graphiql.write(SUBSCRIBE)
+    await page.click(".graphiql-execute-button")
+    assert (
+        await asyncio.wait_for(acknowledged, 10)
+        == f"{graphiql.server.replace('http', 'ws')}/graphql"
+    )
     assert graphiql.foreign_requests == []
     assert graphiql.console_errors == []
 

@@ -41,10 +41,11 @@
   const parameters = new URLSearchParams(window.location.search);
   const DEFAULT_QUERY = `# mentor-api: Ctrl-Enter runs an operation.
 #
-# After the logIn mutation, GraphiQL keeps the session
-# cookie and sends X-CSRF-Token on every mutation.
-# Or set a header: {"Authorization": "Bearer <token>"}.
-# Operations to try: graphql/*.graphql in the repository.
+# Log in with the logIn mutation: GraphiQL then
+# keeps the session cookie and sends X-CSRF-Token
+# with every mutation. Or set the header
+#   {"Authorization": "Bearer <token>"}
+# More operations: graphql/ in the repository.
 
 query Mentors {
   mentors(first: 5) {
