@@ -38,6 +38,12 @@ def ensure_environment() -> None:
     stamp.write_text(wanted)
 
 
+def ensure_graphiql_assets() -> None:
+    """GraphiQL's pinned files, fetched and checked by the server's own command."""
+    if run([str(BIN / "mentor-api"), "fetch-graphiql"]) != 0:
+        print("GraphiQL's page will say how to fetch its files; the API works without", flush=True)
+
+
 def run(command: list[str], **env: str) -> int:
     return subprocess.run(command, cwd=ROOT, env={**os.environ, **env}).returncode
 
@@ -87,6 +93,8 @@ def main() -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pytest_args = extra  # anything else goes to pytest
     ensure_environment()
+    if args.command == "setup" or not (ROOT / "app" / "graphiql" / "vendor").is_dir():
+        ensure_graphiql_assets()
     return int(args.run(args))
 
 

@@ -4,6 +4,7 @@ media types and status codes of GraphQL over HTTP (``app.graphql_http``)."""
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
+from app.graphiql import page as graphiql_page
 from app.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
@@ -72,6 +74,14 @@ class MethodNotAllowed(HTTPException):
 
 class GraphQLView(StrawberryView[RequestContext, None]):
     websocket_adapter_class = TextFrames
+
+    def __init__(self, *, graphiql_assets: Path, **options: Any) -> None:
+        super().__init__(**options)
+        self.graphiql_assets = graphiql_assets
+
+    async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        """Our GraphiQL page (app/graphiql): Strawberry's loads its code from a CDN."""
+        return graphiql_page.render(request, self.graphiql_assets)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
