@@ -8,6 +8,7 @@ from models.accounts import User
 from models.interactions import Interaction, InteractionKind
 from models.marketplace import PostLike
 from resolvers.context import Info
+from resolvers.pagination import After, Before, First, Last
 from resolvers.permissions import rows_of
 from resolvers.posts.types import PostConnection
 from services import interactions
@@ -28,13 +29,21 @@ class UserInteractionFields:
         extensions=[rows_of(PostLike)],
     )
     async def liked_posts(
-        self, root: User, info: Info, first: int | None = None, after: str | None = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> PostConnection | None:
         return await PostConnection.resolve_connection(
             interactions.liked_posts(info.context.access, root.id),
             info=info,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -45,9 +54,17 @@ class UserInteractionFields:
         extensions=[rows_of(Interaction)],
     )
     async def view_history(
-        self, root: User, info: Info, first: int | None = None, after: str | None = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> PostConnection | None:
         viewed = await interactions.view_history(
             info.context.access, root.id, gpc=info.context.client.gpc
         )
-        return await PostConnection.resolve_connection(viewed, info=info, first=first, after=after)
+        return await PostConnection.resolve_connection(
+            viewed, info=info, first=first, after=after, last=last, before=before
+        )

@@ -12,6 +12,7 @@ from resolvers.context import Info
 from resolvers.ids import row_id_or_none
 from resolvers.jobs.types import JobConnection, JobParty, JobStatusEnum, JobType
 from resolvers.nodes import visible_row
+from resolvers.pagination import After, Before, First, Last
 from services import jobs
 
 
@@ -24,12 +25,16 @@ class JobQueries:
         actor: User,
         as_: Annotated[JobParty, strawberry.argument(name="as")] = JobParty.CLIENT,
         status: JobStatusEnum | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> JobConnection:
         statuses = [status] if status else []
         found = jobs.jobs_of(info.context.access, jobs.JobRole(as_.value), statuses)
-        return await JobConnection.resolve_connection(found, info=info, first=first, after=after)
+        return await JobConnection.resolve_connection(
+            found, info=info, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description="A job, for its two parties and staff; null for anyone else.")
     async def job(self, info: Info, id: relay.GlobalID) -> JobType | None:

@@ -8,6 +8,7 @@ from resolvers.context import Info
 from resolvers.ids import row_id_or_none
 from resolvers.mentors.types import MentorConnection, MentorType
 from resolvers.nodes import visible_row
+from resolvers.pagination import After, Before, First, Last
 from services import mentors
 
 MentorOrderEnum = strawberry.enum(
@@ -38,8 +39,10 @@ class MentorQueries:
         info: Info,
         filter: MentorFilter | None = None,
         order_by: MentorOrderEnum = mentors.MentorOrder.NEWEST,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> MentorConnection:
         given = filter or MentorFilter()
         criteria = mentors.MentorFilter(
@@ -54,6 +57,8 @@ class MentorQueries:
             info=info,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
         await page.load_ahead(info)
         return page
