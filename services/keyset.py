@@ -158,16 +158,15 @@ class Window:
         """The order rows are read in: the list's own, or reversed to read from the end."""
         return ordering.reversed() if self.from_end else ordering
 
-    def outside(self, query: QuerySet[M], ordering: Ordering) -> QuerySet[M] | None:
-        """The rows on the far side of the cursor a page starts from (before ``after`` when
-        reading forwards, after ``before`` when reading from the end); None without one."""
-        if self.from_end:
-            if self.before is None:
-                return None
-            return query.filter(ordering.beyond(self.before, inclusive=True))
-        if self.after is None:
-            return None
-        return query.filter(ordering.reversed().beyond(self.after, inclusive=True))
+    def sides(self, query: QuerySet[M], ordering: Ordering) -> dict[str, QuerySet[M]]:
+        """For each cursor given, the rows on its far side from the page (at or before
+        ``after``, at or after ``before``): whether items precede or follow the page."""
+        found = {}
+        if self.after is not None:
+            found["after"] = query.filter(ordering.reversed().beyond(self.after, inclusive=True))
+        if self.before is not None:
+            found["before"] = query.filter(ordering.beyond(self.before, inclusive=True))
+        return found
 
 
 @dataclass(frozen=True)
@@ -179,26 +178,25 @@ class Page:
     has_next: bool
 
     @classmethod
-    def cut(cls, window: Window, read: list[Any], beyond_cursor: bool) -> Page:
+    def cut(cls, window: Window, read: list[Any], sides: set[str]) -> Page:
         """A page from rows read in the window's direction (one more than it holds, to tell
-        whether more follow) and whether rows lie beyond the cursor it started from."""
+        whether more follow) and the cursors with rows on their far side (see ``sides``)."""
         more = len(read) > window.size
         rows = read[: window.size]
         if window.from_end:
             rows.reverse()
-            return cls(rows, has_previous=more, has_next=beyond_cursor)
-        return cls(rows, has_previous=beyond_cursor, has_next=more)
+            return cls(rows, has_previous=more or "after" in sides, has_next="before" in sides)
+        return cls(rows, has_previous="after" in sides, has_next=more or "before" in sides)
 
 
 async def read_page(query: QuerySet[M], window: Window) -> Page:
     """One page of an ordered query: the window's rows (plus one, to know whether more follow),
-    and, when it starts from a cursor, whether any row lies on the cursor's other side."""
+    and, for each cursor given, whether any row lies on its other side."""
     ordering = Ordering.of(query)
     reading = window.reading(ordering).order_by()
     read = list(await window.between(query, ordering).order_by(*reading).limit(window.size + 1))
-    outside = window.outside(query, ordering)
-    beyond_cursor = outside is not None and await outside.exists()
-    return Page.cut(window, read, beyond_cursor)
+    sides = {side for side, rows in window.sides(query, ordering).items() if await rows.exists()}
+    return Page.cut(window, read, sides)
 
 
 class MergedLists:
@@ -225,7 +223,9 @@ class MergedLists:
         at, pk = self.orderings[index].position_of(row)
         return at, index, pk
 
-    def _beyond(self, index: int, position: Position, *, backwards: bool, inclusive: bool) -> Q:
+    def _beyond(
+        self, index: int, position: Position, *, backwards: bool, inclusive: bool = False
+    ) -> Q:
         """The rows of list ``index`` beyond a merged position, reading either way."""
         at, cursor_index, pk = position
         ordering = self.orderings[index].reversed() if backwards else self.orderings[index]
@@ -238,23 +238,23 @@ class MergedLists:
     async def read_page(self, window: Window) -> Page:
         """The window of the merged list: at most ``size + 1`` rows of each list, merged."""
         read: list[Any] = []
-        beyond_cursor = False
+        sides: set[str] = set()
         for index, query in enumerate(self.queries):
             mine = query
             if window.after is not None:
-                mine = mine.filter(
-                    self._beyond(index, window.after, backwards=False, inclusive=False)
-                )
+                mine = mine.filter(self._beyond(index, window.after, backwards=False))
             if window.before is not None:
-                mine = mine.filter(
-                    self._beyond(index, window.before, backwards=True, inclusive=False)
-                )
+                mine = mine.filter(self._beyond(index, window.before, backwards=True))
             reading = window.reading(self.orderings[index]).order_by()
             read.extend(await mine.order_by(*reading).limit(window.size + 1))
-            cursor = window.before if window.from_end else window.after
-            if cursor is not None and not beyond_cursor:
-                outside = self._beyond(index, cursor, backwards=not window.from_end, inclusive=True)
-                beyond_cursor = await query.filter(outside).exists()
+            for side, cursor, backwards in (
+                ("after", window.after, True),
+                ("before", window.before, False),
+            ):
+                if cursor is not None and side not in sides:
+                    far = self._beyond(index, cursor, backwards=backwards, inclusive=True)
+                    if await query.filter(far).exists():
+                        sides.add(side)
         # Sorted by the least significant key first: Python's sort is stable.
         positions = {id(row): self.position_of(row) for row in read}
         for at, key in reversed(list(enumerate(window.reading(self.ordering).keys))):
@@ -263,7 +263,7 @@ class MergedLists:
                 return positions[id(row)][at]
 
             read.sort(key=value, reverse=key.descending)
-        return Page.cut(window, read[: window.size + 1], beyond_cursor)
+        return Page.cut(window, read[: window.size + 1], sides)
 
     async def count(self) -> int:
         return sum([await query.count() for query in self.queries])
@@ -304,5 +304,5 @@ def page_of_sorted(
     inside = list(items[start:end])
     if window.from_end:
         inside.reverse()
-        return Page.cut(window, inside[: window.size + 1], end < len(items))
-    return Page.cut(window, inside[: window.size + 1], start > 0)
+    sides = {side for side, found in (("after", start > 0), ("before", end < len(items))) if found}
+    return Page.cut(window, inside[: window.size + 1], sides)

@@ -32,11 +32,11 @@ async def top_rows_per(
     window: Window,
 ) -> list[Page]:
     """For each parent id (in the order asked), its page of ``query`` in ``ordering``: the
-    same window of every parent's list, read in one windowed query (and, from a cursor, one
-    more telling which parents have rows beyond it)."""
+    same window of every parent's list, read in one windowed query (and, for each cursor
+    given, one more telling which parents have rows beyond it)."""
     keys = sorted({int(i) for i in parent_ids})
     buckets: dict[int, list[M]] = {key: [] for key in keys}
-    beyond_cursor: set[int] = set()
+    sides: dict[int, set[str]] = {key: set() for key in keys}
     if keys and window.size >= 0:
         mine = query.filter(**{f"{parent_column}__in": keys})
         # Columns named with their table: a row rule may join another table to the query.
@@ -65,12 +65,13 @@ async def top_rows_per(
         await fetch_joins(rows)
         for row in rows:
             buckets[getattr(row, parent_column)].append(row)
-        outside = window.outside(mine, ordering)
-        if outside is not None:
-            found: list[Any] = await outside.distinct().values_list(parent_column, flat=True)
-            beyond_cursor = {int(parent) for parent in found}
+        for side, far in window.sides(mine, ordering).items():
+            found: list[Any] = await far.distinct().values_list(parent_column, flat=True)
+            for parent in found:
+                sides[int(parent)].add(side)
     return [
-        Page.cut(window, list(buckets.get(int(i), [])), int(i) in beyond_cursor) for i in parent_ids
+        Page.cut(window, list(buckets.get(int(i), [])), sides.get(int(i), set()))
+        for i in parent_ids
     ]
 
 
