@@ -38,13 +38,14 @@ class AnalyticsQueries:
             context.access, subject, gpc=context.client.gpc
         )
         scores = {mentor.user_id: mentor.score for mentor in ranked}
+        order = interactions.RECOMMENDATION_ORDER
         cursors = Cursors.of(
-            info,
-            interactions.RECOMMENDATION_ORDER,
-            position_of=lambda profile: (scores[profile.user_id], profile.user_id),
+            info, order, position_of=lambda row: (scores[row.user_id], row.user_id)
         )
         window = cursors.window(first=first, after=after, last=last, before=before)
-        picked = page_of_sorted(ranked, tuple, interactions.RECOMMENDATION_ORDER, window)
+        picked = page_of_sorted(
+            ranked, lambda mentor: (mentor.score, mentor.user_id), order, window
+        )
         rows = await interactions.mentors_by_user(
             context.access, [mentor.user_id for mentor in picked.rows]
         )
