@@ -28,6 +28,8 @@ POSTS = f"""query Posts({VARIABLES}) {{
 MENTOR_POSTS = f"""query MentorPosts($id: ID!, {VARIABLES}) {{
   mentor(id: $id) {{ list: posts({PAGE_ARGUMENTS}) {{
     {PAGE_INFO} edges {{ cursor node {{ name: title }} }} }} }} }}"""
+POSTS_ON_A_PAGE = f"""query PostsOnAPage({VARIABLES}) {{
+  mentors(first: 1) {{ edges {{ node {{ posts({PAGE_ARGUMENTS}) {{ totalCount }} }} }} }} }}"""
 LIKED_POSTS = f"""query Liked({VARIABLES}) {{
   me {{ list: likedPosts({PAGE_ARGUMENTS}) {{
     {PAGE_INFO} edges {{ cursor node {{ name: title }} }} }} }} }}"""
@@ -274,6 +276,7 @@ async def test_a_tampered_or_foreign_cursor_is_bad_user_input(
         (MENTORS, {}, post_cursor),  # another list's
         (MENTORS, {"order": "HOURLY_RATE_ASC"}, mentor_cursor),  # another order's
         (MENTOR_POSTS, {"id": mentor_id}, post_cursor),  # the root list's, on the nested one
+        (POSTS_ON_A_PAGE, {}, post_cursor),  # the same, read ahead for a page of mentors
         (POSTS, {}, nested_cursor),
     ]
     for query, variables, cursor in refused:
@@ -287,3 +290,35 @@ async def test_a_tampered_or_foreign_cursor_is_bad_user_input(
         "Post 1",
         "Post 0",
     ]
+
+
+LISTS = """{ __schema { types { name kind description
+  fields { name description type { name kind ofType { name kind ofType { name } } }
+    args { name description } } } } }"""
+
+
+async def test_every_list_is_a_described_connection_with_an_edge_of_its_own(
+    graphql: GraphQLClient,
+) -> None:
+    types = {found["name"]: found for found in (await graphql.data(LISTS))["__schema"]["types"]}
+    connections = {name for name in types if name.endswith("Connection")}
+    edges = {f"{name.removesuffix('Connection')}Edge" for name in connections}
+    assert edges <= set(types)
+    for name in connections | edges | {"PageInfo"}:
+        assert types[name]["description"], name
+        assert all(field["description"] for field in types[name]["fields"]), name
+    described = [types[edge]["description"] for edge in edges]
+    assert len(set(described)) == len(described)
+    for edge in edges:
+        assert edge.removesuffix("Edge") in types[edge]["description"]
+    lists = [
+        (owner["name"], field)
+        for owner in types.values()
+        for field in owner["fields"] or []
+        if (field["type"]["name"] or field["type"]["ofType"]["name"]) in connections
+    ]
+    assert len(lists) >= 25
+    for owner, field in lists:
+        paging = {arg["name"]: arg["description"] for arg in field["args"]}
+        assert {"first", "after", "last", "before"} <= set(paging), (owner, field["name"])
+        assert all(paging[name] for name in ("first", "after", "last", "before"))
