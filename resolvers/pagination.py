@@ -232,6 +232,10 @@ class CountedConnection(Generic[Item]):
     counter: strawberry.Private[Counter]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give ``class MentorConnection(CountedConnection[MentorType])`` its ``MentorEdge``
+        before Strawberry reads the class, so no connection writes its own Edge and none
+        shares another's description. (Strawberry's own subclasses, made when it
+        specializes a generic, already carry their definition and are left alone.)"""
         super().__init_subclass__(**kwargs)
         declared = cls.__dict__.get("__orig_bases__", ())
         items = [
