@@ -60,7 +60,10 @@ class DomainError(Exception):
 
     @property
     def extensions(self) -> dict[str, object]:
-        return {"code": self.code.value}
+        """The code, and the argument or input field at fault when one is (``after``)."""
+        if self.field is None:
+            return {"code": self.code.value}
+        return {"code": self.code.value, "field": self.field}
 
 
 class BadUserInput(DomainError):

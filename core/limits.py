@@ -50,9 +50,13 @@ MAX_CACHED_DOCUMENTS: Annotated[
 MAX_ROW_ID: Annotated[
     int, Why("a row id inside a global ID", "the largest BIGINT; anything above names no row")
 ] = 2**63 - 1
-MAX_CURSOR_INDEX: Annotated[
-    int, Why("the position a cursor names", "keeps SQL's OFFSET within a 32-bit integer")
-] = 2**31 - 1
+MAX_CURSOR_LENGTH: Annotated[
+    int,
+    Why(
+        "characters of a page cursor",
+        "a signed row position (a few sort values) is far shorter; longer was never ours",
+    ),
+] = 512
 MAX_REQUEST_ID_LENGTH: Annotated[
     int, Why("characters of a caller's X-Request-Id", "it lands in logs and audit rows")
 ] = 64

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from functools import cached_property, partial
-from typing import Any, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 from strawberry.dataloader import DataLoader
 from strawberry.execution import optimized_is_awaitable
@@ -20,13 +20,14 @@ from services import posts, testimonials
 from services.access.decisions import Access
 from services.access.registry import privacy_of
 from services.deletion import erasure
+from services.keyset import Ordering, Page, Window
 
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
-# A nested page: (parent id, how many leading rows it needs).
-PageKey = tuple[int, int]
+# A nested page: the parent's id and the window of its list.
+PageKey = tuple[int, Window]
 
 
 def now_or_later(loader: DataLoader[K, T], key: K) -> T | Awaitable[T]:
@@ -77,20 +78,24 @@ async def rows_by(
     return [found.get(key) for key in keys]
 
 
-def leading_rows(
-    fetch: Callable[[Sequence[int], int], Awaitable[list[list[T]]]],
-) -> DataLoader[PageKey, list[T]]:
-    """Batches nested pages: one query per distinct page length, whatever the parent count."""
+class NestedPages(Generic[T]):
+    """The pages of many parents' lists in one order (a mentor's posts on a page of mentors):
+    every parent asking for the same window is read in one query."""
 
-    async def load(keys: Sequence[PageKey]) -> list[list[T]]:
-        found: dict[PageKey, list[T]] = {}
-        for limit in {limit for _, limit in keys}:
-            parents = [parent for parent, wanted in keys if wanted == limit]
-            for parent, rows in zip(parents, await fetch(parents, limit), strict=True):
-                found[(parent, limit)] = rows
-        return [found[key] for key in keys]
+    def __init__(
+        self, ordering: Ordering, fetch: Callable[[Sequence[int], Window], Awaitable[list[Page]]]
+    ) -> None:
+        self.ordering = ordering
 
-    return DataLoader(load)
+        async def load(keys: Sequence[PageKey]) -> list[Page]:
+            found: dict[PageKey, Page] = {}
+            for window in {window for _, window in keys}:
+                parents = [parent for parent, wanted in keys if wanted == window]
+                for parent, page in zip(parents, await fetch(parents, window), strict=True):
+                    found[(parent, window)] = page
+            return [found[key] for key in keys]
+
+        self.loader: DataLoader[PageKey, Page] = DataLoader(load)
 
 
 class Loaders:
@@ -110,8 +115,10 @@ class Loaders:
         return cast(DataLoader[int, M | None], loader)
 
     @cached_property
-    def latest_posts(self) -> DataLoader[PageKey, list[Post]]:
-        return leading_rows(partial(posts.latest_published_by, self.access))
+    def latest_posts(self) -> NestedPages[Post]:
+        return NestedPages(
+            posts.latest_published_order(), partial(posts.latest_published_by, self.access)
+        )
 
     @cached_property
     def published_post_count(self) -> DataLoader[int, int]:
@@ -123,25 +130,25 @@ class Loaders:
         return DataLoader(partial(posts.liked_by_viewer, self.access))
 
     @cached_property
-    def latest_testimonials(self) -> DataLoader[PageKey, list[Testimonial]]:
+    def latest_testimonials(self) -> NestedPages[Testimonial]:
         """A mentor's newest displayed testimonials, keyed by the mentor's user id.
 
         The authors they name are loaded in the same batch, so ``authorName`` resolves
         without waiting (see ``now_or_later``).
         """
 
-        async def fetch(mentor_ids: Sequence[int], limit: int) -> list[list[Testimonial]]:
-            pages = await testimonials.latest_displayed_for(self.access, mentor_ids, limit)
+        async def fetch(mentor_ids: Sequence[int], window: Window) -> list[Page]:
+            pages = await testimonials.latest_displayed_for(self.access, mentor_ids, window)
             named = {
                 row.author_id
                 for page in pages
-                for row in page
+                for row in page.rows
                 if row.profile_attribution is not Attribution.ANONYMOUS
             }
             await self.rows(User).load_many(sorted(named))
             return pages
 
-        return leading_rows(fetch)
+        return NestedPages(testimonials.latest_displayed_order(), fetch)
 
     @cached_property
     def displayed_testimonial_count(self) -> DataLoader[int, int]:

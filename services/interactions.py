@@ -13,6 +13,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from tortoise.expressions import Subquery
 from tortoise.functions import Count, Max
@@ -26,6 +27,7 @@ from models.marketplace import MentorProfile, MentorTag, MentorTagKind, Post, Po
 from models.privacy import ConsentPurpose
 from services.access.decisions import Access
 from services.client import ClientInfo, browser_of
+from services.keyset import Ordering, SortKey
 from services.privacy import consents
 from services.privacy.consents import Subject
 from services.privacy.features import Feature, require
@@ -143,12 +145,15 @@ def _interactions_of(subject: Subject) -> QuerySet[Interaction]:
 
 def liked_posts(access: Access, user_id: int) -> QuerySet[Post]:
     """The posts a user likes, newest like first. Their likes are read through PostLike's row
-    rule (their own); the join only orders them."""
+    rule (their own); the join only orders them, by the time of the like (one per post) that
+    pages go on from."""
     likes = access.visible(PostLike).filter(user_id=user_id).values("post_id")
     return (
         access.visible(Post)
         .filter(id__in=Subquery(likes), likes__user_id=user_id)
-        .order_by("-likes__created_at", "-id")
+        .annotate(liked_at=Max("likes__created_at"))
+        .group_by("id")
+        .order_by("-liked_at", "-id")
     )
 
 
@@ -170,7 +175,28 @@ async def view_history(access: Access, user_id: int, *, gpc: bool) -> QuerySet[P
     )
 
 
-async def recommended_mentors(access: Access, subject: Subject | None, *, gpc: bool) -> list[int]:
+class Recommendation(NamedTuple):
+    """A mentor recommended to the caller (their user's id), and how strongly."""
+
+    user_id: int
+    score: int
+
+
+# Best first, ties by the mentor's user id (unique): the order recommendations page in.
+# The score is counted in Python across views, posts and tags, so SQL cannot keyset on it;
+# a page goes on after the (score, mentor) it ended on instead (``page_of_sorted``). Mentors
+# newly ranked above that point push none already seen onto the next page; one whose score
+# changes between pages may cross it, as any ranking by live scores allows.
+RECOMMENDATION_ORDER = Ordering(
+    "recommended_mentors",
+    (SortKey("score", descending=True, nullable=False), SortKey("user_id", False, False)),
+    nulls_high=False,
+)
+
+
+async def recommended_mentors(
+    access: Access, subject: Subject | None, *, gpc: bool
+) -> list[Recommendation]:
     """Mentors (their users' ids, best first) whose posts the caller viewed, or whose
     expertise matches the tags of posts they viewed: each view of one of a mentor's posts and
     each matching tag counts one. Visible mentors only, never the caller; RECOMMENDATIONS
@@ -198,7 +224,8 @@ async def recommended_mentors(access: Access, subject: Subject | None, *, gpc: b
         score.pop(subject.user_id, None)
     shown = access.visible(MentorProfile).filter(user_id__in=list(score))
     ranked = [user_id for (user_id,) in await shown.values_list("user_id")]
-    return sorted(ranked, key=lambda user_id: (-score[user_id], user_id))
+    best_first = sorted(ranked, key=lambda user_id: (-score[user_id], user_id))
+    return [Recommendation(user_id, score[user_id]) for user_id in best_first]
 
 
 async def mentors_by_user(access: Access, user_ids: Sequence[int]) -> list[MentorProfile]:

@@ -20,6 +20,7 @@ from models.accounts import User
 from models.marketplace import MentorProfile, Post, PostLike, PostStatus, PostTag
 from services.access.decisions import Access
 from services.access.states import POST_PUBLISHED
+from services.keyset import Ordering, Page, Window
 from services.profile_fields import clean_tags
 from services.ranking import counts_per, top_rows_per
 
@@ -182,12 +183,21 @@ def _published_for(access: Access) -> QuerySet[Post]:
     return access.visible(Post).filter(POST_PUBLISHED.where())
 
 
+def latest_published_order() -> Ordering:
+    """A mentor's published posts on their profile: newest first."""
+    return Ordering.declared(Post, ("-published_at", "-id"))
+
+
 async def latest_published_by(
-    access: Access, author_ids: Sequence[int], limit: int
-) -> list[list[Post]]:
-    """Each author's newest ``limit`` published posts, for all authors in one query."""
+    access: Access, author_ids: Sequence[int], window: Window
+) -> list[Page]:
+    """The same window of each author's published posts, for all authors in one query."""
     return await top_rows_per(
-        _published_for(access), "author_id", author_ids, order=("published_at", "id"), limit=limit
+        _published_for(access),
+        "author_id",
+        author_ids,
+        ordering=latest_published_order(),
+        window=window,
     )
 
 

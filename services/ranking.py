@@ -7,7 +7,7 @@ SQLite and PostgreSQL alike (both have ROW_NUMBER).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pypika_tortoise.analytics import RowNumber
 from pypika_tortoise.enums import Order
@@ -18,6 +18,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from services.access.decisions import fetch_joins
+from services.keyset import Ordering, Page, Window
 
 M = TypeVar("M", bound=Model)
 
@@ -27,33 +28,51 @@ async def top_rows_per(
     parent_column: str,
     parent_ids: Sequence[int],
     *,
-    order: Sequence[str],
-    limit: int,
-) -> list[list[M]]:
-    """For each parent id (in the order asked), its first ``limit`` rows of ``query``,
-    ordered by the ``order`` columns descending (newest first)."""
+    ordering: Ordering,
+    window: Window,
+) -> list[Page]:
+    """For each parent id (in the order asked), its page of ``query`` in ``ordering``: the
+    same window of every parent's list, read in one windowed query (and, for each cursor
+    given, one more telling which parents have rows beyond it)."""
     keys = sorted({int(i) for i in parent_ids})
     buckets: dict[int, list[M]] = {key: [] for key in keys}
-    if keys and limit > 0:
+    sides: dict[int, set[str]] = {key: set() for key in keys}
+    if keys and window.size >= 0:
+        mine = query.filter(**{f"{parent_column}__in": keys})
         # Columns named with their table: a row rule may join another table to the query.
         table = Table(query.model._meta.db_table)
+        reading = window.reading(ordering).keys
         rank = RowNumber().over(Field(parent_column, table=table))
-        for column in order:
-            rank = rank.orderby(Field(column, table=table), order=Order.desc)
-        ranked = query.filter(**{f"{parent_column}__in": keys}).annotate(row_rank=rank)
-        # Inlined by pypika from our own integers and enum values: nothing from the caller.
-        inner = ranked.sql(params_inline=True)
-        order_sql = ", ".join(f'"{column}" DESC' for column in order)
+        for key in reading:
+            direction = Order.desc if key.descending else Order.asc
+            rank = rank.orderby(Field(key.name, table=table), order=direction)
+        ranked = window.between(mine, ordering).annotate(row_rank=rank)
+        ranked._choose_db_if_not_chosen()
+        ranked._make_query()
+        # The sort values of a cursor stay parameters; the rest is our own integers.
+        inner, values = ranked.query.get_parameterized_sql()
+        order_sql = ", ".join(
+            f'"{key.name}" {"DESC" if key.descending else "ASC"}' for key in reading
+        )
         model: type[M] = query.model
-        rows: list[M] = await model.raw(
-            f"SELECT * FROM ({inner}) AS ranked WHERE row_rank <= {int(limit)} "
-            f'ORDER BY "{parent_column}", {order_sql}'
+        db = ranked._db
+        rows: list[M] = await db.executor_class(model=model, db=db).execute_select(
+            f"SELECT * FROM ({inner}) AS ranked WHERE row_rank <= {int(window.size) + 1} "
+            f'ORDER BY "{parent_column}", {order_sql}',
+            values,
         )
         # As every loader hands rows out: with the relations their rules read.
         await fetch_joins(rows)
         for row in rows:
             buckets[getattr(row, parent_column)].append(row)
-    return [buckets.get(int(i), []) for i in parent_ids]
+        for side, far in window.sides(mine, ordering).items():
+            found: list[Any] = await far.distinct().values_list(parent_column, flat=True)
+            for parent in found:
+                sides[int(parent)].add(side)
+    return [
+        Page.cut(window, list(buckets.get(int(i), [])), sides.get(int(i), set()))
+        for i in parent_ids
+    ]
 
 
 async def counts_per(

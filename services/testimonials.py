@@ -33,6 +33,7 @@ from models.notifications import NotificationKind
 from services.access.decisions import Access
 from services.access.registry import SUCCESS_STORIES
 from services.access.states import TESTIMONIAL_DISPLAYED
+from services.keyset import Ordering, Page, Window
 from services.notifications.emit import notify
 from services.ranking import counts_per, top_rows_per
 
@@ -230,11 +231,21 @@ def featured(access: Access) -> QuerySet[Testimonial]:
     return access.visible(Testimonial, SUCCESS_STORIES).order_by("-featured_at", "-id")
 
 
+def latest_displayed_order() -> Ordering:
+    """A mentor's testimonials on their profile: newest first."""
+    return Ordering.declared(Testimonial, ("-created_at", "-id"))
+
+
 async def latest_displayed_for(
-    access: Access, mentor_user_ids: Sequence[int], limit: int
-) -> list[list[Testimonial]]:
+    access: Access, mentor_user_ids: Sequence[int], window: Window
+) -> list[Page]:
+    """The same window of each mentor's displayed testimonials, in one query."""
     return await top_rows_per(
-        _displayed(access), "mentor_id", mentor_user_ids, order=("created_at", "id"), limit=limit
+        _displayed(access),
+        "mentor_id",
+        mentor_user_ids,
+        ordering=latest_displayed_order(),
+        window=window,
     )
 
 

@@ -26,14 +26,6 @@ from graphql import (
 
 from resolvers.schema import build_schema
 
-# Owned by the parts of the same change that define error codes and cursors; the merge of
-# those parts removes this constant, and then nothing is exempt.
-OWNED_ELSEWHERE_UNTIL_MERGE = (
-    re.compile(r"ErrorCode\.\w+"),
-    re.compile(r"\w+(Connection|Edge)(\..+)?"),
-    re.compile(r"PageInfo(\..+)?"),
-    re.compile(r".+\((first|after|last|before):\)"),
-)
 INTERNAL_IDS = re.compile(r"\(P\d+\)|\bP\d{1,2}\b|\bissue \d+", re.IGNORECASE)
 
 
@@ -77,16 +69,8 @@ def edge_descriptions_shared(schema: GraphQLSchema) -> Iterator[str]:
             yield edge.name
 
 
-def _owned_elsewhere(element: str) -> bool:
-    return any(pattern.fullmatch(element) for pattern in OWNED_ELSEWHERE_UNTIL_MERGE)
-
-
 def test_every_element_is_described(schema: GraphQLSchema) -> None:
-    undescribed = [
-        name
-        for name, description in elements(schema)
-        if not description.strip() and not _owned_elsewhere(name)
-    ]
+    undescribed = [name for name, description in elements(schema) if not description.strip()]
     assert undescribed == [], f"describe these for client developers: {undescribed}"
 
 
@@ -94,11 +78,11 @@ def test_no_description_names_internal_ids(schema: GraphQLSchema) -> None:
     leaking = [
         f"{name}: {description!r}"
         for name, description in elements(schema)
-        if INTERNAL_IDS.search(description) and not _owned_elsewhere(name)
+        if INTERNAL_IDS.search(description)
     ]
     assert leaking == [], f"descriptions naming internal ids: {leaking}"
 
 
 def test_every_edge_type_has_its_own_description(schema: GraphQLSchema) -> None:
-    shared = [name for name in edge_descriptions_shared(schema) if not _owned_elsewhere(name)]
+    shared = list(edge_descriptions_shared(schema))
     assert shared == [], f"Edge types sharing one description: {shared}"

@@ -8,7 +8,7 @@ from models.accounts import StaffPermission, User
 from resolvers.accounts.types import UserConnection
 from resolvers.base import StaffPermissionEnum, query, staff
 from resolvers.context import Info
-from resolvers.pagination import After, First
+from resolvers.pagination import After, Before, First, Last
 from services import administration
 
 
@@ -46,6 +46,8 @@ class AdministrationQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> UserConnection:
         given = filter or UsersFilter()
         search = administration.UserSearch(
@@ -53,7 +55,12 @@ class AdministrationQueries:
         )
         access = info.context.access
         page: UserConnection = await UserConnection.resolve_connection(
-            await administration.find_users(access, search), info=info, first=first, after=after
+            await administration.find_users(access, search),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
         access.searched([edge.node for edge in page.edges], search.matched_fields())  # type: ignore[misc]
         return page

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import strawberry
@@ -9,9 +10,10 @@ from resolvers.analytics.types import Analytics, AnalyticsRange
 from resolvers.base import query, staff
 from resolvers.context import Info
 from resolvers.mentors.types import MentorConnection
-from resolvers.pagination import rows_to_fetch
+from resolvers.pagination import After, Before, Cursors, First, Last
 from services import interactions
 from services.analytics import DateRange
+from services.keyset import page_of_sorted
 
 
 @strawberry.type
@@ -24,22 +26,36 @@ class AnalyticsQueries:
         )
     )
     async def recommended_mentors(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> MentorConnection | None:
         context = info.context
         subject = await context.consent_subject(start=False)
         ranked = await interactions.recommended_mentors(
             context.access, subject, gpc=context.client.gpc
         )
+        scores = {mentor.user_id: mentor.score for mentor in ranked}
+        order = interactions.RECOMMENDATION_ORDER
+        cursors = Cursors.of(
+            info, order, position_of=lambda row: (scores[row.user_id], row.user_id)
+        )
+        window = cursors.window(first=first, after=after, last=last, before=before)
+        picked = page_of_sorted(
+            ranked, lambda mentor: (mentor.score, mentor.user_id), order, window
+        )
         rows = await interactions.mentors_by_user(
-            context.access, ranked[: rows_to_fetch(first, after)]
+            context.access, [mentor.user_id for mentor in picked.rows]
         )
 
         async def total() -> int:
             return len(ranked)
 
-        page: MentorConnection = MentorConnection.of_rows(
-            rows, first=first, after=after, counter=total
+        page: MentorConnection = MentorConnection.of_page(
+            replace(picked, rows=rows), cursors, total
         )
         await page.load_ahead(info)
         return page

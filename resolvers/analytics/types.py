@@ -12,7 +12,7 @@ from models.marketplace import Post
 from resolvers.context import Info
 from resolvers.jobs.types import JobStatusEnum
 from resolvers.nodes import visible_row
-from resolvers.pagination import checked_page
+from resolvers.pagination import checked_size
 from resolvers.posts.types import PostType
 from services import analytics
 from services.analytics import DateRange
@@ -76,7 +76,7 @@ class JobStatusCount:
 
 
 def _top(first: int) -> int:
-    checked_page(first, None, None)
+    checked_size(first, field="first")
     return first
 
 

@@ -11,7 +11,7 @@ from resolvers.audit.types import AuditActionEnum, AuditLogEntryConnection
 from resolvers.base import query, staff
 from resolvers.context import Info
 from resolvers.ids import row_id
-from resolvers.pagination import After, First
+from resolvers.pagination import After, Before, First, Last
 from services import audit
 
 
@@ -58,6 +58,8 @@ class AuditQueries:
         ] = None,
         first: First = None,
         after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> AuditLogEntryConnection:
         given = filter or AuditLogFilter()
         wanted = audit.LogFilter(
@@ -68,5 +70,10 @@ class AuditQueries:
             until=given.until,
         )
         return await AuditLogEntryConnection.resolve_connection(
-            audit.entries(info.context.access, wanted), info=info, first=first, after=after
+            audit.entries(info.context.access, wanted),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )

@@ -5,7 +5,8 @@ import strawberry
 from models.accounts import StaffPermission, User
 from resolvers.base import query, staff
 from resolvers.context import Info
-from resolvers.incidents.types import After, First, SecurityIncidentConnection
+from resolvers.incidents.types import SecurityIncidentConnection
+from resolvers.pagination import After, Before, First, Last
 from services import incidents
 
 
@@ -17,8 +18,19 @@ class IncidentQueries:
         guard=staff(StaffPermission.SECURITY),
     )
     async def security_incidents(
-        self, info: Info, actor: User, first: First = None, after: After = None
+        self,
+        info: Info,
+        actor: User,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> SecurityIncidentConnection:
         return await SecurityIncidentConnection.resolve_connection(
-            incidents.newest_first(info.context.access), info=info, first=first, after=after
+            incidents.newest_first(info.context.access),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )

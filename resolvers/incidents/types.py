@@ -5,7 +5,7 @@ told, showing them what the incident's record says."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -16,7 +16,7 @@ from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.loaders import now_or_later, then
 from resolvers.nodes import ModelNode
-from resolvers.pagination import CountedConnection
+from resolvers.pagination import After, Before, CountedConnection, First, Last
 from resolvers.permissions import DataCategoryEnum, registry_field, rows_of
 from services import incidents
 from services.access.policy import Category
@@ -144,10 +144,6 @@ class SecurityNoticeConnection(CountedConnection[SecurityNoticeType]):
     pass
 
 
-First = Annotated[int | None, strawberry.argument(description="How many, at most 100.")]
-After = Annotated[str | None, strawberry.argument(description="The cursor to continue after.")]
-
-
 @strawberry.type
 class UserIncidentFields:
     """Incident fields of the User type: the user's own notices."""
@@ -158,8 +154,19 @@ class UserIncidentFields:
         extensions=[rows_of(AffectedUser)],
     )
     async def security_notices(
-        self, root: User, info: Info, first: First = None, after: After = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> SecurityNoticeConnection | None:
         return await SecurityNoticeConnection.resolve_connection(
-            incidents.notices_of(info.context.access, root.id), info=info, first=first, after=after
+            incidents.notices_of(info.context.access, root.id),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )

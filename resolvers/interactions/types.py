@@ -9,6 +9,7 @@ from models.interactions import Interaction, InteractionKind
 from models.marketplace import PostLike
 from resolvers.base import described_enum
 from resolvers.context import Info
+from resolvers.pagination import After, Before, First, Last
 from resolvers.permissions import rows_of
 from resolvers.posts.types import PostConnection
 from services import interactions
@@ -34,13 +35,21 @@ class UserInteractionFields:
         extensions=[rows_of(PostLike)],
     )
     async def liked_posts(
-        self, root: User, info: Info, first: int | None = None, after: str | None = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> PostConnection | None:
         return await PostConnection.resolve_connection(
             interactions.liked_posts(info.context.access, root.id),
             info=info,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -51,9 +60,17 @@ class UserInteractionFields:
         extensions=[rows_of(Interaction)],
     )
     async def view_history(
-        self, root: User, info: Info, first: int | None = None, after: str | None = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> PostConnection | None:
         viewed = await interactions.view_history(
             info.context.access, root.id, gpc=info.context.client.gpc
         )
-        return await PostConnection.resolve_connection(viewed, info=info, first=first, after=after)
+        return await PostConnection.resolve_connection(
+            viewed, info=info, first=first, after=after, last=last, before=before
+        )

@@ -17,6 +17,7 @@ from resolvers.jobs.types import (
     JobType,
 )
 from resolvers.nodes import visible_row
+from resolvers.pagination import After, Before, First, Last
 from services import jobs
 
 
@@ -35,12 +36,16 @@ class JobQueries:
             JobStatusEnum | None,  # type: ignore[valid-type]
             strawberry.argument(description="Only jobs in this status; null for every status."),
         ] = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> JobConnection:
         statuses = [status] if status else []
         found = jobs.jobs_of(info.context.access, jobs.JobRole(as_.value), statuses)
-        return await JobConnection.resolve_connection(found, info=info, first=first, after=after)
+        return await JobConnection.resolve_connection(
+            found, info=info, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(description="A job, for its two parties and staff; null for anyone else.")
     async def job(

@@ -6,6 +6,7 @@ from models.accounts import StaffPermission, User
 from resolvers.base import query, staff
 from resolvers.context import Info
 from resolvers.marketing.types import DataProcessor, MarketingCampaignConnection
+from resolvers.pagination import After, Before, First, Last
 from services import marketing, processors
 
 
@@ -16,10 +17,21 @@ class MarketingQueries:
         guard=staff(StaffPermission.MANAGE_MARKETING),
     )
     async def marketing_campaigns(
-        self, info: Info, actor: User, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        actor: User,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> MarketingCampaignConnection:
         return await MarketingCampaignConnection.resolve_connection(
-            marketing.campaigns(info.context.access), info=info, first=first, after=after
+            marketing.campaigns(info.context.access),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(

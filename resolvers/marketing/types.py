@@ -16,11 +16,12 @@ from models.marketing import CampaignStatus, MarketingCampaign, PartnerDisclosur
 from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.nodes import AlsoShown, ModelNode
-from resolvers.pagination import CountedConnection, rows_to_fetch
+from resolvers.pagination import After, Before, CountedConnection, Cursors, First, Last
 from resolvers.permissions import DataCategoryEnum, registry_field, rows_of
 from services import partners, processors
 from services.access.policy import Category
 from services.access.registry import TOLD_SUBJECT
+from services.keyset import MergedLists
 from services.privacy import legal_disclosures
 
 CampaignStatusEnum = described_enum(
@@ -141,34 +142,25 @@ class DataDisclosureConnection(CountedConnection[DataDisclosureType]):
     pass
 
 
-def _newest_first(row: PartnerDisclosure | LegalDisclosure) -> tuple[datetime, bool, int]:
-    if isinstance(row, LegalDisclosure):
-        assert row.downloaded_at is not None
-        return row.downloaded_at, True, row.id
-    return row.disclosed_at, False, row.id
-
-
 async def disclosures_page(
-    info: Info, user_id: int, first: int | None, after: str | None
+    info: Info,
+    user_id: int,
+    *,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> DataDisclosureConnection:
-    """Both kinds in one list, newest first: the leading rows of each, merged."""
+    """Both kinds in one list, newest first (a legal disclosure before a share of the same
+    instant): the window of each, merged."""
     access = info.context.access
-    shares = partners.disclosures_of(access, user_id)
-    legal = legal_disclosures.told_to(access, user_id)
-    wanted = rows_to_fetch(first, after)
-    rows: list[PartnerDisclosure | LegalDisclosure] = [
-        *await shares.limit(wanted),
-        *await legal.limit(wanted),
-    ]
-    rows.sort(key=_newest_first, reverse=True)
-
-    async def count() -> int:
-        return await shares.count() + await legal.count()
-
-    page: DataDisclosureConnection = DataDisclosureConnection.of_rows(
-        rows[:wanted], first=first, after=after, counter=count
+    merged = MergedLists(
+        [legal_disclosures.told_to(access, user_id), partners.disclosures_of(access, user_id)]
     )
-    return page
+    cursors = Cursors.of(info, merged.ordering, position_of=merged.position_of)
+    window = cursors.window(first=first, after=after, last=last, before=before)
+    page = await merged.read_page(window)
+    return DataDisclosureConnection.of_page(page, cursors, merged.count)
 
 
 @strawberry.type(description="A provider that processes personal data for us, and why.")
@@ -205,6 +197,14 @@ class UserMarketingFields:
         extensions=[rows_of(PartnerDisclosure)],
     )
     async def data_disclosures(
-        self, root: User, info: Info, first: int | None = None, after: str | None = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> DataDisclosureConnection | None:
-        return await disclosures_page(info, root.id, first, after)
+        return await disclosures_page(
+            info, root.id, first=first, after=after, last=last, before=before
+        )

@@ -12,6 +12,7 @@ from resolvers.ids import row_id_or_none
 from resolvers.mentors.types import MentorConnection, MentorType
 from resolvers.money import MoneyInput
 from resolvers.nodes import visible_row
+from resolvers.pagination import After, Before, First, Last
 from services import mentors
 
 MentorOrderEnum = described_enum(
@@ -58,8 +59,10 @@ class MentorQueries:
             MentorOrderEnum,  # type: ignore[valid-type]
             strawberry.argument(description="The order of the pages."),
         ] = mentors.MentorOrder.NEWEST,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> MentorConnection:
         given = filter or MentorFilter()
         criteria = mentors.MentorFilter(
@@ -74,6 +77,8 @@ class MentorQueries:
             info=info,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
         await page.load_ahead(info)
         return page

@@ -18,7 +18,7 @@ from resolvers.loaders import now_or_later, then
 from resolvers.lookahead import int_argument, selected_below, str_argument
 from resolvers.money import Money
 from resolvers.nodes import ModelNode, visible_row
-from resolvers.pagination import CountedConnection, rows_to_fetch
+from resolvers.pagination import After, Before, CountedConnection, Cursors, First, Last, nested_page
 from resolvers.permissions import registry_field
 from resolvers.posts.types import PostConnection
 from resolvers.testimonials.types import TestimonialConnection
@@ -92,21 +92,22 @@ class MentorType(ModelNode):
         self,
         root: MentorProfile,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> TestimonialConnection:
         loaders = info.context.loaders
-        rows = now_or_later(
-            loaders.latest_testimonials, (root.user_id, rows_to_fetch(first, after))
-        )
-        return then(
-            rows,
-            lambda found: TestimonialConnection.of_rows(
-                found,
-                first=first,
-                after=after,
-                counter=lambda: loaders.displayed_testimonial_count.load(root.user_id),
-            ),
+        return nested_page(
+            TestimonialConnection,
+            info,
+            loaders.latest_testimonials,
+            root.user_id,
+            lambda: loaders.displayed_testimonial_count.load(root.user_id),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(description="The mentor's published posts, newest first.")
@@ -114,19 +115,22 @@ class MentorType(ModelNode):
         self,
         root: MentorProfile,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> PostConnection:
         loaders = info.context.loaders
-        rows = now_or_later(loaders.latest_posts, (root.user_id, rows_to_fetch(first, after)))
-        return then(
-            rows,
-            lambda found: PostConnection.of_rows(
-                found,
-                first=first,
-                after=after,
-                counter=lambda: loaders.published_post_count.load(root.user_id),
-            ),
+        return nested_page(
+            PostConnection,
+            info,
+            loaders.latest_posts,
+            root.user_id,
+            lambda: loaders.published_post_count.load(root.user_id),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
 
@@ -142,16 +146,19 @@ class MentorConnection(CountedConnection[MentorType]):
             if field.name == "rating":
                 pending.append(loaders.mentor_rating.load_many(user_ids))
             elif field.name in ("testimonials", "posts"):
-                try:
-                    limit = rows_to_fetch(
-                        int_argument(field, "first"), str_argument(field, "after")
-                    )
-                except BadUserInput:
-                    continue  # the field itself reports it
-                loader = (
+                pages = (
                     loaders.latest_testimonials
                     if field.name == "testimonials"
                     else loaders.latest_posts
                 )
-                pending.append(loader.load_many([(user_id, limit) for user_id in user_ids]))
+                try:
+                    window = Cursors.of(info, pages.ordering).window(
+                        first=int_argument(field, "first"),
+                        after=str_argument(field, "after"),
+                        last=int_argument(field, "last"),
+                        before=str_argument(field, "before"),
+                    )
+                except BadUserInput:
+                    continue  # the field itself reports it
+                pending.append(pages.loader.load_many([(user_id, window) for user_id in user_ids]))
         await asyncio.gather(*pending)

@@ -8,6 +8,7 @@ from models.accounts import User
 from resolvers.base import SIGNED_IN, query
 from resolvers.context import Info
 from resolvers.notifications.types import NotificationConnection
+from resolvers.pagination import After, Before, First, Last
 from services.notifications import inbox
 
 
@@ -18,13 +19,15 @@ class NotificationQueries:
         self,
         info: Info,
         actor: User,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         unread_only: Annotated[
             bool, strawberry.argument(description="true leaves out those already read.")
         ] = False,
     ) -> NotificationConnection:
         found = inbox.newest_first(info.context.access, unread_only=unread_only)
         return await NotificationConnection.resolve_connection(
-            found, info=info, first=first, after=after
+            found, info=info, first=first, after=after, last=last, before=before
         )

@@ -9,6 +9,7 @@ from models.accounts import User
 from resolvers.base import SIGNED_IN, query
 from resolvers.context import Info
 from resolvers.ids import row_id
+from resolvers.pagination import After, Before, First, Last
 from resolvers.payments.types import PaymentConnection
 from services.payments import charges
 
@@ -26,8 +27,10 @@ class PaymentQueries:
         self,
         info: Info,
         actor: User,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         user_id: Annotated[
             relay.GlobalID | None,
             strawberry.argument(
@@ -39,5 +42,5 @@ class PaymentQueries:
         subject_id = None if user_id is None else row_id(user_id, "User", field="userId")
         found = await charges.billing_history(context.access, actor, subject_id, context.client)
         return await PaymentConnection.resolve_connection(
-            found, info=info, first=first, after=after
+            found, info=info, first=first, after=after, last=last, before=before
         )

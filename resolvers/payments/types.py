@@ -21,7 +21,7 @@ from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.money import Money
 from resolvers.nodes import ModelNode, visible_row
-from resolvers.pagination import CountedConnection
+from resolvers.pagination import After, Before, CountedConnection, First, Last
 from resolvers.permissions import registry_field, rows_of
 from services.payments import customers, payouts
 from services.payments.charges import RefundReason
@@ -157,11 +157,18 @@ class UserPaymentFields:
         self,
         root: User,
         info: Info,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> PaymentMethodConnection | None:
         return await PaymentMethodConnection.resolve_connection(
-            customers.cards_of(info.context.access, root.id), info=info, first=first, after=after
+            customers.cards_of(info.context.access, root.id),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(

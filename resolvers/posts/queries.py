@@ -10,6 +10,7 @@ from models.marketplace import MentorProfile
 from resolvers.context import Info
 from resolvers.ids import row_id, row_id_or_none
 from resolvers.nodes import visible_row
+from resolvers.pagination import After, Before, First, Last
 from resolvers.posts.types import PostConnection, PostType
 from services import posts
 
@@ -33,8 +34,10 @@ class PostQueries:
         filter: Annotated[
             PostFilter | None, strawberry.argument(description="Which posts; null for all.")
         ] = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> PostConnection:
         given = filter or PostFilter()
         author_id = None
@@ -48,7 +51,9 @@ class PostQueries:
         query = posts.find_posts(
             info.context.access, posts.PostFilter(author_id=author_id, tag=given.tag)
         )
-        return await PostConnection.resolve_connection(query, info=info, first=first, after=after)
+        return await PostConnection.resolve_connection(
+            query, info=info, first=first, after=after, last=last, before=before
+        )
 
     @strawberry.field(
         description="A post by global ID, counting one view; null when absent or not yours."

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from models.accounts import StaffPermission, User
 from resolvers.base import query, staff
 from resolvers.context import Info
-from resolvers.pagination import After, First
+from resolvers.pagination import After, Before, First, Last
 from resolvers.privacy.types import (
     ConsentRequirement,
     ConsentType,
@@ -75,15 +73,18 @@ class PrivacyQueries:
     async def privacy_policy_versions(
         self,
         info: Info,
-        first: Annotated[
-            int | None, strawberry.argument(description="How many versions, at most 100.")
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="The cursor of the version before.")
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> PrivacyPolicyConnection:
         return await PrivacyPolicyConnection.resolve_connection(
-            policy.newest_first(info.context.access), info=info, first=first, after=after
+            policy.newest_first(info.context.access),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -100,11 +101,19 @@ class PrivacyQueries:
         guard=staff(StaffPermission.LEGAL),
     )
     async def legal_disclosures(
-        self, info: Info, actor: User, first: First = None, after: After = None
+        self,
+        info: Info,
+        actor: User,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> LegalDisclosureConnection:
         return await LegalDisclosureConnection.resolve_connection(
             legal_disclosures.requested_by(info.context.access, actor.id),
             info=info,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )

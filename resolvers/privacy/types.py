@@ -23,7 +23,7 @@ from models.privacy import (
 from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.nodes import ModelNode, visible_row
-from resolvers.pagination import CountedConnection
+from resolvers.pagination import After, Before, CountedConnection, First, Last
 from resolvers.permissions import DataCategoryEnum, registry_field, rows_of
 from services.access.policy import Category
 from services.privacy import consents, exports, information, legal_disclosures, policy, preferences
@@ -210,7 +210,7 @@ class PrivacyPolicyType:
 
 
 @strawberry.type(name="PrivacyPolicyConnection", description="A page of privacy-policy versions.")
-class PrivacyPolicyConnection(CountedConnection[PrivacyPolicyType]):  # type: ignore[type-var]
+class PrivacyPolicyConnection(CountedConnection[PrivacyPolicyType]):
     pass
 
 
@@ -417,10 +417,21 @@ class UserPrivacyFields:
         extensions=[rows_of(ConsentRecord)],
     )
     async def consent_history(
-        self, root: User, info: Info, first: int | None = None, after: str | None = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ConsentRecordConnection | None:
         return await ConsentRecordConnection.resolve_connection(
-            consents.history(info.context.access, root.id), info=info, first=first, after=after
+            consents.history(info.context.access, root.id),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -429,10 +440,21 @@ class UserPrivacyFields:
         extensions=[rows_of(DataExport)],
     )
     async def data_exports(
-        self, root: User, info: Info, first: int | None = None, after: str | None = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> DataExportConnection | None:
         return await DataExportConnection.resolve_connection(
-            exports.newest_first(info.context.access, root.id), info=info, first=first, after=after
+            exports.newest_first(info.context.access, root.id),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(

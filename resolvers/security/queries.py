@@ -5,7 +5,8 @@ import strawberry
 from models.accounts import StaffPermission, User
 from resolvers.base import query, staff
 from resolvers.context import Info
-from resolvers.security.types import After, First, SecurityEventConnection
+from resolvers.pagination import After, Before, First, Last
+from resolvers.security.types import SecurityEventConnection
 from services.security import events
 
 
@@ -16,8 +17,19 @@ class SecurityQueries:
         guard=staff(StaffPermission.SECURITY),
     )
     async def security_events(
-        self, info: Info, actor: User, first: First = None, after: After = None
+        self,
+        info: Info,
+        actor: User,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> SecurityEventConnection:
         return await SecurityEventConnection.resolve_connection(
-            events.newest_first(info.context.access), info=info, first=first, after=after
+            events.newest_first(info.context.access),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )

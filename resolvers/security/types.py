@@ -4,7 +4,6 @@ shown to them alone; a session is theirs (and SECURITY staff's); a security even
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -15,7 +14,7 @@ from models.security import SecurityEvent, SecurityEventKind
 from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.nodes import ModelNode
-from resolvers.pagination import CountedConnection
+from resolvers.pagination import After, Before, CountedConnection, First, Last
 from resolvers.permissions import registry_field, rows_of
 from services.access.registry import LOGIN_HISTORY
 from services.security import logins, sessions
@@ -43,10 +42,6 @@ SecurityEventKindEnum = described_enum(
         )
     },
 )
-First = Annotated[int | None, strawberry.argument(description="How many to return, at most 100.")]
-After = Annotated[
-    str | None, strawberry.argument(description="The cursor of the item to continue after.")
-]
 
 
 @strawberry.type(
@@ -81,7 +76,7 @@ class LoginEventType:
 # A login event has no ID of its own (node() must not reach audit rows); Strawberry's
 # connections page through any type at run time, only their annotation asks for nodes.
 @strawberry.type(name="LoginEventConnection", description="A page of login events.")
-class LoginEventConnection(CountedConnection[LoginEventType]):  # type: ignore[type-var]
+class LoginEventConnection(CountedConnection[LoginEventType]):
     pass
 
 
@@ -156,10 +151,21 @@ class UserSecurityFields:
         extensions=[rows_of(AuditEntry, view=LOGIN_HISTORY)],
     )
     async def login_history(
-        self, root: User, info: Info, first: First = None, after: After = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> LoginEventConnection | None:
         return await LoginEventConnection.resolve_connection(
-            logins.history(info.context.access, root.id), info=info, first=first, after=after
+            logins.history(info.context.access, root.id),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
@@ -167,8 +173,19 @@ class UserSecurityFields:
         extensions=[rows_of(Session)],
     )
     async def sessions(
-        self, root: User, info: Info, first: First = None, after: After = None
+        self,
+        root: User,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> SessionConnection | None:
         return await SessionConnection.resolve_connection(
-            sessions.live(info.context.access, root.id), info=info, first=first, after=after
+            sessions.live(info.context.access, root.id),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )

@@ -10,6 +10,7 @@ from models.marketplace import MentorProfile
 from resolvers.context import Info
 from resolvers.ids import row_id
 from resolvers.nodes import visible_row
+from resolvers.pagination import After, Before, First, Last
 from resolvers.testimonials.types import SuccessStoryConnection, TestimonialConnection
 from services import testimonials
 
@@ -28,8 +29,10 @@ class TestimonialQueries:
         mentor_id: Annotated[
             relay.GlobalID, strawberry.argument(description="The mentor's global ID.")
         ],
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> TestimonialConnection:
         profile = await visible_row(
             info, MentorProfile, row_id(mentor_id, "Mentor", field="mentorId")
@@ -41,14 +44,26 @@ class TestimonialQueries:
             info=info,
             first=first,
             after=after,
+            last=last,
+            before=before,
         )
 
     @strawberry.field(
         description="Success stories staff feature, with the authors' MARKETING permission."
     )
     async def featured_testimonials(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> SuccessStoryConnection:
         return await SuccessStoryConnection.resolve_connection(
-            testimonials.featured(info.context.access), info=info, first=first, after=after
+            testimonials.featured(info.context.access),
+            info=info,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )

@@ -228,5 +228,5 @@ class SuccessStoryType:
 
 
 @strawberry.type(name="SuccessStoryConnection", description="A page of success stories.")
-class SuccessStoryConnection(CountedConnection[SuccessStoryType]):  # type: ignore[type-var]
+class SuccessStoryConnection(CountedConnection[SuccessStoryType]):
     pass

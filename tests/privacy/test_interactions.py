@@ -358,3 +358,56 @@ def test_interactions_are_their_owners_alone_and_erased_with_them() -> None:
     assert categories == {Category.BEHAVIOUR, Category.DEVICE_NETWORK}
     for name, rule in privacy.personal.items():
         assert (rule.erasure, rule.staff_permission) == (Erasure.DELETE, None), name
+
+
+RECOMMENDED_PAGE = """
+query Recommended($first: Int, $after: String, $last: Int, $before: String) {
+  recommendedMentors(first: $first, after: $after, last: $last, before: $before) {
+    edges { node { name } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}
+"""
+
+
+async def test_recommendations_page_on_after_the_score_and_mentor_they_ended_on(
+    graphql: GraphQLClient, users: UserFactory
+) -> None:
+    """A mentor newly recommended above the page just read shifts nobody onto the next page;
+    one recommended below it shows up there."""
+    viewer = await users.create("Vic Viewer")
+    await _grant(graphql, viewer, True)
+
+    async def recommend(name: str, views: int) -> None:
+        post = await published_post(await _mentor(users, name, ["go"]), f"{name}'s post")
+        for _ in range(views):
+            await _view(graphql, viewer, post)
+
+    for name, views in (("Ann", 3), ("Bea", 2), ("Cy", 2), ("Dot", 1)):
+        await recommend(name, views)
+    meanwhile = {1: ("Eve", 5), 2: ("Fay", 1)}
+    seen, after = [], None
+    while True:
+        data = await graphql.data(
+            RECOMMENDED_PAGE, {"first": 1, "after": after}, token=viewer.token
+        )
+        page = data["recommendedMentors"]
+        seen.append([edge["node"]["name"] for edge in page["edges"]])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+        if len(seen) in meanwhile:
+            await recommend(*meanwhile[len(seen)])
+    assert seen == [["Ann"], ["Bea"], ["Cy"], ["Dot"], ["Fay"]]
+
+    backwards, before = [], None
+    while True:
+        variables = {"last": 2, "before": before}
+        page = (await graphql.data(RECOMMENDED_PAGE, variables, token=viewer.token))[
+            "recommendedMentors"
+        ]
+        backwards[:0] = [edge["node"]["name"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasPreviousPage"]:
+            break
+        before = page["pageInfo"]["startCursor"]
+    assert backwards == ["Eve", "Ann", "Bea", "Cy", "Dot", "Fay"]

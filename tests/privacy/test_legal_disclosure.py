@@ -358,6 +358,16 @@ async def test_the_subject_sees_it_once_made_beside_partner_shares_and_is_notifi
     rest = (await graphql.data(page, after, token=erin.token))["me"]["dataDisclosures"]
     kinds = [edge["node"]["kind"] for edge in first["edges"] + rest["edges"]]
     assert kinds == ["LEGAL_DISCLOSURE", "PARTNER_SHARE", "PARTNER_SHARE"]
+    # And backwards from the end, across both kinds again.
+    back = "query B($before: String) { me { dataDisclosures(last: 2, before: $before) { "
+    back += "pageInfo { hasPreviousPage startCursor } edges { node { kind } } } } }"
+    end = (await graphql.data(back, token=erin.token))["me"]["dataDisclosures"]
+    assert [edge["node"]["kind"] for edge in end["edges"]] == ["PARTNER_SHARE"] * 2
+    assert end["pageInfo"]["hasPreviousPage"] is True
+    before = {"before": end["pageInfo"]["startCursor"]}
+    start = (await graphql.data(back, before, token=erin.token))["me"]["dataDisclosures"]
+    assert [edge["node"]["kind"] for edge in start["edges"]] == ["LEGAL_DISCLOSURE"]
+    assert start["pageInfo"]["hasPreviousPage"] is False
 
     # Told in words that name nothing else; the reference never reaches them.
     (note,) = (await graphql.data(NOTIFICATIONS, token=erin.token))["notifications"]["edges"]
