@@ -16,7 +16,7 @@ from app.access_log import PrivateAccessLogger
 from app.db import apply_migrations, open_database
 from app.server import create_app
 from core import limits
-from core.settings import Settings
+from core.settings import ConfigurationError, Settings
 from models.accounts import StaffPermission
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -28,8 +28,16 @@ def export_schema_sdl() -> str:
     return build_schema().as_str() + "\n"
 
 
+def _reachable_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for ``--host``/``--port``: a wildcard
+    address is reached through loopback."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _serve(args: argparse.Namespace) -> None:
-    settings = Settings.from_env()
+    settings = Settings.from_env(public_url=_reachable_url(args.host, args.port))
     if args.migrate and not settings.embedded:
         asyncio.run(apply_migrations(settings.database_url))
     app = create_app(settings)
@@ -160,7 +168,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Libraries whose INFO lines say nothing an operator acts on (Tortoise logs each shutdown of
+# its connections, one of them while the embedded default migrates on start).
+QUIET_LOGGERS = ("tortoise",)
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
-    args.run(args)
+    try:
+        args.run(args)
+    except ConfigurationError as error:
+        # A settings mistake is the operator's to fix: one line saying what, no traceback.
+        print(f"mentor-api: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
