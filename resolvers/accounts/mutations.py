@@ -128,6 +128,8 @@ class AccountMutations:
     @mutation(description="Confirm an email address with the mailed token.")
     async def verify_email(self, info: Info, input: VerifyEmailInput) -> UserPayload:
         user = await accounts.verify_email(input.token, info.context.client)
+        # The token proves the mailbox: its holder reads the account it just verified.
+        info.context.access.prove_holder(user)
         return UserPayload(user=user)  # type: ignore[arg-type]
 
     @mutation(description="Open a session: returns a bearer token and sets the session cookie.")
