@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -18,6 +19,9 @@ from app.server import create_app
 from core import limits
 from core.settings import ConfigurationError, Settings
 from models.accounts import StaffPermission
+
+if TYPE_CHECKING:
+    from app.stripe_standin import StripeStandIn
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -36,12 +40,31 @@ def _reachable_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def _stripe_standin(settings: Settings, port: int, webhook_url: str) -> StripeStandIn:
+    try:
+        from app.stripe_standin import StripeStandIn
+    except ImportError:  # localstripe comes with the test tools, not with the server
+        raise ConfigurationError(
+            "the local Stripe stand-in needs the test tools: pip install -e '.[test]'"
+        ) from None
+    standin = StripeStandIn.for_development(settings, port=port)
+    standin.webhook_url = webhook_url
+    return standin
+
+
 def _serve(args: argparse.Namespace) -> None:
-    settings = Settings.from_env(public_url=_reachable_url(args.host, args.port))
+    address = _reachable_url(args.host, args.port)
+    settings = Settings.from_env(public_url=address)
+    standin = None
+    if args.stripe_standin:
+        standin = _stripe_standin(settings, args.port + 1, f"{address}/webhooks/stripe")
+        settings = standin.configure(settings)
     if args.migrate and not settings.embedded:
         asyncio.run(apply_migrations(settings.database_url))
     app = create_app(settings)
-    print(f"mentor-api serving GraphiQL at http://{args.host}:{args.port}/graphql", flush=True)
+    if standin is not None:
+        app.cleanup_ctx.append(standin.running)
+    print(f"mentor-api serving GraphiQL at {address}/graphql", flush=True)
     web.run_app(
         app, host=args.host, port=args.port, print=None, access_log_class=PrivateAccessLogger
     )
@@ -107,7 +130,14 @@ def _create_staff_command(args: argparse.Namespace) -> None:
 
 
 async def _seed_demo() -> None:
-    from app.demo import DEMO_DOMAIN, DEMO_PASSWORD, MODERATOR_EMAIL, seed_demo
+    from app.demo import (
+        DEMO_DOMAIN,
+        DEMO_PASSWORD,
+        MODERATOR_EMAIL,
+        WALKTHROUGH_CLIENT_EMAIL,
+        WALKTHROUGH_MENTOR_EMAIL,
+        seed_demo,
+    )
     from services.passwords import Passwords
 
     settings = Settings.from_env()
@@ -128,7 +158,8 @@ async def _seed_demo() -> None:
         f"seeded {summary.mentors} mentors, {summary.clients} clients, {summary.posts} posts, "
         f"{summary.jobs} jobs and {summary.testimonials} testimonials.\n"
         f"Every demo account (…@{DEMO_DOMAIN}, e.g. {MODERATOR_EMAIL}) logs in with the "
-        f"password {DEMO_PASSWORD!r}."
+        f"password {DEMO_PASSWORD!r}; the README's payment walkthrough uses "
+        f"{WALKTHROUGH_MENTOR_EMAIL} and {WALKTHROUGH_CLIENT_EMAIL}."
     )
 
 
@@ -140,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first (PostgreSQL)")
+    serve.add_argument(
+        "--stripe-standin",
+        action="store_true",
+        help="development only: start a local test stand-in for Stripe on 127.0.0.1, at the "
+        "port after --port, and point the server at it",
+    )
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
