@@ -59,7 +59,9 @@ def pip_install(python: Path, what: str, *requirements: str) -> None:
                 continue
             said.append(line)
             if fetching := PIP_FETCHING.match(line):
-                print(f"    fetching {fetching.group(1)}", flush=True)
+                package = fetching.group(1)  # a local wheel: its file name begins with it
+                name = package.split("-")[0] if package.endswith(".whl") else package
+                print(f"    fetching {name}", flush=True)
             elif installing := PIP_INSTALLING.match(line):
                 count = len(installing.group(1).split(", "))
                 print(f"    installing {count} package{'s' * (count != 1)}", flush=True)

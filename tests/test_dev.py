@@ -78,7 +78,7 @@ def test_an_install_says_what_it_fetches_and_not_which_index_lacked_it(
     out, err = capfd.readouterr()
     assert out.splitlines() == [
         "  installing tiny",
-        "    fetching tiny-1.0-py3-none-any.whl",
+        "    fetching tiny",
         "    installing 1 package",
     ]
     assert err == ""
