@@ -195,3 +195,18 @@ async def test_verify_email_shows_its_holder_the_account_and_nothing_else_of_the
             }
         }
     }
+
+
+async def test_a_spent_link_and_the_payouts_return_say_so_in_the_browser(
+    http: TestClient[Any, Any], browser: Browser
+) -> None:
+    page, problems = await open_link(browser, http, "http://x/app/verify?token=spent-or-forged")
+    await page.click("button")
+    await page.wait_for_selector("text=invalid")
+    assert await page.text_content("#message") == "This link is invalid or has expired."
+    await page.goto(str(http.make_url("/app/payouts?done=1")))
+    assert await page.text_content("#message") == (
+        "Payout onboarding is finished. Once Stripe confirms it, me.payoutStatus reads READY."
+    )
+    assert problems == []
+    await page.close()
