@@ -125,6 +125,12 @@ def missing_service(backends: tuple[str, ...]) -> str | None:
     return None
 
 
+def ensure_graphiql_assets() -> None:
+    """GraphiQL's pinned files, fetched and checked by the server's own command."""
+    if run([str(BIN / "mentor-api"), "fetch-graphiql"]) != 0:
+        print("GraphiQL's page will say how to fetch its files; the API works without", flush=True)
+
+
 def run(command: list[str], **env: str) -> int:
     return subprocess.run(command, cwd=ROOT, env={**os.environ, **env}).returncode
 
@@ -186,6 +192,8 @@ def main() -> int:
         print(missing, file=sys.stderr)
         return 2
     ensure_environment()
+    if args.command == "setup" or not (ROOT / "app" / "graphiql" / "vendor").is_dir():
+        ensure_graphiql_assets()
     return int(args.run(args))
 
 

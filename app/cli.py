@@ -1,4 +1,5 @@
-"""The `mentor-api` command: serve, migrate, export-schema, limits, create-staff, seed-demo."""
+"""The `mentor-api` command: serve, migrate, export-schema, limits, create-staff, seed-demo,
+fetch-graphiql."""
 
 from __future__ import annotations
 
@@ -83,6 +84,19 @@ def _export_schema(args: argparse.Namespace) -> None:
     else:
         Path(args.output).write_text(sdl)
         print(f"wrote {args.output}")
+
+
+def _fetch_graphiql(args: argparse.Namespace) -> None:
+    from app.graphiql import assets
+
+    into = assets.location(Path(args.into).resolve() if args.into else None)
+    try:
+        fetched = assets.fetch(into)
+    except assets.AssetError as error:
+        raise SystemExit(f"GraphiQL's files were not fetched: {error}") from None
+    for package in fetched:
+        print(f"fetched and checked {package.folder}")
+    print(f"GraphiQL's files are in {into}")
 
 
 def _limits(args: argparse.Namespace) -> None:
@@ -184,6 +198,16 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default=str(SCHEMA_PATH))
     export.set_defaults(run=_export_schema)
+
+    graphiql = commands.add_parser(
+        "fetch-graphiql", help="fetch GraphiQL's pinned files, checked, for the served page"
+    )
+    graphiql.add_argument(
+        "--into",
+        default=os.environ.get("GRAPHIQL_ASSETS_DIR") or None,
+        help="folder (default: GRAPHIQL_ASSETS_DIR, else app/graphiql/vendor)",
+    )
+    graphiql.set_defaults(run=_fetch_graphiql)
 
     commands.add_parser(
         "limits", help="print every limit and its reason (the README's table)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from aiohttp import web
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
 from strawberry.types.unset import UNSET, UnsetType
 
+from app.graphiql import page as graphiql_page
 from app.keys import REQUEST_ID, RUNTIME
 from app.sessions import VISITOR_COOKIE, HttpSessionCookies, authenticate
 from app.websockets import TextFrames, authenticate_connection, opened
@@ -49,6 +51,14 @@ def client_info(request: web.Request, trusted_proxies: tuple[IPNetwork, ...] = (
 
 class GraphQLView(StrawberryView[RequestContext, None]):
     websocket_adapter_class = TextFrames
+
+    def __init__(self, *, graphiql_assets: Path, **options: Any) -> None:
+        super().__init__(**options)
+        self.graphiql_assets = graphiql_assets
+
+    async def render_graphql_ide(self, request: web.Request) -> web.Response:
+        """Our GraphiQL page (app/graphiql): Strawberry's loads its code from a CDN."""
+        return graphiql_page.render(request, self.graphiql_assets)
 
     async def get_context(
         self, request: web.Request, response: web.StreamResponse

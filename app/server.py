@@ -14,7 +14,10 @@ from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import routes, social_login, webhooks
+from app.cors import cors
 from app.db import apply_migrations, open_database
+from app.graphiql import assets as graphiql_assets
+from app.graphiql import page as graphiql_page
 from app.graphql_view import GraphQLView
 from app.keys import REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
@@ -142,7 +145,11 @@ def create_app(
     """Build the app. The embedded default migrates its SQLite file on start."""
     body_limit = settings.max_upload_bytes + limits.MULTIPART_OVERHEAD_BYTES
     app = web.Application(
-        middlewares=[request_id_and_headers, bounded_bodies(body_limit)],
+        middlewares=[
+            request_id_and_headers,
+            cors(settings.cors_origins),
+            bounded_bodies(body_limit),
+        ],
         client_max_size=body_limit,
     )
     app.cleanup_ctx.append(
@@ -152,7 +159,9 @@ def create_app(
             consume_background=consume_background,
         )
     )
+    ide_assets = graphiql_assets.location(settings.graphiql_assets_dir)
     view = GraphQLView(
+        graphiql_assets=ide_assets,
         schema=build_schema(development=settings.development),
         graphql_ide="graphiql",
         multipart_uploads_enabled=True,
@@ -164,6 +173,7 @@ def create_app(
     app[OPEN_SOCKETS] = weakref.WeakSet()
     app.on_shutdown.append(close_open_sockets)
     routes.add_routes(app)
+    graphiql_page.add_routes(app, ide_assets)
     social_login.add_routes(app)
     app.router.add_post("/webhooks/stripe", webhooks.stripe_webhook)
     return app

@@ -73,6 +73,11 @@ EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 DEFAULT_LOCATION = "European Union"
 
 
+def _env_path(name: str) -> Path | None:
+    text = _env_text(name)
+    return Path(text).resolve() if text else None
+
+
 def _env_text(name: str) -> str | None:
     """A line of text, trimmed; unset or blank is None."""
     return os.environ.get(name, "").strip() or None
@@ -253,7 +258,10 @@ class Settings:
     web_app_url: str | None = None
     development: bool = False
     cookie_secure: bool = True
+    # Web clients' origins: CORS with credentials, and the WebSocket origin check (app/cors.py).
     cors_origins: tuple[str, ...] = ()
+    # Where GraphiQL's fetched files are (app/graphiql/assets.py); None: beside that module.
+    graphiql_assets_dir: Path | None = None
     # Our own reverse proxies, whose X-Forwarded-For names the real caller.
     trusted_proxies: tuple[IPNetwork, ...] = ()
     session_lifetime: timedelta = timedelta(days=30)
@@ -372,6 +380,7 @@ class Settings:
             development=development,
             cookie_secure=os.environ.get("COOKIE_SECURE", "1").strip().lower() not in FALSE_WORDS,
             cors_origins=_env_list("CORS_ORIGINS"),
+            graphiql_assets_dir=_env_path("GRAPHIQL_ASSETS_DIR"),
             trusted_proxies=_env_networks("TRUSTED_PROXIES"),
             stripe_api_base=os.environ.get("STRIPE_API_BASE", cls.stripe_api_base),
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,

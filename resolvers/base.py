@@ -64,9 +64,16 @@ StaffPermissionEnum = described_enum(
 
 @strawberry.type(description="A problem with a mutation's input or with the state it acts on.")
 class MutationError:
-    field: str | None = strawberry.field(description="The input field at fault, if one is.")
-    code: ErrorCodeEnum  # type: ignore[valid-type]
-    message: str
+    field: str | None = strawberry.field(
+        description="The input field at fault, in camelCase as sent (e.g. `jobId`); null when "
+        "the problem is the state acted on rather than one field."
+    )
+    code: ErrorCodeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What went wrong, for a client to branch on; stable across releases."
+    )
+    message: str = strawberry.field(
+        description="An English sentence for a developer or to show the user; may change."
+    )
 
     @classmethod
     def of(cls, error: DomainError) -> MutationError:
@@ -75,7 +82,13 @@ class MutationError:
 
 @strawberry.type
 class Payload:
-    errors: list[MutationError] = strawberry.field(default_factory=list)
+    """What every mutation's payload shares. Never served as it is: each mutation answers
+    with its own ``<Mutation>Payload`` subclass, so one can grow without touching another."""
+
+    errors: list[MutationError] = strawberry.field(
+        default_factory=list,
+        description="Why nothing changed; empty when the mutation succeeded.",
+    )
 
 
 @strawberry.schema_directive(
@@ -156,6 +169,14 @@ def _guarded(resolver: Callable[..., Any], guard: Guard | None) -> Callable[...,
     return checked
 
 
+def _describe_input(field: Any) -> Any:
+    """A mutation takes at most one argument, ``input``; its input type describes each field."""
+    for argument in field.arguments:
+        if argument.python_name == "input":
+            argument.description = "All of this mutation's parameters, in one object."
+    return field
+
+
 def mutation(*, description: str, guard: Guard | None = None) -> Callable[[Resolver], Any]:
     """Declare a mutation: its guard, and its domain errors folded into its payload."""
 
@@ -171,11 +192,12 @@ def mutation(*, description: str, guard: Guard | None = None) -> Callable[[Resol
             except DomainError as error:
                 return payload_type(errors=[MutationError.of(error)])
 
-        return strawberry.mutation(
+        declared = strawberry.mutation(
             _guarded(folding_errors, guard),
             description=description,
             directives=[guard.directive()] if guard else (),
         )
+        return _describe_input(declared)
 
     return decorate
 

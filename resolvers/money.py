@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from core import limits
+from services.money import Amount
+
 
 @strawberry.type(description="An amount of money in minor units (cents) of a currency.")
 class Money:
@@ -19,5 +22,14 @@ class Money:
 
 @strawberry.input(description="An amount of money in minor units (cents) of a currency.")
 class MoneyInput:
-    amount_cents: int
-    currency: str
+    amount_cents: int = strawberry.field(
+        description="The amount in minor units, e.g. 4500 for 45.00 EUR; 1 to "
+        f"{limits.MAX_AMOUNT_CENTS}."
+    )
+    currency: str = strawberry.field(
+        description="ISO 4217 code, e.g. EUR; any letter case. Where the amount must match a "
+        "currency already set (a payment's), another currency is BAD_USER_INPUT."
+    )
+
+    def amount(self) -> Amount:
+        return Amount(amount_cents=self.amount_cents, currency=self.currency)

@@ -61,7 +61,7 @@ from resolvers.testimonials.mutations import TestimonialMutations
 from resolvers.testimonials.queries import TestimonialQueries
 
 
-@strawberry.type
+@strawberry.type(description="Everything a client can read; reads never change anything.")
 class Query(
     AccountQueries,
     MentorQueries,
@@ -84,7 +84,10 @@ class Query(
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Everything a client can change. Each answers with a payload whose `errors` "
+    "say why nothing changed; access errors come as top-level GraphQL errors."
+)
 class Mutation(
     AccountMutations,
     MentorMutations,
@@ -105,7 +108,7 @@ class Mutation(
     pass
 
 
-@strawberry.type
+@strawberry.type(description="Live updates, over the WebSocket endpoint only.")
 class Subscription(NotificationSubscriptions):
     pass
 

@@ -16,7 +16,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from core import limits
-from core.errors import Conflict, NotFound
+from core.errors import BadUserInput, Conflict, NotFound
 from models.accounts import User
 from models.audit import AuditAction
 from models.marketplace import MentorProfile, MentorTag, MentorTagKind
@@ -24,7 +24,7 @@ from services import audit
 from services.access.decisions import Access
 from services.client import ClientInfo
 from services.deletion.blockers import DeletionBlocked, pending_jobs
-from services.money import checked_amount, checked_currency
+from services.money import Amount, checked_amount, checked_currency
 from services.profile_fields import checked_text, checked_timezone, clean_tags
 
 
@@ -52,9 +52,23 @@ class MentorOrder(StrEnum):
 class MentorFilter:
     expertise: str | None = None
     language: str | None = None
-    min_hourly_rate_cents: int | None = None
-    max_hourly_rate_cents: int | None = None
+    min_hourly_rate: Amount | None = None
+    max_hourly_rate: Amount | None = None
     search: str | None = None
+
+    def rate_currency(self) -> str | None:
+        """The one currency the rate bounds are in: rates in other currencies never match."""
+        given = [
+            (name, checked_currency(rate.currency, field=name))
+            for name, rate in (
+                ("minHourlyRate", self.min_hourly_rate),
+                ("maxHourlyRate", self.max_hourly_rate),
+            )
+            if rate is not None
+        ]
+        if len({currency for _, currency in given}) > 1:
+            raise BadUserInput("Give both rate bounds in one currency.", field=given[-1][0])
+        return given[0][1] if given else None
 
 
 def _apply(profile: MentorProfile, changes: ProfileChanges) -> None:
@@ -141,10 +155,13 @@ def find_mentors(
         query = query.filter(_with_tag(MentorTagKind.EXPERTISE, criteria.expertise))
     if criteria.language:
         query = query.filter(_with_tag(MentorTagKind.LANGUAGE, criteria.language))
-    if criteria.min_hourly_rate_cents is not None:
-        query = query.filter(hourly_rate_cents__gte=criteria.min_hourly_rate_cents)
-    if criteria.max_hourly_rate_cents is not None:
-        query = query.filter(hourly_rate_cents__lte=criteria.max_hourly_rate_cents)
+    currency = criteria.rate_currency()
+    if currency is not None:
+        query = query.filter(currency=currency)
+    if criteria.min_hourly_rate is not None:
+        query = query.filter(hourly_rate_cents__gte=criteria.min_hourly_rate.amount_cents)
+    if criteria.max_hourly_rate is not None:
+        query = query.filter(hourly_rate_cents__lte=criteria.max_hourly_rate.amount_cents)
     if criteria.search and criteria.search.strip():
         words = criteria.search.strip()
         query = query.filter(

@@ -10,6 +10,7 @@ the run: nothing is skipped for want of a service.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -85,7 +86,19 @@ async def stripe_server() -> AsyncIterator[StripeServer]:
 
 
 @pytest.fixture(scope="session")
-def settings(backend: Backend, mailbox: Mailbox, stripe_server: StripeServer) -> Settings:
+def web_client_socket() -> Iterator[socket.socket]:
+    """A loopback port held for the tests' web client pages: its origin is in CORS_ORIGINS."""
+    with socket.create_server(("127.0.0.1", 0)) as held:
+        yield held
+
+
+@pytest.fixture(scope="session")
+def settings(
+    backend: Backend,
+    mailbox: Mailbox,
+    stripe_server: StripeServer,
+    web_client_socket: socket.socket,
+) -> Settings:
     return Settings(
         database_url=backend.database_url,
         redis_url=backend.redis_url,
@@ -95,6 +108,7 @@ def settings(backend: Backend, mailbox: Mailbox, stripe_server: StripeServer) ->
         smtp_url=mailbox.url,
         development=False,
         cookie_secure=False,
+        cors_origins=(f"http://127.0.0.1:{web_client_socket.getsockname()[1]}",),
         password_hashing=PasswordHashing(time_cost=1, memory_cost_kib=1024, parallelism=1),
         stripe_api_base=stripe_server.url,
         stripe_secret_key=TEST_SECRET_KEY,

@@ -7,6 +7,7 @@ from typing import BinaryIO, cast
 import strawberry
 from strawberry.file_uploads import Upload
 
+from core import limits
 from models.accounts import User
 from resolvers.accounts.types import UserType
 from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
@@ -15,19 +16,29 @@ from resolvers.privacy.types import ConsentPurposeEnum
 from services import accounts, profiles
 from services.access.viewer import ANONYMOUS, Viewer
 
+NEW_PASSWORD = (
+    f"{limits.MIN_PASSWORD_LENGTH} to {limits.MAX_PASSWORD_LENGTH} characters and hard to guess: "
+    "common words, patterns and your own name are refused as WEAK_PASSWORD."
+)
 
-@strawberry.input
+
+@strawberry.input(description="A new account's address, password and name.")
 class SignUpInput:
-    email: str
-    password: str
-    name: str = ""
+    email: str = strawberry.field(
+        description="Where the verification link is mailed; also the log-in."
+    )
+    password: str = strawberry.field(description=NEW_PASSWORD)
+    name: str = strawberry.field(
+        default="",
+        description=f"Display name, at most {limits.MAX_NAME_LENGTH} characters; may be empty.",
+    )
     consents: list[ConsentPurposeEnum] = strawberry.field(  # type: ignore[valid-type]
         default_factory=list,
         description="Optional purposes granted on the sign-up form; the rest stay off.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="What `signUp` answers: the same whether or not it made an account.")
 class SignUpPayload(Payload):
     user: UserType | None = strawberry.field(
         default=None,
@@ -38,25 +49,33 @@ class SignUpPayload(Payload):
     )
 
 
-@strawberry.input
+@strawberry.input(description="The token of a verification link.")
 class VerifyEmailInput:
-    token: str
+    token: str = strawberry.field(description="The `token` parameter of the mailed link.")
 
 
 @strawberry.type
-class UserPayload(Payload):
-    user: UserType | None = None
+class UserResult(Payload):
+    """The shape of a payload that answers with the account acted on."""
+
+    user: UserType | None = strawberry.field(
+        default=None, description="The account as it is now; null when `errors` says why not."
+    )
 
 
-@strawberry.input
+@strawberry.type(description="What `verifyEmail` answers: the account whose address is confirmed.")
+class VerifyEmailPayload(UserResult):
+    pass
+
+
+@strawberry.input(description="The credentials of an account.")
 class LogInInput:
-    email: str
-    password: str
+    email: str = strawberry.field(description="The account's address, in any letter case.")
+    password: str = strawberry.field(description="The account's password.")
 
 
-@strawberry.type
-class LogInPayload(Payload):
-    user: UserType | None = None
+@strawberry.type(description="What `logIn` answers: the session's tokens, or why not.")
+class LogInPayload(UserResult):
     token: str | None = strawberry.field(
         default=None, description="Session token for `Authorization: Bearer`."
     )
@@ -67,41 +86,98 @@ class LogInPayload(Payload):
 
 
 @strawberry.type
-class LogOutPayload(Payload):
-    revoked_sessions: int = 0
+class SessionsEnded(Payload):
+    """The shape of a payload that answers how many sessions were ended."""
+
+    revoked_sessions: int = strawberry.field(
+        default=0, description="How many sessions ended, this one included."
+    )
 
 
-@strawberry.input
+@strawberry.type(description="What `logOut` answers; the session cookie is cleared.")
+class LogOutPayload(SessionsEnded):
+    pass
+
+
+@strawberry.type(description="What `logOutEverywhere` answers; the session cookie is cleared.")
+class LogOutEverywherePayload(SessionsEnded):
+    pass
+
+
+@strawberry.input(description="The password now and the one to replace it.")
 class ChangePasswordInput:
-    current_password: str
-    new_password: str
+    current_password: str = strawberry.field(description="The password in use, to prove it is you.")
+    new_password: str = strawberry.field(description=NEW_PASSWORD)
 
 
-@strawberry.input
+@strawberry.type(description="What `changePassword` answers: your account; this session stays.")
+class ChangePasswordPayload(UserResult):
+    pass
+
+
+@strawberry.input(description="The address to mail a reset link to.")
 class RequestPasswordResetInput:
-    email: str
+    email: str = strawberry.field(description="The account's address, in any letter case.")
 
 
-@strawberry.input
+@strawberry.type(
+    description="What `requestPasswordReset` answers: the same whether or not the address has "
+    "an account."
+)
+class RequestPasswordResetPayload(Payload):
+    pass
+
+
+@strawberry.input(description="A mailed reset token and the new password.")
 class ResetPasswordInput:
-    token: str
-    new_password: str
+    token: str = strawberry.field(description="The `token` parameter of the mailed reset link.")
+    new_password: str = strawberry.field(description=NEW_PASSWORD)
 
 
-@strawberry.input
+@strawberry.type(description="What `resetPassword` answers: the account; log in again with it.")
+class ResetPasswordPayload(UserResult):
+    pass
+
+
+@strawberry.input(description="Send only the fields to change; null clears a field.")
 class UpdateProfileInput:
-    """Send only the fields to change; null clears a field."""
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="Display name.")
+    timezone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="IANA time zone, e.g. Europe/Paris."
+    )
+    language: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Preferred language tag, e.g. en or pt-BR."
+    )
+    bio: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Free text about you, shown on your profile."
+    )
+    expertise: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Expertise tags, e.g. python; the list replaces the old one.",
+    )
 
-    name: str | None = strawberry.UNSET
-    timezone: str | None = strawberry.UNSET
-    language: str | None = strawberry.UNSET
-    bio: str | None = strawberry.UNSET
-    expertise: list[str] | None = strawberry.UNSET
+
+@strawberry.type(description="What `updateProfile` answers: your profile as it now is.")
+class UpdateProfilePayload(UserResult):
+    pass
 
 
-@strawberry.input
+@strawberry.input(description="A profile photo, sent as a GraphQL multipart request file.")
 class UploadProfilePhotoInput:
-    photo: Upload
+    photo: Upload = strawberry.field(
+        description=f"A PNG, JPEG or WebP image of at most {limits.MAX_UPLOAD_BYTES // 2**20} MiB; "
+        "the multipart map names it `variables.input.photo`."
+    )
+
+
+@strawberry.type(description="What `uploadProfilePhoto` answers: your profile with its new photo.")
+class UploadProfilePhotoPayload(UserResult):
+    pass
+
+
+@strawberry.type(description="What `removeProfilePhoto` answers: your profile without a photo.")
+class RemoveProfilePhotoPayload(UserResult):
+    pass
 
 
 def _uploaded_bytes(upload: Upload) -> bytes:
@@ -125,12 +201,15 @@ class AccountMutations:
         )
         return SignUpPayload()
 
-    @mutation(description="Confirm an email address with the mailed token.")
-    async def verify_email(self, info: Info, input: VerifyEmailInput) -> UserPayload:
+    @mutation(
+        description="Confirm an email address with the mailed token. The token proves the "
+        "mailbox: its holder, signed in or not, reads the account it confirmed."
+    )
+    async def verify_email(self, info: Info, input: VerifyEmailInput) -> VerifyEmailPayload:
         user = await accounts.verify_email(input.token, info.context.client)
         # The token proves the mailbox: its holder reads the account it just verified.
         info.context.access.prove_holder(user)
-        return UserPayload(user=user)  # type: ignore[arg-type]
+        return VerifyEmailPayload(user=user)  # type: ignore[arg-type]
 
     @mutation(description="Open a session: returns a bearer token and sets the session cookie.")
     async def log_in(self, info: Info, input: LogInInput) -> LogInPayload:
@@ -159,12 +238,12 @@ class AccountMutations:
         description="End every session of this account, this one included.",
         guard=SIGNED_IN,
     )
-    async def log_out_everywhere(self, info: Info, actor: User) -> LogOutPayload:
+    async def log_out_everywhere(self, info: Info, actor: User) -> LogOutEverywherePayload:
         context = info.context
         revoked = await accounts.revoke_sessions(actor, context.client, reason="log out everywhere")
         context.cookies.clear()
         context.replace_viewer(ANONYMOUS)
-        return LogOutPayload(revoked_sessions=revoked)
+        return LogOutEverywherePayload(revoked_sessions=revoked)
 
     @mutation(
         description="Change the password; every other session is revoked.",
@@ -172,7 +251,7 @@ class AccountMutations:
     )
     async def change_password(
         self, info: Info, actor: User, input: ChangePasswordInput
-    ) -> UserPayload:
+    ) -> ChangePasswordPayload:
         context = info.context
         await accounts.change_password(
             context.runtime,
@@ -182,20 +261,22 @@ class AccountMutations:
             new_password=input.new_password,
             client=context.client,
         )
-        return UserPayload(user=actor)  # type: ignore[arg-type]
+        return ChangePasswordPayload(user=actor)  # type: ignore[arg-type]
 
     @mutation(
         description="Mail a reset link if the address has an account; the answer is the same."
     )
-    async def request_password_reset(self, info: Info, input: RequestPasswordResetInput) -> Payload:
+    async def request_password_reset(
+        self, info: Info, input: RequestPasswordResetInput
+    ) -> RequestPasswordResetPayload:
         context = info.context
         await accounts.request_password_reset(
             context.runtime, email=input.email, client=context.client
         )
-        return Payload()
+        return RequestPasswordResetPayload()
 
     @mutation(description="Choose a new password with a mailed token; all sessions end.")
-    async def reset_password(self, info: Info, input: ResetPasswordInput) -> UserPayload:
+    async def reset_password(self, info: Info, input: ResetPasswordInput) -> ResetPasswordPayload:
         context = info.context
         user = await accounts.reset_password(
             context.runtime,
@@ -203,19 +284,19 @@ class AccountMutations:
             new_password=input.new_password,
             client=context.client,
         )
-        return UserPayload(user=user)  # type: ignore[arg-type]
+        return ResetPasswordPayload(user=user)  # type: ignore[arg-type]
 
     @mutation(
-        description="Edit your profile (P21). Send only what changes; null clears a field (P22).",
+        description="Edit your profile. Send only what changes; null clears a field.",
         guard=SIGNED_IN,
     )
     async def update_profile(
         self, info: Info, actor: User, input: UpdateProfileInput
-    ) -> UserPayload:
+    ) -> UpdateProfilePayload:
         sent = sent_fields(input)
         changes = profiles.ProfileChanges(sent=frozenset(sent), **sent)
         await profiles.update_profile(actor, changes)
-        return UserPayload(user=actor)  # type: ignore[arg-type]
+        return UpdateProfilePayload(user=actor)  # type: ignore[arg-type]
 
     @mutation(
         description="Upload a PNG, JPEG or WebP profile photo (GraphQL multipart request).",
@@ -223,14 +304,14 @@ class AccountMutations:
     )
     async def upload_profile_photo(
         self, info: Info, actor: User, input: UploadProfilePhotoInput
-    ) -> UserPayload:
+    ) -> UploadProfilePhotoPayload:
         await profiles.set_profile_photo(info.context.runtime, actor, _uploaded_bytes(input.photo))
-        return UserPayload(user=actor)  # type: ignore[arg-type]
+        return UploadProfilePhotoPayload(user=actor)  # type: ignore[arg-type]
 
     @mutation(
         description="Remove your profile photo; the file is deleted.",
         guard=SIGNED_IN,
     )
-    async def remove_profile_photo(self, info: Info, actor: User) -> UserPayload:
+    async def remove_profile_photo(self, info: Info, actor: User) -> RemoveProfilePhotoPayload:
         await profiles.remove_profile_photo(info.context.runtime, actor)
-        return UserPayload(user=actor)  # type: ignore[arg-type]
+        return RemoveProfilePhotoPayload(user=actor)  # type: ignore[arg-type]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -22,6 +24,10 @@ class AccountQueries:
             "are indistinguishable on purpose."
         )
     )
-    async def user(self, info: Info, id: relay.GlobalID) -> UserType | None:
+    async def user(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The user's global ID.")],
+    ) -> UserType | None:
         found = await visible_row(info, User, row_id_or_none(id, "User"))
         return found  # type: ignore[return-value]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from models.accounts import StaffPermission, User
@@ -46,5 +48,10 @@ class AnalyticsQueries:
         description="How the platform is used in a range of days, as counts that name nobody.",
         guard=staff(StaffPermission.VIEW_ANALYTICS),
     )
-    async def analytics(self, info: Info, actor: User, range: AnalyticsRange) -> Analytics:
+    async def analytics(
+        self,
+        info: Info,
+        actor: User,
+        range: Annotated[AnalyticsRange, strawberry.argument(description="The days to count.")],
+    ) -> Analytics:
         return Analytics(span=DateRange.checked(range.from_, range.to))

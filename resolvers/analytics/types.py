@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 import strawberry
 
+from core import limits
 from models.marketplace import Post
 from resolvers.context import Info
 from resolvers.jobs.types import JobStatusEnum
@@ -16,6 +18,12 @@ from services import analytics
 from services.analytics import DateRange
 
 TOP = 10
+Top = Annotated[
+    int,
+    strawberry.argument(
+        description=f"How many, most viewed first; at most {limits.MAX_PAGE_SIZE}."
+    ),
+]
 
 
 @strawberry.input(description="Whole UTC days, both ends included; at most 366 of them.")
@@ -26,15 +34,15 @@ class AnalyticsRange:
 
 @strawberry.type(description="Views on one day.")
 class DailyViews:
-    day: date
-    page_views: int
-    post_views: int
+    day: date = strawberry.field(description="The UTC day.")
+    page_views: int = strawberry.field(description="Pages of the web client opened that day.")
+    post_views: int = strawberry.field(description="Posts opened that day.")
 
 
 @strawberry.type(description="How often one post was viewed.")
 class PostViews:
     post_id: strawberry.Private[int]
-    views: int
+    views: int = strawberry.field(description="Times it was opened in the range.")
 
     @strawberry.field(description="The post; null once it is gone or not shown to you.")
     async def post(self, info: Info) -> PostType | None:
@@ -43,26 +51,28 @@ class PostViews:
 
 @strawberry.type(description="How often one page was viewed; ids in its path read :id.")
 class PageViews:
-    path: str
-    views: int
+    path: str = strawberry.field(description="The page's path, e.g. /mentors/:id.")
+    views: int = strawberry.field(description="Times it was opened in the range.")
 
 
 @strawberry.type(description="Views from one browser family.")
 class BrowserViews:
     family: str | None = strawberry.field(description="e.g. Chrome; null when not recognised.")
-    views: int
+    views: int = strawberry.field(description="Pages and posts opened with it in the range.")
 
 
 @strawberry.type(description="Accounts created on one day.")
 class DailySignUps:
-    day: date
-    sign_ups: int
+    day: date = strawberry.field(description="The UTC day.")
+    sign_ups: int = strawberry.field(description="Accounts created that day.")
 
 
 @strawberry.type(description="Jobs requested in the range that are now in one status.")
 class JobStatusCount:
-    status: JobStatusEnum  # type: ignore[valid-type]
-    jobs: int
+    status: JobStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The status they are in now."
+    )
+    jobs: int = strawberry.field(description="How many jobs.")
 
 
 def _top(first: int) -> int:
@@ -95,12 +105,12 @@ class Analytics:
         ]
 
     @strawberry.field(description="The most viewed posts, most viewed first.")
-    async def top_posts(self, info: Info, first: int = TOP) -> list[PostViews]:
+    async def top_posts(self, info: Info, first: Top = TOP) -> list[PostViews]:
         found = await analytics.top_posts(info.context.access, self.span, _top(first))
         return [PostViews(post_id=post_id, views=views) for post_id, views in found]
 
     @strawberry.field(description="The most viewed pages, most viewed first.")
-    async def top_pages(self, info: Info, first: int = TOP) -> list[PageViews]:
+    async def top_pages(self, info: Info, first: Top = TOP) -> list[PageViews]:
         found = await analytics.top_pages(info.context.access, self.span, _top(first))
         return [PageViews(path=path, views=views) for path, views in found]
 

@@ -18,65 +18,77 @@ from services.deletion.blockers import DeletionBlocked
 LEGAL = staff(StaffPermission.LEGAL)
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `requestAccountDeletion` answers: the request, or what blocks it."
+)
 class RequestAccountDeletionPayload(Payload):
-    account_deletion: DeletionType | None = None
+    account_deletion: DeletionType | None = strawberry.field(
+        default=None, description="The request, AWAITING_CONFIRMATION; null when refused."
+    )
     blockers: list[BlockerType] = strawberry.field(
         default_factory=list, description="Why the request was refused, if it was."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The confirmation token mailed after `requestAccountDeletion`.")
 class ConfirmAccountDeletionInput:
     token: str = strawberry.field(description="The confirmation token of the mail.")
 
 
-@strawberry.type
+@strawberry.type(description="What `confirmAccountDeletion` answers: the request, now SCHEDULED.")
 class ConfirmAccountDeletionPayload(Payload):
-    account_deletion: DeletionType | None = None
+    account_deletion: DeletionType | None = strawberry.field(
+        default=None, description="The request, SCHEDULED for erasure; null when refused."
+    )
     blockers: list[BlockerType] = strawberry.field(
         default_factory=list, description="Why the confirmation was refused, if it was."
     )
 
 
-@strawberry.input
+@strawberry.input(description="The cancel token mailed with the confirmation.")
 class CancelAccountDeletionInput:
     token: str = strawberry.field(description="The cancel token of the mail.")
 
 
-@strawberry.type
+@strawberry.type(description="What `cancelAccountDeletion` answers: the request, now CANCELLED.")
 class CancelAccountDeletionPayload(Payload):
-    account_deletion: DeletionType | None = None
+    account_deletion: DeletionType | None = strawberry.field(
+        default=None, description="The request, CANCELLED; null when refused."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `closeMentorProfile` answers: empty, or what blocks closing.")
 class CloseMentorProfilePayload(Payload):
     blockers: list[BlockerType] = strawberry.field(
         default_factory=list, description="Why closing was refused, if it was."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Whose data to hold, under which legal reference.")
 class PlaceLegalHoldInput:
     user_id: relay.GlobalID = strawberry.field(description="The user whose data is held.")
     reference: str = strawberry.field(description="The legal reference (case, order).")
     reason: str = strawberry.field(description="Why, for the record.")
 
 
-@strawberry.type
+@strawberry.type(description="What `placeLegalHold` answers: the hold placed.")
 class PlaceLegalHoldPayload(Payload):
-    legal_hold: LegalHoldType | None = None
+    legal_hold: LegalHoldType | None = strawberry.field(
+        default=None, description="The hold now in force; null when `errors` says why not."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The hold to release, under which legal reference.")
 class ReleaseLegalHoldInput:
-    legal_hold_id: relay.GlobalID
+    legal_hold_id: relay.GlobalID = strawberry.field(description="The hold's `id`.")
     reference: str = strawberry.field(description="The legal reference of the release.")
 
 
-@strawberry.type
+@strawberry.type(description="What `releaseLegalHold` answers: the hold, released.")
 class ReleaseLegalHoldPayload(Payload):
-    legal_hold: LegalHoldType | None = None
+    legal_hold: LegalHoldType | None = strawberry.field(
+        default=None, description="The released hold; null when `errors` says why not."
+    )
 
 
 def _refused(error: DeletionBlocked) -> tuple[list[BlockerType], list[MutationError]]:
@@ -86,7 +98,7 @@ def _refused(error: DeletionBlocked) -> tuple[list[BlockerType], list[MutationEr
 @strawberry.type
 class DeletionMutations:
     @mutation(
-        description="Ask to delete the account (P22): refused with the blockers while any "
+        description="Ask to delete the account: refused with the blockers while any "
         "remain; otherwise a confirmation token and a cancel token are mailed.",
         guard=SIGNED_IN,
     )

@@ -9,21 +9,11 @@ from strawberry.relay import to_base64
 
 from models.accounts import User
 from models.deletion import AccountDeletion, DeletionStatus, LegalHold
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.permissions import registry_field, rows_of
 from services.deletion import requests
 from services.deletion.blockers import Blocker, BlockerKind
-
-DeletionBlockerEnum = strawberry.enum(
-    BlockerKind,
-    name="DeletionBlocker",
-    description="What stops an account's deletion (or a mentor profile's closing) for now.",
-)
-DeletionStatusEnum = strawberry.enum(
-    DeletionStatus,
-    name="AccountDeletionStatus",
-    description="Where a deletion request stands, from the confirmation mail to the purge.",
-)
 
 _SAYS = {
     BlockerKind.PENDING_JOB: "A job is still open: complete, decline or cancel it first.",
@@ -32,12 +22,37 @@ _SAYS = {
     BlockerKind.UNSETTLED_REFUND: "A refund was asked for and Stripe has not settled it yet.",
     BlockerKind.LEGAL_HOLD: "A legal obligation requires the account's data to be kept.",
 }
+DeletionBlockerEnum = described_enum(
+    BlockerKind,
+    name="DeletionBlocker",
+    description="What stops an account's deletion (or a mentor profile's closing) for now.",
+    values=_SAYS,
+)
+DeletionStatusEnum = described_enum(
+    DeletionStatus,
+    name="AccountDeletionStatus",
+    description="Where a deletion request stands, from the confirmation mail to the purge.",
+    values={
+        DeletionStatus.AWAITING_CONFIRMATION: "Asked for: the confirmation mail is out and "
+        "nothing has changed yet.",
+        DeletionStatus.SCHEDULED: "Confirmed: the account is deactivated and is erased when the "
+        "grace period ends, unless cancelled with the mailed cancel token.",
+        DeletionStatus.CANCELLED: "Kept: the request was cancelled and the account restored.",
+        DeletionStatus.ERASED: "The personal data is gone; records the law requires are kept, "
+        "under a pseudonym, until their purge.",
+        DeletionStatus.PURGED: "The records kept for the law are gone too.",
+    },
+)
 
 
 @strawberry.type(name="AccountDeletionBlocker", description="One reason deletion waits.")
 class BlockerType:
-    reason: DeletionBlockerEnum  # type: ignore[valid-type]
-    message: str
+    reason: DeletionBlockerEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of reason, for a client to branch on."
+    )
+    message: str = strawberry.field(
+        description="The reason in an English sentence, with what to do."
+    )
     job_id: strawberry.ID | None = strawberry.field(description="The job it is about, if any.")
     payment_id: strawberry.ID | None = strawberry.field(
         description="The payment it is about, if any."
@@ -66,13 +81,19 @@ def blockers_of(found: list[Blocker]) -> list[BlockerType]:
     description="A request to delete the account: its status and when erasure happens.",
 )
 class DeletionType:
-    status: DeletionStatusEnum  # type: ignore[valid-type]
-    requested_at: datetime
-    confirmed_at: datetime | None
+    status: DeletionStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where the request stands."
+    )
+    requested_at: datetime = strawberry.field(description="When deletion was asked for.")
+    confirmed_at: datetime | None = strawberry.field(
+        description="When the mailed token confirmed it; null until then."
+    )
     scheduled_erasure_at: datetime | None = strawberry.field(
         description="When the personal data is erased; until then it can be cancelled."
     )
-    cancelled_at: datetime | None
+    cancelled_at: datetime | None = strawberry.field(
+        description="When the account was kept with the cancel token; null unless cancelled."
+    )
 
     @classmethod
     def of(cls, row: AccountDeletion) -> DeletionType:
@@ -109,8 +130,10 @@ class LegalHoldType:
     release_reference: str | None = registry_field(
         LegalHold, "release_reference", "The legal reference it was released under."
     )
-    placed_at: datetime
-    released_at: datetime | None
+    placed_at: datetime = strawberry.field(description="When the hold was placed.")
+    released_at: datetime | None = strawberry.field(
+        description="When it was released; null while it holds."
+    )
 
     @strawberry.field(description="The hold's ID, for releaseLegalHold.")
     def id(self, root: LegalHold) -> strawberry.ID:

@@ -15,7 +15,9 @@ from services import interactions
 
 @strawberry.input(description="What the browser saw; send what the kind needs.")
 class RecordInteractionInput:
-    kind: InteractionKindEnum  # type: ignore[valid-type]
+    kind: InteractionKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What happened; it says which other field to give."
+    )
     path: str | None = strawberry.field(
         default=None,
         description="The page's path, e.g. /mentors (PAGE_VIEW, TIME_ON_PAGE); its query and "
@@ -29,7 +31,9 @@ class RecordInteractionInput:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `recordInteraction` answers: the same with or without ANALYTICS consent."
+)
 class RecordInteractionPayload(Payload):
     pass
 

@@ -7,15 +7,21 @@ import strawberry
 from models.accounts import User
 from models.interactions import Interaction, InteractionKind
 from models.marketplace import PostLike
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.permissions import rows_of
 from resolvers.posts.types import PostConnection
 from services import interactions
 
-InteractionKindEnum = strawberry.enum(
+InteractionKindEnum = described_enum(
     InteractionKind,
     name="InteractionKind",
     description="What a visit did: opened a page, opened a post, or spent time on a page.",
+    values={
+        InteractionKind.PAGE_VIEW: "A page of the web client was opened; give its `path`.",
+        InteractionKind.POST_VIEW: "A post was opened; give its `postId`.",
+        InteractionKind.TIME_ON_PAGE: "Time spent on a page; give its `path` and `durationMs`.",
+    },
 )
 
 

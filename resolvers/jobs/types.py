@@ -11,6 +11,7 @@ from strawberry import relay
 from models.accounts import User
 from models.marketplace import Job, JobStatus, MentorProfile, Testimonial
 from resolvers.accounts.types import UserType
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.mentors.types import MentorType
 from resolvers.money import Money
@@ -19,20 +20,42 @@ from resolvers.pagination import CountedConnection
 from resolvers.permissions import registry_field
 from resolvers.testimonials.types import TestimonialType
 
-JobStatusEnum = strawberry.enum(
+JobStatusEnum = described_enum(
     JobStatus,
     name="JobStatus",
     description=(
         "Where a job stands. REQUESTED → ACCEPTED (or DECLINED) → PAID → DELIVERED → "
         "COMPLETED; CANCELLED where allowed; DISPUTED after a payment dispute."
     ),
+    values={
+        JobStatus.REQUESTED: "The client asked; the mentor has not answered.",
+        JobStatus.ACCEPTED: "The mentor set a price; the client may pay it.",
+        JobStatus.DECLINED: "The mentor said no. Closed.",
+        JobStatus.PAID: "The client paid; the mentor does the work.",
+        JobStatus.DELIVERED: "The mentor says it is done; the client confirms it.",
+        JobStatus.COMPLETED: "The client confirmed it. Closed; the client may write a testimonial.",
+        JobStatus.CANCELLED: "Called off before payment, or refunded in full. Closed.",
+        JobStatus.DISPUTED: "The client disputes the payment with their bank; it waits for the "
+        "outcome.",
+    },
 )
 
 
-@strawberry.enum(name="JobParty", description="Which side of a job the viewer is on.")
 class JobParty(StrEnum):
     CLIENT = "CLIENT"
     MENTOR = "MENTOR"
+
+
+# Registers JobParty itself as the GraphQL enum, as for every domain enum here.
+described_enum(
+    JobParty,
+    name="JobParty",
+    description="Which side of a job the viewer is on.",
+    values={
+        JobParty.CLIENT: "Jobs you asked a mentor for.",
+        JobParty.MENTOR: "Jobs asked of you as a mentor.",
+    },
+)
 
 
 @strawberry.type(
@@ -43,12 +66,20 @@ class JobType(ModelNode):
     model = Job
 
     id: relay.NodeID[int]
-    status: JobStatusEnum  # type: ignore[valid-type]
+    status: JobStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Where the job stands; only the job's mutations move it."
+    )
     description: str | None = registry_field(Job, "description", "What the client asked for.")
     created_at: datetime = strawberry.field(description="When the client requested it.")
-    accepted_at: datetime | None
-    paid_at: datetime | None
-    delivered_at: datetime | None
+    accepted_at: datetime | None = strawberry.field(
+        description="When the mentor accepted and priced it; null before."
+    )
+    paid_at: datetime | None = strawberry.field(
+        description="When the client's payment succeeded; null before."
+    )
+    delivered_at: datetime | None = strawberry.field(
+        description="When the mentor marked it delivered; null before."
+    )
     closed_at: datetime | None = strawberry.field(
         description="When it was completed, declined or cancelled."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
+from core import limits
 from models.accounts import StaffPermission, User
 from resolvers.base import Payload, mutation, staff
 from resolvers.context import Info
@@ -15,25 +16,34 @@ from services import marketing
 MANAGE_MARKETING = staff(StaffPermission.MANAGE_MARKETING)
 
 
-@strawberry.input
+@strawberry.input(description="A new campaign's mail; it stays a DRAFT until sent.")
 class CreateMarketingCampaignInput:
-    subject: str = strawberry.field(description="One line.")
-    body: str = strawberry.field(description="Plain text; each mail adds an unsubscribe link.")
+    subject: str = strawberry.field(
+        description=f"The subject line, at most {limits.MAX_CAMPAIGN_SUBJECT_LENGTH} characters."
+    )
+    body: str = strawberry.field(
+        description=f"Plain text, at most {limits.MAX_CAMPAIGN_BODY_LENGTH} characters; each "
+        "mail adds an unsubscribe link."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `createMarketingCampaign` answers: the DRAFT campaign.")
 class CreateMarketingCampaignPayload(Payload):
-    campaign: MarketingCampaignType | None = None
+    campaign: MarketingCampaignType | None = strawberry.field(
+        default=None, description="The new campaign; null when `errors` says why not."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The campaign to send.")
 class SendMarketingCampaignInput:
-    campaign_id: relay.GlobalID
+    campaign_id: relay.GlobalID = strawberry.field(description="The campaign's global ID.")
 
 
-@strawberry.type
+@strawberry.type(description="What `sendMarketingCampaign` answers: the campaign, on its way.")
 class SendMarketingCampaignPayload(Payload):
-    campaign: MarketingCampaignType | None = None
+    campaign: MarketingCampaignType | None = strawberry.field(
+        default=None, description="The campaign, SENDING or SENT; null when `errors` says why not."
+    )
 
 
 @strawberry.type

@@ -23,16 +23,27 @@ from services.access.policy import Category
 from services.access.registry import TOLD_SUBJECT
 from services.privacy import legal_disclosures
 
-CampaignStatusEnum = strawberry.enum(
+CampaignStatusEnum = described_enum(
     CampaignStatus,
     name="CampaignStatus",
     description="DRAFT until sent; SENDING while its mail is queued; then SENT.",
+    values={
+        CampaignStatus.DRAFT: "Written, not sent; nobody has received it.",
+        CampaignStatus.SENDING: "Its mail is going out in batches.",
+        CampaignStatus.SENT: "Mailed to everyone who had opted in; sending again mails nobody.",
+    },
 )
-RecipientRoleEnum = strawberry.enum(
+RecipientRoleEnum = described_enum(
     processors.RecipientRole,
     name="DataRecipientRole",
     description="A service provider works on our instructions; an advertising partner "
     "receives data only with your ADVERTISING_PARTNERS consent.",
+    values={
+        processors.RecipientRole.SERVICE_PROVIDER: "Processes data for us, on our "
+        "instructions only (payments, mail delivery).",
+        processors.RecipientRole.ADVERTISING_PARTNER: "Uses what it receives for advertising; "
+        "receives it only with the person's ADVERTISING_PARTNERS consent.",
+    },
 )
 
 
@@ -44,10 +55,12 @@ class MarketingCampaignType(ModelNode):
     model = MarketingCampaign
 
     id: relay.NodeID[int]
-    subject: str
+    subject: str = strawberry.field(description="The mail's subject line.")
     body: str = strawberry.field(description="The text; each mail adds an unsubscribe link.")
-    status: CampaignStatusEnum  # type: ignore[valid-type]
-    created_at: datetime
+    status: CampaignStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Whether it is sent."
+    )
+    created_at: datetime = strawberry.field(description="When it was written.")
     sent_at: datetime | None = strawberry.field(description="When the last mail was queued.")
     recipient_count: int = strawberry.field(description="How many people it was queued for.")
 
@@ -160,9 +173,11 @@ async def disclosures_page(
 
 @strawberry.type(description="A provider that processes personal data for us, and why.")
 class DataProcessor:
-    name: str
-    role: RecipientRoleEnum  # type: ignore[valid-type]
-    purpose: str
+    name: str = strawberry.field(description="Who receives the data, e.g. Stripe.")
+    role: RecipientRoleEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Whether it works for us or for its own advertising."
+    )
+    purpose: str = strawberry.field(description="What it does with the data, in a sentence.")
     data: list[str] = strawberry.field(description="What it receives.")
     country: str | None = strawberry.field(
         description="Where it processes the data (ISO 3166 code); null when not configured."

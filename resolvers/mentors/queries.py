@@ -1,17 +1,29 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
 from models.marketplace import MentorProfile
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.ids import row_id_or_none
 from resolvers.mentors.types import MentorConnection, MentorType
+from resolvers.money import MoneyInput
 from resolvers.nodes import visible_row
 from services import mentors
 
-MentorOrderEnum = strawberry.enum(
-    mentors.MentorOrder, name="MentorOrder", description="How to sort mentors."
+MentorOrderEnum = described_enum(
+    mentors.MentorOrder,
+    name="MentorOrder",
+    description="How to sort mentors.",
+    values={
+        mentors.MentorOrder.NEWEST: "Newest mentors first.",
+        mentors.MentorOrder.HOURLY_RATE_ASC: "Lowest hourly rate first. Rates compare as "
+        "numbers: filter on one currency to compare like with like.",
+        mentors.MentorOrder.HOURLY_RATE_DESC: "Highest hourly rate first, compared as numbers.",
+    },
 )
 
 
@@ -19,11 +31,14 @@ MentorOrderEnum = strawberry.enum(
 class MentorFilter:
     expertise: str | None = strawberry.field(default=None, description="An expertise tag.")
     language: str | None = strawberry.field(default=None, description="A language tag, e.g. en.")
-    min_hourly_rate: int | None = strawberry.field(
-        default=None, description="Lowest hourly rate, in minor units of the mentor's currency."
+    min_hourly_rate: MoneyInput | None = strawberry.field(
+        default=None,
+        description="Lowest hourly rate; only mentors charging in its currency match.",
     )
-    max_hourly_rate: int | None = strawberry.field(
-        default=None, description="Highest hourly rate, in minor units of the mentor's currency."
+    max_hourly_rate: MoneyInput | None = strawberry.field(
+        default=None,
+        description="Highest hourly rate; only mentors charging in its currency match. With "
+        "`minHourlyRate`, both in one currency, else BAD_USER_INPUT.",
     )
     search: str | None = strawberry.field(
         default=None, description="Text found in the name, headline or bio."
@@ -36,8 +51,13 @@ class MentorQueries:
     async def mentors(
         self,
         info: Info,
-        filter: MentorFilter | None = None,
-        order_by: MentorOrderEnum = mentors.MentorOrder.NEWEST,  # type: ignore[valid-type]
+        filter: Annotated[
+            MentorFilter | None, strawberry.argument(description="Which mentors; null for all.")
+        ] = None,
+        order_by: Annotated[
+            MentorOrderEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="The order of the pages."),
+        ] = mentors.MentorOrder.NEWEST,
         first: int | None = None,
         after: str | None = None,
     ) -> MentorConnection:
@@ -45,8 +65,8 @@ class MentorQueries:
         criteria = mentors.MentorFilter(
             expertise=given.expertise,
             language=given.language,
-            min_hourly_rate_cents=given.min_hourly_rate,
-            max_hourly_rate_cents=given.max_hourly_rate,
+            min_hourly_rate=given.min_hourly_rate.amount() if given.min_hourly_rate else None,
+            max_hourly_rate=given.max_hourly_rate.amount() if given.max_hourly_rate else None,
             search=given.search,
         )
         page: MentorConnection = await MentorConnection.resolve_connection(
@@ -59,6 +79,10 @@ class MentorQueries:
         return page
 
     @strawberry.field(description="A mentor by global ID; null when there is none.")
-    async def mentor(self, info: Info, id: relay.GlobalID) -> MentorType | None:
+    async def mentor(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The mentor's global ID.")],
+    ) -> MentorType | None:
         found = await visible_row(info, MentorProfile, row_id_or_none(id, "Mentor"))
         return found  # type: ignore[return-value]

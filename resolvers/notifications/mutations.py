@@ -27,7 +27,9 @@ class MarkNotificationsReadInput:
     all: bool = strawberry.field(default=False, description="Every unread notification of yours.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `markNotificationsRead` answers: those marked, and how many are left."
+)
 class MarkNotificationsReadPayload(Payload):
     notifications: list[NotificationType] = strawberry.field(
         default_factory=list, description="The notifications named in `ids`, now read."
@@ -39,16 +41,22 @@ class MarkNotificationsReadPayload(Payload):
 
 @strawberry.input(description="Whether one kind of notification also comes by email.")
 class NotificationEmailChoice:
-    kind: NotificationKindEnum  # type: ignore[valid-type]
-    email: bool
+    kind: NotificationKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The kind of notification."
+    )
+    email: bool = strawberry.field(
+        description="true to get it by email too; mail the service owes always comes."
+    )
 
 
 @strawberry.input(description="Send the kinds to change; the others stay as they are.")
 class UpdateNotificationPreferencesInput:
-    choices: list[NotificationEmailChoice]
+    choices: list[NotificationEmailChoice] = strawberry.field(
+        description="One choice per kind to change."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `updateNotificationPreferences` answers: every kind's choice.")
 class UpdateNotificationPreferencesPayload(Payload):
     preferences: list[NotificationPreferenceType] = strawberry.field(
         default_factory=list, description="Every kind, after the change."

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from models.accounts import User
@@ -18,7 +20,9 @@ class NotificationQueries:
         actor: User,
         first: int | None = None,
         after: str | None = None,
-        unread_only: bool = False,
+        unread_only: Annotated[
+            bool, strawberry.argument(description="true leaves out those already read.")
+        ] = False,
     ) -> NotificationConnection:
         found = inbox.newest_first(info.context.access, unread_only=unread_only)
         return await NotificationConnection.resolve_connection(

@@ -83,7 +83,9 @@ class NotificationConnection(CountedConnection[NotificationType]):
     name="NotificationPreference", description="Whether one kind of notification comes by email."
 )
 class NotificationPreferenceType:
-    kind: NotificationKindEnum  # type: ignore[valid-type]
+    kind: NotificationKindEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The kind of notification."
+    )
     about: str = strawberry.field(description="What the kind is, in words.")
     email: bool = strawberry.field(description="Whether it also comes by email.")
     email_required: bool = strawberry.field(

@@ -11,6 +11,7 @@ from models.accounts import StaffPermission, User
 from resolvers.base import SIGNED_IN, Payload, mutation, staff
 from resolvers.context import Info
 from resolvers.ids import row_id
+from resolvers.money import MoneyInput
 from resolvers.payments.types import PaymentType, PayoutStatusEnum, RefundReasonEnum
 from services.payments import charges, customers, payouts
 from services.payments.charges import RefundReason
@@ -21,18 +22,23 @@ if TYPE_CHECKING:
 _SECRET = "For Stripe.js to confirm in the browser; do not log or store it."
 
 
-@strawberry.input
+@strawberry.input(description="An ACCEPTED job of yours, as its client, to pay for.")
 class StartJobPaymentInput:
-    job_id: relay.GlobalID
+    job_id: relay.GlobalID = strawberry.field(description="The job's global ID.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `startJobPayment` answers: the payment, and the secret Stripe.js confirms "
+    "it with. Asking again for the same job answers the same payment."
+)
 class StartJobPaymentPayload(Payload):
-    payment: PaymentType | None = None
+    payment: PaymentType | None = strawberry.field(
+        default=None, description="The job's payment; null when `errors` says why not."
+    )
     client_secret: str | None = strawberry.field(default=None, description=_SECRET)
 
 
-@strawberry.type
+@strawberry.type(description="What `addPaymentMethod` answers: a secret to save a card with.")
 class AddPaymentMethodPayload(Payload):
     client_secret: str | None = strawberry.field(
         default=None,
@@ -41,37 +47,57 @@ class AddPaymentMethodPayload(Payload):
     )
 
 
-@strawberry.input
+@strawberry.input(description="A saved card of yours to remove.")
 class RemovePaymentMethodInput:
-    payment_method_id: relay.GlobalID
+    payment_method_id: relay.GlobalID = strawberry.field(
+        description="The card's global ID, from `me.paymentMethods`."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `removePaymentMethod` answers: which card is gone.")
 class RemovePaymentMethodPayload(Payload):
-    removed_payment_method_id: relay.GlobalID | None = None
-    user: Annotated[UserType, strawberry.lazy("resolvers.accounts.types")] | None = None
+    removed_payment_method_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The removed card's ID, to drop it from a client's cache."
+    )
+    user: Annotated[UserType, strawberry.lazy("resolvers.accounts.types")] | None = (
+        strawberry.field(default=None, description="You, with the cards you have left.")
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What `startPayoutOnboarding` answers: where to send the mentor, and how far "
+    "their payout account is."
+)
 class StartPayoutOnboardingPayload(Payload):
     url: str | None = strawberry.field(
         default=None, description="Stripe's single-use onboarding page; send the mentor there."
     )
-    payout_status: PayoutStatusEnum | None = None  # type: ignore[valid-type]
-
-
-@strawberry.input
-class RefundPaymentInput:
-    payment_id: relay.GlobalID
-    reason: RefundReasonEnum  # type: ignore[valid-type]
-    amount_cents: int | None = strawberry.field(
-        default=None, description="Part of the payment, in minor units; all that remains if null."
+    payout_status: PayoutStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="How far the payout account is now."
     )
 
 
-@strawberry.type
+@strawberry.input(description="A payment to refund, why, and how much of it.")
+class RefundPaymentInput:
+    payment_id: relay.GlobalID = strawberry.field(
+        description="The payment's global ID; SUCCEEDED or PARTIALLY_REFUNDED, else CONFLICT."
+    )
+    reason: RefundReasonEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Why the money goes back; Stripe records it with the refund."
+    )
+    amount: MoneyInput | None = strawberry.field(
+        default=None,
+        description="Part of the payment, in the payment's currency, at most what is not yet "
+        "refunded; null refunds all that remains.",
+    )
+
+
+@strawberry.type(description="What `refundPayment` answers: the payment with its refund.")
 class RefundPaymentPayload(Payload):
-    payment: PaymentType | None = None
+    payment: PaymentType | None = strawberry.field(
+        default=None,
+        description="The payment as it now is (its job too); null when `errors` says why not.",
+    )
 
 
 @strawberry.type
@@ -128,7 +154,7 @@ class PaymentMutations:
             context.runtime,
             actor,
             row_id(input.payment_id, "Payment", field="paymentId"),
-            amount_cents=input.amount_cents,
+            amount=input.amount.amount() if input.amount else None,
             reason=RefundReason(input.reason),
             client=context.client,
         )

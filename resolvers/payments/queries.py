@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -26,7 +28,12 @@ class PaymentQueries:
         actor: User,
         first: int | None = None,
         after: str | None = None,
-        user_id: relay.GlobalID | None = None,
+        user_id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(
+                description="Whose payments (MANAGE_PAYMENTS staff only); null for your own."
+            ),
+        ] = None,
     ) -> PaymentConnection:
         context = info.context
         subject_id = None if user_id is None else row_id(user_id, "User", field="userId")

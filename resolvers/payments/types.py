@@ -17,6 +17,7 @@ from models.payments import (
     PaymentMethod,
     PaymentStatus,
 )
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.money import Money
 from resolvers.nodes import ModelNode, visible_row
@@ -29,7 +30,7 @@ from services.payments.payouts import PayoutStatus
 if TYPE_CHECKING:
     from resolvers.jobs.types import JobType
 
-PaymentStatusEnum = strawberry.enum(
+PaymentStatusEnum = described_enum(
     PaymentStatus,
     name="PaymentStatus",
     description=(
@@ -37,16 +38,46 @@ PaymentStatusEnum = strawberry.enum(
         "attempt, still payable), then SUCCEEDED, PARTIALLY_REFUNDED or REFUNDED; DISPUTED "
         "while the cardholder disputes it, DISPUTE_LOST if the bank sided with them."
     ),
+    values={
+        PaymentStatus.PENDING: "Started; the card is not charged yet.",
+        PaymentStatus.FAILED: "The last attempt was declined; the client may pay again.",
+        PaymentStatus.SUCCEEDED: "Charged in full; nothing refunded.",
+        PaymentStatus.PARTIALLY_REFUNDED: "Charged; part of it went back (see `refunded`).",
+        PaymentStatus.REFUNDED: "Charged, then all of it went back.",
+        PaymentStatus.DISPUTED: "The cardholder disputes it with their bank; the outcome waits.",
+        PaymentStatus.DISPUTE_LOST: "The bank sided with the cardholder; the money went back.",
+    },
 )
-DisputeStatusEnum = strawberry.enum(
-    DisputeStatus, name="DisputeStatus", description="A cardholder's dispute of a payment."
+DisputeStatusEnum = described_enum(
+    DisputeStatus,
+    name="DisputeStatus",
+    description="A cardholder's dispute of a payment.",
+    values={
+        DisputeStatus.OPEN: "The bank is deciding.",
+        DisputeStatus.WON: "Decided for the mentor: the payment stands.",
+        DisputeStatus.LOST: "Decided for the cardholder: the money went back to them.",
+    },
 )
-PayoutStatusEnum = strawberry.enum(
+PayoutStatusEnum = described_enum(
     PayoutStatus,
     name="PayoutStatus",
     description="A mentor's payout account: READY once Stripe enables charges and payouts.",
+    values={
+        PayoutStatus.NOT_STARTED: "No payout account yet: call `startPayoutOnboarding`.",
+        PayoutStatus.ONBOARDING: "Stripe still needs details; the onboarding link resumes it.",
+        PayoutStatus.READY: "Stripe pays out: the mentor can accept paid jobs.",
+    },
 )
-RefundReasonEnum = strawberry.enum(RefundReason, name="RefundReason", description="Why.")
+RefundReasonEnum = described_enum(
+    RefundReason,
+    name="RefundReason",
+    description="Why money goes back, as Stripe records it.",
+    values={
+        RefundReason.DUPLICATE: "The client was charged twice for one thing.",
+        RefundReason.FRAUDULENT: "The charge was fraudulent; Stripe uses this to fight fraud.",
+        RefundReason.REQUESTED_BY_CUSTOMER: "The client asked for their money back.",
+    },
+)
 
 
 @strawberry.type(

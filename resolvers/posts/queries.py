@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -17,7 +19,7 @@ class PostFilter:
     author: relay.GlobalID | None = strawberry.field(
         default=None, description="The author's Mentor ID."
     )
-    tag: str | None = None
+    tag: str | None = strawberry.field(default=None, description="A topic tag, in any letter case.")
 
 
 @strawberry.type
@@ -28,7 +30,9 @@ class PostQueries:
     async def posts(
         self,
         info: Info,
-        filter: PostFilter | None = None,
+        filter: Annotated[
+            PostFilter | None, strawberry.argument(description="Which posts; null for all.")
+        ] = None,
         first: int | None = None,
         after: str | None = None,
     ) -> PostConnection:
@@ -49,7 +53,11 @@ class PostQueries:
     @strawberry.field(
         description="A post by global ID, counting one view; null when absent or not yours."
     )
-    async def post(self, info: Info, id: relay.GlobalID) -> PostType | None:
+    async def post(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The post's global ID.")],
+    ) -> PostType | None:
         post_id = row_id_or_none(id, "Post")
         if post_id is None:
             return None

@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from models.marketplace import MentorProfile, Post, PostStatus
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
@@ -16,7 +17,15 @@ from resolvers.pagination import CountedConnection
 if TYPE_CHECKING:
     from resolvers.mentors.types import MentorType
 
-PostStatusEnum = strawberry.enum(PostStatus, name="PostStatus", description="Draft or published.")
+PostStatusEnum = described_enum(
+    PostStatus,
+    name="PostStatus",
+    description="Draft or published.",
+    values={
+        PostStatus.DRAFT: "Seen by its author alone.",
+        PostStatus.PUBLISHED: "Seen by everyone, on the author's mentor page and in `posts`.",
+    },
+)
 
 
 @strawberry.type(
@@ -26,15 +35,19 @@ class PostType(ModelNode):
     model = Post
 
     id: relay.NodeID[int]
-    title: str
-    body: str
-    tags: list[str]
-    status: PostStatusEnum  # type: ignore[valid-type]
+    title: str = strawberry.field(description="The headline.")
+    body: str = strawberry.field(description="The text, as the author wrote it.")
+    tags: list[str] = strawberry.field(description="Topic tags, lower case.")
+    status: PostStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Draft or published."
+    )
     like_count: int = strawberry.field(description="How many users like the post.")
     view_count: int = strawberry.field(description="How many times the post was opened.")
-    published_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    published_at: datetime | None = strawberry.field(
+        description="When it was published; null for a draft."
+    )
+    created_at: datetime = strawberry.field(description="When the draft was written.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @strawberry.field(description="The mentor who wrote the post.")
     async def author(

@@ -38,7 +38,7 @@ class SetConsentInput:
     granted: bool = strawberry.field(description="true grants, false withdraws.")
 
 
-@strawberry.type
+@strawberry.type(description="What `setConsent` answers: the choice recorded and all in force.")
 class SetConsentPayload(Payload):
     consent: ConsentType | None = strawberry.field(default=None, description="The new choice.")
     consents: list[ConsentType] = strawberry.field(
@@ -59,12 +59,14 @@ class RememberPreferencesInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What `rememberPreferences` answers: what is remembered now.")
 class RememberPreferencesPayload(Payload):
-    preferences: Preferences | None = None
+    preferences: Preferences | None = strawberry.field(
+        default=None, description="The preferences remembered for this browser now."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What `requestDataExport` answers: the export on its way.")
 class RequestDataExportPayload(Payload):
     export: DataExportType | None = strawberry.field(
         default=None, description="The export asked for, or the one already on its way."

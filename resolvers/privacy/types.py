@@ -28,27 +28,55 @@ from resolvers.permissions import DataCategoryEnum, registry_field, rows_of
 from services.access.policy import Category
 from services.privacy import consents, exports, information, legal_disclosures, policy, preferences
 from services.privacy.consents import Choice, Subject
-from services.privacy.features import Feature
+from services.privacy.features import REQUIREMENTS, Feature
 
-ConsentPurposeEnum = strawberry.enum(
+ConsentPurposeEnum = described_enum(
     ConsentPurpose,
     name="ConsentPurpose",
     description="What a consent is for: a cookie category, marketing mail, advertising partners.",
+    values={
+        ConsentPurpose.NECESSARY: "What the service cannot work without (the session, "
+        "security); always granted, never withdrawn.",
+        ConsentPurpose.PREFERENCES: "Remembering display choices (language, time zone, "
+        "currency) for this browser.",
+        ConsentPurpose.ANALYTICS: "Counting page and post views, and what is built from them "
+        "(view history, recommendations).",
+        ConsentPurpose.MARKETING_COOKIES: "Marketing cookies in the web client, which reads "
+        "this choice before setting any.",
+        ConsentPurpose.MARKETING_EMAIL: "News and offers by email.",
+        ConsentPurpose.ADVERTISING_PARTNERS: "Sharing data with advertising partners, each "
+        "share listed in `dataDisclosures`.",
+    },
 )
-ConsentSourceEnum = strawberry.enum(
+ConsentSourceEnum = described_enum(
     ConsentSource,
     name="ConsentSource",
     description="How a choice reached us: the web client, the API, the browser's GPC signal, "
-    "or the sign-up form.",
+    "the sign-up form, or the account's deletion.",
+    values={
+        ConsentSource.WEB: "Chosen in the web client.",
+        ConsentSource.API: "Chosen in another client, over the API.",
+        ConsentSource.GPC: "The browser's Global Privacy Control signal withdrew it.",
+        ConsentSource.SIGN_UP: "Chosen on the sign-up form.",
+        ConsentSource.DELETION: "Withdrawn by the account's deletion, not by a choice.",
+    },
 )
-FeatureEnum = strawberry.enum(
-    Feature, name="ConsentFeature", description="A feature that works only with a consent."
+FeatureEnum = described_enum(
+    Feature,
+    name="ConsentFeature",
+    description="A feature that works only with a consent.",
+    values={
+        feature: f"{requirement.description} Needs {requirement.purpose.value}."
+        for feature, requirement in REQUIREMENTS.items()
+    },
 )
 
 
 @strawberry.type(name="Consent", description="The choice in force for one purpose.")
 class ConsentType:
-    purpose: ConsentPurposeEnum  # type: ignore[valid-type]
+    purpose: ConsentPurposeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="What the choice is about."
+    )
     granted: bool = strawberry.field(
         description="Whether the purpose may be pursued now; everything optional starts off."
     )
@@ -109,11 +137,18 @@ class ConsentRecordConnection(CountedConnection[ConsentRecordType]):
     pass
 
 
-ExportStatusEnum = strawberry.enum(
+ExportStatusEnum = described_enum(
     ExportStatus,
     name="DataExportStatus",
     description="PENDING until a worker starts, BUILDING, READY to download for 24 hours, then "
     "EXPIRED (its archive deleted); FAILED when it could not be built (ask again).",
+    values={
+        ExportStatus.PENDING: "Asked for; building starts soon.",
+        ExportStatus.BUILDING: "The archive is being built.",
+        ExportStatus.READY: "Download it from `downloadUrl` until `expiresAt`.",
+        ExportStatus.FAILED: "It could not be built; ask for a new one.",
+        ExportStatus.EXPIRED: "Its download time is over and the archive is deleted.",
+    },
 )
 
 
@@ -213,7 +248,7 @@ LegalDisclosureStatusEnum = described_enum(
 @strawberry.type(
     name="LegalDisclosure",
     description="A package of a user's data that the law requires us to hand to an "
-    "authority (P11): requested by LEGAL staff, built like a data export with only the "
+    "authority: requested by LEGAL staff, built like a data export with only the "
     "requested categories, downloaded once by whoever asked. LEGAL staff only.",
 )
 class LegalDisclosureType(ModelNode):
@@ -272,17 +307,27 @@ class LegalDisclosureConnection(CountedConnection[LegalDisclosureType]):
 
 @strawberry.type(description="A feature and the consent it needs.")
 class ConsentRequirement:
-    feature: FeatureEnum  # type: ignore[valid-type]
-    purpose: ConsentPurposeEnum  # type: ignore[valid-type]
-    description: str
+    feature: FeatureEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The feature."
+    )
+    purpose: ConsentPurposeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="The consent it needs; grant it with `setConsent`."
+    )
+    description: str = strawberry.field(description="What the feature does, to show the user.")
     granted: bool = strawberry.field(description="Whether the caller has that consent now.")
 
 
 @strawberry.type(description="Display preferences remembered for this browser.")
 class Preferences:
-    language: str | None
-    timezone: str | None
-    currency: str | None
+    language: str | None = strawberry.field(
+        description="A language tag, e.g. en; null when none is remembered."
+    )
+    timezone: str | None = strawberry.field(
+        description="An IANA time zone, e.g. Europe/Paris; null when none is remembered."
+    )
+    currency: str | None = strawberry.field(
+        description="An ISO 4217 code to show prices in, e.g. EUR; null when none is remembered."
+    )
 
     @classmethod
     def of(cls, found: preferences.Preferences) -> Preferences:

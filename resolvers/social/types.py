@@ -29,7 +29,7 @@ ImportedFieldEnum = described_enum(
 
 @strawberry.type(
     name="ImportedFieldRecord",
-    description="A profile value a provider sent, and when it was imported (P8).",
+    description="A profile value a provider sent, and when it was imported.",
 )
 class ImportedFieldRecord:
     field: ImportedFieldEnum | None = registry_field(  # type: ignore[valid-type]
@@ -58,7 +58,7 @@ class SocialAccountType(ModelNode):
 
     @strawberry.field(
         description="What this provider filled in of your profile, and when; a field it did "
-        "not send is not listed (P9)."
+        "not send is not listed."
     )
     async def imported_fields(self, root: SocialAccount, info: Info) -> list[ImportedFieldRecord]:
         found = await social.imports_of(info.context.access, root)

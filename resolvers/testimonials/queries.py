@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -23,7 +25,9 @@ class TestimonialQueries:
     async def testimonials(
         self,
         info: Info,
-        mentor_id: relay.GlobalID,
+        mentor_id: Annotated[
+            relay.GlobalID, strawberry.argument(description="The mentor's global ID.")
+        ],
         first: int | None = None,
         after: str | None = None,
     ) -> TestimonialConnection:

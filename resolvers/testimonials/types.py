@@ -22,6 +22,7 @@ from models.marketplace import (
     TestimonialScope,
 )
 from resolvers.accounts.types import UserType
+from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.loaders import now_or_later, then
 from resolvers.nodes import ModelNode, visible_row
@@ -34,17 +35,35 @@ if TYPE_CHECKING:
     from resolvers.jobs.types import JobType
     from resolvers.mentors.types import MentorType
 
-TestimonialScopeEnum = strawberry.enum(
+TestimonialScopeEnum = described_enum(
     TestimonialScope,
     name="TestimonialScope",
     description="Where a testimonial may be shown: the mentor's profile, or marketing.",
+    values={
+        TestimonialScope.PROFILE: "On the mentor's public profile (`Mentor.testimonials`).",
+        TestimonialScope.MARKETING: "As a success story staff may feature "
+        "(`featuredTestimonials`).",
+    },
 )
-AttributionEnum = strawberry.enum(
+AttributionEnum = described_enum(
     Attribution,
     name="Attribution",
     description="How the author is named: full name, first name and initial, or anonymous.",
+    values={
+        Attribution.FULL_NAME: "The author's display name as it is, e.g. Ada Lovelace.",
+        Attribution.INITIALS: "First name and the initial of the last, e.g. Ada L.",
+        Attribution.ANONYMOUS: "Shown as Anonymous.",
+    },
 )
-PermissionChangeEnum = strawberry.enum(PermissionChange, name="PermissionChange")
+PermissionChangeEnum = described_enum(
+    PermissionChange,
+    name="PermissionChange",
+    description="What the author did to a display permission.",
+    values={
+        PermissionChange.GRANTED: "Allowed showing the testimonial there.",
+        PermissionChange.REVOKED: "Withdrew that permission; it stopped being shown there.",
+    },
+)
 
 
 @strawberry.type(description="One grant or revocation of a display permission, with its time.")
@@ -101,7 +120,7 @@ class TestimonialType(ModelNode):
     id: relay.NodeID[int]
     rating: int | None = registry_field(Testimonial, "rating", "1 to 5.")
     text: str | None = registry_field(Testimonial, "text", "What the client wrote.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the client wrote it.")
 
     @strawberry.field(
         description=(

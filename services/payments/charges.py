@@ -24,6 +24,7 @@ from models.payments import ConnectedAccount, Payment
 from services import audit
 from services.access.decisions import Access
 from services.client import ClientInfo
+from services.money import Amount, in_currency
 from services.payments import settlement
 from services.payments.customers import ensure_customer
 from services.payments.provider import id_of, stripe_errors
@@ -175,7 +176,7 @@ async def refund_payment(
     staff: User,
     payment_id: int,
     *,
-    amount_cents: int | None,
+    amount: Amount | None,
     reason: RefundReason,
     client: ClientInfo,
 ) -> Payment:
@@ -195,22 +196,23 @@ async def refund_payment(
             field="paymentId",
         )
     refundable = payment.amount_cents - payment.refunded_cents
-    amount = refundable if amount_cents is None else amount_cents
-    if not 0 < amount <= refundable:
+    cents = refundable if amount is None else in_currency(amount, payment.currency, field="amount")
+    if not 0 < cents <= refundable:
         raise BadUserInput(
-            f"The refund must be between 1 and {refundable} minor units.", field="amountCents"
+            f"The refund must be between 1 and {refundable} minor units of {payment.currency}.",
+            field="amount",
         )
     request = payment.refund_requests
     provider = runtime.payments.stripe
     # Until Stripe's answer is recorded the refund is unsettled (a lost answer waits for
     # Stripe's event), and the client's account cannot be deleted meanwhile.
     await Payment.filter(id=payment.id).update(refund_asked_at=clock.now())
-    with stripe_errors(field="amountCents"):
+    with stripe_errors(field="amount"):
         try:
             refund = await provider.v1.refunds.create_async(
                 params={
                     "payment_intent": payment.stripe_payment_intent_id,
-                    "amount": amount,
+                    "amount": cents,
                     "reason": reason.value,
                     "reverse_transfer": True,
                     "refund_application_fee": True,

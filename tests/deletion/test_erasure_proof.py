@@ -157,7 +157,13 @@ async def _everything_done_by(
     payment_id = (await graphql.data(PAYMENTS, token=token))["payments"]["edges"][0]["node"]["id"]
     refunded = await graphql.data(
         document("RefundPayment"),
-        {"input": {"paymentId": payment_id, "reason": "REQUESTED_BY_CUSTOMER", "amountCents": 500}},
+        {
+            "input": {
+                "paymentId": payment_id,
+                "reason": "REQUESTED_BY_CUSTOMER",
+                "amount": {"amountCents": 500, "currency": "EUR"},
+            }
+        },
         token=staff.token,
     )
     assert refunded["refundPayment"]["errors"] == [], refunded

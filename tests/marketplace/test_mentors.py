@@ -13,6 +13,16 @@ from tests.support.users import UserFactory
 
 MENTOR = document("Mentor")
 MENTORS = document("Mentors")
+
+
+def eur(cents: int) -> dict[str, object]:
+    return {"amountCents": cents, "currency": "EUR"}
+
+
+def usd(cents: int) -> dict[str, object]:
+    return {"amountCents": cents, "currency": "USD"}
+
+
 UPDATE_MENTOR_PROFILE = document("UpdateMentorProfile")
 # No client page asks a mentor's account for its address: this checks nobody gets it.
 MENTORS_CONTACT = "query MentorsContact($id: ID!) { mentor(id: $id) { user { email name } } }"
@@ -149,12 +159,33 @@ async def test_filters_combine_expertise_language_price_and_text(
     assert await names({}, "HOURLY_RATE_DESC") == ["Grace Hopper", "Marie Curie", "Alan Turing"]
     assert await names({"expertise": "Python"}) == ["Alan Turing", "Marie Curie"]
     assert await names({"expertise": "python", "language": "fr"}) == ["Marie Curie"]
-    assert await names({"minHourlyRate": 6000, "maxHourlyRate": 9000}) == [
+    assert await names({"minHourlyRate": eur(6000), "maxHourlyRate": eur(9000)}) == [
         "Marie Curie",
         "Grace Hopper",
     ]
     assert await names({"search": "think"}) == ["Alan Turing"]
     assert await names({"search": "hopper"}) == ["Grace Hopper"]
+
+
+async def test_rate_bounds_match_only_mentors_charging_in_their_currency(
+    graphql: GraphQLClient, users: UserFactory
+) -> None:
+    for name, rate in (("Euro Mentor", eur(5000)), ("Dollar Mentor", usd(5000))):
+        await become_mentor(graphql, await users.create(name), hourlyRate=rate)
+
+    async def names(filter: dict[str, object]) -> list[str]:
+        data = await graphql.data(MENTORS, {"filter": filter})
+        return [edge["node"]["name"] for edge in data["mentors"]["edges"]]
+
+    assert await names({"minHourlyRate": usd(4000)}) == ["Dollar Mentor"]
+    assert await names({"maxHourlyRate": {"amountCents": 6000, "currency": "eur"}}) == [
+        "Euro Mentor"
+    ]
+    mixed = await graphql(MENTORS, {"filter": {"minHourlyRate": eur(1), "maxHourlyRate": usd(9)}})
+    assert mixed["data"] is None
+    assert [(e["message"], e["extensions"]["code"]) for e in mixed["errors"]] == [
+        ("Give both rate bounds in one currency.", "BAD_USER_INPUT")
+    ]
 
 
 async def test_pages_have_opaque_cursors_and_a_total_count(

@@ -174,7 +174,7 @@ async def test_refunds_tell_the_client_and_a_full_one_ends_the_job_for_both(
     history = await graphql.data(document("Payments"), token=deal.client.token)
     payment_id = history["payments"]["edges"][0]["node"]["id"]
 
-    for amount in ({"amountCents": 1500}, {}):
+    for amount in ({"amount": {"amountCents": 1500, "currency": "EUR"}}, {}):
         refunded = await graphql.data(
             REFUND,
             {"input": {"paymentId": payment_id, "reason": "REQUESTED_BY_CUSTOMER", **amount}},

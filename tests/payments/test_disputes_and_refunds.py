@@ -21,6 +21,10 @@ from tests.support.users import SignedIn, UserFactory
 REFUND = document("RefundPayment")
 
 
+def eur(cents: int) -> dict[str, Any]:
+    return {"amountCents": cents, "currency": "EUR"}
+
+
 async def _payment_node(graphql: GraphQLClient, deal: Deal) -> dict[str, Any]:
     history = await graphql.data(PAYMENTS, token=deal.client.token)
     node: dict[str, Any] = history["payments"]["edges"][0]["node"]
@@ -98,7 +102,7 @@ async def test_a_partial_then_full_refund_shows_in_billing_history(
 ) -> None:
     deal, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
 
-    partial = await _refund(graphql, staff, payment_id, amountCents=1500)
+    partial = await _refund(graphql, staff, payment_id, amount=eur(1500))
     assert partial["data"]["refundPayment"] == {
         "payment": {
             "id": payment_id,
@@ -140,15 +144,38 @@ async def test_refunds_are_for_payments_staff_and_within_what_remains(
 
     assert error_codes(await _refund(graphql, deal.client, payment_id)) == ["FORBIDDEN"]
     staff = await users.create("Pat Payments", staff=[StaffPermission.MANAGE_PAYMENTS])
-    too_much = await _refund(graphql, staff, payment_id, amountCents=5001)
+    too_much = await _refund(graphql, staff, payment_id, amount=eur(5001))
     assert too_much["data"]["refundPayment"]["errors"] == [
         {
-            "field": "amountCents",
+            "field": "amount",
             "code": "BAD_USER_INPUT",
-            "message": "The refund must be between 1 and 5000 minor units.",
+            "message": "The refund must be between 1 and 5000 minor units of EUR.",
         }
     ]
     assert stripe.events_of("charge.refunded") == []
+
+
+async def test_a_refund_in_another_currency_than_the_payment_is_refused(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
+
+    dollars = await _refund(
+        graphql, staff, payment_id, amount={"amountCents": 1500, "currency": "usd"}
+    )
+
+    assert dollars["data"]["refundPayment"] == {
+        "errors": [
+            {"field": "amount", "code": "BAD_USER_INPUT", "message": "Give this amount in EUR."}
+        ],
+        "payment": None,
+    }
+    assert stripe.events_of("charge.refunded") == []
+    assert (await the_payment(deal)).refunded_cents == 0
+    euros = await _refund(
+        graphql, staff, payment_id, amount={"amountCents": 1500, "currency": "eur"}
+    )
+    assert euros["data"]["refundPayment"]["errors"] == []
 
 
 @pytest.mark.parametrize("outcome", ["won", "lost"])
@@ -179,20 +206,20 @@ async def test_a_refund_retried_after_a_lost_answer_refunds_once(
     deal, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
 
     stripe.lose_next_answer_to.add("/v1/refunds")
-    lost = await _refund(graphql, staff, payment_id, amountCents=1500)
+    lost = await _refund(graphql, staff, payment_id, amount=eur(1500))
     assert lost["data"]["refundPayment"]["errors"][0]["code"] == "PAYMENT_PROVIDER_UNAVAILABLE"
     # Stripe did refund, and says so before staff try again.
     (refunded,) = stripe.events_of("charge.refunded")
     assert await stripe.deliver(refunded) == 200
 
-    retried = await _refund(graphql, staff, payment_id, amountCents=1500)
+    retried = await _refund(graphql, staff, payment_id, amount=eur(1500))
     assert retried["data"]["refundPayment"]["errors"] == []
     assert retried["data"]["refundPayment"]["payment"]["refunded"]["amountCents"] == 1500
     intent_id = (await the_payment(deal)).stripe_payment_intent_id
     refunds = await stripe.api.v1.refunds.list_async(params={"payment_intent": intent_id})
     assert [refund.amount for refund in refunds.data] == [1500]
 
-    another = await _refund(graphql, staff, payment_id, amountCents=500)
+    another = await _refund(graphql, staff, payment_id, amount=eur(500))
     assert another["data"]["refundPayment"]["payment"]["refunded"]["amountCents"] == 2000
 
 
@@ -202,8 +229,8 @@ async def test_two_refunds_at_once_refund_once_and_record_what_stripe_took(
     deal, staff, payment_id = await _paid_with_payments_staff(graphql, users, stripe)
 
     first, second = await asyncio.gather(
-        _refund(graphql, staff, payment_id, amountCents=1000),
-        _refund(graphql, staff, payment_id, amountCents=2000),
+        _refund(graphql, staff, payment_id, amount=eur(1000)),
+        _refund(graphql, staff, payment_id, amount=eur(2000)),
     )
     codes = sorted(
         error["code"]
@@ -235,7 +262,7 @@ async def test_a_request_stripe_refuses_is_bad_input_with_its_reason(
     body = await _refund(graphql, staff, payment_id)
     assert body["data"]["refundPayment"]["errors"] == [
         {
-            "field": "amountCents",
+            "field": "amount",
             "code": "BAD_USER_INPUT",
             "message": "The payment provider refused this: Refund amount is greater than "
             "unrefunded amount on charge",
@@ -243,7 +270,7 @@ async def test_a_request_stripe_refuses_is_bad_input_with_its_reason(
     ]
     assert (await the_payment(deal)).refunded_cents == 0
     # Nothing moved, so a smaller refund next is a new request, not a replay of the refusal.
-    smaller = await _refund(graphql, staff, payment_id, amountCents=1000)
+    smaller = await _refund(graphql, staff, payment_id, amount=eur(1000))
     assert smaller["data"]["refundPayment"]["errors"] == []
     assert (await the_payment(deal)).refunded_cents == 1000
 

@@ -34,8 +34,8 @@ mutation SetConsent($input: SetConsentInput!) {
 }
 """
 POST = "query Post($id: ID!) { post(id: $id) { viewCount } }"
-LIKE = "mutation L($input: PostIdInput!) { likePost(input: $input) { errors { code } } }"
-UNLIKE = "mutation U($input: PostIdInput!) { unlikePost(input: $input) { errors { code } } }"
+LIKE = "mutation L($input: LikePostInput!) { likePost(input: $input) { errors { code } } }"
+UNLIKE = "mutation U($input: UnlikePostInput!) { unlikePost(input: $input) { errors { code } } }"
 CHROME_ON_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
