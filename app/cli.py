@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -17,8 +18,11 @@ from app.access_log import PrivateAccessLogger
 from app.db import apply_migrations, open_database
 from app.server import create_app
 from core import limits
-from core.settings import Settings
+from core.settings import ConfigurationError, Settings
 from models.accounts import StaffPermission
+
+if TYPE_CHECKING:
+    from app.stripe_standin import StripeStandIn
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -29,12 +33,39 @@ def export_schema_sdl() -> str:
     return build_schema().as_str() + "\n"
 
 
+def _reachable_url(host: str, port: int) -> str:
+    """The address a browser on this machine opens for ``--host``/``--port``: a wildcard
+    address is reached through loopback."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _stripe_standin(settings: Settings, port: int, webhook_url: str) -> StripeStandIn:
+    try:
+        from app.stripe_standin import StripeStandIn
+    except ImportError:  # localstripe comes with the test tools, not with the server
+        raise ConfigurationError(
+            "the local Stripe stand-in needs the test tools: pip install -e '.[test]'"
+        ) from None
+    standin = StripeStandIn.for_development(settings, port=port)
+    standin.webhook_url = webhook_url
+    return standin
+
+
 def _serve(args: argparse.Namespace) -> None:
-    settings = Settings.from_env()
+    address = _reachable_url(args.host, args.port)
+    settings = Settings.from_env(public_url=address)
+    standin = None
+    if args.stripe_standin:
+        standin = _stripe_standin(settings, args.port + 1, f"{address}/webhooks/stripe")
+        settings = standin.configure(settings)
     if args.migrate and not settings.embedded:
         asyncio.run(apply_migrations(settings.database_url))
     app = create_app(settings)
-    print(f"mentor-api serving GraphiQL at http://{args.host}:{args.port}/graphql", flush=True)
+    if standin is not None:
+        app.cleanup_ctx.append(standin.running)
+    print(f"mentor-api serving GraphiQL at {address}/graphql", flush=True)
     web.run_app(
         app, host=args.host, port=args.port, print=None, access_log_class=PrivateAccessLogger
     )
@@ -113,7 +144,14 @@ def _create_staff_command(args: argparse.Namespace) -> None:
 
 
 async def _seed_demo() -> None:
-    from app.demo import DEMO_DOMAIN, DEMO_PASSWORD, MODERATOR_EMAIL, seed_demo
+    from app.demo import (
+        DEMO_DOMAIN,
+        DEMO_PASSWORD,
+        MODERATOR_EMAIL,
+        WALKTHROUGH_CLIENT_EMAIL,
+        WALKTHROUGH_MENTOR_EMAIL,
+        seed_demo,
+    )
     from services.passwords import Passwords
 
     settings = Settings.from_env()
@@ -134,7 +172,8 @@ async def _seed_demo() -> None:
         f"seeded {summary.mentors} mentors, {summary.clients} clients, {summary.posts} posts, "
         f"{summary.jobs} jobs and {summary.testimonials} testimonials.\n"
         f"Every demo account (…@{DEMO_DOMAIN}, e.g. {MODERATOR_EMAIL}) logs in with the "
-        f"password {DEMO_PASSWORD!r}."
+        f"password {DEMO_PASSWORD!r}; the README's payment walkthrough uses "
+        f"{WALKTHROUGH_MENTOR_EMAIL} and {WALKTHROUGH_CLIENT_EMAIL}."
     )
 
 
@@ -146,6 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first (PostgreSQL)")
+    serve.add_argument(
+        "--stripe-standin",
+        action="store_true",
+        help="development only: start a local test stand-in for Stripe on 127.0.0.1, at the "
+        "port after --port, and point the server at it",
+    )
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
@@ -184,7 +229,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Libraries whose INFO lines say nothing an operator acts on (Tortoise logs each shutdown of
+# its connections, one of them while the embedded default migrates on start).
+QUIET_LOGGERS = ("tortoise",)
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
-    args.run(args)
+    try:
+        args.run(args)
+    except ConfigurationError as error:
+        # A settings mistake is the operator's to fix: one line saying what, no traceback.
+        print(f"mentor-api: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":  # `python -m app.cli …`, as the bench scripts run it
+    main()

@@ -27,6 +27,10 @@ from services.passwords import Passwords
 DEMO_DOMAIN = "demo.example.com"
 DEMO_PASSWORD = "demo-password-for-graphiql"
 MODERATOR_EMAIL = f"moderator@{DEMO_DOMAIN}"
+# The two accounts the README's payment walkthrough uses: a mentor without payouts yet, and a
+# client who has never asked them for help.
+WALKTHROUGH_MENTOR_EMAIL = f"mentor@{DEMO_DOMAIN}"
+WALKTHROUGH_CLIENT_EMAIL = f"client@{DEMO_DOMAIN}"
 
 FIRST_NAMES = [
     "Ada",
@@ -290,6 +294,30 @@ async def _jobs(
     return jobs_made, written
 
 
+async def _walkthrough_accounts(password_hash: str) -> None:
+    mentor = await User.create(
+        email=WALKTHROUGH_MENTOR_EMAIL,
+        name="Demo Mentor",
+        password_hash=password_hash,
+        email_verified=True,
+    )
+    changes = mentors.ProfileChanges(
+        sent=frozenset({"headline", "bio", "expertise", "hourly_rate_cents", "currency"}),
+        headline="Walks newcomers through their first paid job",
+        bio="Ask me anything; I accept with a price, you pay with a test card.",
+        expertise=["onboarding"],
+        hourly_rate_cents=9000,
+        currency="EUR",
+    )
+    await mentors.become_mentor(mentor, changes)
+    await User.create(
+        email=WALKTHROUGH_CLIENT_EMAIL,
+        name="Demo Client",
+        password_hash=password_hash,
+        email_verified=True,
+    )
+
+
 async def seed_demo(
     passwords: Passwords, *, mentor_count: int = 30, client_count: int = 20, seed: int = 7
 ) -> DemoSummary:
@@ -306,6 +334,7 @@ async def seed_demo(
         email_verified=True,
         staff_permissions=[StaffPermission.MODERATE_CONTENT.value],
     )
+    await _walkthrough_accounts(password_hash)
     names = _names(rng, mentor_count + client_count)
     mentor_users = [await _user(name, password_hash) for name in names[:mentor_count]]
     clients = [await _user(name, password_hash) for name in names[mentor_count:]]

@@ -1,5 +1,5 @@
 """Plain HTTP routes beside /graphql: health, readiness, uploaded media, data exports, legal
-disclosures, the privacy policy and unsubscribe."""
+disclosures, the privacy policy, unsubscribe and the pages mail links open."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.relay.types import GlobalIDValueError
 from tortoise import connections
 
-from app import unsubscribe
+from app import unsubscribe, webapp
 from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import authenticate
@@ -144,3 +144,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/disclosures/{id}", legal_disclosure)
     app.router.add_get("/unsubscribe", unsubscribe.confirm_unsubscribe)
     app.router.add_post("/unsubscribe", unsubscribe.unsubscribe)
+    webapp.add_routes(app)

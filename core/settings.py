@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Self
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from core import limits
 
@@ -253,6 +253,9 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "mentor-api <no-reply@mentor.example>"
     public_url: str = "http://127.0.0.1:8000"
+    # The web client that mail links open (``/verify?token=…``); None: the minimal pages this
+    # server serves under ``/app``.
+    web_app_url: str | None = None
     development: bool = False
     cookie_secure: bool = True
     # Web clients' origins: CORS with credentials, and the WebSocket origin check (app/cors.py).
@@ -337,6 +340,18 @@ class Settings:
     def mail_drop_dir(self) -> Path:
         return self.data_dir / "mail"
 
+    @property
+    def web_app_base(self) -> str:
+        return self.web_app_url or f"{self.public_url}/app"
+
+    def web_app_link(self, page: str, **query: str) -> str:
+        """A link into the web client, e.g. ``web_app_link("verify", token=raw)``."""
+        return (
+            f"{self.web_app_base}/{page}?{urlencode(query)}"
+            if query
+            else f"{self.web_app_base}/{page}"
+        )
+
     def social_provider(self, name: str) -> SocialProvider | None:
         return next((p for p in self.social_providers if p.name == name), None)
 
@@ -344,15 +359,12 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, *, public_url: str | None = None) -> Settings:
+        """``public_url`` is where this process is reached when ``PUBLIC_URL`` does not say
+        (``mentor-api serve`` passes its own ``--host`` and ``--port``)."""
         data_dir = Path(os.environ.get("MENTOR_DATA_DIR", ".var")).resolve()
         database_url = os.environ.get("DATABASE_URL") or f"sqlite://{data_dir / 'mentor.sqlite3'}"
-        development = (
-            os.environ.get(
-                "MENTOR_ENV", "production" if os.environ.get("DATABASE_URL") else "development"
-            )
-            == "development"
-        )
+        development = _env_development(database_url)
         secret_key = os.environ.get("SECRET_KEY") or _development_secret(data_dir, development)
         database_location = _env_text("DATABASE_LOCATION") or DEFAULT_LOCATION
         return cls(
@@ -363,7 +375,8 @@ class Settings:
             redis_key_prefix=os.environ.get("REDIS_KEY_PREFIX", "mentor:"),
             smtp_url=os.environ.get("SMTP_URL") or None,
             mail_from=os.environ.get("MAIL_FROM", cls.mail_from),
-            public_url=os.environ.get("PUBLIC_URL", cls.public_url).rstrip("/"),
+            public_url=(_env_text("PUBLIC_URL") or public_url or cls.public_url).rstrip("/"),
+            web_app_url=_env_url("WEB_APP_URL"),
             development=development,
             cookie_secure=os.environ.get("COOKIE_SECURE", "1").strip().lower() not in FALSE_WORDS,
             cors_origins=_env_list("CORS_ORIGINS"),
@@ -411,10 +424,38 @@ def _env_stuffing_accounts() -> int:
     return accounts
 
 
+ENVIRONMENTS = ("development", "production")
+
+
+def _env_development(database_url: str) -> bool:
+    """``MENTOR_ENV`` when set; else a SQLite file is the embedded default's, so development,
+    and a database server is production's."""
+    chosen = _env_text("MENTOR_ENV")
+    if chosen is None:
+        return database_url.startswith("sqlite://")
+    if chosen not in ENVIRONMENTS:
+        raise ConfigurationError(f"MENTOR_ENV must be development or production, not {chosen!r}")
+    return chosen == "development"
+
+
+def _env_url(name: str) -> str | None:
+    """An http(s) base URL without its trailing slash; unset or blank is None."""
+    url = _env_text(name)
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"{name} must be an http:// or https:// URL, not {url!r}")
+    return url.rstrip("/")
+
+
 def _development_secret(data_dir: Path, development: bool) -> str:
     """A per-checkout secret for the embedded default; production must set SECRET_KEY."""
     if not development:
-        raise ConfigurationError("SECRET_KEY must be set outside development")
+        raise ConfigurationError(
+            "SECRET_KEY must be set in production (MENTOR_ENV=production, or a DATABASE_URL "
+            "naming a database server); for a local server, set MENTOR_ENV=development"
+        )
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()

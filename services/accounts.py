@@ -137,12 +137,12 @@ async def issue_email_token(
 
 async def _send_verification(runtime: Runtime, user: User) -> None:
     raw = await issue_email_token(runtime, user, EmailTokenPurpose.VERIFY_EMAIL)
-    link = f"{runtime.settings.public_url}/verify-email?token={raw}"
+    link = runtime.settings.web_app_link("verify", token=raw)
     await enqueue_email(
         user,
         "Verify your email address",
-        f"Welcome to mentor-api. Confirm this address by opening:\n\n{link}\n\n"
-        f"Or send the token with the verifyEmail mutation: {raw}\n",
+        f"Welcome to mentor-api. Confirm this address by opening this link:\n\n{link}\n\n"
+        f"Or send this token with the verifyEmail mutation:\n\n{raw}\n",
     )
 
 
@@ -411,12 +411,13 @@ async def request_password_reset(runtime: Runtime, *, email: str, client: Client
         if user is None:
             return
         raw = await issue_email_token(runtime, user, EmailTokenPurpose.RESET_PASSWORD)
-        link = f"{settings.public_url}/reset-password?token={raw}"
+        link = settings.web_app_link("reset-password", token=raw)
         await enqueue_email(
             user,
             "Reset your password",
             f"Someone asked to reset the password of your mentor-api account. To choose a new "
-            f"one, open:\n\n{link}\n\nOr send the token with the resetPassword mutation: {raw}\n"
+            f"one, open this link:\n\n{link}\n\n"
+            f"Or send this token with the resetPassword mutation:\n\n{raw}\n\n"
             f"If it was not you, ignore this message; your password stays as it is.\n",
         )
     await runtime.outbox.wake()

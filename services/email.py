@@ -148,8 +148,20 @@ def _as_message(row: OutboxEmail, mail_from: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(idstring=f"outbox{row.id}", domain="mentor-api")
     for name, value in (row.headers or {}).items():
         message[name] = value
-    message.set_content(row.body)
+    message.set_content(row.body, cte=_transfer_encoding(row.body))
     return message
+
+
+# The longest line SMTP carries (RFC 5321), line ending excluded.
+SMTP_LINE_LENGTH = 998
+
+
+def _transfer_encoding(body: str) -> str:
+    """Never quoted-printable: its soft line breaks split a long link or token, which then
+    fails when copied. ASCII text whose lines SMTP carries goes as it is (7bit), so a link
+    stays whole on its line; anything else as base64, which every mail client decodes."""
+    plain = body.isascii() and all(len(line) <= SMTP_LINE_LENGTH for line in body.splitlines())
+    return "7bit" if plain else "base64"
 
 
 def _never_sendable(error: Exception) -> bool:

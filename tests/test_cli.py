@@ -164,3 +164,54 @@ def test_third_party_login_providers_are_read_from_the_environment(
     monkeypatch.setenv("OIDC_PROVIDERS", "Not A Name")
     with pytest.raises(ConfigurationError, match="OIDC_PROVIDERS"):
         Settings.from_env()
+
+
+def test_a_sqlite_database_url_alone_is_the_embedded_default_in_development(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite://{tmp_path / 'mine.sqlite3'}")
+    monkeypatch.delenv("MENTOR_ENV", raising=False)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path))
+    settings = Settings.from_env()
+    assert settings.development
+    assert settings.database_url == f"sqlite://{tmp_path / 'mine.sqlite3'}"
+    monkeypatch.setenv("MENTOR_ENV", "production")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        Settings.from_env()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DATABASE_URL": "postgres://postgres@127.0.0.1:9/mentor"},
+            "mentor-api: SECRET_KEY must be set in production (MENTOR_ENV=production, or a "
+            "DATABASE_URL naming a database server); for a local server, set "
+            "MENTOR_ENV=development",
+        ),
+        (
+            {"MENTOR_ENV": "staging"},
+            "mentor-api: MENTOR_ENV must be development or production, not 'staging'",
+        ),
+        (
+            {"WEB_APP_URL": "app.example"},
+            "mentor-api: WEB_APP_URL must be an http:// or https:// URL, not 'app.example'",
+        ),
+    ],
+)
+def test_missing_or_wrong_settings_stop_serve_with_one_line_and_status_2(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    base = {"MENTOR_DATA_DIR": str(tmp_path), "PYTHONPATH": str(SCHEMA_PATH.parent)}
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "MENTOR_ENV"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from app.cli import main; main(sys.argv[1:])", "serve"],
+        env={**environment, **base, **env},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")

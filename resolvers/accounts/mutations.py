@@ -201,9 +201,14 @@ class AccountMutations:
         )
         return SignUpPayload()
 
-    @mutation(description="Confirm an email address with the mailed token.")
+    @mutation(
+        description="Confirm an email address with the mailed token. The token proves the "
+        "mailbox: its holder, signed in or not, reads the account it confirmed."
+    )
     async def verify_email(self, info: Info, input: VerifyEmailInput) -> VerifyEmailPayload:
         user = await accounts.verify_email(input.token, info.context.client)
+        # The token proves the mailbox: its holder reads the account it just verified.
+        info.context.access.prove_holder(user)
         return VerifyEmailPayload(user=user)  # type: ignore[arg-type]
 
     @mutation(description="Open a session: returns a bearer token and sets the session cookie.")

@@ -94,6 +94,7 @@ class Access:
         self._batch = batch
         self._loads: dict[Audience, Load] = {}
         self._established: set[tuple[Audience, int]] = set()
+        self._held: set[tuple[type[Model], object]] = set()
 
     @classmethod
     def of(cls, user: User) -> Access:
@@ -106,6 +107,16 @@ class Access:
         """Record a relationship the caller has just proven (say, by showing an active mentor's
         profile), so reads it opens are decided without another lookup."""
         self._established.add((audience, owner_id))
+
+    def prove_holder(self, row: Model) -> None:
+        """The viewer, signed in or not, has just proven they hold ``row`` (a mailed token
+        proves its mailbox, so the account it verified): they see that row and read its
+        fields as its owner does. Only that row: every other row of the owner's keeps its
+        rule, and no session comes of it."""
+        self._held.add((type(row), row.pk))
+
+    def _holds(self, row: Model) -> bool:
+        return (type(row), row.pk) in self._held
 
     def _looked_up(self, privacy: ModelPrivacy, audiences: frozenset[Audience]) -> list[Audience]:
         """The audiences that open only through a relationship this viewer may have."""
@@ -154,7 +165,8 @@ class Access:
         if rule.published is not None and rule.published.holds(row):
             return True
         owner = privacy.owner_of(row)
-        if Audience.OWNER in audiences and owner is not None and owner == self.viewer.user_id:
+        is_owner = owner is not None and (owner == self.viewer.user_id or self._holds(row))
+        if Audience.OWNER in audiences and is_owner:
             return True
         if Audience.COUNTERPARTY in audiences and self._is_counterparty(privacy, row):
             return True
@@ -248,7 +260,7 @@ class Access:
             if published is not None and published.holds(row):
                 return True
         owner = privacy.owner_of(row)
-        if owner is not None and owner == self.viewer.user_id:
+        if owner is not None and (owner == self.viewer.user_id or self._holds(row)):
             return Audience.OWNER in audiences
         if Audience.COUNTERPARTY in audiences and self._is_counterparty(privacy, row):
             return True

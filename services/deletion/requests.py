@@ -85,14 +85,17 @@ async def request_deletion(runtime: Runtime, user: User, client: ClientInfo) -> 
             + runtime.settings.account_erasure_grace,
         )
         days = runtime.settings.account_erasure_grace.days
+        links = runtime.settings.web_app_link
         await enqueue_email(
             user,
             CONFIRM_SUBJECT,
-            "You asked to delete your mentor-api account. To confirm, send this token with the "
-            f"confirmAccountDeletion mutation:\n\n{confirm}\n\n"
+            "You asked to delete your mentor-api account. To confirm, open this link:\n\n"
+            f"{links('confirm-deletion', token=confirm)}\n\n"
+            f"or send this token with the confirmAccountDeletion mutation:\n\n{confirm}\n\n"
             "Confirming deactivates the account at once; its personal data is erased "
-            f"{days} days later. Until then you can keep the account by sending this token "
-            f"with the cancelAccountDeletion mutation:\n\n{cancel}\n\n"
+            f"{days} days later. Until then you can keep the account by opening this link:\n\n"
+            f"{links('cancel-deletion', token=cancel)}\n\n"
+            f"or sending this token with the cancelAccountDeletion mutation:\n\n{cancel}\n\n"
             "If you did not ask for this, ignore this mail: nothing changes.\n",
         )
         await audit.record(

@@ -65,14 +65,15 @@ async def start_payout_onboarding(runtime: Runtime, user: User) -> tuple[str, Co
         raise Conflict("Only mentors receive payouts: create a mentor profile first.")
     account = await _connected_account(runtime, user)
     count = account.onboarding_links_created
-    base = runtime.settings.public_url
+    # Stripe sends the mentor's browser back to the web client: done, or the link expired.
+    page = runtime.settings.web_app_link
     with stripe_errors():
         link = await runtime.payments.stripe.v1.account_links.create_async(
             params={
                 "account": account.stripe_account_id,
                 "type": "account_onboarding",
-                "refresh_url": f"{base}/payouts/onboarding?expired=1",
-                "return_url": f"{base}/payouts/onboarding?done=1",
+                "refresh_url": page("payouts", expired="1"),
+                "return_url": page("payouts", done="1"),
             },
             options={"idempotency_key": f"account-link:{account.id}:{count}"},
         )

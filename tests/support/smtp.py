@@ -47,6 +47,18 @@ class Mailbox:
             await asyncio.sleep(0.02)
 
 
+def plain_part(message: EmailMessage) -> EmailMessage:
+    body = message.get_body(preferencelist=("plain",))
+    assert isinstance(body, EmailMessage)
+    return body
+
+
+def links_in(message: EmailMessage) -> list[str]:
+    """Every link of the text, each of which must stand whole on a line of its own."""
+    lines = plain_part(message).get_content().splitlines()
+    return [line for line in lines if re.fullmatch(r"https?://\S+", line)]
+
+
 def token_in(message: EmailMessage) -> str:
     body = message.get_body(preferencelist=("plain",))
     assert body is not None
