@@ -54,7 +54,7 @@ MAX_CURSOR_LENGTH: Annotated[
     int,
     Why(
         "characters of a page cursor",
-        "a signed row position (a few sort values) is far shorter; longer was never ours",
+        "a sealed row position (a few sort values) is far shorter; longer was never ours",
     ),
 ] = 512
 MAX_REQUEST_ID_LENGTH: Annotated[

@@ -1,7 +1,7 @@
 """The one pagination: Relay connections with keyset cursors, ``totalCount`` and pages ≤ 100.
 
 A connection pages in the order its service gave the query (``services.keyset``): a cursor is
-the sort values of a row, signed, so ``after``/``before`` become a WHERE on those values and
+the sort values of a row, sealed, so ``after``/``before`` become a WHERE on those values and
 rows inserted while a client pages neither repeat nor vanish. Root lists read their page with
 ``resolve_connection``; nested lists (a mentor's posts on a page of mentors) come from a
 DataLoader that reads the same window of every parent's list at once, shaped by ``of_page``.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import inspect
 import types
 from collections.abc import Awaitable, Callable
@@ -22,6 +21,8 @@ from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
 import orjson
 import strawberry
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from tortoise.queryset import QuerySet
 
 from core import limits
@@ -64,15 +65,14 @@ Before = Annotated[
     ),
 ]
 
-CURSOR_VERSION = 1
-MAC_BYTES = 12
+CURSOR_VERSION = 2
 INVALID_CURSOR = "This cursor is not valid for this list: use a cursor this list returned."
 
 
 @lru_cache(maxsize=4)
 def _cursor_key(secret_key: str) -> bytes:
-    """The key cursors are signed with, apart from every other use of the server's secret."""
-    return hashlib.sha256(b"mentor-api keyset cursor\0" + secret_key.encode()).digest()
+    """The key cursors are sealed with, apart from every other use of the server's secret."""
+    return hashlib.sha512(b"mentor-api keyset cursor\0" + secret_key.encode()).digest()
 
 
 def _encoded(value: Any) -> Any:
@@ -105,7 +105,11 @@ def checked_size(size: int | None, *, field: str) -> None:
 
 class Cursors:
     """Cursors of one list: a row's sort values in its order, with the order's fingerprint,
-    signed with the server's secret so a client can only hand back what it was given."""
+    sealed with the server's secret (AES-SIV). Sealed rather than only signed: a client can
+    hand back only what it was given, and can read nothing from it — a sort value (when a
+    post was liked, a recommendation's score) is not always a field the viewer may read.
+    SIV is deterministic, so one row in one order always has one cursor (``endCursor`` is the
+    last edge's ``cursor``)."""
 
     def __init__(
         self,
@@ -114,20 +118,18 @@ class Cursors:
         position_of: Callable[[Any], Position] | None = None,
     ) -> None:
         self.ordering = ordering
-        self._key = _cursor_key(secret_key)
+        self._cipher = AESSIV(_cursor_key(secret_key))
         self._position_of = position_of or ordering.position_of
 
     @classmethod
     def of(cls, info: Info, ordering: Ordering, **kwargs: Any) -> Cursors:
         return cls(ordering, info.context.runtime.settings.secret_key, **kwargs)
 
-    def _mac(self, payload: bytes) -> bytes:
-        return hmac.new(self._key, payload, hashlib.sha256).digest()[:MAC_BYTES]
-
     def cursor_of(self, row: Any) -> str:
         values = [_encoded(value) for value in self._position_of(row)]
         payload = orjson.dumps([CURSOR_VERSION, self.ordering.fingerprint, values])
-        return base64.urlsafe_b64encode(payload + self._mac(payload)).decode().rstrip("=")
+        sealed = self._cipher.encrypt(payload, None)
+        return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
 
     def position(self, cursor: str, *, field: str) -> Position:
         """The sort values a cursor names. Cursors come back from clients: one not made by
@@ -135,17 +137,14 @@ class Cursors:
         try:
             if len(cursor) > limits.MAX_CURSOR_LENGTH:
                 raise ValueError(cursor)
-            signed = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            payload, mac = signed[:-MAC_BYTES], signed[-MAC_BYTES:]
-            if not hmac.compare_digest(mac, self._mac(payload)):
-                raise ValueError(cursor)
-            version, fingerprint, values = orjson.loads(payload)
+            sealed = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            version, fingerprint, values = orjson.loads(self._cipher.decrypt(sealed, None))
             if (version, fingerprint) != (CURSOR_VERSION, self.ordering.fingerprint):
                 raise ValueError(cursor)
             if not isinstance(values, list) or len(values) != len(self.ordering.keys):
                 raise ValueError(cursor)
             return tuple(_decoded(value) for value in values)
-        except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
+        except (ValueError, TypeError, InvalidTag, binascii.Error, orjson.JSONDecodeError):
             raise BadUserInput(INVALID_CURSOR, field=field) from None
 
     def window(
