@@ -120,5 +120,7 @@ def load_checked(
     for document in documents:
         errors = validate(schema, document.ast)
         if errors:
-            raise DocumentError(f"{document.path.name} does not fit the schema: {errors[0]}")
+            raise DocumentError(
+                f"{document.path.name} does not fit the schema: {errors[0].message}"
+            )
     return documents
