@@ -28,7 +28,13 @@ from app.graphql_http import (
 )
 from app.keys import PERSISTED_QUERIES, REQUEST_ID, RESPONSE_MEDIA_TYPE, RUNTIME
 from app.sessions import VISITOR_COOKIE, HttpSessionCookies, authenticate
-from app.websockets import TextFrames, authenticate_connection, opened
+from app.websockets import (
+    LegacyWSHandler,
+    TextFrames,
+    TransportWSHandler,
+    authenticate_connection,
+    opened,
+)
 from core.errors import DomainError, ErrorCode
 from core.settings import IPNetwork
 from resolvers.context import RequestContext
@@ -77,6 +83,8 @@ class MethodNotAllowed(HTTPException):
 
 class GraphQLView(StrawberryView[RequestContext, None]):
     websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, *, graphiql_assets: Path, **options: Any) -> None:
         super().__init__(**options)

@@ -23,7 +23,10 @@ from core.runtime import Runtime
 from models.accounts import StaffPermission, User
 from services.documents import TrustedDocument, TrustedDocuments
 from services.persisted_queries import MemoryQueryStore, QueryStore, RedisQueryStore, query_store
+from tests.marketplace.helpers import become_mentor, request_job
 from tests.support.documents import document
+from tests.support.graphql import GraphQLClient
+from tests.support.subscriptions import SubscriptionSocket, opened, ready
 from tests.support.users import PASSWORD, SignedIn, UserFactory
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -350,3 +353,48 @@ async def test_without_redis_documents_still_run_and_the_outage_is_logged_once(
     assert [record.getMessage() for record in caplog.records] == [
         "persisted queries unavailable: ConnectionError"
     ]
+
+
+ON_NOTIFICATION = document("OnNotification")
+
+
+async def subscribe(socket: SubscriptionSocket, payload: dict[str, Any]) -> None:
+    await socket.send({"id": "1", "type": "subscribe", "payload": payload})
+
+
+async def test_over_websocket_a_subscription_runs_by_hash_alone(
+    http: TestClient[Any, Any],
+    graphql: GraphQLClient,
+    users: UserFactory,
+    alice: SignedIn,
+    trusted_only: None,
+) -> None:
+    mentor_id = await become_mentor(graphql, alice, payout_ready=False)
+    async with opened(http.ws_connect) as socket:
+        assert await socket.init({"token": alice.token}) == {"type": "connection_ack"}
+        await subscribe(socket, {"extensions": persisted(ON_NOTIFICATION)})
+        await ready(socket)
+        await request_job(graphql, await users.create("Carla"), mentor_id)
+        assert (await socket.notification())["kind"] == "JOB_REQUESTED"
+
+
+async def test_over_websocket_trusted_documents_only_refuses_a_free_subscription(
+    http: TestClient[Any, Any], alice: SignedIn, staff: SignedIn, trusted_only: None
+) -> None:
+    free = "subscription Mine { notifications { id } }"
+    async with opened(http.ws_connect) as socket:
+        assert await socket.init({"token": alice.token}) == {"type": "connection_ack"}
+        await subscribe(socket, {"query": free})
+        message = await socket.receive()
+        assert (message["type"], message["id"]) == ("error", "1")
+        assert [e["extensions"]["code"] for e in message["payload"]] == [
+            "PERSISTED_QUERY_NOT_ALLOWED"
+        ]
+        await subscribe(socket, {"extensions": persisted(free_query())})
+        assert (await socket.receive())["payload"] == NOT_FOUND["errors"]
+    async with opened(http.ws_connect) as socket:
+        assert await socket.init({"token": staff.token}) == {"type": "connection_ack"}
+        await subscribe(socket, {"query": free})
+        await socket.send({"type": "ping"})
+        # Staff's subscription started: the next message is the pong, not a refusal.
+        assert await socket.receive() == {"type": "pong"}
