@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
+import orjson
 import pytest
 
 from app.cli import SCHEMA_PATH
@@ -69,8 +70,11 @@ async def _until_ready(session: aiohttp.ClientSession, url: str, log: Path) -> N
     raise AssertionError(f"{url} never became ready:\n{await asyncio.to_thread(log.read_text)}")
 
 
-@pytest.fixture
-async def two_servers(backend: Backend, tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
+@pytest.fixture(scope="module")
+async def two_servers(
+    backend: Backend, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, str, Path]]:
+    tmp_path = tmp_path_factory.mktemp("two-web-processes")
     metrics_dir = tmp_path / "prometheus"
     metrics_dir.mkdir()
     async with fresh_database(backend) as database_url:
@@ -102,7 +106,7 @@ async def two_servers(backend: Backend, tmp_path: Path) -> AsyncIterator[tuple[s
                 await asyncio.gather(
                     _until_ready(session, first, logs[0]), _until_ready(session, second, logs[1])
                 )
-            yield first, second
+            yield first, second, logs[0]
 
 
 async def _scrape(session: aiohttp.ClientSession, url: str) -> Scraped:
@@ -113,18 +117,38 @@ async def _scrape(session: aiohttp.ClientSession, url: str) -> Scraped:
 
 
 async def test_either_process_answers_for_the_requests_of_both(
-    two_servers: tuple[str, str],
+    two_servers: tuple[str, str, Path],
 ) -> None:
-    first, second = two_servers
+    first, second, _ = two_servers
     async with aiohttp.ClientSession() as session:
+        before = [await _scrape(session, first), await _scrape(session, second)]
         for url, times in ((first, 3), (second, 2)):
             for _ in range(times):
                 async with session.post(f"{url}/graphql", json={"query": MENTORS}) as response:
                     assert response.status == 200
         scraped = [await _scrape(session, first), await _scrape(session, second)]
 
-    for figures in scraped:
-        requests = figures.value("mentor_graphql_requests_total", operation="Mentors", status="200")
-        assert requests == 5
-        timed = figures.value("mentor_graphql_request_duration_seconds_count", operation="Mentors")
-        assert timed == 5
+    # Each scrape is answered by one process, for both: the first's own would grow by 3.
+    for earlier, later in zip(before, scraped, strict=True):
+        counted = "mentor_graphql_requests_total"
+        assert later.grew(earlier, counted, operation="Mentors", status="200") == 5
+        timed = "mentor_graphql_request_duration_seconds_count"
+        assert later.grew(earlier, timed, operation="Mentors") == 5
+
+
+async def test_production_logs_one_json_object_a_line(two_servers: tuple[str, str, Path]) -> None:
+    first, _, log = two_servers
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{first}/graphql", json={"query": MENTORS}) as response:
+            request_id = response.headers["X-Request-Id"]
+        # The access line is written as the answer is sent; the next request sees it done.
+        async with session.get(f"{first}/healthz"):
+            pass
+    lines = (await asyncio.to_thread(log.read_text)).splitlines()
+    # Whatever is not a log line is the one line `serve` prints to say where it listens.
+    entries = [orjson.loads(line) for line in lines if not line.startswith("mentor-api serving")]
+    answered = [entry for entry in entries if entry.get("request_id") == request_id]
+    assert [(entry["logger"], entry["operation"], entry["level"]) for entry in answered] == [
+        ("aiohttp.access", "Mentors", "INFO")
+    ]
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in entries)
