@@ -1,7 +1,8 @@
 """GET /metrics: Prometheus's text format, with no personal data in any name or label.
 
-Counters and histograms are the process's own (requests by route and status, GraphQL
-requests by operation label and status, latency, query cost, rate-limit refusals). With
+Counters and histograms are the process's own (``core.metrics``: requests by route and
+status, GraphQL requests by operation label and status, latency, query cost, rate-limit
+refusals). With
 ``PROMETHEUS_MULTIPROC_DIR`` set, every process writes them to that folder and whichever
 process answers a scrape sums them all (prometheus-client's multiprocess mode); without it,
 each process answers for itself. The backlogs (outbox, Stripe events, the task queue) are
@@ -17,25 +18,18 @@ from __future__ import annotations
 import hmac
 import logging
 import os
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from aiohttp import web
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from tortoise import connections
 
 from app.keys import REQUEST_ID, RUNTIME
 from core import clock, request_scope
+from core.metrics import GRAPHQL_LATENCY, GRAPHQL_REQUESTS, HTTP_LATENCY, HTTP_REQUESTS
 from core.runtime import Runtime
 from models.outbox import OutboxEmail, OutboxStatus
 from models.payments import WebhookEvent
@@ -47,43 +41,6 @@ logger = logging.getLogger("mentor_api.metrics")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 GRAPHQL_ROUTE = "/graphql"
-# Query cost runs from 1 (one field) to the refused cost bombs.
-COST_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 100000)
-# A client class is a word of ours (partner, user, anonymous); anything else is one label.
-CLIENT_CLASS = re.compile(r"[a-z][a-z_]{0,31}")
-
-HTTP_REQUESTS = Counter(
-    "mentor_http_requests", "HTTP requests answered, by route and status.", ["route", "status"]
-)
-HTTP_LATENCY = Histogram(
-    "mentor_http_request_duration_seconds", "Time to answer an HTTP request.", ["route"]
-)
-GRAPHQL_REQUESTS = Counter(
-    "mentor_graphql_requests",
-    "GraphQL requests over HTTP, by operation (a known name, anonymous or other) and status.",
-    ["operation", "status"],
-)
-GRAPHQL_LATENCY = Histogram(
-    "mentor_graphql_request_duration_seconds",
-    "Time to answer a GraphQL request over HTTP, by operation.",
-    ["operation"],
-)
-QUERY_COST = Histogram(
-    "mentor_graphql_query_cost", "Requested cost of each GraphQL query.", buckets=COST_BUCKETS
-)
-RATE_LIMITED = Counter(
-    "mentor_rate_limited", "Requests refused for an exhausted budget, by client class.", ["class"]
-)
-
-
-def record_cost(requested: int) -> None:
-    """The cost a query asked for, computed before it ran (refused ones too)."""
-    QUERY_COST.observe(requested)
-
-
-def record_rate_limited(client_class: str) -> None:
-    """One request refused as RATE_LIMITED for a client of ``client_class``."""
-    RATE_LIMITED.labels(client_class if CLIENT_CLASS.fullmatch(client_class) else "other").inc()
 
 
 def _route(request: web.Request) -> str:

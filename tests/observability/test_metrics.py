@@ -9,8 +9,8 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
-from app.metrics import record_cost, record_rate_limited
 from core import clock
+from core.metrics import record_cost, record_rate_limited
 from core.runtime import Runtime
 from models.outbox import OutboxEmail
 from models.payments import WebhookEvent
