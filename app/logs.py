@@ -74,6 +74,8 @@ class TextFormatter(logging.Formatter):
         bare = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
         line = super().format(bare)
         fields = _request_fields(record)
+        if getattr(record, "request_id", None):  # the access log's line names it already
+            fields.pop("request_id", None)
         if fields:
             line += " [" + " ".join(f"{key}={value}" for key, value in fields.items()) + "]"
         safe = _safe_exception(record)

@@ -15,6 +15,7 @@ development and nobody in production.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -41,6 +42,8 @@ logger = logging.getLogger("mentor_api.metrics")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 GRAPHQL_ROUTE = "/graphql"
+# nginx's status for a request whose client left before the answer.
+CLIENT_CLOSED_REQUEST = 499
 
 
 def _route(request: web.Request) -> str:
@@ -78,6 +81,9 @@ async def observed(request: web.Request, handler: Handler) -> web.StreamResponse
         return response
     except web.HTTPException as error:
         status = error.status
+        raise
+    except asyncio.CancelledError:  # the client went away: not the server's error
+        status = CLIENT_CLOSED_REQUEST
         raise
     finally:
         _observe(request, status, time.perf_counter() - started, websocket)
