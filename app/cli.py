@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import getpass
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -17,9 +16,10 @@ from aiohttp import web
 
 from app.access_log import PrivateAccessLogger
 from app.db import apply_migrations, open_database
+from app.logs import configure_logging
 from app.server import create_app
 from core import limits
-from core.settings import ConfigurationError, Settings
+from core.settings import ConfigurationError, LogSettings, Settings
 from models.accounts import StaffPermission
 from services.documents import DOCUMENTS_DIR, TrustedDocuments
 
@@ -268,17 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Libraries whose INFO lines say nothing an operator acts on (Tortoise logs each shutdown of
-# its connections, one of them while the embedded default migrates on start).
-QUIET_LOGGERS = ("tortoise",)
-
-
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
+        configure_logging(LogSettings.from_env())
         args.run(args)
     except ConfigurationError as error:
         # A settings mistake is the operator's to fix: one line saying what, no traceback.

@@ -13,7 +13,7 @@ from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app import routes, social_login, webhooks
+from app import metrics, routes, social_login, webhooks
 from app.cors import cors
 from app.db import apply_migrations, open_database
 from app.graphiql import assets as graphiql_assets
@@ -156,6 +156,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             request_id_and_headers,
+            metrics.observed,
             cors(settings.cors_origins),
             bounded_bodies(body_limit),
         ],

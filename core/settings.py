@@ -336,6 +336,9 @@ class Settings:
     social_flow_lifetime: timedelta = limits.SOCIAL_FLOW_LIFETIME
     # An app's one-time login code (exchangeLoginCode) is good for this long.
     social_login_code_lifetime: timedelta = limits.SOCIAL_LOGIN_CODE_LIFETIME
+    # The bearer token a Prometheus scraper sends to /metrics; None: open in development,
+    # refused in production (app/metrics.py).
+    metrics_token: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -425,6 +428,7 @@ class Settings:
             stuffing_accounts=_env_stuffing_accounts(),
             stuffing_window=_env_minutes("CREDENTIAL_STUFFING_WINDOW_MINUTES", cls.stuffing_window),
             social_providers=_env_social_providers(),
+            metrics_token=_env_text("METRICS_TOKEN"),
         )
 
 
@@ -437,6 +441,30 @@ def _env_stuffing_accounts() -> int:
 
 
 ENVIRONMENTS = ("development", "production")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How the process logs: read on its own, before any command reads the rest (a command
+    such as export-schema needs no SECRET_KEY, and still logs)."""
+
+    format: str = "text"
+    level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> LogSettings:
+        """``LOG_FORMAT`` (json in production, text in development) and ``LOG_LEVEL``."""
+        database_url = os.environ.get("DATABASE_URL") or "sqlite://"
+        default = "text" if _env_development(database_url) else "json"
+        chosen = (_env_text("LOG_FORMAT") or default).lower()
+        if chosen not in LOG_FORMATS:
+            raise ConfigurationError(f"LOG_FORMAT must be json or text, not {chosen!r}")
+        level = (_env_text("LOG_LEVEL") or cls.level).upper()
+        if level not in LOG_LEVELS:
+            raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return cls(format=chosen, level=level)
 
 
 def _env_development(database_url: str) -> bool:
