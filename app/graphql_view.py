@@ -21,6 +21,7 @@ from app.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
     is_request_error,
+    rate_limit_headers,
     response_media_type,
     status_of,
 )
@@ -149,6 +150,8 @@ class GraphQLView(StrawberryView[RequestContext, None]):
                 ) from error
             raise
         sub_response.set_status(status_of(result, request[RESPONSE_MEDIA_TYPE] or JSON))
+        if context.cost is not None:
+            sub_response.headers.update(rate_limit_headers(context.cost))
         return result
 
     async def process_result(

@@ -13,6 +13,7 @@ from resolvers.mentors.types import MentorConnection, MentorType
 from resolvers.money import MoneyInput
 from resolvers.nodes import visible_row
 from resolvers.pagination import After, Before, First, Last
+from resolvers.query_cost import costs
 from services import mentors
 
 MentorOrderEnum = described_enum(
@@ -48,7 +49,11 @@ class MentorFilter:
 
 @strawberry.type
 class MentorQueries:
-    @strawberry.field(description="Find mentors. `first` is at most 100.")
+    # A text search scans every mentor's name, headline and bio.
+    @strawberry.field(
+        description="Find mentors. `first` is at most 100.",
+        metadata=costs(1, when_given={"filter.search": 20}),
+    )
     async def mentors(
         self,
         info: Info,
