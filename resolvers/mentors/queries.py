@@ -47,12 +47,15 @@ class MentorFilter:
     )
 
 
+NEWEST = mentors.MentorOrder.NEWEST
+# A text search scans every mentor's name, headline and bio.
+SEARCH_COSTS_MORE = costs(1, when_given={"filter.search": 20})
+
+
 @strawberry.type
 class MentorQueries:
-    # A text search scans every mentor's name, headline and bio.
     @strawberry.field(
-        description="Find mentors. `first` is at most 100.",
-        metadata=costs(1, when_given={"filter.search": 20}),
+        description="Find mentors. `first` is at most 100.", metadata=SEARCH_COSTS_MORE
     )
     async def mentors(
         self,
@@ -63,7 +66,7 @@ class MentorQueries:
         order_by: Annotated[
             MentorOrderEnum,  # type: ignore[valid-type]
             strawberry.argument(description="The order of the pages."),
-        ] = mentors.MentorOrder.NEWEST,
+        ] = NEWEST,
         first: First = None,
         after: After = None,
         last: Last = None,
