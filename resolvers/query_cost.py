@@ -65,6 +65,37 @@ def _declared(definition: GraphQLField) -> FieldCost | None:
     return declared if isinstance(declared, FieldCost) else None
 
 
+@dataclass(frozen=True)
+class _Facts:
+    """What pricing needs to know of a field, read once from the schema."""
+
+    named: GraphQLNamedType
+    composite: bool
+    listed: bool
+    connection: bool
+    declared: FieldCost | None
+
+
+# By the field's id, with the field itself to tell a reused id (GraphQLField is unhashable).
+_FACTS: dict[int, tuple[GraphQLField, _Facts]] = {}
+
+
+def _facts(definition: GraphQLField) -> _Facts:
+    known = _FACTS.get(id(definition))
+    if known is not None and known[0] is definition:
+        return known[1]
+    named = get_named_type(definition.type)
+    facts = _Facts(
+        named=named,
+        composite=is_composite_type(named),
+        listed=is_list_type(get_nullable_type(definition.type)),
+        connection=all(name in definition.args for name in PAGE_ARGUMENTS),
+        declared=_declared(definition),
+    )
+    _FACTS[id(definition)] = (definition, facts)
+    return facts
+
+
 def _definition(parent: GraphQLNamedType, name: str) -> GraphQLField | None:
     if name == "__schema":
         return SchemaMetaFieldDef
@@ -134,8 +165,8 @@ class _Operation:
             value = value.get(key) if isinstance(value, dict) else None
         return value
 
-    def own_points(self, definition: GraphQLField, node: FieldNode) -> int:
-        declared = _declared(definition)
+    def own_points(self, facts: _Facts, node: FieldNode) -> int:
+        declared = facts.declared
         if declared is None:
             return 1
         extra = sum(
@@ -145,19 +176,15 @@ class _Operation:
         )
         return declared.points + extra
 
-    def page_size(self, definition: GraphQLField, node: FieldNode) -> int | None:
+    def page_size(self, facts: _Facts, node: FieldNode) -> int | None:
         """A connection's page size as asked; None for a field that is not a connection."""
-        if not all(name in definition.args for name in PAGE_ARGUMENTS):
+        if not facts.connection:
             return None
         for name in PAGE_ARGUMENTS:
             size = self.argument(node, name)
             if isinstance(size, int) and not isinstance(size, bool):
                 return max(0, size)
         return limits.MAX_PAGE_SIZE
-
-
-def _is_list(definition: GraphQLField) -> bool:
-    return is_list_type(get_nullable_type(definition.type))
 
 
 class _Requested(_Operation):
@@ -170,15 +197,15 @@ class _Requested(_Operation):
             definition = _definition(on, node.name.value)
             if definition is None:
                 continue
-            named = get_named_type(definition.type)
-            if not is_composite_type(named):
+            facts = _facts(definition)
+            if not facts.composite:
                 continue
             inner = 0
             if node.selection_set is not None:
-                size = self.page_size(definition, node)
-                inner = self.cost(named, node.selection_set, size)
-            points = self.own_points(definition, node) + inner
-            total += page * points if page is not None and _is_list(definition) else points
+                size = self.page_size(facts, node)
+                inner = self.cost(facts.named, node.selection_set, size)
+            points = self.own_points(facts, node) + inner
+            total += page * points if page is not None and facts.listed else points
         return total
 
 
@@ -196,16 +223,15 @@ class _Actual(_Operation):
             if key in counted or key not in data or definition is None:
                 continue
             counted.add(key)
-            named = get_named_type(definition.type)
-            if not is_composite_type(named):
+            facts = _facts(definition)
+            if not facts.composite:
                 continue
-            own = self.own_points(definition, node)
-            connection = self.page_size(definition, node) is not None
+            own = self.own_points(facts, node)
             value = data[key]
             if not isinstance(value, list):
-                total += own + self.inner(named, node, value, connection)
+                total += own + self.inner(facts.named, node, value, facts.connection)
                 continue
-            items = [own + self.inner(named, node, item, connection) for item in value]
+            items = [own + self.inner(facts.named, node, item, facts.connection) for item in value]
             total += sum(items) if paged else max(items, default=0)
         return total
 
