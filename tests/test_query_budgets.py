@@ -32,7 +32,14 @@ from redis.asyncio import Redis
 from app.cli import SCHEMA_PATH
 from core import limits
 from core.runtime import Runtime
-from core.settings import ClientBudgets, WhenRedisDown
+from core.settings import (
+    ClientBudgets,
+    ClientClass,
+    ConfigurationError,
+    QueryBudget,
+    Settings,
+    WhenRedisDown,
+)
 from services.budgets import RedisBudgets, ResilientBudgets
 from tests.support.backends import Backend, postgres_backend
 from tests.support.tcp_proxy import cuttable
@@ -265,3 +272,31 @@ async def test_budgets_are_shared_again_once_redis_answers(
             assert ("Redis unreachable" in down, "answers again" in back) == (True, True)
         finally:
             await redis.aclose()
+
+
+def test_budgets_are_read_from_the_environment_and_nonsense_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("MENTOR_DATA_DIR", str(tmp_path))
+    defaults = Settings.from_env()
+    assert defaults.query_budgets == ClientBudgets()
+    assert defaults.query_budgets.anonymous == QueryBudget(limits.MAX_QUERY_COST, 50)
+    assert defaults.budgets_without_redis is WhenRedisDown.LOCAL
+
+    monkeypatch.setenv("QUERY_BUDGET_PARTNER", "50000,500")
+    monkeypatch.setenv("QUERY_BUDGET_WITHOUT_REDIS", "closed")
+    chosen = Settings.from_env()
+    assert chosen.query_budgets.of(ClientClass.PARTNER) == QueryBudget(50000, 500)
+    assert chosen.query_budgets.user == ClientBudgets().user
+    assert chosen.budgets_without_redis is WhenRedisDown.CLOSED
+
+    for name, value in (
+        ("QUERY_BUDGET_USER", "lots"),
+        ("QUERY_BUDGET_USER", "100,0"),
+        ("QUERY_BUDGET_WITHOUT_REDIS", "maybe"),
+    ):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigurationError, match=name):
+            Settings.from_env()
+        monkeypatch.delenv(name)
