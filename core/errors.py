@@ -97,8 +97,10 @@ class Forbidden(AccessError):
 class RateLimited(AccessError):
     code = ErrorCode.RATE_LIMITED
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f"Too many attempts; try again in {retry_after_seconds} seconds.")
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        super().__init__(
+            message or f"Too many attempts; try again in {retry_after_seconds} seconds."
+        )
         self.retry_after_seconds = retry_after_seconds
 
     @property

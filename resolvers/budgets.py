@@ -69,6 +69,14 @@ class QueryBudgetGuard(SchemaExtension):
         context.cost = QueryCost(client_class, requested, bucket)
         return context.cost
 
+    @staticmethod
+    def _limit(context: RequestContext) -> int:
+        """The most one operation may cost: MAX_QUERY_COST, or less when the client's whole
+        bucket is smaller (an operation it could never afford is refused as too complex)."""
+        client_class, _ = budget_holder(context)
+        capacity = context.runtime.settings.query_budgets.of(client_class).capacity
+        return min(limits.MAX_QUERY_COST, capacity)
+
     async def on_execute(self) -> AsyncIterator[None]:
         context = self._http_context()
         execution = self.execution_context
@@ -81,19 +89,22 @@ class QueryBudgetGuard(SchemaExtension):
             execution.operation_name,
             execution.variables,
         )
-        client_class, _ = budget_holder(context)
-        capacity = context.runtime.settings.query_budgets.of(client_class).capacity
-        limit = min(limits.MAX_QUERY_COST, capacity)
+        limit = self._limit(context)
         if requested > limit:
             cost = await self._charge(context, requested, REFUSED_DOCUMENT_COST)
             cost.refused = ErrorCode.QUERY_TOO_COMPLEX
             execution.result = _refusal(QueryTooComplex(requested, limit))
         else:
-            cost = await self._charge(context, requested, max(requested, 1))
+            charged = max(requested, 1)
+            cost = await self._charge(context, requested, charged)
             if not cost.bucket.granted:
                 cost.refused = ErrorCode.RATE_LIMITED
-                cost.retry_after = max(1, cost.bucket.seconds_until(max(requested, 1)))
-                execution.result = _refusal(RateLimited(cost.retry_after))
+                cost.retry_after = max(1, cost.bucket.seconds_until(charged))
+                message = (
+                    f"This operation costs {charged} points and your budget holds "
+                    f"{int(cost.bucket.available)}; try again in {cost.retry_after} seconds."
+                )
+                execution.result = _refusal(RateLimited(cost.retry_after, message))
         yield
 
     async def get_results(self) -> dict[str, Any]:

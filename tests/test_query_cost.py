@@ -8,6 +8,8 @@ ones a deployment starts with, in a fresh store.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +22,7 @@ from core.settings import ClientBudgets
 from models.accounts import StaffPermission
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
 from tests.marketplace.helpers import become_mentor
-from tests.marketplace.test_no_n_plus_one import StatementCounter, sql  # noqa: F401
+from tests.marketplace.test_no_n_plus_one import StatementCounter
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.users import UserFactory
@@ -91,6 +93,19 @@ async def requested(http: TestClient[Any, Any], query: str, **variables: Any) ->
 
 
 @pytest.fixture
+def statements() -> Iterator[StatementCounter]:
+    """The SQL statements Tortoise sends while the test runs."""
+    logger = logging.getLogger("tortoise.db_client")
+    counter = StatementCounter()
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    yield counter
+    logger.removeHandler(counter)
+    logger.setLevel(previous)
+
+
+@pytest.fixture
 def default_budgets(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     """The budgets a deployment starts with, in a store of the backend's kind, empty."""
     settings = runtime.settings.with_overrides(query_budgets=ClientBudgets())
@@ -154,12 +169,11 @@ async def test_actual_counts_the_items_the_answer_held(
 
 
 async def test_a_cost_bomb_is_refused_before_any_sql(
-    http: TestClient[Any, Any],
-    sql: StatementCounter,  # noqa: F811
+    http: TestClient[Any, Any], statements: StatementCounter
 ) -> None:
-    sql.statements.clear()
+    statements.statements.clear()
     response, body = await post(http, BOMB)
-    assert sql.statements == []
+    assert statements.statements == []
     assert response.status == 400
     assert "data" not in body
     [error] = body["errors"]
@@ -223,6 +237,7 @@ async def test_an_empty_bucket_refuses_with_429_and_retry_after(
     assert "data" not in body
     [error] = body["errors"]
     assert error["extensions"]["code"] == "RATE_LIMITED"
+    assert error["message"].startswith("This operation costs 4901 points and your budget holds")
     retry_after = error["extensions"]["retryAfter"]
     # The 4 802 points missing come back at 50 a second.
     assert 90 <= retry_after <= 97
