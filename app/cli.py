@@ -1,11 +1,12 @@
-"""The `mentor-api` command: serve, migrate, export-schema, limits, create-staff, seed-demo,
-fetch-graphiql."""
+"""The `mentor-api` command: serve, migrate, export-schema, documents, limits, create-staff,
+seed-demo, fetch-graphiql."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
+import json
 import logging
 import os
 import sys
@@ -20,6 +21,7 @@ from app.server import create_app
 from core import limits
 from core.settings import ConfigurationError, Settings
 from models.accounts import StaffPermission
+from services.documents import DOCUMENTS_DIR, TrustedDocuments
 
 if TYPE_CHECKING:
     from app.stripe_standin import StripeStandIn
@@ -97,6 +99,29 @@ def _fetch_graphiql(args: argparse.Namespace) -> None:
     for package in fetched:
         print(f"fetched and checked {package.folder}")
     print(f"GraphiQL's files are in {into}")
+
+
+def documents_manifest(documents: TrustedDocuments) -> dict[str, object]:
+    """The trusted documents in the shape of Apollo's persisted query manifest, which client
+    build tools read: each document's hash as its ``id``, its name, type and text."""
+    return {
+        "format": "apollo-persisted-query-manifest",
+        "version": 1,
+        "operations": [
+            {"id": doc.sha256, "name": doc.name, "type": doc.operation, "body": doc.text}
+            for doc in documents
+        ],
+    }
+
+
+def _documents(args: argparse.Namespace) -> None:
+    documents = TrustedDocuments.load(Path(args.dir).resolve() if args.dir else DOCUMENTS_DIR)
+    if args.json:
+        manifest = json.dumps(documents_manifest(documents), indent=2, ensure_ascii=False)
+        sys.stdout.write(manifest + "\n")
+        return
+    for doc in documents:
+        sys.stdout.write(f"{doc.sha256}  {doc.operation:<12}  {doc.name}\n")
 
 
 def _limits(args: argparse.Namespace) -> None:
@@ -198,6 +223,20 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default=str(SCHEMA_PATH))
     export.set_defaults(run=_export_schema)
+
+    documents = commands.add_parser(
+        "documents",
+        help="list the trusted documents: SHA-256, operation type and name, for client builds",
+    )
+    documents.add_argument(
+        "--json", action="store_true", help="Apollo's persisted query manifest, with the texts"
+    )
+    documents.add_argument(
+        "--dir",
+        default=os.environ.get("TRUSTED_DOCUMENTS_DIR") or None,
+        help="folder (default: TRUSTED_DOCUMENTS_DIR, else graphql/)",
+    )
+    documents.set_defaults(run=_documents)
 
     graphiql = commands.add_parser(
         "fetch-graphiql", help="fetch GraphiQL's pinned files, checked, for the served page"

@@ -19,7 +19,7 @@ from app.db import apply_migrations, open_database
 from app.graphiql import assets as graphiql_assets
 from app.graphiql import page as graphiql_page
 from app.graphql_view import GraphQLView
-from app.keys import REQUEST_ID, RUNTIME
+from app.keys import PERSISTED_QUERIES, REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
 from app.pictures import HttpPictures
 from app.tasks import BackgroundWork, build_mailer
@@ -28,11 +28,13 @@ from core import limits
 from core.runtime import QueryBudgets, Runtime, Throttle
 from core.settings import Settings
 from resolvers.schema import build_schema
+from services import documents
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
 from services.files import LocalFileStore
 from services.notifications.bus import InProcessBus, RedisBus
 from services.passwords import Passwords
 from services.payments.provider import PaymentProvider
+from services.persisted_queries import PersistedQueries, query_store
 from services.throttle import MemoryThrottle, RedisThrottle
 
 logger = logging.getLogger("mentor_api.server")
@@ -89,7 +91,11 @@ def _harden(response: web.StreamResponse, request_id: str) -> None:
 
 
 def _lifecycle(
-    settings: Settings, *, run_migrations: bool, consume_background: bool
+    settings: Settings,
+    *,
+    run_migrations: bool,
+    consume_background: bool,
+    trusted: documents.TrustedDocuments,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if run_migrations:
@@ -127,6 +133,9 @@ def _lifecycle(
             budgets=budgets,
             redis=redis,
         )
+        app[PERSISTED_QUERIES] = PersistedQueries(
+            trusted, query_store(redis, settings.redis_key_prefix)
+        )
         await background.start(app[RUNTIME], consume=consume_background)
         await notifications.start()
         try:
@@ -159,17 +168,25 @@ def create_app(
         ],
         client_max_size=body_limit,
     )
+    schema = build_schema(development=settings.development)
+    # Read once, here: a client's document that no longer fits stops the start.
+    trusted = documents.load_checked(
+        settings.trusted_documents_dir or documents.DOCUMENTS_DIR,
+        schema._schema,
+        required=settings.trusted_documents_only,
+    )
     app.cleanup_ctx.append(
         _lifecycle(
             settings,
             run_migrations=settings.embedded if run_migrations is None else run_migrations,
             consume_background=consume_background,
+            trusted=trusted,
         )
     )
     ide_assets = graphiql_assets.location(settings.graphiql_assets_dir)
     view = GraphQLView(
         graphiql_assets=ide_assets,
-        schema=build_schema(development=settings.development),
+        schema=schema,
         graphql_ide="graphiql",
         multipart_uploads_enabled=True,
         allowed_origins=settings.cors_origins,

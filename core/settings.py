@@ -57,6 +57,12 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    """On unless ``0``, ``false``, ``no`` or ``off``; unset or blank is ``default``."""
+    raw = _env_text(name)
+    return default if raw is None else raw.lower() not in FALSE_WORDS
+
+
 def _env_networks(name: str) -> tuple[IPNetwork, ...]:
     try:
         return tuple(ipaddress.ip_network(item, strict=False) for item in _env_list(name))
@@ -335,6 +341,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Where GraphiQL's fetched files are (app/graphiql/assets.py); None: beside that module.
     graphiql_assets_dir: Path | None = None
+    # Clients that are not staff may run only the trusted documents (services.documents),
+    # and the folder those are read from (None: graphql/ of this checkout).
+    trusted_documents_only: bool = False
+    trusted_documents_dir: Path | None = None
     # Our own reverse proxies, whose X-Forwarded-For names the real caller.
     trusted_proxies: tuple[IPNetwork, ...] = ()
     session_lifetime: timedelta = timedelta(days=30)
@@ -458,6 +468,8 @@ class Settings:
             cors_origins=_env_list("CORS_ORIGINS"),
             graphiql_assets_dir=_env_path("GRAPHIQL_ASSETS_DIR"),
             trusted_proxies=_env_networks("TRUSTED_PROXIES"),
+            trusted_documents_only=_env_flag("TRUSTED_DOCUMENTS_ONLY", False),
+            trusted_documents_dir=_env_path("TRUSTED_DOCUMENTS_DIR"),
             stripe_api_base=os.environ.get("STRIPE_API_BASE", cls.stripe_api_base),
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,

@@ -46,6 +46,36 @@ def budget_holder(context: RequestContext) -> tuple[ClientClass, str]:
     return ClientClass.ANONYMOUS, f"ip:{context.client.ip_prefix or 'unknown'}"
 
 
+async def _charge(context: RequestContext, requested: int, points: int) -> QueryCost:
+    client_class, key = budget_holder(context)
+    budget = context.runtime.settings.query_budgets.of(client_class)
+    bucket = await context.runtime.budgets.spend(key, points, budget)
+    context.cost = QueryCost(client_class, requested, bucket)
+    return context.cost
+
+
+async def charge_unrun(context: RequestContext) -> QueryCost:
+    """Charge an operation that never reached execution (it did not parse or validate, or
+    was refused before it was looked at) what reading it cost."""
+    return await _charge(context, 0, REFUSED_DOCUMENT_COST)
+
+
+def cost_extension(cost: QueryCost) -> dict[str, Any]:
+    """``extensions.cost`` of a response, in Shopify's shape."""
+    bucket = cost.bucket
+    return {
+        "cost": {
+            "requested": cost.requested,
+            "actual": cost.actual,
+            "throttleStatus": {
+                "maximumAvailable": bucket.maximum,
+                "currentlyAvailable": int(bucket.available),
+                "restoreRate": bucket.restore_rate,
+            },
+        }
+    }
+
+
 def _refusal(error: AccessError) -> GraphQLExecutionResult:
     return GraphQLExecutionResult(
         data=None, errors=[GraphQLError(error.message, original_error=error)]
@@ -61,13 +91,6 @@ class QueryBudgetGuard(SchemaExtension):
         if isinstance(context, RequestContext) and context.connection is None:
             return context
         return None
-
-    async def _charge(self, context: RequestContext, requested: int, points: int) -> QueryCost:
-        client_class, key = budget_holder(context)
-        budget = context.runtime.settings.query_budgets.of(client_class)
-        bucket = await context.runtime.budgets.spend(key, points, budget)
-        context.cost = QueryCost(client_class, requested, bucket)
-        return context.cost
 
     @staticmethod
     def _limit(context: RequestContext) -> int:
@@ -91,12 +114,12 @@ class QueryBudgetGuard(SchemaExtension):
         )
         limit = self._limit(context)
         if requested > limit:
-            cost = await self._charge(context, requested, REFUSED_DOCUMENT_COST)
+            cost = await _charge(context, requested, REFUSED_DOCUMENT_COST)
             cost.refused = ErrorCode.QUERY_TOO_COMPLEX
             execution.result = _refusal(QueryTooComplex(requested, limit))
         else:
             charged = max(requested, 1)
-            cost = await self._charge(context, requested, charged)
+            cost = await _charge(context, requested, charged)
             if not cost.bucket.granted:
                 cost.refused = ErrorCode.RATE_LIMITED
                 cost.retry_after = max(1, cost.bucket.seconds_until(charged))
@@ -113,8 +136,7 @@ class QueryBudgetGuard(SchemaExtension):
             return {}
         cost = context.cost
         if cost is None:
-            # The document never reached execution: it did not parse or validate.
-            cost = await self._charge(context, 0, REFUSED_DOCUMENT_COST)
+            cost = await charge_unrun(context)
         elif cost.refused is None:
             execution = self.execution_context
             assert execution.graphql_document is not None
@@ -126,15 +148,4 @@ class QueryBudgetGuard(SchemaExtension):
                 execution.variables,
                 data,
             )
-        bucket = cost.bucket
-        return {
-            "cost": {
-                "requested": cost.requested,
-                "actual": cost.actual,
-                "throttleStatus": {
-                    "maximumAvailable": bucket.maximum,
-                    "currentlyAvailable": int(bucket.available),
-                    "restoreRate": bucket.restore_rate,
-                },
-            }
-        }
+        return cost_extension(cost)

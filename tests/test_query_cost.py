@@ -266,3 +266,17 @@ async def test_each_signed_in_user_has_a_bucket_of_their_class(
     # The anonymous network's bucket is still nearly empty.
     response, _ = await post(http, COSTS_4901)
     assert response.status == 429
+
+
+async def test_a_persisted_query_refused_before_it_runs_carries_its_cost_too(
+    http: TestClient[Any, Any], default_budgets: None
+) -> None:
+    unknown = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+    response = await http.post(
+        "/graphql", json={"extensions": unknown}, headers={"Accept": GRAPHQL_RESPONSE}
+    )
+    body = await response.json(content_type=None)
+    assert response.status == 404
+    assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 4999
+    assert response.headers["X-RateLimit-Remaining"] == "4999"
