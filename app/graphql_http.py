@@ -13,6 +13,7 @@ from __future__ import annotations
 from strawberry.types import ExecutionResult
 
 from core.errors import ErrorCode
+from services.budgets import QueryCost
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -24,6 +25,7 @@ DEFAULT_MEDIA_TYPE = GRAPHQL_RESPONSE
 REQUEST_ERROR_STATUS = {
     ErrorCode.FORBIDDEN.value: 403,
     ErrorCode.PERSISTED_QUERY_NOT_FOUND.value: 404,
+    ErrorCode.RATE_LIMITED.value: 429,
 }
 
 
@@ -93,3 +95,18 @@ def status_of(result: ExecutionResult, media_type: str) -> int:
     if len(codes) == 1:
         return REQUEST_ERROR_STATUS.get(str(codes.pop()), 400)
     return 400
+
+
+def rate_limit_headers(cost: QueryCost) -> dict[str, str]:
+    """The client's bucket after this operation: its size, what it holds, and the seconds
+    until it is full again (delta seconds, as the IETF RateLimit draft, not a time of day);
+    ``Retry-After`` when the bucket held too little for the operation."""
+    bucket = cost.bucket
+    headers = {
+        "X-RateLimit-Limit": str(bucket.maximum),
+        "X-RateLimit-Remaining": str(int(bucket.available)),
+        "X-RateLimit-Reset": str(bucket.seconds_until(bucket.maximum)),
+    }
+    if cost.retry_after is not None:
+        headers["Retry-After"] = str(cost.retry_after)
+    return headers

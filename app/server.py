@@ -25,10 +25,11 @@ from app.pictures import HttpPictures
 from app.tasks import BackgroundWork, build_mailer
 from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
-from core.runtime import Runtime, Throttle
+from core.runtime import QueryBudgets, Runtime, Throttle
 from core.settings import Settings
 from resolvers.schema import build_schema
 from services import documents
+from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
 from services.files import LocalFileStore
 from services.notifications.bus import InProcessBus, RedisBus
 from services.passwords import Passwords
@@ -102,14 +103,19 @@ def _lifecycle(
         database = await open_database(settings.database_url)
         redis: Redis | None = None
         throttle: Throttle
+        budgets: QueryBudgets
         notifications: InProcessBus | RedisBus
         check_every = settings.subscription_check_interval
         if settings.redis_url:
             redis = Redis.from_url(settings.redis_url)
             throttle = RedisThrottle(redis, settings.redis_key_prefix)
+            budgets = ResilientBudgets(
+                RedisBudgets(redis, settings.redis_key_prefix), settings.budgets_without_redis
+            )
             notifications = RedisBus(redis, settings.redis_key_prefix, check_every)
         else:
             throttle = MemoryThrottle()
+            budgets = MemoryBudgets()
             notifications = InProcessBus(check_every)
         background = BackgroundWork(settings, build_mailer(settings))
         payments = PaymentProvider(settings)
@@ -124,6 +130,7 @@ def _lifecycle(
             partners=partners,
             notifications=notifications,
             pictures=HttpPictures(),
+            budgets=budgets,
             redis=redis,
         )
         app[PERSISTED_QUERIES] = PersistedQueries(

@@ -38,6 +38,14 @@ MAX_TOKENS: Annotated[
 MAX_PAGE_SIZE: Annotated[
     int, Why("items in one page (`first`, `last`)", "pages fit one screen; `after` goes further")
 ] = 100
+MAX_QUERY_COST: Annotated[
+    int,
+    Why(
+        "points one operation may cost: 1 an object, times `first`/`last` inside a page",
+        "a page of 100 mentors with their first posts and testimonials is about 1 700; "
+        "a page of default pages (100 by 100) is not",
+    ),
+] = 5000
 MAX_CACHED_DOCUMENTS: Annotated[
     int,
     Why(
@@ -167,6 +175,35 @@ CREDENTIAL_STUFFING_WINDOW: Annotated[
     timedelta,
     Why("the window those accounts are counted in", "a script's burst; one event a window"),
 ] = timedelta(minutes=10)
+FALLBACK_BUDGET_DIVISOR: Annotated[
+    int,
+    Why(
+        "what each process divides a client's query budget by while Redis is away",
+        "a deployment runs a few web processes; together they stay near the shared budget",
+    ),
+] = 4
+MAX_BUDGET_WAIT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds an operation waits for Redis to charge its query budget",
+        "a stuck Redis must not hold every answer; the fallback answers instead",
+    ),
+] = 250
+BUDGET_STORE_RETRY_INTERVAL: Annotated[
+    timedelta,
+    Why(
+        "how long query budgets answer from their fallback before trying Redis again",
+        "one request in that time waits on a Redis that is down, not every one",
+    ),
+] = timedelta(seconds=5)
+MAX_BUDGETS_IN_MEMORY: Annotated[
+    int,
+    Why(
+        "clients whose query budgets one process keeps in memory",
+        "the least recently seen is forgotten (its bucket full again); many addresses "
+        "cannot grow memory",
+    ),
+] = 10_000
 
 MAX_NEW_VISITORS_PER_IP: Annotated[
     int, Why("anonymous visitors one network starts a window", "each one is a stored row")

@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit
@@ -240,6 +241,78 @@ def _env_social_providers() -> tuple[SocialProvider, ...]:
     return tuple(providers)
 
 
+class ClientClass(StrEnum):
+    """Who a query budget belongs to (``resolvers.budgets.budget_holder`` decides)."""
+
+    ANONYMOUS = "anonymous"
+    USER = "user"
+    STAFF = "staff"
+    PARTNER = "partner"
+
+
+@dataclass(frozen=True)
+class QueryBudget:
+    """A leaky bucket of query cost: it holds ``capacity`` points, each operation takes its
+    cost from it, and ``restore_rate`` points come back each second (Shopify's model)."""
+
+    capacity: int
+    restore_rate: int
+
+
+@dataclass(frozen=True)
+class ClientBudgets:
+    """The budget of each client class. An anonymous caller (one network, many people behind
+    a NAT) gets what one full page of mentors needs; partners, which serve many users, the
+    most."""
+
+    anonymous: QueryBudget = QueryBudget(limits.MAX_QUERY_COST, 50)
+    user: QueryBudget = QueryBudget(2 * limits.MAX_QUERY_COST, 100)
+    staff: QueryBudget = QueryBudget(4 * limits.MAX_QUERY_COST, 200)
+    partner: QueryBudget = QueryBudget(4 * limits.MAX_QUERY_COST, 200)
+
+    def of(self, client_class: ClientClass) -> QueryBudget:
+        budget: QueryBudget = getattr(self, client_class.value)
+        return budget
+
+
+class WhenRedisDown(StrEnum):
+    """What query budgets do while Redis cannot be reached."""
+
+    # Each process keeps a share of every budget in memory (limits.FALLBACK_BUDGET_DIVISOR).
+    LOCAL = "local"
+    # Every operation runs unbudgeted.
+    OPEN = "open"
+    # Every operation is refused as RATE_LIMITED.
+    CLOSED = "closed"
+
+
+def _env_budgets() -> ClientBudgets:
+    """``QUERY_BUDGET_<CLASS>=capacity,restore_rate``, e.g. ``QUERY_BUDGET_USER=10000,100``."""
+    chosen = {}
+    for client_class in ClientClass:
+        name = f"QUERY_BUDGET_{client_class.name}"
+        raw = _env_text(name)
+        if raw is None:
+            continue
+        try:
+            capacity, rate = (int(part) for part in raw.split(","))
+        except ValueError:
+            raise ConfigurationError(f"{name} is capacity,restore_rate: {raw!r}") from None
+        if capacity < 1 or rate < 1:
+            raise ConfigurationError(f"{name}: capacity and restore rate are at least 1")
+        chosen[client_class.value] = QueryBudget(capacity, rate)
+    return ClientBudgets(**chosen)
+
+
+def _env_when_redis_down() -> WhenRedisDown:
+    raw = (_env_text("QUERY_BUDGET_WITHOUT_REDIS") or WhenRedisDown.LOCAL.value).lower()
+    try:
+        return WhenRedisDown(raw)
+    except ValueError:
+        choices = ", ".join(mode.value for mode in WhenRedisDown)
+        raise ConfigurationError(f"QUERY_BUDGET_WITHOUT_REDIS is one of {choices}") from None
+
+
 @dataclass(frozen=True)
 class PasswordHashing:
     """argon2id cost; production uses the library's defaults (~100 ms, 64 MiB)."""
@@ -339,6 +412,9 @@ class Settings:
     # The bearer token a Prometheus scraper sends to /metrics; None: open in development,
     # refused in production (app/metrics.py).
     metrics_token: str | None = None
+    # Each client's budget of query cost, shared by every process through Redis.
+    query_budgets: ClientBudgets = ClientBudgets()
+    budgets_without_redis: WhenRedisDown = WhenRedisDown.LOCAL
 
     @property
     def embedded(self) -> bool:
@@ -429,6 +505,8 @@ class Settings:
             stuffing_window=_env_minutes("CREDENTIAL_STUFFING_WINDOW_MINUTES", cls.stuffing_window),
             social_providers=_env_social_providers(),
             metrics_token=_env_text("METRICS_TOKEN"),
+            query_budgets=_env_budgets(),
+            budgets_without_redis=_env_when_redis_down(),
         )
 
 

@@ -65,8 +65,12 @@ ErrorCodeEnum = described_enum(
         ErrorCode.BAD_USER_INPUT: "A value is wrong: a variable that does not fit its type, "
         "an input a rule refuses (length, format, range, combination), or text that cannot "
         "be stored.",
-        ErrorCode.RATE_LIMITED: "Too many attempts: `extensions.retryAfter` is the whole "
-        "number of seconds until the next one may succeed.",
+        ErrorCode.RATE_LIMITED: "Too many attempts, or the client's query budget holds less "
+        "than the operation costs: `extensions.retryAfter` is the whole number of seconds "
+        "until the next one may succeed.",
+        ErrorCode.QUERY_TOO_COMPLEX: "The operation costs more than one operation may "
+        "(`extensions.cost` and `extensions.limit`, in points: 1 an object, times `first` or "
+        "`last` inside a page); nothing ran. Ask for smaller pages or fewer nested lists.",
         ErrorCode.CONFLICT: "The change clashes with the current state of what it acts on "
         "(already done, already taken, no longer possible).",
         ErrorCode.INTERNAL: "Something unexpected failed on the server; quote "

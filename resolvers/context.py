@@ -14,6 +14,7 @@ from models.privacy import ConsentSource, Visitor
 from resolvers.loaders import Loaders
 from services.access.decisions import Access, BatchLoad, Load
 from services.access.viewer import Viewer
+from services.budgets import QueryCost
 from services.client import ClientInfo
 from services.privacy import visitors
 from services.privacy.consents import Subject
@@ -54,6 +55,8 @@ class RequestContext:
     # The WebSocket the operation came on; None over HTTP.
     connection: Connection | None = None
     visitor_token: str | None = None
+    # What the operation cost and its client's bucket (resolvers.budgets); HTTP only.
+    cost: QueryCost | None = None
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
     _visitor: Visitor | None = field(init=False, default=None)

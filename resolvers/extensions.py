@@ -223,7 +223,8 @@ class HonourGpc(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        if isinstance(context, RequestContext) and context.client.gpc:
+        refused = self.execution_context.result is not None
+        if isinstance(context, RequestContext) and context.client.gpc and not refused:
             subject = await context.consent_subject(start=False)
             if subject is not None:
                 await consents.honour_gpc(subject)

@@ -20,6 +20,7 @@ from resolvers.administration.mutations import AdministrationMutations
 from resolvers.administration.queries import AdministrationQueries
 from resolvers.analytics.queries import AnalyticsQueries
 from resolvers.audit.queries import AuditQueries
+from resolvers.budgets import QueryBudgetGuard
 from resolvers.deletion.mutations import DeletionMutations
 from resolvers.extensions import (
     AuditStaffReads,
@@ -141,6 +142,8 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         lambda: SyntaxSafeParserCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         NameTheOperation,
+        # First to execute: a refused operation leaves the others nothing to do.
+        QueryBudgetGuard,
         StorableVariables,
         SubscriptionsOverWebSocket,
         CsrfGuard,

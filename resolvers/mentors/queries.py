@@ -13,6 +13,7 @@ from resolvers.mentors.types import MentorConnection, MentorType
 from resolvers.money import MoneyInput
 from resolvers.nodes import visible_row
 from resolvers.pagination import After, Before, First, Last
+from resolvers.query_cost import costs
 from services import mentors
 
 MentorOrderEnum = described_enum(
@@ -46,9 +47,16 @@ class MentorFilter:
     )
 
 
+NEWEST = mentors.MentorOrder.NEWEST
+# A text search scans every mentor's name, headline and bio.
+SEARCH_COSTS_MORE = costs(1, when_given={"filter.search": 20})
+
+
 @strawberry.type
 class MentorQueries:
-    @strawberry.field(description="Find mentors. `first` is at most 100.")
+    @strawberry.field(
+        description="Find mentors. `first` is at most 100.", metadata=SEARCH_COSTS_MORE
+    )
     async def mentors(
         self,
         info: Info,
@@ -58,7 +66,7 @@ class MentorQueries:
         order_by: Annotated[
             MentorOrderEnum,  # type: ignore[valid-type]
             strawberry.argument(description="The order of the pages."),
-        ] = mentors.MentorOrder.NEWEST,
+        ] = NEWEST,
         first: First = None,
         after: After = None,
         last: Last = None,
