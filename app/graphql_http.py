@@ -20,7 +20,7 @@ JSON = "application/json"
 DEFAULT_MEDIA_TYPE = GRAPHQL_RESPONSE
 
 # A request error whose every error has this code gets this status instead of 400.
-REQUEST_ERROR_STATUS = {ErrorCode.FORBIDDEN.value: 403}
+REQUEST_ERROR_STATUS = {ErrorCode.FORBIDDEN.value: 403, ErrorCode.INSUFFICIENT_SCOPE.value: 403}
 
 
 def _media_ranges(accept: str) -> list[tuple[str, float]]:

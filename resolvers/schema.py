@@ -14,12 +14,14 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from core import limits
+from models.partner_apps import PartnerScope
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.administration.mutations import AdministrationMutations
 from resolvers.administration.queries import AdministrationQueries
 from resolvers.analytics.queries import AnalyticsQueries
 from resolvers.audit.queries import AuditQueries
+from resolvers.base import partner_scope
 from resolvers.deletion.mutations import DeletionMutations
 from resolvers.extensions import (
     AuditStaffReads,
@@ -47,6 +49,9 @@ from resolvers.notifications.extensions import AnnounceNotifications, Subscripti
 from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.notifications.subscriptions import NotificationSubscriptions
+from resolvers.partner_apps.mutations import PartnerAppMutations
+from resolvers.partner_apps.queries import PartnerAppQueries
+from resolvers.partner_apps.scopes import PartnerScopes
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
@@ -78,9 +83,12 @@ class Query(
     AuditQueries,
     SecurityQueries,
     SocialQueries,
+    PartnerAppQueries,
 ):
     node: relay.Node | None = strawberry.field(
-        resolver=resolve_node, description="Any object by its global ID."
+        resolver=resolve_node,
+        description="Any object by its global ID.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
 
 
@@ -104,6 +112,7 @@ class Mutation(
     AdministrationMutations,
     SecurityMutations,
     SocialMutations,
+    PartnerAppMutations,
 ):
     pass
 
@@ -141,6 +150,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         StorableVariables,
         SubscriptionsOverWebSocket,
+        PartnerScopes,
         CsrfGuard,
         HonourGpc,
         AuditStaffReads,

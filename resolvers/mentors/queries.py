@@ -6,7 +6,8 @@ import strawberry
 from strawberry import relay
 
 from models.marketplace import MentorProfile
-from resolvers.base import described_enum
+from models.partner_apps import PartnerScope
+from resolvers.base import described_enum, partner_scope
 from resolvers.context import Info
 from resolvers.ids import row_id_or_none
 from resolvers.mentors.types import MentorConnection, MentorType
@@ -46,9 +47,16 @@ class MentorFilter:
     )
 
 
+# Named here: inside the class body, `mentors` is also the field being defined.
+NEWEST_FIRST = mentors.MentorOrder.NEWEST
+
+
 @strawberry.type
 class MentorQueries:
-    @strawberry.field(description="Find mentors. `first` is at most 100.")
+    @strawberry.field(
+        description="Find mentors. `first` is at most 100.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
+    )
     async def mentors(
         self,
         info: Info,
@@ -58,7 +66,7 @@ class MentorQueries:
         order_by: Annotated[
             MentorOrderEnum,  # type: ignore[valid-type]
             strawberry.argument(description="The order of the pages."),
-        ] = mentors.MentorOrder.NEWEST,
+        ] = NEWEST_FIRST,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -83,7 +91,10 @@ class MentorQueries:
         await page.load_ahead(info)
         return page
 
-    @strawberry.field(description="A mentor by global ID; null when there is none.")
+    @strawberry.field(
+        description="A mentor by global ID; null when there is none.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
+    )
     async def mentor(
         self,
         info: Info,

@@ -9,10 +9,24 @@ from models.accounts import Session, StaffPermission, User
 
 
 @dataclass(frozen=True)
+class PartnerCaller:
+    """A partner app a request speaks for, with the scopes its credential carries; with a
+    grant, it acts for the grant's user (``Viewer.user``) within those scopes only."""
+
+    app_id: int
+    scopes: frozenset[str]
+    grant_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Viewer:
     user: User | None = None
     session: Session | None = None
     via_cookie: bool = False
+    partner: PartnerCaller | None = None
+    # A partner key or token was sent but is unknown, revoked or expired: refused, never
+    # served as anonymous.
+    partner_credential_refused: bool = False
 
     @property
     def user_id(self) -> int | None:
