@@ -144,7 +144,7 @@ def _create_staff_command(args: argparse.Namespace) -> None:
     print(f"staff user {args.email} holds {', '.join(p.value for p in permissions)}")
 
 
-async def _create_partner(name: str, scopes: list[PartnerScope]) -> str:
+async def _create_partner(name: str, scopes: list[PartnerScope], redirect_uris: list[str]) -> str:
     """A new partner app; answers its first key, which is printed once and never kept."""
     from services import partner_apps
 
@@ -155,7 +155,12 @@ async def _create_partner(name: str, scopes: list[PartnerScope]) -> str:
     try:
         # Made from the server's own shell, by nobody the API knows: audited all the same.
         _, issued = await partner_apps.create_app(
-            settings.secret_key, name, scopes, actor_id=None, via="create-partner"
+            settings.secret_key,
+            name,
+            scopes,
+            redirect_uris=redirect_uris,
+            actor_id=None,
+            via="create-partner",
         )
     finally:
         await database.close_connections()
@@ -167,7 +172,7 @@ def _create_partner_command(args: argparse.Namespace) -> None:
 
     scopes = [PartnerScope(scope) for scope in args.scopes]
     try:
-        key = asyncio.run(_create_partner(args.name, scopes))
+        key = asyncio.run(_create_partner(args.name, scopes, args.redirect_uri))
     except DomainError as error:
         raise SystemExit(f"mentor-api: {error.message}") from None
     print(f"partner app {args.name!r} may use {', '.join(s.value for s in scopes)}")
@@ -266,6 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=[s.value for s in PartnerScope],
         help="what the app's credentials may call",
+    )
+    partner.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="where a user's browser returns with an authorization code (repeat for several)",
     )
     partner.set_defaults(run=_create_partner_command)
 

@@ -35,6 +35,8 @@ class PartnerApp(Model):
     id = fields.BigIntField(primary_key=True)
     name = fields.CharField(max_length=limits.MAX_PARTNER_APP_NAME_LENGTH, unique=True)
     scopes: fields.Field[list[str]] = fields.JSONField(default=list)
+    # Where a user's browser may be sent back with an authorization code: exact URIs only.
+    redirect_uris: fields.Field[list[str]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     revoked_at = fields.DatetimeField(null=True)
 

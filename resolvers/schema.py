@@ -49,6 +49,7 @@ from resolvers.notifications.extensions import AnnounceNotifications, Subscripti
 from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.notifications.subscriptions import NotificationSubscriptions
+from resolvers.partner_apps.grants import PartnerGrantMutations, PartnerGrantQueries
 from resolvers.partner_apps.mutations import PartnerAppMutations
 from resolvers.partner_apps.queries import PartnerAppQueries
 from resolvers.partner_apps.scopes import PartnerScopes
@@ -84,6 +85,7 @@ class Query(
     SecurityQueries,
     SocialQueries,
     PartnerAppQueries,
+    PartnerGrantQueries,
 ):
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node,
@@ -113,6 +115,7 @@ class Mutation(
     SecurityMutations,
     SocialMutations,
     PartnerAppMutations,
+    PartnerGrantMutations,
 ):
     pass
 

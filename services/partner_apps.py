@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
@@ -34,6 +35,7 @@ from services.client import ClientInfo
 
 # Recognisable in logs, leaked-secret scanners and support mail; distinct from session tokens.
 KEY_PREFIX = "mpk_live_"
+CLIENT_ID_PREFIX = "mpa_"
 
 
 def credential_digest(secret_key: str, raw: str) -> str:
@@ -64,11 +66,32 @@ async def _issue_key(secret_key: str, app: PartnerApp) -> IssuedKey:
     return IssuedKey(key=key, raw=raw)
 
 
+def _redirect_uris(uris: Iterable[str]) -> list[str]:
+    """Exact URIs a user's browser may return to: HTTPS, or HTTP on loopback (RFC 8252), and
+    no fragment; without one, the app cannot act for users."""
+    chosen = sorted({uri.strip() for uri in uris})
+    for uri in chosen:
+        parts = urlsplit(uri)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if not (parts.scheme == "https" or loopback) or not parts.hostname or parts.fragment:
+            raise BadUserInput(
+                "A redirect URI is https (or http on loopback), without a fragment.",
+                field="redirectUris",
+            )
+    return chosen
+
+
+def client_id(app_id: int) -> str:
+    """The app's OAuth 2.0 client_id."""
+    return f"{CLIENT_ID_PREFIX}{app_id}"
+
+
 async def create_app(
     secret_key: str,
     name: str,
     scopes: Iterable[PartnerScope],
     *,
+    redirect_uris: Iterable[str] = (),
     actor_id: int | None,
     client: ClientInfo | None = None,
     via: str = "api",
@@ -79,15 +102,14 @@ async def create_app(
         longest = limits.MAX_PARTNER_APP_NAME_LENGTH
         raise BadUserInput(f"Name the app in 1 to {longest} characters.", field="name")
     chosen = _scopes(scopes)
+    uris = _redirect_uris(redirect_uris)
     async with in_transaction():
         if await PartnerApp.filter(name=name).exists():
             raise Conflict("A partner app has this name already.", field="name")
-        app = await PartnerApp.create(name=name, scopes=chosen)
+        app = await PartnerApp.create(name=name, scopes=chosen, redirect_uris=uris)
         issued = await _issue_key(secret_key, app)
-        await _record(
-            AuditAction.PARTNER_APP_CREATED, app, actor_id, client, scopes=chosen, via=via
-        )
-        await _record(AuditAction.PARTNER_KEY_ISSUED, app, actor_id, client, key=issued.key.id)
+        await record(AuditAction.PARTNER_APP_CREATED, app, actor_id, client, scopes=chosen, via=via)
+        await record(AuditAction.PARTNER_KEY_ISSUED, app, actor_id, client, key=issued.key.id)
     return app, issued
 
 
@@ -111,7 +133,7 @@ async def rotate_key(
         await _live_keys(app.id).filter(expires_at__isnull=True).update(expires_at=ends)
         await _live_keys(app.id).filter(expires_at__gt=ends).update(expires_at=ends)
         issued = await _issue_key(secret_key, app)
-        await _record(
+        await record(
             AuditAction.PARTNER_KEY_ISSUED,
             app,
             actor_id,
@@ -131,7 +153,7 @@ async def revoke_key(
     if key.revoked_at is None:
         key.revoked_at = clock.now()
         await key.save(update_fields=["revoked_at"])
-        await _record(AuditAction.PARTNER_KEY_REVOKED, key.app, actor_id, client, key=key.id)
+        await record(AuditAction.PARTNER_KEY_REVOKED, key.app, actor_id, client, key=key.id)
     return key
 
 
@@ -145,7 +167,7 @@ async def revoke_app(
     if app.revoked_at is None:
         app.revoked_at = clock.now()
         await app.save(update_fields=["revoked_at"])
-        await _record(AuditAction.PARTNER_APP_REVOKED, app, actor_id, client)
+        await record(AuditAction.PARTNER_APP_REVOKED, app, actor_id, client)
     return app
 
 
@@ -193,16 +215,20 @@ def apps(access: Access) -> QuerySet[PartnerApp]:
     return access.visible(PartnerApp).order_by("-created_at", "-id")
 
 
-async def _record(
+async def record(
     action: AuditAction,
     app: PartnerApp,
     actor_id: int | None,
     client: ClientInfo | None,
+    *,
+    subject_id: int | None = None,
     **detail: object,
 ) -> None:
+    """An entry of the app's audit trail."""
     await audit.record(
         action,
         actor_id=actor_id,
+        subject_id=subject_id,
         partner_app_id=app.id,
         detail={"partnerApp": app.id, **detail},
         ip_prefix=client.ip_prefix if client else None,

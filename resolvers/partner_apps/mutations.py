@@ -30,6 +30,11 @@ class CreatePartnerAppInput:
         description="What its credentials may call; user scopes only ever act for a user who "
         "consented."
     )
+    redirect_uris: list[str] = strawberry.field(
+        default_factory=list,
+        description="Where a user's browser returns with an authorization code, matched "
+        "exactly: https, or http on loopback. None: the app never acts for users.",
+    )
 
 
 @strawberry.type(description="The result of createPartnerApp.")
@@ -95,6 +100,7 @@ class PartnerAppMutations:
             context.runtime.settings.secret_key,
             input.name,
             [PartnerScope(scope) for scope in input.scopes],
+            redirect_uris=input.redirect_uris,
             actor_id=actor.id,
             client=context.client,
         )

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from models.partner_apps import PartnerApp, PartnerKey
+from models.partner_apps import PartnerApp, PartnerGrant, PartnerKey
 from resolvers.audit.types import AuditLogEntryConnection
 from resolvers.base import PartnerScopeEnum
 from resolvers.context import Info
@@ -51,6 +51,14 @@ class PartnerAppType(ModelNode):
         description="When staff revoked it, with every key and grant; null while in use."
     )
 
+    redirect_uris: list[str] = strawberry.field(
+        description="Where a user's browser may return with an authorization code."
+    )
+
+    @strawberry.field(description="Its OAuth 2.0 `client_id`, for acting for users.")
+    def client_id(self, root: PartnerApp) -> str:
+        return partner_apps.client_id(root.id)
+
     @strawberry.field(description="The scopes its credentials may ever use.")
     def scopes(self, root: PartnerApp) -> list[PartnerScopeEnum]:  # type: ignore[valid-type]
         return [PartnerScopeEnum(scope) for scope in root.scopes]
@@ -86,3 +94,25 @@ class PartnerAppType(ModelNode):
 @strawberry.type(name="PartnerAppConnection", description="A page of partner apps.")
 class PartnerAppConnection(CountedConnection[PartnerAppType]):
     pass
+
+
+@strawberry.type(
+    name="PartnerGrant",
+    description="A partner app the viewer lets act for them, within the scopes they granted.",
+)
+class PartnerGrantType(ModelNode):
+    model = PartnerGrant
+
+    id: relay.NodeID[int]
+    created_at: datetime = strawberry.field(description="When the viewer consented.")
+    token_expires_at: datetime | None = strawberry.field(
+        description="When the app's token stops working unless revoked sooner."
+    )
+
+    @strawberry.field(description="The app's name.")
+    def app_name(self, root: PartnerGrant) -> str:
+        return root.app.name
+
+    @strawberry.field(description="What the app may do for the viewer.")
+    def scopes(self, root: PartnerGrant) -> list[PartnerScopeEnum]:  # type: ignore[valid-type]
+        return [PartnerScopeEnum(scope) for scope in root.scopes]

@@ -869,7 +869,9 @@ _PARTNER_APPS: dict[type[Model], ModelPrivacy] = {
         owner=None,
         rows=RowRule(NOBODY, staff=frozenset({P.MANAGE_PARTNERS})),
         personal={},
-        not_personal=frozenset({"id", "name", "scopes", "created_at", "revoked_at"}),
+        not_personal=frozenset(
+            {"id", "name", "scopes", "redirect_uris", "created_at", "revoked_at"}
+        ),
     ),
     PartnerKey: ModelPrivacy(
         owner=None,
