@@ -37,6 +37,10 @@ class Viewer:
         return self.user is not None
 
     def has_permission(self, permission: StaffPermission) -> bool:
+        """A partner app acting for a staff member never holds their staff powers: staff
+        work is done by staff themselves."""
+        if self.partner is not None:
+            return False
         return self.user is not None and self.user.has_staff_permission(permission)
 
     def require_user(self) -> User:
@@ -46,7 +50,7 @@ class Viewer:
 
     def require_permission(self, permission: StaffPermission) -> User:
         user = self.require_user()
-        if not user.has_staff_permission(permission):
+        if not self.has_permission(permission):
             raise Forbidden(f"This needs the staff permission {permission.value}.")
         return user
 

@@ -7,14 +7,17 @@ import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from aiohttp.test_utils import TestClient
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from models.accounts import StaffPermission
 from models.audit import AuditAction, AuditEntry
 from models.partner_apps import PartnerGrant
 from tests.partner_apps.helpers import codes, create_partner_app, partner_manager
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
+from tests.support.subscriptions import Closed, opened
 from tests.support.users import SignedIn, UserFactory
 
 AUTHORIZE = document("AuthorizePartnerApp")
@@ -201,3 +204,48 @@ async def test_the_token_endpoint_needs_one_of_the_apps_keys(
     assert (status, body["error"]) == (401, "invalid_client")
     status, _ = await _exchange(http, partner, code, verifier)
     assert status == 200
+
+
+async def _token_for(
+    graphql: GraphQLClient,
+    http: TestClient[Any, Any],
+    partner: dict[str, Any],
+    user: SignedIn,
+    scope: str,
+) -> str:
+    verifier = secrets.token_urlsafe(48)
+    code = (await _consent(graphql, user, partner["client_id"], scope, verifier))["code"][0]
+    status, token = await _exchange(http, partner, code, verifier)
+    assert status == 200
+    access: str = token["access_token"]
+    return access
+
+
+async def test_a_token_acting_for_staff_holds_none_of_their_staff_powers(
+    graphql: GraphQLClient, users: UserFactory, http: TestClient[Any, Any]
+) -> None:
+    partner = await _partner(graphql, users)
+    officer = await users.create("Officer", staff=[StaffPermission.VIEW_PII])
+    client = await users.create("Client", email="client@example.com")
+    token = await _token_for(graphql, http, partner, officer, "marketplace:read user:read")
+    read = "query U($id: ID!) { user(id: $id) { email } }"
+
+    as_staff = await graphql.data(read, {"id": client.global_id}, token=officer.token)
+    assert as_staff == {"user": {"email": "client@example.com"}}
+    as_partner = await graphql.data(read, {"id": client.global_id}, token=token)
+    assert as_partner == {"user": None}
+
+
+@pytest.mark.parametrize("credential", ["key", "token"])
+async def test_a_partner_credential_opens_no_websocket_connection(
+    graphql: GraphQLClient, users: UserFactory, http: TestClient[Any, Any], credential: str
+) -> None:
+    partner = await _partner(graphql, users)
+    ada = await users.create("Ada")
+    bearer = partner["key"]
+    if credential == "token":
+        bearer = await _token_for(graphql, http, partner, ada, "user:read")
+    async with opened(http.ws_connect, headers={"Authorization": f"Bearer {bearer}"}) as socket:
+        with pytest.raises(Closed) as refused:
+            await socket.init({})
+        assert refused.value.code == 4403
