@@ -24,7 +24,9 @@ async def authorization_endpoint(request: web.Request) -> web.Response:
         for name in partner_oauth.AUTHORIZATION_PARAMETERS
         if (value := request.query.get(name))
     ]
-    raise web.HTTPFound(f"{settings.web_app_base}/authorize?{urlencode(wanted)}")
+    # Our own web client is served here: a relative redirect keeps the browser on this host.
+    consent_page = f"{settings.web_app_url or '/app'}/authorize"
+    raise web.HTTPFound(f"{consent_page}?{urlencode(wanted)}")
 
 
 async def token_endpoint(request: web.Request) -> web.Response:

@@ -249,3 +249,23 @@ async def test_a_partner_credential_opens_no_websocket_connection(
         with pytest.raises(Closed) as refused:
             await socket.init({})
         assert refused.value.code == 4403
+
+
+async def test_the_authorization_endpoint_sends_the_browser_to_the_consent_page(
+    http: TestClient[Any, Any],
+) -> None:
+    asked = "response_type=code&client_id=mpa_1&scope=user%3Aread&state=s&code_challenge=c"
+    response = await http.get(f"/oauth/authorize?{asked}&other=dropped", allow_redirects=False)
+    assert response.status == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/app/authorize"
+    assert parse_qs(location.query) == {
+        "response_type": ["code"],
+        "client_id": ["mpa_1"],
+        "scope": ["user:read"],
+        "state": ["s"],
+        "code_challenge": ["c"],
+    }
+    page = await http.get(f"{location.path}?{location.query}")
+    assert page.status == 200
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
