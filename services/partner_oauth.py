@@ -20,6 +20,7 @@ from authlib.oauth2.rfc6749 import (
     AuthorizationServer,
     ClientMixin,
     InvalidRequestError,
+    OAuth2Error,
     OAuth2Payload,
     OAuth2Request,
 )
@@ -74,7 +75,6 @@ class _Request(OAuth2Request):
     ) -> None:
         super().__init__(method, uri, headers=dict(headers))
         self.payload = _Payload(pairs)
-        self._pairs = pairs
 
     @property
     def args(self) -> dict[str, str]:
@@ -248,7 +248,10 @@ async def authorize(
     pairs = [(name, value) for name, value in parameters.items() if value]
     server = _Server(await _client(secret_key, parameters.get("client_id")))
     request = _Request("GET", f"https://authorize.invalid/?{urlencode(pairs)}", {}, pairs)
-    grant = server.get_authorization_grant(request)
+    try:
+        grant = server.get_authorization_grant(request)
+    except OAuth2Error as error:
+        raise BadUserInput(f"This authorization request is refused: {error.error}.") from None
     status, _, headers = server.create_authorization_response(request, user.id, grant)
     location = dict(headers).get("Location") if status == 302 else None
     if location is None:

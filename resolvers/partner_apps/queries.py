@@ -1,3 +1,5 @@
+"""Staff list partner apps (MANAGE_PARTNERS)."""
+
 from __future__ import annotations
 
 import strawberry

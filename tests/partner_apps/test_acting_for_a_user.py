@@ -189,6 +189,10 @@ async def test_a_request_beyond_the_apps_scopes_or_without_pkce_gets_no_code(
     body = await graphql.data(AUTHORIZE, {"input": plain}, token=ada.token)
     returned = parse_qs(urlsplit(body["authorizePartnerApp"]["redirectTo"]).query)
     assert returned["error"] == ["invalid_request"] and "code" not in returned
+    # Only the code flow is served (no implicit grant handing tokens to the browser).
+    implicit = {**beyond, "scope": "user:read", "responseType": "token"}
+    body = await graphql.data(AUTHORIZE, {"input": implicit}, token=ada.token)
+    assert [e["code"] for e in body["authorizePartnerApp"]["errors"]] == ["BAD_USER_INPUT"]
     assert await PartnerGrant.all().count() == 0
 
 
