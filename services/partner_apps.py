@@ -199,9 +199,9 @@ async def caller_for_key(secret_key: str, raw: str) -> PartnerCaller | None:
     return PartnerCaller(app_id=key.app_id, scopes=frozenset(key.app.scopes))
 
 
-def keys_of(app_id: int) -> QuerySet[PartnerKey]:
-    """An app's keys, newest first, revoked and expired ones included."""
-    return PartnerKey.filter(app_id=app_id).order_by("-created_at", "-id")
+def keys_of(access: Access, app_id: int) -> QuerySet[PartnerKey]:
+    """An app's keys the viewer sees, newest first, revoked and expired ones included."""
+    return access.visible(PartnerKey).filter(app_id=app_id).order_by("-created_at", "-id")
 
 
 def audit_trail(access: Access, app_id: int) -> QuerySet[AuditEntry]:

@@ -10,6 +10,7 @@ from core.errors import NotFound
 from models.accounts import User
 from models.audit import AuditAction
 from models.partner_apps import PartnerGrant
+from services.access.decisions import Access
 from services.access.viewer import PartnerCaller, Viewer
 from services.client import ClientInfo
 from services.partner_apps import credential_digest, record
@@ -35,10 +36,11 @@ async def viewer_for_token(secret_key: str, raw: str) -> Viewer | None:
     return Viewer(user=grant.user, partner=partner)
 
 
-def grants_of(user: User) -> QuerySet[PartnerGrant]:
+def grants_of(access: Access, user: User) -> QuerySet[PartnerGrant]:
     """The apps acting for the user now (their code exchanged, not revoked), newest first."""
     return (
-        PartnerGrant.filter(
+        access.visible(PartnerGrant)
+        .filter(
             user_id=user.id,
             token_hash__isnull=False,
             token_expires_at__gt=clock.now(),

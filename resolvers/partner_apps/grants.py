@@ -62,7 +62,7 @@ class PartnerGrantQueries:
         guard=SIGNED_IN,
     )
     async def partner_grants(self, info: Info, actor: User) -> list[PartnerGrantType]:
-        found = await partner_grants.grants_of(actor)
+        found = await partner_grants.grants_of(info.context.access, actor)
         return found  # type: ignore[return-value]
 
 

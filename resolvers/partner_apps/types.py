@@ -64,8 +64,8 @@ class PartnerAppType(ModelNode):
         return [PartnerScopeEnum(scope) for scope in root.scopes]
 
     @strawberry.field(description="Its API keys, newest first, revoked and expired ones too.")
-    async def keys(self, root: PartnerApp) -> list[PartnerKeyType]:
-        found = await partner_apps.keys_of(root.id)
+    async def keys(self, root: PartnerApp, info: Info) -> list[PartnerKeyType]:
+        found = await partner_apps.keys_of(info.context.access, root.id)
         return found  # type: ignore[return-value]
 
     @strawberry.field(

@@ -102,10 +102,11 @@ class ServedElsewhere:
             return body
 
 
-@pytest.fixture
-async def other_process(
-    settings: Settings, http: Any, tmp_path: Path
-) -> AsyncIterator[ServedElsewhere]:
+async def _started(
+    settings: Settings, data_dir: Path, session: aiohttp.ClientSession, probe: SignedIn
+) -> tuple[asyncio.subprocess.Process, str] | None:
+    """A second server on a free port, once it answers as one of ours: another run's server
+    may take the port between our probe and its bind, so it proves it reads our database."""
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -115,29 +116,46 @@ async def other_process(
         "127.0.0.1",
         "--port",
         str(port),
-        env=_environment(settings, tmp_path),
-        cwd=tmp_path,
+        env=_environment(settings, data_dir),
+        cwd=data_dir,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            for _ in range(600):
-                try:
-                    async with session.get(f"{url}/healthz") as response:
-                        if response.status == 200:
-                            break
-                except aiohttp.ClientConnectionError:
-                    pass
-                assert process.returncode is None, "the second server process stopped"
-                await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("the second server process never answered")
+    served = ServedElsewhere(f"http://127.0.0.1:{port}", session)
+    for _ in range(600):
+        if process.returncode is not None:
+            return None
+        try:
+            answer = await served("query Me { me { id } }", token=probe.token)
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.1)
+            continue
+        if answer.get("data") == {"me": {"id": probe.global_id}} and process.returncode is None:
+            return process, served.url
+        break
+    process.terminate()
+    await process.wait()
+    return None
+
+
+@pytest.fixture
+async def other_process(
+    settings: Settings, http: Any, users: UserFactory, tmp_path: Path
+) -> AsyncIterator[ServedElsewhere]:
+    probe = await users.create("Probe")
+    async with aiohttp.ClientSession() as session:
+        for _ in range(3):
+            started = await _started(settings, tmp_path, session, probe)
+            if started is not None:
+                break
+        else:
+            raise AssertionError("the second server process never answered as ours")
+        process, url = started
+        try:
             yield ServedElsewhere(url, session)
-    finally:
-        process.terminate()
-        await process.wait()
+        finally:
+            process.terminate()
+            await process.wait()
 
 
 async def _app(graphql: GraphQLClient, staff: SignedIn, name: str) -> tuple[str, str]:
