@@ -1,5 +1,8 @@
 """Partner apps across processes: the command line makes an app whose key the server takes,
-and a key revoked in one server process is refused by another on its very next request."""
+and a key revoked in one server process is refused by another on its very next request.
+
+Every write here is made by a process of its own (the command line, a served instance) and
+read by the others: what one process changes, every other one sees at once."""
 
 from __future__ import annotations
 
@@ -17,14 +20,16 @@ import pytest
 from core.settings import Settings
 from models.audit import AuditAction, AuditEntry
 from models.partner_apps import PartnerKey
-from tests.partner_apps.helpers import MENTORS, codes, create_partner_app, partner_manager
+from tests.partner_apps.helpers import MENTORS, codes
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
-from tests.support.users import SignedIn, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = ("-c", "import sys; from app.cli import main; main(sys.argv[1:])")
 REVOKE_APP = document("RevokePartnerApp")
+PARTNER_APPS = "query Apps { partnerApps(first: 10) { edges { node { id name } } } }"
+STAFF_EMAIL = "partners@example.com"
+STAFF_PASSWORD = "violet kangaroos whistle at dawn"
 
 
 def _environment(settings: Settings, data_dir: Path) -> dict[str, str]:
@@ -35,6 +40,7 @@ def _environment(settings: Settings, data_dir: Path) -> dict[str, str]:
         SECRET_KEY=settings.secret_key,
         MENTOR_DATA_DIR=str(data_dir),
         MENTOR_ENV="development",
+        MENTOR_STAFF_PASSWORD=STAFF_PASSWORD,
         COOKIE_SECURE="0",
         PYTHONPATH=str(ROOT),
     )
@@ -43,26 +49,34 @@ def _environment(settings: Settings, data_dir: Path) -> dict[str, str]:
     return env
 
 
-async def test_create_partner_prints_a_key_once_that_the_api_takes(
-    settings: Settings, graphql: GraphQLClient, tmp_path: Path
-) -> None:
+async def _command(settings: Settings, data_dir: Path, *args: str) -> list[str]:
+    """Run `mentor-api …` in a process of its own; its output lines."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         *CLI,
-        "create-partner",
-        "Shell Made",
-        "--scopes",
-        "marketplace:read",
-        env=_environment(settings, tmp_path),
-        cwd=tmp_path,
+        *args,
+        env=_environment(settings, data_dir),
+        cwd=data_dir,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, err.decode()
-    lines = out.decode().splitlines()
-    assert lines[0] == "partner app 'Shell Made' may use marketplace:read"
-    key = lines[-1]
+    return out.decode().splitlines()
+
+
+async def _create_partner(settings: Settings, data_dir: Path, name: str) -> str:
+    lines = await _command(
+        settings, data_dir, "create-partner", name, "--scopes", "marketplace:read"
+    )
+    assert lines[0] == f"partner app {name!r} may use marketplace:read"
+    return lines[-1]
+
+
+async def test_create_partner_prints_a_key_once_that_the_api_takes(
+    settings: Settings, graphql: GraphQLClient, tmp_path: Path
+) -> None:
+    key = await _create_partner(settings, tmp_path, "Shell Made")
     assert key.startswith("mpk_live_")
 
     assert "errors" not in await graphql(MENTORS, token=key)
@@ -84,29 +98,39 @@ def _free_port() -> int:
 
 
 class ServedElsewhere:
-    """A second server process on the same database, spoken to over loopback."""
+    """Another server process on the same database, spoken to over loopback."""
 
     def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
         self.url = url
         self.session = session
 
     async def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, *, token: str
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
     ) -> dict[str, Any]:
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         async with self.session.post(
             f"{self.url}/graphql",
             json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers=headers,
         ) as response:
             body: dict[str, Any] = await response.json()
             return body
 
+    async def log_in(self) -> str | None:
+        """The staff token, when this server reads our database (another run's server could
+        have taken the port between our probe and its bind)."""
+        answer = await self(
+            document("LogIn"), {"input": {"email": STAFF_EMAIL, "password": STAFF_PASSWORD}}
+        )
+        token = ((answer.get("data") or {}).get("logIn") or {}).get("token")
+        return str(token) if token else None
 
-async def _started(
-    settings: Settings, data_dir: Path, session: aiohttp.ClientSession, probe: SignedIn
-) -> tuple[asyncio.subprocess.Process, str] | None:
-    """A second server on a free port, once it answers as one of ours: another run's server
-    may take the port between our probe and its bind, so it proves it reads our database."""
+
+async def _serve(
+    settings: Settings, data_dir: Path, session: aiohttp.ClientSession
+) -> tuple[asyncio.subprocess.Process, ServedElsewhere] | None:
     port = _free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -126,12 +150,12 @@ async def _started(
         if process.returncode is not None:
             return None
         try:
-            answer = await served("query Me { me { id } }", token=probe.token)
+            token = await served.log_in()
         except aiohttp.ClientError:
             await asyncio.sleep(0.1)
             continue
-        if answer.get("data") == {"me": {"id": probe.global_id}} and process.returncode is None:
-            return process, served.url
+        if token is not None and process.returncode is None:
+            return process, served
         break
     process.terminate()
     await process.wait()
@@ -139,43 +163,56 @@ async def _started(
 
 
 @pytest.fixture
-async def other_process(
-    settings: Settings, http: Any, users: UserFactory, tmp_path: Path
-) -> AsyncIterator[ServedElsewhere]:
-    probe = await users.create("Probe")
+async def two_processes(
+    settings: Settings, http: Any, tmp_path: Path
+) -> AsyncIterator[tuple[ServedElsewhere, ServedElsewhere]]:
+    """Two more server processes; a staff member who manages partners exists for them."""
+    await _command(
+        settings, tmp_path, "create-staff", STAFF_EMAIL, "--permission", "MANAGE_PARTNERS"
+    )
+    running: list[tuple[asyncio.subprocess.Process, ServedElsewhere]] = []
     async with aiohttp.ClientSession() as session:
-        for _ in range(3):
-            started = await _started(settings, tmp_path, session, probe)
-            if started is not None:
-                break
-        else:
-            raise AssertionError("the second server process never answered as ours")
-        process, url = started
         try:
-            yield ServedElsewhere(url, session)
+            for _ in range(2):
+                for _ in range(3):
+                    started = await _serve(settings, tmp_path, session)
+                    if started is not None:
+                        running.append(started)
+                        break
+                else:
+                    raise AssertionError("a server process never answered as ours")
+            yield running[0][1], running[1][1]
         finally:
-            process.terminate()
-            await process.wait()
+            for process, _ in running:
+                process.terminate()
+                await process.wait()
 
 
-async def _app(graphql: GraphQLClient, staff: SignedIn, name: str) -> tuple[str, str]:
-    created = await create_partner_app(graphql, staff, name, ["MARKETPLACE_READ"])
-    return created["partnerApp"]["id"], created["key"]
-
-
-async def test_a_key_revoked_in_one_process_is_refused_by_another_at_once(
-    graphql: GraphQLClient, users: UserFactory, other_process: ServedElsewhere
+async def test_a_key_revoked_in_one_process_is_refused_by_the_other_at_once(
+    settings: Settings,
+    tmp_path: Path,
+    two_processes: tuple[ServedElsewhere, ServedElsewhere],
 ) -> None:
-    staff = await partner_manager(users)
-    here_id, revoked_here = await _app(graphql, staff, "Revoked Here")
-    there_id, revoked_there = await _app(graphql, staff, "Revoked There")
-    for key in (revoked_here, revoked_there):
-        assert "errors" not in await graphql(MENTORS, token=key)
-        assert "errors" not in await other_process(MENTORS, token=key)
+    first, second = two_processes
+    revoked_in_first = await _create_partner(settings, tmp_path, "Revoked In First")
+    revoked_in_second = await _create_partner(settings, tmp_path, "Revoked In Second")
+    for key in (revoked_in_first, revoked_in_second):
+        for served in (first, second):
+            assert "errors" not in await served(MENTORS, token=key)
+    staff = await first.log_in()
+    assert staff is not None
+    apps = (await first(PARTNER_APPS, token=staff))["data"]["partnerApps"]["edges"]
+    app_ids = {edge["node"]["name"]: edge["node"]["id"] for edge in apps}
 
-    await graphql.data(REVOKE_APP, {"input": {"appId": here_id}}, token=staff.token)
-    assert codes(await other_process(MENTORS, token=revoked_here)) == ["UNAUTHENTICATED"]
-
-    revoked = await other_process(REVOKE_APP, {"input": {"appId": there_id}}, token=staff.token)
+    revoked = await first(
+        REVOKE_APP, {"input": {"appId": app_ids["Revoked In First"]}}, token=staff
+    )
     assert revoked["data"]["revokePartnerApp"]["errors"] == []
-    assert codes(await graphql(MENTORS, token=revoked_there)) == ["UNAUTHENTICATED"]
+    assert codes(await second(MENTORS, token=revoked_in_first)) == ["UNAUTHENTICATED"]
+    assert "errors" not in await second(MENTORS, token=revoked_in_second)
+
+    revoked = await second(
+        REVOKE_APP, {"input": {"appId": app_ids["Revoked In Second"]}}, token=staff
+    )
+    assert revoked["data"]["revokePartnerApp"]["errors"] == []
+    assert codes(await first(MENTORS, token=revoked_in_second)) == ["UNAUTHENTICATED"]
