@@ -24,6 +24,7 @@ DEFAULT_MEDIA_TYPE = GRAPHQL_RESPONSE
 # unknown persisted-query hash is a 404, as Apollo's router answers it.
 REQUEST_ERROR_STATUS = {
     ErrorCode.FORBIDDEN.value: 403,
+    ErrorCode.INSUFFICIENT_SCOPE.value: 403,
     ErrorCode.PERSISTED_QUERY_NOT_FOUND.value: 404,
     ErrorCode.RATE_LIMITED.value: 429,
 }

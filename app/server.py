@@ -13,7 +13,7 @@ from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app import metrics, routes, social_login, webhooks
+from app import metrics, partner_oauth, routes, social_login, webhooks
 from app.cors import cors
 from app.db import apply_migrations, open_database
 from app.graphiql import assets as graphiql_assets
@@ -200,5 +200,6 @@ def create_app(
     routes.add_routes(app)
     graphiql_page.add_routes(app, ide_assets)
     social_login.add_routes(app)
+    partner_oauth.add_routes(app)
     app.router.add_post("/webhooks/stripe", webhooks.stripe_webhook)
     return app

@@ -490,3 +490,30 @@ SOCIAL_PICTURE_TIMEOUT: Annotated[
         "a picture host answers in well under a second; the log-in waits for it",
     ),
 ] = timedelta(seconds=5)
+
+
+# Partner apps.
+MAX_PARTNER_APP_NAME_LENGTH: Annotated[
+    int, Why("characters of a partner app's name", "a product name, as staff list it")
+] = 100
+MAX_PARTNER_KEY_OVERLAP: Annotated[
+    timedelta,
+    Why(
+        "how long a rotated-out partner key may keep working",
+        "a month to deploy the new key; a rotation cannot keep an old key alive for ever",
+    ),
+] = timedelta(days=30)
+PARTNER_CODE_LIFETIME: Annotated[
+    timedelta,
+    Why(
+        "how long a user's authorization code may be exchanged by the partner app",
+        "the app exchanges it at once (OAuth 2.0 advises at most ten minutes)",
+    ),
+] = timedelta(minutes=5)
+PARTNER_TOKEN_LIFETIME: Annotated[
+    timedelta,
+    Why(
+        "how long a partner app's token acts for the user who consented",
+        "a month, then the user consents again; they may revoke it sooner",
+    ),
+] = timedelta(days=30)

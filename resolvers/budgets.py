@@ -37,9 +37,12 @@ def budget_holder(context: RequestContext) -> tuple[ClientClass, str]:
     shares it; an anonymous caller's by network (/24 or /48, as ``services.client`` keeps it),
     as many people behind one NAT are one client to us.
 
-    A partner app's key is recognised before the user: ``(ClientClass.PARTNER,
-    f"partner:{app_id}")``, its budget ``Settings.query_budgets.partner``.
+    A partner app is recognised before the user it may act for: all its keys and the tokens
+    its users granted it share the app's bucket, with the partner budget.
     """
+    partner = context.partner_app
+    if partner is not None:
+        return ClientClass.PARTNER, f"partner:{partner.app_id}"
     user = context.viewer.user
     if user is not None:
         return (ClientClass.STAFF if user.is_staff else ClientClass.USER), f"user:{user.id}"

@@ -14,12 +14,14 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext
 
 from core import limits
+from models.partner_apps import PartnerScope
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.administration.mutations import AdministrationMutations
 from resolvers.administration.queries import AdministrationQueries
 from resolvers.analytics.queries import AnalyticsQueries
 from resolvers.audit.queries import AuditQueries
+from resolvers.base import partner_scope
 from resolvers.budgets import QueryBudgetGuard
 from resolvers.deletion.mutations import DeletionMutations
 from resolvers.extensions import (
@@ -49,6 +51,10 @@ from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.notifications.subscriptions import NotificationSubscriptions
 from resolvers.observed import NameTheOperation
+from resolvers.partner_apps.grants import PartnerGrantMutations, PartnerGrantQueries
+from resolvers.partner_apps.mutations import PartnerAppMutations
+from resolvers.partner_apps.queries import PartnerAppQueries
+from resolvers.partner_apps.scopes import PartnerScopes
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
@@ -80,9 +86,13 @@ class Query(
     AuditQueries,
     SecurityQueries,
     SocialQueries,
+    PartnerAppQueries,
+    PartnerGrantQueries,
 ):
     node: relay.Node | None = strawberry.field(
-        resolver=resolve_node, description="Any object by its global ID."
+        resolver=resolve_node,
+        description="Any object by its global ID.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
 
 
@@ -106,6 +116,8 @@ class Mutation(
     AdministrationMutations,
     SecurityMutations,
     SocialMutations,
+    PartnerAppMutations,
+    PartnerGrantMutations,
 ):
     pass
 
@@ -146,6 +158,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         QueryBudgetGuard,
         StorableVariables,
         SubscriptionsOverWebSocket,
+        PartnerScopes,
         CsrfGuard,
         HonourGpc,
         AuditStaffReads,

@@ -23,6 +23,7 @@ from models.accounts import StaffPermission
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
 from tests.marketplace.helpers import become_mentor
 from tests.marketplace.test_no_n_plus_one import StatementCounter
+from tests.partner_apps.helpers import create_partner_app, partner_manager
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
 from tests.support.users import UserFactory
@@ -280,3 +281,41 @@ async def test_a_persisted_query_refused_before_it_runs_carries_its_cost_too(
     assert body["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
     assert body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"] == 4999
     assert response.headers["X-RateLimit-Remaining"] == "4999"
+
+
+# Close to MAX_QUERY_COST: 50 mentors, each with a page of 45 posts.
+COSTLY_PAGE = (
+    "query { mentors(first: 50) { edges { node { posts(first: 45) { edges { node { id } } } } } } }"
+)
+
+
+async def test_every_key_of_a_partner_app_draws_on_the_apps_one_budget(
+    http: TestClient[Any, Any], graphql: GraphQLClient, users: UserFactory, default_budgets: None
+) -> None:
+    staff = await partner_manager(users)
+    created = await create_partner_app(graphql, staff, "Budgeted", ["MARKETPLACE_READ"])
+    rotated = await graphql.data(
+        document("RotatePartnerKey"),
+        {"input": {"appId": created["partnerApp"]["id"], "overlapSeconds": 600}},
+        token=staff.token,
+    )
+
+    async def available_after(key: str) -> dict[str, Any]:
+        response = await http.post(
+            "/graphql",
+            json={"query": COSTLY_PAGE},
+            headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+        )
+        body = await response.json()
+        assert "errors" not in body, body["errors"]
+        cost: dict[str, Any] = body["extensions"]["cost"]
+        return cost
+
+    first = await available_after(created["key"])
+    second = await available_after(rotated["rotatePartnerKey"]["key"])
+    partner = ClientBudgets().partner
+    assert first["throttleStatus"]["maximumAvailable"] == partner.capacity
+    assert first["requested"] > 4000
+    # One bucket: the second key's request found what the first one left, not a full one.
+    spent_twice = partner.capacity - 2 * first["requested"]
+    assert second["throttleStatus"]["currentlyAvailable"] < spent_twice + first["requested"] // 2

@@ -6,7 +6,8 @@ import strawberry
 from strawberry import relay
 
 from models.marketplace import MentorProfile
-from resolvers.base import described_enum
+from models.partner_apps import PartnerScope
+from resolvers.base import described_enum, partner_scope
 from resolvers.context import Info
 from resolvers.ids import row_id_or_none
 from resolvers.mentors.types import MentorConnection, MentorType
@@ -47,7 +48,8 @@ class MentorFilter:
     )
 
 
-NEWEST = mentors.MentorOrder.NEWEST
+# Named here: inside the class body, `mentors` is also the field being defined.
+NEWEST_FIRST = mentors.MentorOrder.NEWEST
 # A text search scans every mentor's name, headline and bio.
 SEARCH_COSTS_MORE = costs(1, when_given={"filter.search": 20})
 
@@ -55,7 +57,9 @@ SEARCH_COSTS_MORE = costs(1, when_given={"filter.search": 20})
 @strawberry.type
 class MentorQueries:
     @strawberry.field(
-        description="Find mentors. `first` is at most 100.", metadata=SEARCH_COSTS_MORE
+        description="Find mentors. `first` is at most 100.",
+        metadata=SEARCH_COSTS_MORE,
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
     async def mentors(
         self,
@@ -66,7 +70,7 @@ class MentorQueries:
         order_by: Annotated[
             MentorOrderEnum,  # type: ignore[valid-type]
             strawberry.argument(description="The order of the pages."),
-        ] = NEWEST,
+        ] = NEWEST_FIRST,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -91,7 +95,10 @@ class MentorQueries:
         await page.load_ahead(info)
         return page
 
-    @strawberry.field(description="A mentor by global ID; null when there is none.")
+    @strawberry.field(
+        description="A mentor by global ID; null when there is none.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
+    )
     async def mentor(
         self,
         info: Info,
