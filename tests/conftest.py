@@ -13,6 +13,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,10 @@ def settings(
         stripe_secret_key=TEST_SECRET_KEY,
         stripe_webhook_secret=TEST_WEBHOOK_SECRET,
         stripe_max_network_retries=0,
+        # Short enough for a test to wait out (tests/test_timeouts.py), long enough for any
+        # statement or mail of the suite on a loaded machine.
+        database_statement_timeout=timedelta(seconds=3),
+        smtp_timeout=timedelta(seconds=5),
     )
 
 
