@@ -141,9 +141,10 @@ class MentorSchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
-        """A query or mutation (over HTTP: subscriptions go through ``subscribe``) runs within
-        the request timeout. Past it, the operation's task is cancelled where it waits, so an
-        open transaction rolls back, and the answer is TIMEOUT alone."""
+        """A query or mutation runs within the request timeout (subscriptions, which the
+        WebSocket carries through ``stream`` and ``subscribe``, are meant to last). Past it,
+        the operation's task is cancelled where it waits, so an open transaction rolls back,
+        and the answer is TIMEOUT alone."""
         run = super().execute(
             query,
             variable_values,
