@@ -108,8 +108,16 @@ class SmtpMailer:
         self._timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
-        async with asyncio.timeout(self._timeout.total_seconds()):
-            await aiosmtplib.send(message, **self._options)
+        client = aiosmtplib.SMTP(**self._options)
+        try:
+            async with asyncio.timeout(self._timeout.total_seconds()):
+                await client.connect()
+                await client.send_message(message)
+                await client.quit()
+        finally:
+            # Not ``async with client``: stopped by the bound, it would say QUIT to the relay
+            # that stalls and wait for its answer as long again.
+            client.close()
 
     async def forget(self, address: str) -> int:
         return 0  # delivered mail is the relay's and the recipient's, not kept here
