@@ -100,7 +100,9 @@ def _lifecycle(
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         if run_migrations:
             await apply_migrations(settings.database_url)
-        database = await open_database(settings.database_url)
+        database = await open_database(
+            settings.database_url, statement_timeout=settings.database_statement_timeout
+        )
         redis: Redis | None = None
         throttle: Throttle
         budgets: QueryBudgets

@@ -420,9 +420,36 @@ MAX_AUTHORITY_LENGTH: Annotated[
 MAX_OUTBOX_ATTEMPTS: Annotated[
     int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")
 ] = 16
-MAX_STRIPE_WAIT_SECONDS: Annotated[
-    int, Why("seconds to wait for Stripe's answer", "its slowest answers, no caller left hanging")
-] = 30
+
+# Timeouts: each wait on something else ends with a typed error, never a hang.
+REQUEST_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long one GraphQL query or mutation over HTTP may run (subscriptions are exempt)",
+        "longer than a statement and a Stripe call with its retries, so theirs answer first",
+    ),
+] = timedelta(seconds=30)
+DATABASE_STATEMENT_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long one SQL statement may run or wait for a lock (SQLite: its busy timeout)",
+        "ours take milliseconds; one stuck behind a lock fails rather than piling up",
+    ),
+] = timedelta(seconds=10)
+STRIPE_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long one call to Stripe may take, each retry again",
+        "Stripe answers in well under a second; a call and two retries fit in a request",
+    ),
+] = timedelta(seconds=8)
+SMTP_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long delivering one mail may take, from connecting to the relay's last reply",
+        "a relay answers in seconds; a stalled one is retried at a later sweep",
+    ),
+] = timedelta(seconds=20)
 
 
 @dataclass(frozen=True)
@@ -517,3 +544,10 @@ PARTNER_TOKEN_LIFETIME: Annotated[
         "a month, then the user consents again; they may revoke it sooner",
     ),
 ] = timedelta(days=30)
+SOCIAL_PROVIDER_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long a login provider may take to connect, or between parts of its answer",
+        "the person waits on the login page; the library would wait 5 s unsaid",
+    ),
+] = timedelta(seconds=10)

@@ -377,6 +377,15 @@ class Settings:
     stripe_webhook_secret: str | None = None
     # Retries reuse the call's idempotency key, so a lost answer never charges twice.
     stripe_max_network_retries: int = 2
+    # Each call to Stripe (and each retry) waits this long for the answer.
+    stripe_timeout: timedelta = limits.STRIPE_TIMEOUT
+    # A GraphQL query or mutation over HTTP running longer is stopped: TIMEOUT, HTTP 504.
+    request_timeout: timedelta = limits.REQUEST_TIMEOUT
+    # PostgreSQL's statement_timeout; SQLite's busy timeout (a write waiting for another
+    # process's lock). Migrations run without it.
+    database_statement_timeout: timedelta = limits.DATABASE_STATEMENT_TIMEOUT
+    # Delivering one mail, from connecting to the relay's last reply.
+    smtp_timeout: timedelta = limits.SMTP_TIMEOUT
     platform_fee_percent: int = 10
     advertising_partners: tuple[AdvertisingPartner, ...] = ()
     campaign_batch_size: int = limits.MAX_CAMPAIGN_BATCH
@@ -451,6 +460,10 @@ class Settings:
     def from_env(cls, *, public_url: str | None = None) -> Settings:
         """``public_url`` is where this process is reached when ``PUBLIC_URL`` does not say
         (``mentor-api serve`` passes its own ``--host`` and ``--port``)."""
+        return _check_timeouts(cls._read_env(public_url=public_url))
+
+    @classmethod
+    def _read_env(cls, *, public_url: str | None) -> Settings:
         data_dir = Path(os.environ.get("MENTOR_DATA_DIR", ".var")).resolve()
         database_url = os.environ.get("DATABASE_URL") or f"sqlite://{data_dir / 'mentor.sqlite3'}"
         development = _env_development(database_url)
@@ -479,6 +492,12 @@ class Settings:
             stripe_max_network_retries=_env_int(
                 "STRIPE_MAX_NETWORK_RETRIES", cls.stripe_max_network_retries
             ),
+            stripe_timeout=_env_seconds("STRIPE_TIMEOUT_SECONDS", cls.stripe_timeout),
+            request_timeout=_env_seconds("REQUEST_TIMEOUT_SECONDS", cls.request_timeout),
+            database_statement_timeout=_env_seconds(
+                "DATABASE_STATEMENT_TIMEOUT_SECONDS", cls.database_statement_timeout
+            ),
+            smtp_timeout=_env_seconds("SMTP_TIMEOUT_SECONDS", cls.smtp_timeout),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
             analytics_retention=_env_days("ANALYTICS_RETENTION_DAYS", cls.analytics_retention),
             account_erasure_grace=_env_days(
@@ -508,6 +527,24 @@ class Settings:
             query_budgets=_env_budgets(),
             budgets_without_redis=_env_when_redis_down(),
         )
+
+
+def _check_timeouts(settings: Settings) -> Settings:
+    """The request timeout is the outer bound: a slow statement or an unanswered Stripe call
+    (every attempt of it) must fail with its own error first, not as the request's TIMEOUT."""
+    stripe_wait = settings.stripe_timeout * (settings.stripe_max_network_retries + 1)
+    inner = {
+        "DATABASE_STATEMENT_TIMEOUT_SECONDS": settings.database_statement_timeout,
+        "STRIPE_TIMEOUT_SECONDS x (STRIPE_MAX_NETWORK_RETRIES + 1)": stripe_wait,
+    }
+    request = int(settings.request_timeout.total_seconds())
+    for name, wait in inner.items():
+        if wait >= settings.request_timeout:
+            raise ConfigurationError(
+                f"REQUEST_TIMEOUT_SECONDS ({request}) must be longer than {name} "
+                f"({int(wait.total_seconds())})"
+            )
+    return settings
 
 
 def _env_stuffing_accounts() -> int:

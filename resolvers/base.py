@@ -76,6 +76,9 @@ ErrorCodeEnum = described_enum(
         "(already done, already taken, no longer possible).",
         ErrorCode.INTERNAL: "Something unexpected failed on the server; quote "
         "`extensions.requestId` when reporting it.",
+        ErrorCode.TIMEOUT: "The operation, or one of its database statements, took longer than "
+        "the server allows and was stopped; a change it had not finished was rolled back. Try "
+        "again, and quote `extensions.requestId` if it keeps happening.",
         ErrorCode.INVALID_CREDENTIALS: "The email address and password match no account that "
         "may log in.",
         ErrorCode.WEAK_PASSWORD: "The new password is too short, too long or too easy to guess.",

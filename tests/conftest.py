@@ -13,6 +13,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,10 @@ def settings(
         # Every test shares one anonymous network (loopback): none may wait on another's cost.
         # tests/test_query_cost.py proves the default budgets refuse.
         query_budgets=ClientBudgets(*[QueryBudget(10**9, 10**6)] * 4),
+        # Short enough for a test to wait out (tests/test_timeouts.py), long enough for any
+        # statement or mail of the suite on a loaded machine.
+        database_statement_timeout=timedelta(seconds=3),
+        smtp_timeout=timedelta(seconds=5),
     )
 
 
