@@ -51,8 +51,16 @@ class Deployment:
 
 
 @pytest.fixture
+def stripe(stripe_server: StripeServer) -> StripeServer:
+    """The Stripe-compatible server, emptied: each test's database is new, and its ids (in
+    Stripe's idempotency keys) start again."""
+    stripe_server.reset()
+    return stripe_server
+
+
+@pytest.fixture
 async def deployment(
-    tmp_path: Path, mailbox: Mailbox, stripe_server: StripeServer
+    tmp_path: Path, mailbox: Mailbox, stripe: StripeServer
 ) -> AsyncIterator[Deployment]:
     """The web side up and answering; on PostgreSQL + Redis no worker yet (the test starts
     it), on the embedded default the one process that does everything."""
@@ -61,7 +69,7 @@ async def deployment(
         env = environment(
             backend,
             SMTP_URL=mailbox.url,
-            STRIPE_API_BASE=stripe_server.url,
+            STRIPE_API_BASE=stripe.url,
             STRIPE_SECRET_KEY=TEST_SECRET_KEY,
             STRIPE_WEBHOOK_SECRET=TEST_WEBHOOK_SECRET,
             STRIPE_MAX_NETWORK_RETRIES="0",
@@ -94,7 +102,9 @@ async def _stored_events(backend: Backend, event_id: str) -> list[bool]:
     ended, from the database they shared)."""
     query = "SELECT processed_at IS NOT NULL FROM stripe_webhook_events WHERE stripe_event_id = "
     if backend.is_postgres:
-        connection = await asyncpg.connect(backend.database_url.replace("postgres", "postgresql"))
+        connection = await asyncpg.connect(
+            backend.database_url.replace("postgres://", "postgresql://", 1)
+        )
         try:
             return [row[0] for row in await connection.fetch(query + "$1", event_id)]
         finally:
@@ -124,7 +134,7 @@ async def _deliver(session: aiohttp.ClientSession, url: str, payload: str, signa
 
 
 async def test_a_sign_up_mails_once_and_a_stripe_event_applies_once_across_the_processes(
-    deployment: Deployment, mailbox: Mailbox, stripe_server: StripeServer, tmp_path: Path
+    deployment: Deployment, mailbox: Mailbox, stripe: StripeServer, tmp_path: Path
 ) -> None:
     url, backend = deployment.url, deployment.backend
     alice = f"alice-{uuid.uuid4().hex[:8]}@example.com"
@@ -142,10 +152,10 @@ async def test_a_sign_up_mails_once_and_a_stripe_event_applies_once_across_the_p
             await until_logged(worker, WORKER_READY)
         await mailbox.wait_for(alice, "Verify your email", within=60)
 
-        token, account_id = await _onboarding_mentor(session, url, stripe_server, mona)
-        event = stripe_server.complete_onboarding(account_id)
+        token, account_id = await _onboarding_mentor(session, url, stripe, mona)
+        event = stripe.complete_onboarding(account_id)
         payload = json.dumps(event)
-        signature = stripe_server.sign(payload)
+        signature = stripe.sign(payload)
         # Stripe retrying while the first delivery is still running, on whichever process.
         statuses = await asyncio.gather(
             *(_deliver(session, url, payload, signature) for _ in range(6))
@@ -186,7 +196,7 @@ async def test_several_web_processes_without_redis_are_refused(tmp_path: Path) -
 
 
 async def test_sigterm_answers_the_request_in_flight_closes_websockets_and_exits_0(
-    tmp_path: Path, stripe_server: StripeServer
+    tmp_path: Path, stripe: StripeServer
 ) -> None:
     async with sqlite_backend(tmp_path) as backend:
         port = free_port()
@@ -194,7 +204,7 @@ async def test_sigterm_answers_the_request_in_flight_closes_websockets_and_exits
         env = environment(
             backend,
             MENTOR_ENV="development",
-            STRIPE_API_BASE=stripe_server.url,
+            STRIPE_API_BASE=stripe.url,
             STRIPE_SECRET_KEY=TEST_SECRET_KEY,
             STRIPE_MAX_NETWORK_RETRIES="0",
         )
@@ -209,7 +219,7 @@ async def test_sigterm_answers_the_request_in_flight_closes_websockets_and_exits
                 socket = await session.ws_connect(
                     f"{url}/graphql", protocols=["graphql-transport-ws"]
                 )
-                async with stripe_server.holding("/v1/accounts") as waiting:
+                async with stripe.holding("/v1/accounts") as waiting:
                     # A request in flight: the server waits on a slow Stripe.
                     onboarding = asyncio.create_task(
                         graphql(session, url, "StartPayoutOnboarding", token=token)
@@ -220,7 +230,7 @@ async def test_sigterm_answers_the_request_in_flight_closes_websockets_and_exits
                 answered = await onboarding
 
             assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 1001)
-            assert answered["startPayoutOnboarding"]["payoutStatus"] == "ONBOARDING"
+            assert answered["startPayoutOnboarding"]["payoutStatus"] == "ONBOARDING", answered
             assert await server.exit_status() == 0, server.output()
         finally:
             server.kill()
