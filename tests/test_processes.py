@@ -195,26 +195,31 @@ async def test_several_web_processes_without_redis_are_refused(tmp_path: Path) -
     )
 
 
+def _serving_alone(backend: Backend, tmp_path: Path, **extra: str) -> tuple[str, Command]:
+    """``mentor-api serve`` on the embedded default: one process doing everything."""
+    port = free_port()
+    env = environment(backend, MENTOR_ENV="development", **extra)
+    return f"http://127.0.0.1:{port}", Command(
+        env, tmp_path / "serve.log", "serve", "--port", str(port)
+    )
+
+
 async def test_sigterm_answers_the_request_in_flight_closes_websockets_and_exits_0(
     tmp_path: Path, stripe: StripeServer
 ) -> None:
     async with sqlite_backend(tmp_path) as backend:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        env = environment(
+        url, server = _serving_alone(
             backend,
-            MENTOR_ENV="development",
+            tmp_path,
             STRIPE_API_BASE=stripe.url,
             STRIPE_SECRET_KEY=TEST_SECRET_KEY,
             STRIPE_MAX_NETWORK_RETRIES="0",
         )
-        server = Command(env, tmp_path / "serve.log", "serve", "--port", str(port))
         try:
             await until_up(url, server)
             async with aiohttp.ClientSession() as session:
-                mentor = f"mona-{uuid.uuid4().hex[:8]}@example.com"
-                token = await member(session, url, mentor)
-                profile = {"headline": "Python mentor", "expertise": ["python"], "languages": []}
+                token = await member(session, url, f"mona-{uuid.uuid4().hex[:8]}@example.com")
+                profile = {"headline": "Mentor", "expertise": ["python"], "languages": []}
                 await graphql(session, url, "BecomeMentor", {"input": profile}, token)
                 socket = await session.ws_connect(
                     f"{url}/graphql", protocols=["graphql-transport-ws"]
@@ -234,3 +239,30 @@ async def test_sigterm_answers_the_request_in_flight_closes_websockets_and_exits
             assert await server.exit_status() == 0, server.output()
         finally:
             server.kill()
+
+
+async def test_sigterm_lets_the_mail_being_sent_finish_then_exits_0(
+    tmp_path: Path, mailbox: Mailbox
+) -> None:
+    address = f"alice-{uuid.uuid4().hex[:8]}@example.com"
+    async with sqlite_backend(tmp_path) as backend:
+        url, server = _serving_alone(backend, tmp_path, SMTP_URL=mailbox.url)
+        try:
+            await until_up(url, server)
+            async with aiohttp.ClientSession() as session:
+                socket = await session.ws_connect(
+                    f"{url}/graphql", protocols=["graphql-transport-ws"]
+                )
+                with mailbox.holding() as sending:
+                    credentials = {"input": {"email": address, "password": PASSWORD}}
+                    await graphql(session, url, "SignUp", credentials)
+                    # A job in flight: the server in the middle of sending the mail.
+                    assert await asyncio.to_thread(sending.wait, 60)
+                    server.process.send_signal(signal.SIGTERM)
+                    closing = await socket.receive(timeout=60)  # the server is stopping
+            assert closing.type == aiohttp.WSMsgType.CLOSE
+            assert await server.exit_status() == 0, server.output()
+        finally:
+            server.kill()
+    [mail] = mailbox.to(address)
+    assert "Verify your email" in str(mail["Subject"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -19,8 +20,25 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.url = ""
         self.refuse = False
+        self._held: tuple[threading.Event, threading.Event] | None = None
+
+    @contextmanager
+    def holding(self) -> Iterator[threading.Event]:
+        """Messages wait in DATA until the block ends (a slow relay); the event is set once
+        one is waiting, so its sender is known to be in the middle of sending it. The server
+        runs in a thread of its own, hence threading's events."""
+        arrived, go_ahead = threading.Event(), threading.Event()
+        self._held = arrived, go_ahead
+        try:
+            yield arrived
+        finally:
+            self._held = None
+            go_ahead.set()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if (held := self._held) is not None:
+            held[0].set()
+            await asyncio.to_thread(held[1].wait)
         if self.refuse:
             return "451 Requested action aborted: try again later"
         message = message_from_bytes(envelope.content, policy=policy.default)
