@@ -21,4 +21,5 @@ class PrivateAccessLogger(AbstractAccessLogger):
             response.status,
             time * 1000,
             request.get(REQUEST_ID, "-"),
+            extra={"request_id": request.get(REQUEST_ID)},
         )

@@ -1,22 +1,24 @@
-"""The `mentor-api` command: serve, worker, migrate, export-schema, limits, create-staff,
-seed-demo, fetch-graphiql."""
+"""The `mentor-api` command: serve, worker, migrate, export-schema, documents, limits,
+create-staff, seed-demo, fetch-graphiql."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import getpass
-import logging
+import json
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.db import apply_migrations, open_database
+from app.logs import configure_logging
 from app.processes import check_several, run_web_processes, run_worker, serve_app, web_app
 from core import limits
-from core.settings import ConfigurationError, Settings
+from core.settings import ConfigurationError, LogSettings, Settings
 from models.accounts import StaffPermission
+from services.documents import DOCUMENTS_DIR, TrustedDocuments
 
 if TYPE_CHECKING:
     from app.stripe_standin import StripeStandIn
@@ -64,7 +66,9 @@ def _serve(args: argparse.Namespace) -> None:
         asyncio.run(apply_migrations(settings.database_url))
     print(f"mentor-api serving GraphiQL at {address}/graphql", flush=True)
     if args.workers > 1:
-        status = run_web_processes(args.workers, args.host, args.port, address, configure_logging)
+        status = run_web_processes(
+            args.workers, args.host, args.port, address, configure_process_logging
+        )
         raise SystemExit(status)
     app = web_app(settings)
     if standin is not None:
@@ -102,6 +106,29 @@ def _fetch_graphiql(args: argparse.Namespace) -> None:
     for package in fetched:
         print(f"fetched and checked {package.folder}")
     print(f"GraphiQL's files are in {into}")
+
+
+def documents_manifest(documents: TrustedDocuments) -> dict[str, object]:
+    """The trusted documents in the shape of Apollo's persisted query manifest, which client
+    build tools read: each document's hash as its ``id``, its name, type and text."""
+    return {
+        "format": "apollo-persisted-query-manifest",
+        "version": 1,
+        "operations": [
+            {"id": doc.sha256, "name": doc.name, "type": doc.operation, "body": doc.text}
+            for doc in documents
+        ],
+    }
+
+
+def _documents(args: argparse.Namespace) -> None:
+    documents = TrustedDocuments.load(Path(args.dir).resolve() if args.dir else DOCUMENTS_DIR)
+    if args.json:
+        manifest = json.dumps(documents_manifest(documents), indent=2, ensure_ascii=False)
+        sys.stdout.write(manifest + "\n")
+        return
+    for doc in documents:
+        sys.stdout.write(f"{doc.sha256}  {doc.operation:<12}  {doc.name}\n")
 
 
 def _limits(args: argparse.Namespace) -> None:
@@ -216,6 +243,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", default=str(SCHEMA_PATH))
     export.set_defaults(run=_export_schema)
 
+    documents = commands.add_parser(
+        "documents",
+        help="list the trusted documents: SHA-256, operation type and name, for client builds",
+    )
+    documents.add_argument(
+        "--json", action="store_true", help="Apollo's persisted query manifest, with the texts"
+    )
+    documents.add_argument(
+        "--dir",
+        default=os.environ.get("TRUSTED_DOCUMENTS_DIR") or None,
+        help="folder (default: TRUSTED_DOCUMENTS_DIR, else graphql/)",
+    )
+    documents.set_defaults(run=_documents)
+
     graphiql = commands.add_parser(
         "fetch-graphiql", help="fetch GraphiQL's pinned files, checked, for the served page"
     )
@@ -246,22 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Libraries whose INFO lines say nothing an operator acts on (Tortoise logs each shutdown of
-# its connections, one of them while the embedded default migrates on start).
-QUIET_LOGGERS = ("tortoise",)
-
-
-def configure_logging() -> None:
+def configure_process_logging() -> None:
     """Every process's logging: this one's, and each web process ``serve --workers`` starts."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    configure_logging(LogSettings.from_env())
 
 
 def main(argv: list[str] | None = None) -> None:
-    configure_logging()
     args = build_parser().parse_args(argv)
     try:
+        configure_process_logging()
         args.run(args)
     except ConfigurationError as error:
         # A settings mistake is the operator's to fix: one line saying what, no traceback.

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import pkgutil
+from functools import cache
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate
+from tortoise.migrations.recorder import MigrationRecorder
 
-from models import MODEL_MODULES
+from models import MODEL_MODULES, migrations
+
+MODELS_APP = "models"
 
 
 def _securely_deleting(database_url: str) -> str:
@@ -24,7 +30,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
         "connections": {"default": _securely_deleting(database_url)},
         "apps": {
-            "models": {
+            MODELS_APP: {
                 "models": MODEL_MODULES,
                 "default_connection": "default",
                 "migrations": "models.migrations",
@@ -47,3 +53,22 @@ async def apply_migrations(database_url: str) -> None:
 
 async def open_database(database_url: str) -> TortoiseContext:
     return await Tortoise.init(config=tortoise_config(database_url))
+
+
+@cache
+def migration_files() -> tuple[str, ...]:
+    """The names of the checked-in migrations, as Tortoise's loader finds them."""
+    return tuple(
+        sorted(
+            name
+            for _, name, is_package in pkgutil.iter_modules(migrations.__path__)
+            if not is_package and name[0] not in "_~"
+        )
+    )
+
+
+async def pending_migrations(connection: BaseDBAsyncClient) -> list[str]:
+    """The checked-in migrations the database has not recorded as applied."""
+    applied = await MigrationRecorder(connection).applied_migrations()
+    done = {key.name for key in applied if key.app_label == MODELS_APP}
+    return [name for name in migration_files() if name not in done]

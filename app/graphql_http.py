@@ -19,8 +19,12 @@ JSON = "application/json"
 # A request without Accept is a client of the current spec.
 DEFAULT_MEDIA_TYPE = GRAPHQL_RESPONSE
 
-# A request error whose every error has this code gets this status instead of 400.
-REQUEST_ERROR_STATUS = {ErrorCode.FORBIDDEN.value: 403}
+# A request error whose every error has this code gets this status instead of 400. An
+# unknown persisted-query hash is a 404, as Apollo's router answers it.
+REQUEST_ERROR_STATUS = {
+    ErrorCode.FORBIDDEN.value: 403,
+    ErrorCode.PERSISTED_QUERY_NOT_FOUND.value: 404,
+}
 
 
 def _media_ranges(accept: str) -> list[tuple[str, float]]:

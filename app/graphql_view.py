@@ -3,6 +3,7 @@ media types and status codes of GraphQL over HTTP (``app.graphql_http``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 from cross_web import AiohttpHTTPRequestAdapter, AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.exceptions import InvalidOperationTypeError
@@ -24,13 +26,20 @@ from app.graphql_http import (
     response_media_type,
     status_of,
 )
-from app.keys import REQUEST_ID, RESPONSE_MEDIA_TYPE, RUNTIME
+from app.keys import PERSISTED_QUERIES, REQUEST_ID, RESPONSE_MEDIA_TYPE, RUNTIME
 from app.sessions import VISITOR_COOKIE, HttpSessionCookies, authenticate
-from app.websockets import TextFrames, authenticate_connection, opened
-from core.errors import ErrorCode
+from app.websockets import (
+    LegacyWSHandler,
+    TextFrames,
+    TransportWSHandler,
+    authenticate_connection,
+    opened,
+)
+from core.errors import DomainError, ErrorCode
 from core.settings import IPNetwork
 from resolvers.context import RequestContext
 from services.client import ClientInfo
+from services.persisted_queries import MalformedPersistedQuery, Resolved, is_unrestricted
 
 
 def client_address(request: web.Request, trusted_proxies: tuple[IPNetwork, ...]) -> str | None:
@@ -74,6 +83,8 @@ class MethodNotAllowed(HTTPException):
 
 class GraphQLView(StrawberryView[RequestContext, None]):
     websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def __init__(self, *, graphiql_assets: Path, **options: Any) -> None:
         super().__init__(**options)
@@ -132,13 +143,51 @@ class GraphQLView(StrawberryView[RequestContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         try:
+            resolved = await self.resolve_document(request, context, request_data)
+        except DomainError as refused:
+            error = GraphQLError(refused.message, extensions=refused.extensions)
+            result = ExecutionResult(data=None, errors=[error])
+        else:
+            result = await self.execute_resolved(
+                request, request_adapter, sub_response, context, root_value, request_data, resolved
+            )
+        sub_response.set_status(status_of(result, request[RESPONSE_MEDIA_TYPE] or JSON))
+        return result
+
+    async def resolve_document(
+        self, request: web.Request, context: RequestContext, request_data: GraphQLRequestData
+    ) -> Resolved:
+        """The document a request runs: its ``query``, or the one its persisted-query hash
+        names; refused (a DomainError) when this client is held to trusted documents."""
+        settings = context.runtime.settings
+        try:
+            return await request.app[PERSISTED_QUERIES].resolve(
+                request_data.query,
+                request_data.extensions,
+                unrestricted=is_unrestricted(context.viewer, settings),
+                trusted_only=settings.trusted_documents_only,
+            )
+        except MalformedPersistedQuery as error:
+            raise HTTPException(400, str(error)) from error
+
+    async def execute_resolved(
+        self,
+        request: web.Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: web.Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+        resolved: Resolved,
+    ) -> ExecutionResult:
+        try:
             result = await super().execute_single(
                 request=request,
                 request_adapter=request_adapter,
                 sub_response=sub_response,
                 context=context,
                 root_value=root_value,
-                request_data=request_data,
+                request_data=dataclasses.replace(request_data, query=resolved.query),
             )
         except HTTPException as error:
             # The spec's rule: a mutation sent with GET is refused as 405, never run. (Every
@@ -148,7 +197,9 @@ class GraphQLView(StrawberryView[RequestContext, None]):
                     "Send mutations with POST; GET carries queries only.", allow=("POST",)
                 ) from error
             raise
-        sub_response.set_status(status_of(result, request[RESPONSE_MEDIA_TYPE] or JSON))
+        if not is_request_error(result):
+            # It parsed and validated: worth keeping under its hash, when it came with one.
+            await request.app[PERSISTED_QUERIES].register(resolved)
         return result
 
     async def process_result(

@@ -1,5 +1,6 @@
-"""Plain HTTP routes beside /graphql: health, readiness, uploaded media, data exports, legal
-disclosures, the privacy policy, unsubscribe and the pages mail links open."""
+"""Plain HTTP routes beside /graphql: health (liveness), readiness, metrics, uploaded media,
+data exports, legal disclosures, the privacy policy, unsubscribe and the pages mail links
+open."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from strawberry import relay
 from strawberry.relay.types import GlobalIDValueError
 from tortoise import connections
 
-from app import unsubscribe, webapp
+from app import metrics, unsubscribe, webapp
+from app.db import pending_migrations
 from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import authenticate
@@ -30,14 +32,20 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """The database (and Redis, when configured) answer; a load balancer may send traffic."""
+    """The database answers and has every migration applied, and Redis (when configured)
+    answers: a load balancer may send traffic. A failed check says what failed (an error's
+    type, the pending migrations), never an address or a credential."""
     runtime = request.app[RUNTIME]
     checks: dict[str, str] = {}
+    database = connections.get("default")
     try:
-        await connections.get("default").execute_query("SELECT 1")
+        await database.execute_query("SELECT 1")
         checks["database"] = "ok"
     except Exception as error:
         checks["database"] = type(error).__name__
+    if checks["database"] == "ok":
+        pending = await pending_migrations(database)
+        checks["migrations"] = f"pending: {', '.join(pending)}" if pending else "ok"
     if runtime.redis is not None:
         try:
             await runtime.redis.ping()
@@ -138,6 +146,7 @@ async def privacy_policy(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics.metrics)
     app.router.add_get("/media/{key}", media)
     app.router.add_get("/exports/{id}", data_export)
     app.router.add_get("/privacy-policy", privacy_policy)

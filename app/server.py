@@ -14,13 +14,13 @@ from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app import routes, social_login, webhooks
+from app import metrics, routes, social_login, webhooks
 from app.cors import cors
 from app.db import apply_migrations, open_database
 from app.graphiql import assets as graphiql_assets
 from app.graphiql import page as graphiql_page
 from app.graphql_view import GraphQLView
-from app.keys import REQUEST_ID, RUNTIME
+from app.keys import PERSISTED_QUERIES, REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
 from app.pictures import HttpPictures
 from app.tasks import BackgroundWork, build_mailer
@@ -29,10 +29,12 @@ from core import limits
 from core.runtime import Runtime, Throttle
 from core.settings import Settings
 from resolvers.schema import build_schema
+from services import documents
 from services.files import LocalFileStore
 from services.notifications.bus import InProcessBus, RedisBus
 from services.passwords import Passwords
 from services.payments.provider import PaymentProvider
+from services.persisted_queries import PersistedQueries, query_store
 from services.throttle import MemoryThrottle, RedisThrottle
 
 logger = logging.getLogger("mentor_api.server")
@@ -139,13 +141,20 @@ async def running_runtime(
 
 
 def _lifecycle(
-    settings: Settings, *, run_migrations: bool, consume_background: bool
+    settings: Settings,
+    *,
+    run_migrations: bool,
+    consume_background: bool,
+    trusted: documents.TrustedDocuments,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with running_runtime(
             settings, run_migrations=run_migrations, consume_background=consume_background
         ) as runtime:
             app[RUNTIME] = runtime
+            app[PERSISTED_QUERIES] = PersistedQueries(
+                trusted, query_store(runtime.redis, settings.redis_key_prefix)
+            )
             yield
 
     return lifecycle
@@ -163,22 +172,31 @@ def create_app(
     app = web.Application(
         middlewares=[
             request_id_and_headers,
+            metrics.observed,
             cors(settings.cors_origins),
             bounded_bodies(body_limit),
         ],
         client_max_size=body_limit,
+    )
+    schema = build_schema(development=settings.development)
+    # Read once, here: a client's document that no longer fits stops the start.
+    trusted = documents.load_checked(
+        settings.trusted_documents_dir or documents.DOCUMENTS_DIR,
+        schema._schema,
+        required=settings.trusted_documents_only,
     )
     app.cleanup_ctx.append(
         _lifecycle(
             settings,
             run_migrations=settings.embedded if run_migrations is None else run_migrations,
             consume_background=consume_background,
+            trusted=trusted,
         )
     )
     ide_assets = graphiql_assets.location(settings.graphiql_assets_dir)
     view = GraphQLView(
         graphiql_assets=ide_assets,
-        schema=build_schema(development=settings.development),
+        schema=schema,
         graphql_ide="graphiql",
         multipart_uploads_enabled=True,
         allowed_origins=settings.cors_origins,

@@ -10,15 +10,26 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Mapping
+from typing import Any, cast
 
 from aiohttp import ClientConnectionResetError, WSCloseCode, web
+from graphql import GraphQLError
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
+from app.keys import PERSISTED_QUERIES
+from core.errors import DomainError, ErrorCode
 from resolvers.context import RequestContext
 from services import accounts
 from services.access.viewer import Viewer
+from services.persisted_queries import MalformedPersistedQuery, is_unrestricted
 
 OPEN_SOCKETS = web.AppKey("open_sockets", weakref.WeakSet[web.WebSocketResponse])
 # graphql-transport-ws closes a connection that may not go on with 4403 (Forbidden).
@@ -66,6 +77,54 @@ async def authenticate_connection(context: RequestContext) -> None:
         context.replace_viewer(viewer)
     if not context.viewer.is_authenticated:
         raise ConnectionRejectionError()
+
+
+async def refused_document(
+    context: RequestContext, socket: object, payload: dict[str, Any]
+) -> GraphQLError | None:
+    """Persisted queries and TRUSTED_DOCUMENTS_ONLY on a WebSocket, as over HTTP: a document
+    named by its hash is put in the message, and one this client may not run is refused.
+    Nothing is registered here; documents are registered over HTTP."""
+    assert isinstance(socket, AiohttpWebSocketAdapter)
+    settings = context.runtime.settings
+    try:
+        resolved = await socket.request.app[PERSISTED_QUERIES].resolve(
+            payload.get("query"),
+            payload.get("extensions"),
+            unrestricted=is_unrestricted(context.viewer, settings),
+            trusted_only=settings.trusted_documents_only,
+        )
+    except MalformedPersistedQuery as error:
+        return GraphQLError(str(error), extensions={"code": ErrorCode.BAD_REQUEST.value})
+    except DomainError as refused:
+        return GraphQLError(refused.message, extensions=refused.extensions)
+    if resolved.query is not None:
+        payload["query"] = resolved.query
+    return None
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged:
+            payload = cast(dict[str, Any], message["payload"])
+            error = await refused_document(self.context, self.websocket, payload)
+            if error is not None:
+                refusal = {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                await self.send_message(refusal)  # type: ignore[arg-type]
+                return
+        await super().handle_subscribe(message)
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[RequestContext, None]):
+    async def handle_start(self, message: StartMessage) -> None:
+        if self.connection_acknowledged:
+            payload = cast(dict[str, Any], message["payload"])
+            error = await refused_document(self.context, self.websocket, payload)
+            if error is not None:
+                refusal = {"id": message["id"], "type": "error", "payload": error.formatted}
+                await self.send_message(refusal)  # type: ignore[arg-type]
+                return
+        await super().handle_start(message)
 
 
 async def close_open_sockets(app: web.Application) -> None:

@@ -45,6 +45,20 @@ MAX_CACHED_DOCUMENTS: Annotated[
         "well above the web client's documents, small enough to stay in memory",
     ),
 ] = 512
+MAX_PERSISTED_QUERIES: Annotated[
+    int,
+    Why(
+        "documents registered by hash (persisted queries) and kept, the least used dropped",
+        "only development and staff register; GraphiQL sessions, not an open cache",
+    ),
+] = 5000
+MAX_PERSISTED_QUERY_LENGTH: Annotated[
+    int,
+    Why(
+        "characters of a document kept by hash",
+        "ten times our longest document; a longer one still runs, unkept",
+    ),
+] = 10_000
 
 # Identifiers and cursors that clients send back.
 MAX_ROW_ID: Annotated[

@@ -56,6 +56,12 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 
+def _env_flag(name: str, default: bool) -> bool:
+    """On unless ``0``, ``false``, ``no`` or ``off``; unset or blank is ``default``."""
+    raw = _env_text(name)
+    return default if raw is None else raw.lower() not in FALSE_WORDS
+
+
 def _env_networks(name: str) -> tuple[IPNetwork, ...]:
     try:
         return tuple(ipaddress.ip_network(item, strict=False) for item in _env_list(name))
@@ -262,6 +268,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Where GraphiQL's fetched files are (app/graphiql/assets.py); None: beside that module.
     graphiql_assets_dir: Path | None = None
+    # Clients that are not staff may run only the trusted documents (services.documents),
+    # and the folder those are read from (None: graphql/ of this checkout).
+    trusted_documents_only: bool = False
+    trusted_documents_dir: Path | None = None
     # Our own reverse proxies, whose X-Forwarded-For names the real caller.
     trusted_proxies: tuple[IPNetwork, ...] = ()
     session_lifetime: timedelta = timedelta(days=30)
@@ -326,6 +336,9 @@ class Settings:
     social_flow_lifetime: timedelta = limits.SOCIAL_FLOW_LIFETIME
     # An app's one-time login code (exchangeLoginCode) is good for this long.
     social_login_code_lifetime: timedelta = limits.SOCIAL_LOGIN_CODE_LIFETIME
+    # The bearer token a Prometheus scraper sends to /metrics; None: open in development,
+    # refused in production (app/metrics.py).
+    metrics_token: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -382,6 +395,8 @@ class Settings:
             cors_origins=_env_list("CORS_ORIGINS"),
             graphiql_assets_dir=_env_path("GRAPHIQL_ASSETS_DIR"),
             trusted_proxies=_env_networks("TRUSTED_PROXIES"),
+            trusted_documents_only=_env_flag("TRUSTED_DOCUMENTS_ONLY", False),
+            trusted_documents_dir=_env_path("TRUSTED_DOCUMENTS_DIR"),
             stripe_api_base=os.environ.get("STRIPE_API_BASE", cls.stripe_api_base),
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
             stripe_webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
@@ -413,6 +428,7 @@ class Settings:
             stuffing_accounts=_env_stuffing_accounts(),
             stuffing_window=_env_minutes("CREDENTIAL_STUFFING_WINDOW_MINUTES", cls.stuffing_window),
             social_providers=_env_social_providers(),
+            metrics_token=_env_text("METRICS_TOKEN"),
         )
 
 
@@ -425,6 +441,30 @@ def _env_stuffing_accounts() -> int:
 
 
 ENVIRONMENTS = ("development", "production")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How the process logs: read on its own, before any command reads the rest (a command
+    such as export-schema needs no SECRET_KEY, and still logs)."""
+
+    format: str = "text"
+    level: str = "INFO"
+
+    @classmethod
+    def from_env(cls) -> LogSettings:
+        """``LOG_FORMAT`` (json in production, text in development) and ``LOG_LEVEL``."""
+        database_url = os.environ.get("DATABASE_URL") or "sqlite://"
+        default = "text" if _env_development(database_url) else "json"
+        chosen = (_env_text("LOG_FORMAT") or default).lower()
+        if chosen not in LOG_FORMATS:
+            raise ConfigurationError(f"LOG_FORMAT must be json or text, not {chosen!r}")
+        level = (_env_text("LOG_LEVEL") or cls.level).upper()
+        if level not in LOG_LEVELS:
+            raise ConfigurationError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return cls(format=chosen, level=level)
 
 
 def _env_development(database_url: str) -> bool:

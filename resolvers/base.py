@@ -48,8 +48,9 @@ ErrorCodeEnum = described_enum(
     "mutation payload's error.",
     values={
         ErrorCode.BAD_REQUEST: "The HTTP request was refused before any GraphQL ran: its body "
-        "is not JSON, it names no query or an unknown operation, or its content type, method "
-        "or Accept header is not one served; the HTTP status says which.",
+        "is not JSON, it names no query or an unknown operation, its `persistedQuery` is not "
+        "version 1 with a SHA-256, or its content type, method or Accept header is not one "
+        "served; the HTTP status says which.",
         ErrorCode.GRAPHQL_PARSE_FAILED: "The document is not GraphQL (a syntax error); nothing "
         "ran.",
         ErrorCode.GRAPHQL_VALIDATION_FAILED: "The document does not fit the schema or its "
@@ -103,6 +104,13 @@ ErrorCodeEnum = described_enum(
         "or its session ended.",
         ErrorCode.LOGIN_CANCELLED: "The third-party login was cancelled at the provider.",
         ErrorCode.PROVIDER_ERROR: "The login provider failed or answered something unusable.",
+        ErrorCode.PERSISTED_QUERY_NOT_FOUND: "No document is known by the sha256Hash of "
+        "`extensions.persistedQuery`: send it again with its `query` (message "
+        "`PersistedQueryNotFound`, as Apollo's clients expect); nothing ran.",
+        ErrorCode.PERSISTED_QUERY_HASH_MISMATCH: "The sha256Hash of `extensions.persistedQuery` "
+        "is not the SHA-256 of the `query` sent with it; nothing ran.",
+        ErrorCode.PERSISTED_QUERY_NOT_ALLOWED: "This server runs only its trusted documents "
+        "for this client (`TRUSTED_DOCUMENTS_ONLY`): send one, or its hash; nothing ran.",
     },
 )
 

@@ -47,6 +47,7 @@ from resolvers.notifications.extensions import AnnounceNotifications, Subscripti
 from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.notifications.subscriptions import NotificationSubscriptions
+from resolvers.observed import NameTheOperation
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
@@ -139,6 +140,7 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
         lambda: SyntaxSafeParserCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
+        NameTheOperation,
         StorableVariables,
         SubscriptionsOverWebSocket,
         CsrfGuard,

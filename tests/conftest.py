@@ -21,6 +21,7 @@ from aiohttp import DummyCookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from tortoise import Tortoise, connections
 
+from app.access_log import PrivateAccessLogger
 from app.db import apply_migrations
 from app.keys import RUNTIME
 from app.server import create_app
@@ -123,7 +124,9 @@ async def http(settings: Settings, backend: Backend) -> AsyncIterator[TestClient
     app = create_app(settings, run_migrations=False)
     # No cookie jar: a test that wants the session cookie sends it, so cookies never leak
     # from one request (or test) into the next.
-    async with TestClient(TestServer(app, host="127.0.0.1"), cookie_jar=DummyCookieJar()) as client:
+    # The access log of production (`mentor-api serve`), which leaves out addresses and queries.
+    server = TestServer(app, host="127.0.0.1", access_log_class=PrivateAccessLogger)
+    async with TestClient(server, cookie_jar=DummyCookieJar()) as client:
         # Each test starts from a freshly migrated database, the rows it wrote included.
         await backend.remember_migrated_rows(Tortoise.apps)
         yield client
