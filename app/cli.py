@@ -64,13 +64,15 @@ def _serve(args: argparse.Namespace) -> None:
         settings = standin.configure(settings)
     if args.migrate and not settings.embedded:
         asyncio.run(apply_migrations(settings.database_url))
+    # Built here even for several processes (each builds its own): a settings mistake then
+    # stops the command with one line before anything starts.
+    app = web_app(settings)
     print(f"mentor-api serving GraphiQL at {address}/graphql", flush=True)
     if args.workers > 1:
         status = run_web_processes(
             args.workers, args.host, args.port, address, configure_process_logging
         )
         raise SystemExit(status)
-    app = web_app(settings)
     if standin is not None:
         app.cleanup_ctx.append(standin.running)
     asyncio.run(serve_app(app, args.host, args.port, reuse_port=False))

@@ -65,7 +65,9 @@ def web_app(settings: Settings) -> web.Application:
 
 def check_several(settings: Settings, workers: int) -> None:
     """Several web processes need what they share to live outside each of them."""
-    if workers <= 1:
+    if workers < 1:
+        raise ConfigurationError("--workers must be at least 1")
+    if workers == 1:
         return
     if settings.embedded:
         raise ConfigurationError(
