@@ -1,5 +1,5 @@
 """The `mentor-api` command: serve, worker, migrate, export-schema, documents, limits,
-create-staff, seed-demo, fetch-graphiql."""
+create-staff, create-partner, seed-demo, fetch-graphiql."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from app.processes import check_several, run_web_processes, run_worker, serve_ap
 from core import limits
 from core.settings import ConfigurationError, LogSettings, Settings
 from models.accounts import StaffPermission
+from models.partner_apps import PartnerScope
 from services.documents import DOCUMENTS_DIR, TrustedDocuments
 
 if TYPE_CHECKING:
@@ -177,6 +178,42 @@ def _create_staff_command(args: argparse.Namespace) -> None:
     print(f"staff user {args.email} holds {', '.join(p.value for p in permissions)}")
 
 
+async def _create_partner(name: str, scopes: list[PartnerScope], redirect_uris: list[str]) -> str:
+    """A new partner app; answers its first key, which is printed once and never kept."""
+    from services import partner_apps
+
+    settings = Settings.from_env()
+    if settings.embedded:
+        await apply_migrations(settings.database_url)
+    database = await open_database(settings.database_url)
+    try:
+        # Made from the server's own shell, by nobody the API knows: audited all the same.
+        _, issued = await partner_apps.create_app(
+            settings.secret_key,
+            name,
+            scopes,
+            redirect_uris=redirect_uris,
+            actor_id=None,
+            via="create-partner",
+        )
+    finally:
+        await database.close_connections()
+    return issued.raw
+
+
+def _create_partner_command(args: argparse.Namespace) -> None:
+    from core.errors import DomainError
+
+    scopes = [PartnerScope(scope) for scope in args.scopes]
+    try:
+        key = asyncio.run(_create_partner(args.name, scopes, args.redirect_uri))
+    except DomainError as error:
+        raise SystemExit(f"mentor-api: {error.message}") from None
+    print(f"partner app {args.name!r} may use {', '.join(s.value for s in scopes)}")
+    print("its API key, shown this once (only its hash is kept):")
+    print(key)
+
+
 async def _seed_demo() -> None:
     from app.demo import (
         DEMO_DOMAIN,
@@ -283,6 +320,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="repeat for several; all permissions when omitted",
     )
     staff.set_defaults(run=_create_staff_command)
+
+    partner = commands.add_parser(
+        "create-partner", help="register a partner app and print its first API key, once"
+    )
+    partner.add_argument("name")
+    partner.add_argument(
+        "--scopes",
+        nargs="+",
+        required=True,
+        choices=[s.value for s in PartnerScope],
+        help="what the app's credentials may call",
+    )
+    partner.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        help="where a user's browser returns with an authorization code (repeat for several)",
+    )
+    partner.set_defaults(run=_create_partner_command)
 
     demo = commands.add_parser("seed-demo", help="fill an empty database with a demo marketplace")
     demo.set_defaults(run=lambda args: asyncio.run(_seed_demo()))

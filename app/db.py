@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import pkgutil
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 from tortoise.migrations.api.migrate import migrate
 from tortoise.migrations.recorder import MigrationRecorder
@@ -26,9 +28,31 @@ def _securely_deleting(database_url: str) -> str:
     return f"{database_url}{'&' if '?' in database_url else '?'}secure_delete=ON"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def _bounded(database_url: str, statement_timeout: timedelta | None) -> str | dict[str, Any]:
+    """The connection, its statements bounded: PostgreSQL ends one running past
+    ``statement_timeout`` (waiting for a lock included), and SQLite gives up a write waiting
+    that long for another connection's lock (``busy_timeout``; Python's default is 5 s)."""
+    url = _securely_deleting(database_url)
+    if statement_timeout is None:
+        return url
+    milliseconds = int(statement_timeout.total_seconds() * 1000)
+    connection = expand_db_url(url)
+    credentials = connection["credentials"]
+    engine = connection["engine"]
+    if engine == "tortoise.backends.sqlite":
+        credentials["busy_timeout"] = milliseconds
+    elif engine == "tortoise.backends.asyncpg":
+        credentials["server_settings"] = {"statement_timeout": str(milliseconds)}
+    else:
+        raise ValueError(f"no statement timeout is known for {engine}")
+    return connection
+
+
+def tortoise_config(
+    database_url: str, *, statement_timeout: timedelta | None = None
+) -> dict[str, Any]:
     return {
-        "connections": {"default": _securely_deleting(database_url)},
+        "connections": {"default": _bounded(database_url, statement_timeout)},
         "apps": {
             MODELS_APP: {
                 "models": MODEL_MODULES,
@@ -46,13 +70,19 @@ TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://.var/men
 
 
 async def apply_migrations(database_url: str) -> None:
-    """Bring the schema up to the checked-in migrations."""
+    """Bring the schema up to the checked-in migrations, with no statement timeout: building
+    an index on a large table may rightly take minutes."""
     await migrate(config=tortoise_config(database_url))
     await Tortoise.close_connections()
 
 
-async def open_database(database_url: str) -> TortoiseContext:
-    return await Tortoise.init(config=tortoise_config(database_url))
+async def open_database(
+    database_url: str, *, statement_timeout: timedelta | None = None
+) -> TortoiseContext:
+    """The server passes its statement timeout; a one-off command (seed-demo) runs unbounded."""
+    return await Tortoise.init(
+        config=tortoise_config(database_url, statement_timeout=statement_timeout)
+    )
 
 
 @cache

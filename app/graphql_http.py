@@ -13,17 +13,23 @@ from __future__ import annotations
 from strawberry.types import ExecutionResult
 
 from core.errors import ErrorCode
+from services.budgets import QueryCost
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 # A request without Accept is a client of the current spec.
 DEFAULT_MEDIA_TYPE = GRAPHQL_RESPONSE
 
-# A request error whose every error has this code gets this status instead of 400. An
-# unknown persisted-query hash is a 404, as Apollo's router answers it.
+# A result without data whose every error has this code gets this status instead of 400. An
+# unknown persisted-query hash is a 404, as Apollo's router answers it. TIMEOUT: the operation
+# began but was stopped as a whole, so there is no data to give; the spec asks a 4xx or 5xx
+# "as appropriate" then, and a gateway's timeout is 504.
 REQUEST_ERROR_STATUS = {
     ErrorCode.FORBIDDEN.value: 403,
+    ErrorCode.INSUFFICIENT_SCOPE.value: 403,
     ErrorCode.PERSISTED_QUERY_NOT_FOUND.value: 404,
+    ErrorCode.RATE_LIMITED.value: 429,
+    ErrorCode.TIMEOUT.value: 504,
 }
 
 
@@ -76,8 +82,9 @@ def response_media_type(accept: str | None) -> str | None:
 
 
 def is_request_error(result: ExecutionResult) -> bool:
-    """Execution never began. Every field error has a path; the errors before execution
-    (parse, validation, variables, a guard's refusal) have none, and no data."""
+    """Execution never began, or was stopped as a whole (TIMEOUT). Every field error has a
+    path; the errors before execution (parse, validation, variables, a guard's refusal) and
+    the request timeout's have none, and no data."""
     return (
         result.data is None
         and bool(result.errors)
@@ -93,3 +100,18 @@ def status_of(result: ExecutionResult, media_type: str) -> int:
     if len(codes) == 1:
         return REQUEST_ERROR_STATUS.get(str(codes.pop()), 400)
     return 400
+
+
+def rate_limit_headers(cost: QueryCost) -> dict[str, str]:
+    """The client's bucket after this operation: its size, what it holds, and the seconds
+    until it is full again (delta seconds, as the IETF RateLimit draft, not a time of day);
+    ``Retry-After`` when the bucket held too little for the operation."""
+    bucket = cost.bucket
+    headers = {
+        "X-RateLimit-Limit": str(bucket.maximum),
+        "X-RateLimit-Remaining": str(int(bucket.available)),
+        "X-RateLimit-Reset": str(bucket.seconds_until(bucket.maximum)),
+    }
+    if cost.retry_after is not None:
+        headers["Retry-After"] = str(cost.retry_after)
+    return headers

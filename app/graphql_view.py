@@ -23,6 +23,7 @@ from app.graphql_http import (
     GRAPHQL_RESPONSE,
     JSON,
     is_request_error,
+    rate_limit_headers,
     response_media_type,
     status_of,
 )
@@ -37,6 +38,7 @@ from app.websockets import (
 )
 from core.errors import DomainError, ErrorCode
 from core.settings import IPNetwork
+from resolvers.budgets import charge_unrun, cost_extension
 from resolvers.context import RequestContext
 from services.client import ClientInfo
 from services.persisted_queries import MalformedPersistedQuery, Resolved, is_unrestricted
@@ -146,12 +148,16 @@ class GraphQLView(StrawberryView[RequestContext, None]):
             resolved = await self.resolve_document(request, context, request_data)
         except DomainError as refused:
             error = GraphQLError(refused.message, extensions=refused.extensions)
-            result = ExecutionResult(data=None, errors=[error])
+            # Refused before it ran, like a document that does not validate: charged as one.
+            cost = await charge_unrun(context)
+            result = ExecutionResult(data=None, errors=[error], extensions=cost_extension(cost))
         else:
             result = await self.execute_resolved(
                 request, request_adapter, sub_response, context, root_value, request_data, resolved
             )
         sub_response.set_status(status_of(result, request[RESPONSE_MEDIA_TYPE] or JSON))
+        if context.cost is not None:
+            sub_response.headers.update(rate_limit_headers(context.cost))
         return result
 
     async def resolve_document(

@@ -14,7 +14,7 @@ from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from app import metrics, routes, social_login, webhooks
+from app import metrics, partner_oauth, routes, social_login, webhooks
 from app.cors import cors
 from app.db import apply_migrations, open_database
 from app.graphiql import assets as graphiql_assets
@@ -26,10 +26,11 @@ from app.pictures import HttpPictures
 from app.tasks import BackgroundWork, build_mailer
 from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
-from core.runtime import Runtime, Throttle
+from core.runtime import QueryBudgets, Runtime, Throttle
 from core.settings import Settings
 from resolvers.schema import build_schema
 from services import documents
+from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
 from services.files import LocalFileStore
 from services.notifications.bus import InProcessBus, RedisBus
 from services.passwords import Passwords
@@ -99,17 +100,24 @@ async def running_runtime(
     task queue and sweeps; stopping lets its running jobs finish first."""
     if run_migrations:
         await apply_migrations(settings.database_url)
-    database = await open_database(settings.database_url)
+    database = await open_database(
+        settings.database_url, statement_timeout=settings.database_statement_timeout
+    )
     redis: Redis | None = None
     throttle: Throttle
+    budgets: QueryBudgets
     notifications: InProcessBus | RedisBus
     check_every = settings.subscription_check_interval
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url)
         throttle = RedisThrottle(redis, settings.redis_key_prefix)
+        budgets = ResilientBudgets(
+            RedisBudgets(redis, settings.redis_key_prefix), settings.budgets_without_redis
+        )
         notifications = RedisBus(redis, settings.redis_key_prefix, check_every)
     else:
         throttle = MemoryThrottle()
+        budgets = MemoryBudgets()
         notifications = InProcessBus(check_every)
     background = BackgroundWork(settings, build_mailer(settings))
     payments = PaymentProvider(settings)
@@ -124,6 +132,7 @@ async def running_runtime(
         partners=partners,
         notifications=notifications,
         pictures=HttpPictures(),
+        budgets=budgets,
         redis=redis,
     )
     await background.start(runtime, consume=consume_background)
@@ -209,5 +218,6 @@ def create_app(
     routes.add_routes(app)
     graphiql_page.add_routes(app, ide_assets)
     social_login.add_routes(app)
+    partner_oauth.add_routes(app)
     app.router.add_post("/webhooks/stripe", webhooks.stripe_webhook)
     return app

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from core import limits
 from core.settings import Settings
-from services import accounts
+from services import accounts, partner_apps, partner_grants, partner_oauth
 from services.access.viewer import ANONYMOUS, Viewer
 
 SESSION_COOKIE = "mentor_session"
@@ -46,8 +46,17 @@ def _sendable_by_a_foreign_page(request: web.Request) -> bool:
 
 
 async def authenticate(request: web.Request, settings: Settings) -> tuple[Viewer, bool]:
-    """The viewer a request speaks for, and whether a mutation may trust its origin (CSRF)."""
+    """The viewer a request speaks for, and whether a mutation may trust its origin (CSRF).
+    A partner app's key (``mpk_live_…``) and its token acting for a user (``mpu_live_…``) are
+    told from a session token by their prefixes."""
     token = _bearer_token(request)
+    refused = Viewer(partner_credential_refused=True)
+    if token is not None and token.startswith(partner_apps.KEY_PREFIX):
+        partner = await partner_apps.caller_for_key(settings.secret_key, token)
+        return (refused if partner is None else Viewer(partner=partner)), True
+    if token is not None and token.startswith(partner_oauth.TOKEN_PREFIX):
+        acting = await partner_grants.viewer_for_token(settings.secret_key, token)
+        return acting or refused, True
     if token is not None:
         # A browser never adds an Authorization header on its own.
         session = await accounts.session_for_token(token)

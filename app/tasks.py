@@ -42,7 +42,7 @@ BUILD_DISCLOSURES = "build_legal_disclosures"
 
 def build_mailer(settings: Settings) -> Mailer:
     if settings.smtp_url:
-        return SmtpMailer(settings.smtp_url)
+        return SmtpMailer(settings.smtp_url, settings.smtp_timeout)
     return FolderMailer(settings.mail_drop_dir)
 
 
@@ -143,6 +143,7 @@ class BackgroundWork:
             self._mailer,
             mail_from=self._settings.mail_from,
             max_attempts=self._settings.outbox_max_attempts,
+            send_timeout=self._settings.smtp_timeout,
         )
 
     async def roll_up_interactions(self) -> int:

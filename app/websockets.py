@@ -75,7 +75,8 @@ async def authenticate_connection(context: RequestContext) -> None:
         session = await accounts.session_for_token(token) if isinstance(token, str) else None
         viewer = Viewer() if session is None else Viewer(user=session.user, session=session)
         context.replace_viewer(viewer)
-    if not context.viewer.is_authenticated:
+    # Subscriptions are no partner scope's: a partner credential opens no connection.
+    if not context.viewer.is_authenticated or context.viewer.partner is not None:
         raise ConnectionRejectionError()
 
 

@@ -22,8 +22,10 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     RATE_LIMITED = "RATE_LIMITED"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
     CONFLICT = "CONFLICT"
     INTERNAL = "INTERNAL"
+    TIMEOUT = "TIMEOUT"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     WEAK_PASSWORD = "WEAK_PASSWORD"
     INVALID_TOKEN = "INVALID_TOKEN"
@@ -47,6 +49,7 @@ class ErrorCode(StrEnum):
     PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
     PERSISTED_QUERY_HASH_MISMATCH = "PERSISTED_QUERY_HASH_MISMATCH"
     PERSISTED_QUERY_NOT_ALLOWED = "PERSISTED_QUERY_NOT_ALLOWED"
+    INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"
 
 
 class DomainError(Exception):
@@ -99,10 +102,31 @@ class Forbidden(AccessError):
 class RateLimited(AccessError):
     code = ErrorCode.RATE_LIMITED
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f"Too many attempts; try again in {retry_after_seconds} seconds.")
+    def __init__(self, retry_after_seconds: int, message: str | None = None) -> None:
+        super().__init__(
+            message or f"Too many attempts; try again in {retry_after_seconds} seconds."
+        )
         self.retry_after_seconds = retry_after_seconds
 
     @property
     def extensions(self) -> dict[str, object]:
         return {"code": self.code.value, "retryAfter": self.retry_after_seconds}
+
+
+class QueryTooComplex(AccessError):
+    """The operation would cost more than one operation may (``limits.MAX_QUERY_COST``, or
+    the client's whole budget when that is smaller): refused before anything runs."""
+
+    code = ErrorCode.QUERY_TOO_COMPLEX
+
+    def __init__(self, cost: int, limit: int) -> None:
+        super().__init__(
+            f"This operation costs {cost} points; one operation may cost at most {limit}. "
+            "Ask for smaller pages (`first`, `last`) or fewer nested lists."
+        )
+        self.cost = cost
+        self.limit = limit
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code.value, "cost": self.cost, "limit": self.limit}

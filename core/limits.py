@@ -38,6 +38,14 @@ MAX_TOKENS: Annotated[
 MAX_PAGE_SIZE: Annotated[
     int, Why("items in one page (`first`, `last`)", "pages fit one screen; `after` goes further")
 ] = 100
+MAX_QUERY_COST: Annotated[
+    int,
+    Why(
+        "points one operation may cost: 1 an object, times `first`/`last` inside a page",
+        "a page of 100 mentors with their first posts and testimonials is about 1 700; "
+        "a page of default pages (100 by 100) is not",
+    ),
+] = 5000
 MAX_CACHED_DOCUMENTS: Annotated[
     int,
     Why(
@@ -167,6 +175,35 @@ CREDENTIAL_STUFFING_WINDOW: Annotated[
     timedelta,
     Why("the window those accounts are counted in", "a script's burst; one event a window"),
 ] = timedelta(minutes=10)
+FALLBACK_BUDGET_DIVISOR: Annotated[
+    int,
+    Why(
+        "what each process divides a client's query budget by while Redis is away",
+        "a deployment runs a few web processes; together they stay near the shared budget",
+    ),
+] = 4
+MAX_BUDGET_WAIT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds an operation waits for Redis to charge its query budget",
+        "a stuck Redis must not hold every answer; the fallback answers instead",
+    ),
+] = 250
+BUDGET_STORE_RETRY_INTERVAL: Annotated[
+    timedelta,
+    Why(
+        "how long query budgets answer from their fallback before trying Redis again",
+        "one request in that time waits on a Redis that is down, not every one",
+    ),
+] = timedelta(seconds=5)
+MAX_BUDGETS_IN_MEMORY: Annotated[
+    int,
+    Why(
+        "clients whose query budgets one process keeps in memory",
+        "the least recently seen is forgotten (its bucket full again); many addresses "
+        "cannot grow memory",
+    ),
+] = 10_000
 
 MAX_NEW_VISITORS_PER_IP: Annotated[
     int, Why("anonymous visitors one network starts a window", "each one is a stored row")
@@ -383,9 +420,36 @@ MAX_AUTHORITY_LENGTH: Annotated[
 MAX_OUTBOX_ATTEMPTS: Annotated[
     int, Why("tries to deliver one mail", "backing off from 30 s to 6 h, about two days")
 ] = 16
-MAX_STRIPE_WAIT_SECONDS: Annotated[
-    int, Why("seconds to wait for Stripe's answer", "its slowest answers, no caller left hanging")
-] = 30
+
+# Timeouts: each wait on something else ends with a typed error, never a hang.
+REQUEST_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long one GraphQL query or mutation over HTTP may run (subscriptions are exempt)",
+        "longer than a statement and a Stripe call with its retries, so theirs answer first",
+    ),
+] = timedelta(seconds=30)
+DATABASE_STATEMENT_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long one SQL statement may run or wait for a lock (SQLite: its busy timeout)",
+        "ours take milliseconds; one stuck behind a lock fails rather than piling up",
+    ),
+] = timedelta(seconds=10)
+STRIPE_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long one call to Stripe may take, each retry again",
+        "Stripe answers in well under a second; a call and two retries fit in a request",
+    ),
+] = timedelta(seconds=8)
+SMTP_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long delivering one mail may take, from connecting to the relay's last reply",
+        "a relay answers in seconds; a stalled one is retried at a later sweep",
+    ),
+] = timedelta(seconds=20)
 
 
 @dataclass(frozen=True)
@@ -453,3 +517,37 @@ SOCIAL_PICTURE_TIMEOUT: Annotated[
         "a picture host answers in well under a second; the log-in waits for it",
     ),
 ] = timedelta(seconds=5)
+
+
+# Partner apps.
+MAX_PARTNER_APP_NAME_LENGTH: Annotated[
+    int, Why("characters of a partner app's name", "a product name, as staff list it")
+] = 100
+MAX_PARTNER_KEY_OVERLAP: Annotated[
+    timedelta,
+    Why(
+        "how long a rotated-out partner key may keep working",
+        "a month to deploy the new key; a rotation cannot keep an old key alive for ever",
+    ),
+] = timedelta(days=30)
+PARTNER_CODE_LIFETIME: Annotated[
+    timedelta,
+    Why(
+        "how long a user's authorization code may be exchanged by the partner app",
+        "the app exchanges it at once (OAuth 2.0 advises at most ten minutes)",
+    ),
+] = timedelta(minutes=5)
+PARTNER_TOKEN_LIFETIME: Annotated[
+    timedelta,
+    Why(
+        "how long a partner app's token acts for the user who consented",
+        "a month, then the user consents again; they may revoke it sooner",
+    ),
+] = timedelta(days=30)
+SOCIAL_PROVIDER_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long a login provider may take to connect, or between parts of its answer",
+        "the person waits on the login page; the library would wait 5 s unsaid",
+    ),
+] = timedelta(seconds=10)

@@ -6,6 +6,7 @@ never on the app that wires the real thing (Redis, the file store, Stripe, the t
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Protocol
 import stripe
 from redis.asyncio import Redis
 
-from core.settings import AdvertisingPartner, Settings
+from core.settings import AdvertisingPartner, QueryBudget, Settings
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,31 @@ class Throttle(Protocol):
         """Note ``member`` under ``key`` now (``core.clock``) and answer how many different
         members it saw in the last ``window``, each at its latest sighting (one network's
         failed log-ins, member by account). Raises ``ThrottleUnavailable`` like ``take``."""
+
+
+@dataclass(frozen=True)
+class BucketState:
+    """A client's bucket of query cost after one operation asked for its cost."""
+
+    maximum: int
+    available: float
+    restore_rate: int
+    # The cost asked for was taken; False: the bucket holds less, and nothing was taken.
+    granted: bool
+
+    def seconds_until(self, points: float) -> int:
+        """Whole seconds until the bucket holds ``points`` (0 when it does now)."""
+        missing = min(points, self.maximum) - self.available
+        return max(0, math.ceil(missing / self.restore_rate))
+
+
+class QueryBudgets(Protocol):
+    async def spend(self, key: str, cost: int, budget: QueryBudget) -> BucketState:
+        """Restore what the time since the last operation gave back to ``key``'s bucket
+        (never above its capacity), then take ``cost`` from it if it holds that much, in
+        one step no other operation can interleave with: Redis when configured, so every
+        process drains one bucket. Never raises; a store that cannot be reached answers as
+        ``Settings.budgets_without_redis`` says."""
 
 
 class FileStore(Protocol):
@@ -153,4 +179,5 @@ class Runtime:
     partners: AdvertisingPartners
     notifications: NotificationBus
     pictures: PictureFetcher
+    budgets: QueryBudgets
     redis: Redis | None = None

@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit
@@ -240,6 +241,78 @@ def _env_social_providers() -> tuple[SocialProvider, ...]:
     return tuple(providers)
 
 
+class ClientClass(StrEnum):
+    """Who a query budget belongs to (``resolvers.budgets.budget_holder`` decides)."""
+
+    ANONYMOUS = "anonymous"
+    USER = "user"
+    STAFF = "staff"
+    PARTNER = "partner"
+
+
+@dataclass(frozen=True)
+class QueryBudget:
+    """A leaky bucket of query cost: it holds ``capacity`` points, each operation takes its
+    cost from it, and ``restore_rate`` points come back each second (Shopify's model)."""
+
+    capacity: int
+    restore_rate: int
+
+
+@dataclass(frozen=True)
+class ClientBudgets:
+    """The budget of each client class. An anonymous caller (one network, many people behind
+    a NAT) gets what one full page of mentors needs; partners, which serve many users, the
+    most."""
+
+    anonymous: QueryBudget = QueryBudget(limits.MAX_QUERY_COST, 50)
+    user: QueryBudget = QueryBudget(2 * limits.MAX_QUERY_COST, 100)
+    staff: QueryBudget = QueryBudget(4 * limits.MAX_QUERY_COST, 200)
+    partner: QueryBudget = QueryBudget(4 * limits.MAX_QUERY_COST, 200)
+
+    def of(self, client_class: ClientClass) -> QueryBudget:
+        budget: QueryBudget = getattr(self, client_class.value)
+        return budget
+
+
+class WhenRedisDown(StrEnum):
+    """What query budgets do while Redis cannot be reached."""
+
+    # Each process keeps a share of every budget in memory (limits.FALLBACK_BUDGET_DIVISOR).
+    LOCAL = "local"
+    # Every operation runs unbudgeted.
+    OPEN = "open"
+    # Every operation is refused as RATE_LIMITED.
+    CLOSED = "closed"
+
+
+def _env_budgets() -> ClientBudgets:
+    """``QUERY_BUDGET_<CLASS>=capacity,restore_rate``, e.g. ``QUERY_BUDGET_USER=10000,100``."""
+    chosen = {}
+    for client_class in ClientClass:
+        name = f"QUERY_BUDGET_{client_class.name}"
+        raw = _env_text(name)
+        if raw is None:
+            continue
+        try:
+            capacity, rate = (int(part) for part in raw.split(","))
+        except ValueError:
+            raise ConfigurationError(f"{name} is capacity,restore_rate: {raw!r}") from None
+        if capacity < 1 or rate < 1:
+            raise ConfigurationError(f"{name}: capacity and restore rate are at least 1")
+        chosen[client_class.value] = QueryBudget(capacity, rate)
+    return ClientBudgets(**chosen)
+
+
+def _env_when_redis_down() -> WhenRedisDown:
+    raw = (_env_text("QUERY_BUDGET_WITHOUT_REDIS") or WhenRedisDown.LOCAL.value).lower()
+    try:
+        return WhenRedisDown(raw)
+    except ValueError:
+        choices = ", ".join(mode.value for mode in WhenRedisDown)
+        raise ConfigurationError(f"QUERY_BUDGET_WITHOUT_REDIS is one of {choices}") from None
+
+
 @dataclass(frozen=True)
 class PasswordHashing:
     """argon2id cost; production uses the library's defaults (~100 ms, 64 MiB)."""
@@ -304,6 +377,15 @@ class Settings:
     stripe_webhook_secret: str | None = None
     # Retries reuse the call's idempotency key, so a lost answer never charges twice.
     stripe_max_network_retries: int = 2
+    # Each call to Stripe (and each retry) waits this long for the answer.
+    stripe_timeout: timedelta = limits.STRIPE_TIMEOUT
+    # A GraphQL query or mutation over HTTP running longer is stopped: TIMEOUT, HTTP 504.
+    request_timeout: timedelta = limits.REQUEST_TIMEOUT
+    # PostgreSQL's statement_timeout; SQLite's busy timeout (a write waiting for another
+    # process's lock). Migrations run without it.
+    database_statement_timeout: timedelta = limits.DATABASE_STATEMENT_TIMEOUT
+    # Delivering one mail, from connecting to the relay's last reply.
+    smtp_timeout: timedelta = limits.SMTP_TIMEOUT
     platform_fee_percent: int = 10
     advertising_partners: tuple[AdvertisingPartner, ...] = ()
     campaign_batch_size: int = limits.MAX_CAMPAIGN_BATCH
@@ -339,6 +421,9 @@ class Settings:
     # The bearer token a Prometheus scraper sends to /metrics; None: open in development,
     # refused in production (app/metrics.py).
     metrics_token: str | None = None
+    # Each client's budget of query cost, shared by every process through Redis.
+    query_budgets: ClientBudgets = ClientBudgets()
+    budgets_without_redis: WhenRedisDown = WhenRedisDown.LOCAL
 
     @property
     def embedded(self) -> bool:
@@ -375,6 +460,10 @@ class Settings:
     def from_env(cls, *, public_url: str | None = None) -> Settings:
         """``public_url`` is where this process is reached when ``PUBLIC_URL`` does not say
         (``mentor-api serve`` passes its own ``--host`` and ``--port``)."""
+        return _check_timeouts(cls._read_env(public_url=public_url))
+
+    @classmethod
+    def _read_env(cls, *, public_url: str | None) -> Settings:
         data_dir = Path(os.environ.get("MENTOR_DATA_DIR", ".var")).resolve()
         database_url = os.environ.get("DATABASE_URL") or f"sqlite://{data_dir / 'mentor.sqlite3'}"
         development = _env_development(database_url)
@@ -403,6 +492,12 @@ class Settings:
             stripe_max_network_retries=_env_int(
                 "STRIPE_MAX_NETWORK_RETRIES", cls.stripe_max_network_retries
             ),
+            stripe_timeout=_env_seconds("STRIPE_TIMEOUT_SECONDS", cls.stripe_timeout),
+            request_timeout=_env_seconds("REQUEST_TIMEOUT_SECONDS", cls.request_timeout),
+            database_statement_timeout=_env_seconds(
+                "DATABASE_STATEMENT_TIMEOUT_SECONDS", cls.database_statement_timeout
+            ),
+            smtp_timeout=_env_seconds("SMTP_TIMEOUT_SECONDS", cls.smtp_timeout),
             platform_fee_percent=_env_int("PLATFORM_FEE_PERCENT", cls.platform_fee_percent),
             analytics_retention=_env_days("ANALYTICS_RETENTION_DAYS", cls.analytics_retention),
             account_erasure_grace=_env_days(
@@ -429,7 +524,27 @@ class Settings:
             stuffing_window=_env_minutes("CREDENTIAL_STUFFING_WINDOW_MINUTES", cls.stuffing_window),
             social_providers=_env_social_providers(),
             metrics_token=_env_text("METRICS_TOKEN"),
+            query_budgets=_env_budgets(),
+            budgets_without_redis=_env_when_redis_down(),
         )
+
+
+def _check_timeouts(settings: Settings) -> Settings:
+    """The request timeout is the outer bound: a slow statement or an unanswered Stripe call
+    (every attempt of it) must fail with its own error first, not as the request's TIMEOUT."""
+    stripe_wait = settings.stripe_timeout * (settings.stripe_max_network_retries + 1)
+    inner = {
+        "DATABASE_STATEMENT_TIMEOUT_SECONDS": settings.database_statement_timeout,
+        "STRIPE_TIMEOUT_SECONDS x (STRIPE_MAX_NETWORK_RETRIES + 1)": stripe_wait,
+    }
+    request = int(settings.request_timeout.total_seconds())
+    for name, wait in inner.items():
+        if wait >= settings.request_timeout:
+            raise ConfigurationError(
+                f"REQUEST_TIMEOUT_SECONDS ({request}) must be longer than {name} "
+                f"({int(wait.total_seconds())})"
+            )
+    return settings
 
 
 def _env_stuffing_accounts() -> int:

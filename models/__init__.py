@@ -20,4 +20,5 @@ MODEL_MODULES = [
     "models.security",
     "models.disclosures",
     "models.social",
+    "models.partner_apps",
 ]

@@ -23,6 +23,7 @@ class StaffPermission(StrEnum):
     VIEW_ANALYTICS = "VIEW_ANALYTICS"
     MANAGE_MARKETING = "MANAGE_MARKETING"
     MANAGE_STAFF = "MANAGE_STAFF"
+    MANAGE_PARTNERS = "MANAGE_PARTNERS"
 
 
 class DeactivationReason(StrEnum):

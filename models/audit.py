@@ -51,6 +51,14 @@ class AuditAction(StrEnum):
     SOCIAL_ACCOUNT_LINKED = "SOCIAL_ACCOUNT_LINKED"
     SOCIAL_ACCOUNT_UNLINKED = "SOCIAL_ACCOUNT_UNLINKED"
     PASSWORD_SET = "PASSWORD_SET"
+    PARTNER_APP_CREATED = "PARTNER_APP_CREATED"
+    PARTNER_APP_REVOKED = "PARTNER_APP_REVOKED"
+    PARTNER_KEY_ISSUED = "PARTNER_KEY_ISSUED"
+    PARTNER_KEY_REVOKED = "PARTNER_KEY_REVOKED"
+    PARTNER_GRANT_GIVEN = "PARTNER_GRANT_GIVEN"
+    PARTNER_TOKEN_ISSUED = "PARTNER_TOKEN_ISSUED"
+    PARTNER_GRANT_REVOKED = "PARTNER_GRANT_REVOKED"
+    PARTNER_MUTATION = "PARTNER_MUTATION"
 
 
 class LoginMethod(StrEnum):
@@ -80,6 +88,10 @@ class AuditEntry(Model):
     subject: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "models.User", related_name=False, null=True, on_delete=fields.SET_NULL
     )
+    # The partner app that acted, or whose keys or grants an entry is about: its audit trail.
+    partner_app: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "models.PartnerApp", related_name=False, null=True, on_delete=fields.SET_NULL
+    )
     detail: fields.Field[dict[str, object]] = fields.JSONField(default=dict)
     ip_prefix = fields.CharField(max_length=64, null=True)
     # The parsed browser family of a log-in (never the User-Agent itself); null on other rows.
@@ -89,6 +101,7 @@ class AuditEntry(Model):
 
     actor_id: int | None
     subject_id: int | None
+    partner_app_id: int | None
 
     class Meta:
         table = "audit_log"

@@ -21,6 +21,7 @@ from strawberry.schema_directive import Location
 
 from core.errors import AccessError, DomainError, ErrorCode
 from models.accounts import StaffPermission, User
+from models.partner_apps import PartnerScope
 from resolvers.context import Info
 
 ACTOR = "actor"
@@ -65,12 +66,19 @@ ErrorCodeEnum = described_enum(
         ErrorCode.BAD_USER_INPUT: "A value is wrong: a variable that does not fit its type, "
         "an input a rule refuses (length, format, range, combination), or text that cannot "
         "be stored.",
-        ErrorCode.RATE_LIMITED: "Too many attempts: `extensions.retryAfter` is the whole "
-        "number of seconds until the next one may succeed.",
+        ErrorCode.RATE_LIMITED: "Too many attempts, or the client's query budget holds less "
+        "than the operation costs: `extensions.retryAfter` is the whole number of seconds "
+        "until the next one may succeed.",
+        ErrorCode.QUERY_TOO_COMPLEX: "The operation costs more than one operation may "
+        "(`extensions.cost` and `extensions.limit`, in points: 1 an object, times `first` or "
+        "`last` inside a page); nothing ran. Ask for smaller pages or fewer nested lists.",
         ErrorCode.CONFLICT: "The change clashes with the current state of what it acts on "
         "(already done, already taken, no longer possible).",
         ErrorCode.INTERNAL: "Something unexpected failed on the server; quote "
         "`extensions.requestId` when reporting it.",
+        ErrorCode.TIMEOUT: "The operation, or one of its database statements, took longer than "
+        "the server allows and was stopped; a change it had not finished was rolled back. Try "
+        "again, and quote `extensions.requestId` if it keeps happening.",
         ErrorCode.INVALID_CREDENTIALS: "The email address and password match no account that "
         "may log in.",
         ErrorCode.WEAK_PASSWORD: "The new password is too short, too long or too easy to guess.",
@@ -111,6 +119,9 @@ ErrorCodeEnum = described_enum(
         "is not the SHA-256 of the `query` sent with it; nothing ran.",
         ErrorCode.PERSISTED_QUERY_NOT_ALLOWED: "This server runs only its trusted documents "
         "for this client (`TRUSTED_DOCUMENTS_ONLY`): send one, or its hash; nothing ran.",
+        ErrorCode.INSUFFICIENT_SCOPE: "A partner app's credential lacks a scope the operation "
+        "needs, or calls a field no partner may call; `extensions.scopes` names what is "
+        "missing. Nothing ran.",
     },
 )
 
@@ -131,6 +142,23 @@ StaffPermissionEnum = described_enum(
         StaffPermission.VIEW_ANALYTICS: "Read usage counts that name nobody.",
         StaffPermission.MANAGE_MARKETING: "Write and send marketing campaigns.",
         StaffPermission.MANAGE_STAFF: "Grant and revoke staff permissions, never one's own.",
+        StaffPermission.MANAGE_PARTNERS: "Register partner apps, issue, rotate and revoke "
+        "their API keys, and read their audit trail.",
+    },
+)
+
+
+PartnerScopeEnum = described_enum(
+    PartnerScope,
+    name="PartnerScope",
+    description="What a partner app's credential may call; each root field and mutation a "
+    "partner may call declares one with `@partnerScope`.",
+    values={
+        PartnerScope.MARKETPLACE_READ: "Read the public marketplace (`marketplace:read`): "
+        "mentors, posts, testimonials, and public objects by `node`.",
+        PartnerScope.USER_READ: "Read what a user who authorised the app may read about "
+        "themselves (`user:read`).",
+        PartnerScope.USER_WRITE: "Act as a user who authorised the app (`user:write`).",
     },
 )
 
@@ -180,6 +208,21 @@ class SignedInDirective:
 )
 class StaffOnlyDirective:
     permission: StaffPermissionEnum  # type: ignore[valid-type]
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="partnerScope",
+    description="Partner apps may call this root field or mutation with `scope`; a root "
+    "field without it is closed to them (INSUFFICIENT_SCOPE).",
+)
+class PartnerScopeDirective:
+    scope: PartnerScopeEnum  # type: ignore[valid-type]
+
+
+def partner_scope(scope: PartnerScope) -> PartnerScopeDirective:
+    """Declare, beside a root field, the scope a partner app needs to call it."""
+    return PartnerScopeDirective(scope=scope)
 
 
 @dataclass(frozen=True)
@@ -250,8 +293,16 @@ def _describe_input(field: Any) -> Any:
     return field
 
 
-def mutation(*, description: str, guard: Guard | None = None) -> Callable[[Resolver], Any]:
-    """Declare a mutation: its guard, and its domain errors folded into its payload."""
+def _directives(guard: Guard | None, scope: PartnerScope | None) -> list[object]:
+    declared = [guard.directive()] if guard else []
+    return declared + ([partner_scope(scope)] if scope else [])
+
+
+def mutation(
+    *, description: str, guard: Guard | None = None, scope: PartnerScope | None = None
+) -> Callable[[Resolver], Any]:
+    """Declare a mutation: its guard, the partner scope that opens it to partner apps, and its
+    domain errors folded into its payload."""
 
     def decorate(resolver: Resolver) -> Any:
         payload_type = get_type_hints(resolver)["return"]
@@ -268,19 +319,24 @@ def mutation(*, description: str, guard: Guard | None = None) -> Callable[[Resol
         declared = strawberry.mutation(
             _guarded(folding_errors, guard),
             description=description,
-            directives=[guard.directive()] if guard else (),
+            directives=_directives(guard, scope),
         )
         return _describe_input(declared)
 
     return decorate
 
 
-def query(*, description: str, guard: Guard) -> Callable[[Resolver], Any]:
-    """Declare a query field that needs someone: its guard, checked once."""
+def query(
+    *, description: str, guard: Guard, scope: PartnerScope | None = None
+) -> Callable[[Resolver], Any]:
+    """Declare a query field that needs someone: its guard, checked once, and the partner
+    scope that opens it to partner apps."""
 
     def decorate(resolver: Resolver) -> Any:
         return strawberry.field(
-            _guarded(resolver, guard), description=description, directives=[guard.directive()]
+            _guarded(resolver, guard),
+            description=description,
+            directives=_directives(guard, scope),
         )
 
     return decorate

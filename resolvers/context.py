@@ -13,7 +13,8 @@ from core.runtime import Runtime
 from models.privacy import ConsentSource, Visitor
 from resolvers.loaders import Loaders
 from services.access.decisions import Access, BatchLoad, Load
-from services.access.viewer import Viewer
+from services.access.viewer import PartnerCaller, Viewer
+from services.budgets import QueryCost
 from services.client import ClientInfo
 from services.privacy import visitors
 from services.privacy.consents import Subject
@@ -54,6 +55,8 @@ class RequestContext:
     # The WebSocket the operation came on; None over HTTP.
     connection: Connection | None = None
     visitor_token: str | None = None
+    # What the operation cost and its client's bucket (resolvers.budgets); HTTP only.
+    cost: QueryCost | None = None
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
     _visitor: Visitor | None = field(init=False, default=None)
@@ -78,6 +81,12 @@ class RequestContext:
             return Subject(user_id=self.viewer.user.id)
         visitor = await self.visitor(start=start)
         return None if visitor is None else Subject(visitor_id=visitor.id)
+
+    @property
+    def partner_app(self) -> PartnerCaller | None:
+        """The partner app this request speaks for (its key, or its token acting for a user),
+        if any: each app has a budget of its own (``partner:<app_id>``)."""
+        return self.viewer.partner
 
     @property
     def consent_source(self) -> ConsentSource:

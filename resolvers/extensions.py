@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import sqlite3
 import traceback
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import asyncpg
 from graphql import GraphQLError, GraphQLSyntaxError, StringValueNode, ValidationRule
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
@@ -26,6 +28,7 @@ from services.privacy import consents
 logger = logging.getLogger("mentor_api.graphql")
 
 INTERNAL_MESSAGE = "Internal error"
+TIMEOUT_MESSAGE = "The operation took too long and was stopped; try again."
 
 
 # Text a database cannot store: PostgreSQL refuses NUL, and no encoder takes a lone surrogate.
@@ -65,6 +68,25 @@ def is_unexpected(error: GraphQLError) -> bool:
     """Our own errors and GraphQL's syntax/validation errors are safe to show; the rest is not."""
     original = error.original_error
     return original is not None and not isinstance(original, DomainError | GraphQLError)
+
+
+def statement_timed_out(error: BaseException) -> bool:
+    """The database stopped a statement at its timeout (``app.db``): PostgreSQL's
+    statement_timeout cancels it (query_canceled), SQLite's busy timeout gives up waiting for
+    another connection's lock (SQLITE_BUSY). Tortoise wraps the driver's error, or not."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        found = pending.pop()
+        if not isinstance(found, BaseException) or id(found) in seen:
+            continue
+        seen.add(id(found))
+        if isinstance(found, asyncpg.QueryCanceledError):
+            return True
+        if isinstance(found, sqlite3.OperationalError):
+            return found.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+        pending += [found.__cause__, found.__context__, *found.args[:1]]
+    return False
 
 
 def log_unexpected(error: GraphQLError, request_id: str | None) -> None:
@@ -107,6 +129,9 @@ def _shaped(
     if isinstance(original, DomainError):
         extensions = original.extensions
         message = original.message
+    elif original is not None and statement_timed_out(original):
+        extensions = {"code": ErrorCode.TIMEOUT.value, "requestId": request_id}
+        message = TIMEOUT_MESSAGE
     elif is_unexpected(error):
         extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         message = INTERNAL_MESSAGE
@@ -223,7 +248,8 @@ class HonourGpc(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        if isinstance(context, RequestContext) and context.client.gpc:
+        refused = self.execution_context.result is not None
+        if isinstance(context, RequestContext) and context.client.gpc and not refused:
             subject = await context.consent_subject(start=False)
             if subject is not None:
                 await consents.honour_gpc(subject)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import strawberry
@@ -11,17 +14,24 @@ from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from core import limits
+from core.errors import ErrorCode
+from models.partner_apps import PartnerScope
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
 from resolvers.administration.mutations import AdministrationMutations
 from resolvers.administration.queries import AdministrationQueries
 from resolvers.analytics.queries import AnalyticsQueries
 from resolvers.audit.queries import AuditQueries
+from resolvers.base import partner_scope
+from resolvers.budgets import QueryBudgetGuard
+from resolvers.context import RequestContext
 from resolvers.deletion.mutations import DeletionMutations
 from resolvers.extensions import (
+    TIMEOUT_MESSAGE,
     AuditStaffReads,
     CsrfGuard,
     DocumentRules,
@@ -48,6 +58,10 @@ from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.notifications.subscriptions import NotificationSubscriptions
 from resolvers.observed import NameTheOperation
+from resolvers.partner_apps.grants import PartnerGrantMutations, PartnerGrantQueries
+from resolvers.partner_apps.mutations import PartnerAppMutations
+from resolvers.partner_apps.queries import PartnerAppQueries
+from resolvers.partner_apps.scopes import PartnerScopes
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
 from resolvers.posts.mutations import PostMutations
@@ -60,6 +74,8 @@ from resolvers.social.mutations import SocialMutations
 from resolvers.social.queries import SocialQueries
 from resolvers.testimonials.mutations import TestimonialMutations
 from resolvers.testimonials.queries import TestimonialQueries
+
+logger = logging.getLogger("mentor_api.graphql")
 
 
 @strawberry.type(description="Everything a client can read; reads never change anything.")
@@ -79,9 +95,13 @@ class Query(
     AuditQueries,
     SecurityQueries,
     SocialQueries,
+    PartnerAppQueries,
+    PartnerGrantQueries,
 ):
     node: relay.Node | None = strawberry.field(
-        resolver=resolve_node, description="Any object by its global ID."
+        resolver=resolve_node,
+        description="Any object by its global ID.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
 
 
@@ -105,6 +125,8 @@ class Mutation(
     AdministrationMutations,
     SecurityMutations,
     SocialMutations,
+    PartnerAppMutations,
+    PartnerGrantMutations,
 ):
     pass
 
@@ -123,6 +145,38 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
 
 
 class MentorSchema(strawberry.Schema):
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """A query or mutation runs within the request timeout (subscriptions, which the
+        WebSocket carries through ``stream`` and ``subscribe``, are meant to last). Past it,
+        the operation's task is cancelled where it waits, so an open transaction rolls back,
+        and the answer is TIMEOUT alone."""
+        run = super().execute(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            allowed_operation_types,
+            operation_extensions,
+        )
+        if not isinstance(context_value, RequestContext):
+            return await run
+        limit = context_value.runtime.settings.request_timeout
+        try:
+            async with asyncio.timeout(limit.total_seconds()):
+                return await run
+        except TimeoutError:
+            return timed_out(limit, context_value.client.request_id)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
@@ -134,6 +188,19 @@ class MentorSchema(strawberry.Schema):
                 log_unexpected(error, getattr(client, "request_id", None))
 
 
+def timed_out(limit: timedelta, request_id: str | None) -> ExecutionResult:
+    """The answer of an operation stopped at the request timeout: no data, one error."""
+    logger.warning(
+        "an operation ran past the request timeout of %s s and was stopped (request %s)",
+        int(limit.total_seconds()),
+        request_id,
+    )
+    error = GraphQLError(
+        TIMEOUT_MESSAGE, extensions={"code": ErrorCode.TIMEOUT.value, "requestId": request_id}
+    )
+    return ExecutionResult(data=None, errors=[error])
+
+
 def build_schema(*, development: bool = False) -> MentorSchema:
     extensions: list[Any] = [
         DocumentRules,
@@ -141,8 +208,11 @@ def build_schema(*, development: bool = False) -> MentorSchema:
         lambda: SyntaxSafeParserCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         NameTheOperation,
+        # First to execute: a refused operation leaves the others nothing to do.
+        QueryBudgetGuard,
         StorableVariables,
         SubscriptionsOverWebSocket,
+        PartnerScopes,
         CsrfGuard,
         HonourGpc,
         AuditStaffReads,

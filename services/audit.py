@@ -22,11 +22,13 @@ async def record(
     ip_prefix: str | None = None,
     browser_family: str | None = None,
     request_id: str | None = None,
+    partner_app_id: int | None = None,
 ) -> None:
     await AuditEntry.create(
         action=action,
         actor_id=actor_id,
         subject_id=subject_id,
+        partner_app_id=partner_app_id,
         detail=detail or {},
         ip_prefix=ip_prefix,
         browser_family=browser_family,

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 from tortoise.transactions import in_transaction
 
-from core import clock
+from core import clock, limits
 from models.accounts import User
 from models.outbox import OutboxEmail, OutboxStatus
 
@@ -88,9 +88,12 @@ class Mailer(Protocol):
 
 
 class SmtpMailer:
-    """Delivers over SMTP: ``smtp://user:pass@host:port`` (STARTTLS when offered) or ``smtps://``."""
+    """Delivers over SMTP: ``smtp://user:pass@host:port`` (STARTTLS when offered) or ``smtps://``.
 
-    def __init__(self, smtp_url: str) -> None:
+    ``timeout`` bounds one delivery as a whole (a relay that answers each command just in
+    time still ends there), and each of its steps the same, so a stall names its step."""
+
+    def __init__(self, smtp_url: str, timeout: timedelta = limits.SMTP_TIMEOUT) -> None:
         url = urlsplit(smtp_url)
         if url.scheme not in {"smtp", "smtps"} or not url.hostname:
             raise ValueError("SMTP_URL must look like smtp://host:port or smtps://host:port")
@@ -100,11 +103,21 @@ class SmtpMailer:
             "username": unquote(url.username) if url.username else None,
             "password": unquote(url.password) if url.password else None,
             "use_tls": url.scheme == "smtps",
-            "timeout": 30,
+            "timeout": timeout.total_seconds(),
         }
+        self._timeout = timeout
 
     async def send(self, message: EmailMessage) -> None:
-        await aiosmtplib.send(message, **self._options)
+        client = aiosmtplib.SMTP(**self._options)
+        try:
+            async with asyncio.timeout(self._timeout.total_seconds()):
+                await client.connect()
+                await client.send_message(message)
+                await client.quit()
+        finally:
+            # Not ``async with client``: stopped by the bound, it would say QUIT to the relay
+            # that stalls and wait for its answer as long again.
+            client.close()
 
     async def forget(self, address: str) -> int:
         return 0  # delivered mail is the relay's and the recipient's, not kept here
@@ -176,23 +189,47 @@ def _retry_delay(attempts: int) -> timedelta:
     return min(timedelta(seconds=30 * 2 ** (attempts - 1)), timedelta(hours=6))
 
 
-async def deliver_pending(mailer: Mailer, *, mail_from: str, max_attempts: int) -> int:
+def _relay_unavailable(error: Exception) -> bool:
+    """The relay did not answer in time or could not be reached: the next mail would only
+    wait as long again, so the round ends and the sweep tries later."""
+    return isinstance(error, TimeoutError | ConnectionError)
+
+
+# A claimed mail is kept from other workers this much longer than its delivery may take.
+CLAIM_MARGIN = timedelta(seconds=30)
+
+
+async def deliver_pending(
+    mailer: Mailer, *, mail_from: str, max_attempts: int, send_timeout: timedelta
+) -> int:
     """Send due outbox mail; returns how many were sent.
 
-    Each mail is claimed (``FOR UPDATE SKIP LOCKED``, so several workers never send one twice),
-    sent and recorded in a transaction of its own: whatever happens to one mail, the mail sent
-    before it stays recorded as sent and the mail after it still goes out. A failure is retried
-    with back-off and given up (FAILED) after ``max_attempts``; a message the mail client
-    refuses to even send (a malformed address) is given up at once.
+    Each mail is claimed in a short transaction (``FOR UPDATE SKIP LOCKED``, so several
+    workers never take one mail at once): its next attempt moves past the time its delivery
+    may take (``send_timeout``), so no other worker takes it meanwhile, and a worker that dies
+    while sending leaves it due again later. It is sent outside any transaction, so a relay
+    that stalls holds no row lock and no connection (on SQLite, the only one) while others
+    wait, and the outcome is recorded after. A failure is retried with back-off and given up
+    (FAILED) after ``max_attempts``; a message the mail client refuses to even send (a
+    malformed address) is given up at once. A relay that does not answer ends the round.
     """
     sent = 0
-    while (outcome := await _deliver_next(mailer, mail_from, max_attempts)) is not None:
-        sent += outcome
+    lease = send_timeout + CLAIM_MARGIN
+    while (row := await _claim_next(lease)) is not None:
+        try:
+            await mailer.send(_as_message(row, mail_from))
+        except Exception as error:
+            await _record_failure(row, error, max_attempts)
+            if _relay_unavailable(error):
+                break
+        else:
+            await _record_delivery(row)
+            sent += 1
     return sent
 
 
-async def _deliver_next(mailer: Mailer, mail_from: str, max_attempts: int) -> bool | None:
-    """Deliver the oldest due mail: True when sent, False when it failed, None when none is due."""
+async def _claim_next(lease: timedelta) -> OutboxEmail | None:
+    """The oldest due mail, kept from other workers for ``lease``; None when none is due."""
     async with in_transaction():
         row = (
             await OutboxEmail.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=clock.now())
@@ -200,34 +237,26 @@ async def _deliver_next(mailer: Mailer, mail_from: str, max_attempts: int) -> bo
             .select_for_update(skip_locked=True)
             .first()
         )
-        if row is None:
-            return None
-        row.attempts += 1
-        delivered = False
-        try:
-            await mailer.send(_as_message(row, mail_from))
-        except Exception as error:
-            logger.warning("mail %s not delivered: %s", row.id, type(error).__name__)
-            row.last_error = type(error).__name__
-            row.next_attempt_at = clock.now() + _retry_delay(row.attempts)
-            if _never_sendable(error) or row.attempts >= max_attempts:
-                row.status = OutboxStatus.FAILED
-        else:
-            row.status = OutboxStatus.SENT
-            row.sent_at = clock.now()
-            row.last_error = None
-            row.body = ""  # delivered: keep no copy of its links and tokens
-            row.headers = None
-            delivered = True
-        await row.save(
-            update_fields=[
-                "attempts",
-                "status",
-                "sent_at",
-                "last_error",
-                "next_attempt_at",
-                "body",
-                "headers",
-            ]
-        )
-    return delivered
+        if row is not None:
+            await OutboxEmail.filter(id=row.id).update(next_attempt_at=clock.now() + lease)
+    return row
+
+
+async def _record_failure(row: OutboxEmail, error: Exception, max_attempts: int) -> None:
+    logger.warning("mail %s not delivered: %s", row.id, type(error).__name__)
+    row.attempts += 1
+    row.last_error = type(error).__name__
+    row.next_attempt_at = clock.now() + _retry_delay(row.attempts)
+    if _never_sendable(error) or row.attempts >= max_attempts:
+        row.status = OutboxStatus.FAILED
+    await row.save(update_fields=["attempts", "status", "last_error", "next_attempt_at"])
+
+
+async def _record_delivery(row: OutboxEmail) -> None:
+    row.attempts += 1
+    row.status = OutboxStatus.SENT
+    row.sent_at = clock.now()
+    row.last_error = None
+    row.body = ""  # delivered: keep no copy of its links and tokens
+    row.headers = None
+    await row.save(update_fields=["attempts", "status", "sent_at", "last_error", "body", "headers"])

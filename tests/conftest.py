@@ -13,6 +13,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from app.keys import RUNTIME
 from app.server import create_app
 from app.tasks import BackgroundWork
 from core.runtime import Runtime
-from core.settings import PasswordHashing, Settings
+from core.settings import ClientBudgets, PasswordHashing, QueryBudget, Settings
 from services.throttle import MemoryThrottle
 from tests.support.backends import Backend, postgres_backend, sqlite_backend
 from tests.support.graphql import GraphQLClient
@@ -115,6 +116,13 @@ def settings(
         stripe_secret_key=TEST_SECRET_KEY,
         stripe_webhook_secret=TEST_WEBHOOK_SECRET,
         stripe_max_network_retries=0,
+        # Every test shares one anonymous network (loopback): none may wait on another's cost.
+        # tests/test_query_cost.py proves the default budgets refuse.
+        query_budgets=ClientBudgets(*[QueryBudget(10**9, 10**6)] * 4),
+        # Short enough for a test to wait out (tests/test_timeouts.py), long enough for any
+        # statement or mail of the suite on a loaded machine.
+        database_statement_timeout=timedelta(seconds=3),
+        smtp_timeout=timedelta(seconds=5),
     )
 
 

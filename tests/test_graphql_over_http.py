@@ -17,6 +17,7 @@ from core.runtime import Runtime
 from models.accounts import User
 from tests.accounts.test_profile import png
 from tests.support.documents import document
+from tests.support.graphql import without_cost
 from tests.support.users import UserFactory
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -48,8 +49,9 @@ async def post(
 
 
 async def answer(response: ClientResponse) -> tuple[int, str, dict[str, Any]]:
-    """Status, media type and JSON body."""
-    return response.status, response.content_type, await response.json(content_type=None)
+    """Status, media type and JSON body (without the cost every GraphQL result carries)."""
+    body = without_cost(await response.json(content_type=None), ran=False)
+    return response.status, response.content_type, body
 
 
 @pytest.mark.parametrize(

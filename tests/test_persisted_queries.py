@@ -25,7 +25,7 @@ from services.documents import TrustedDocument, TrustedDocuments
 from services.persisted_queries import MemoryQueryStore, QueryStore, RedisQueryStore, query_store
 from tests.marketplace.helpers import become_mentor, request_job
 from tests.support.documents import document
-from tests.support.graphql import GraphQLClient
+from tests.support.graphql import GraphQLClient, without_cost
 from tests.support.subscriptions import SubscriptionSocket, opened, ready
 from tests.support.users import PASSWORD, SignedIn, UserFactory
 
@@ -60,7 +60,7 @@ async def post(
     if who is not None:
         headers["Authorization"] = f"Bearer {who.token}"
     response = await http.post("/graphql", json=body, headers=headers)
-    return response.status, await response.json(content_type=None)
+    return response.status, without_cost(await response.json(content_type=None), ran=False)
 
 
 async def get(
@@ -71,7 +71,7 @@ async def get(
         headers["Authorization"] = f"Bearer {who.token}"
     sent = {key: json.dumps(value) if key != "query" else value for key, value in params.items()}
     response = await http.get("/graphql", params=sent, headers=headers)
-    return response.status, await response.json(content_type=None)
+    return response.status, without_cost(await response.json(content_type=None), ran=False)
 
 
 def refused(code: str, message: str | None = None) -> dict[str, Any]:

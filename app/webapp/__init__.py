@@ -1,4 +1,5 @@
-"""The minimal web client that our mail links open when ``WEB_APP_URL`` names no other.
+"""The minimal web client that our mail links (and partner apps' consent requests) open when
+``WEB_APP_URL`` names no other.
 
 One static page and one script, served from this package (no CDN, no inline script, a strict
 Content-Security-Policy); the script finishes the action through the GraphQL API.
@@ -10,8 +11,11 @@ from importlib.resources import files
 
 from aiohttp import web
 
-# The pages our mail and Stripe's onboarding send browsers to (``Settings.web_app_link``).
-PAGES = frozenset({"verify", "reset-password", "confirm-deletion", "cancel-deletion", "payouts"})
+# The pages our mail and Stripe's onboarding send browsers to (``Settings.web_app_link``), and
+# the consent page a partner app's authorization request lands on (``/oauth/authorize``).
+PAGES = frozenset(
+    {"verify", "reset-password", "confirm-deletion", "cancel-deletion", "payouts", "authorize"}
+)
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; connect-src 'self'; form-action 'none'; "
     "base-uri 'none'; frame-ancestors 'none'"

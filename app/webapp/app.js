@@ -76,9 +76,69 @@ async function send(page, input) {
   return payload;
 }
 
+// A partner app's OAuth 2.0 authorization request: the signed-in user (session cookie, with
+// the CSRF token of its cookie) agrees after a click, and the browser goes back to the app.
+const AUTHORIZE = `mutation AuthorizePartnerApp($input: AuthorizePartnerAppInput!) {
+  authorizePartnerApp(input: $input) { redirectTo ${ERRORS} } }`;
+const AUTHORIZE_FIELDS = {
+  client_id: "clientId",
+  redirect_uri: "redirectUri",
+  scope: "scope",
+  state: "state",
+  code_challenge: "codeChallenge",
+  code_challenge_method: "codeChallengeMethod",
+  response_type: "responseType",
+};
+
+function cookie(name) {
+  const found = document.cookie.split("; ").find((pair) => pair.startsWith(`${name}=`));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
+
+function startConsent(params) {
+  const input = {};
+  for (const [name, field] of Object.entries(AUTHORIZE_FIELDS)) {
+    if (params.get(name)) {
+      input[field] = params.get(name);
+    }
+  }
+  document.title = "Allow a partner app";
+  document.getElementById("title").textContent = "Allow a partner app";
+  show(`The app ${input.clientId || "?"} asks to act for you with: ${input.scope || "nothing"}.`);
+  document.getElementById("submit").textContent = "Allow";
+  const form = document.getElementById("form");
+  form.hidden = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await fetch(new URL("../graphql", window.location.href), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        Accept: "application/graphql-response+json, application/json",
+        "X-CSRF-Token": cookie("mentor_csrf"),
+      },
+      body: JSON.stringify({ query: AUTHORIZE, variables: { input } }),
+    });
+    const answer = await response.json();
+    const payload = answer.data && answer.data.authorizePartnerApp;
+    if (answer.errors && answer.errors.length) {
+      show(answer.errors[0].message);
+    } else if (payload.errors.length) {
+      show(payload.errors[0].message);
+    } else {
+      window.location.assign(payload.redirectTo);
+    }
+  });
+}
+
 function start() {
   const name = window.location.pathname.split("/").pop();
   const params = new URLSearchParams(window.location.search);
+  if (name === "authorize") {
+    startConsent(params);
+    return;
+  }
   if (name === "payouts") {
     document.getElementById("title").textContent = "Payouts";
     show(PAYOUT_MESSAGES[params.has("expired") ? "expired" : "done"]);

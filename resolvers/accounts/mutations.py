@@ -9,6 +9,7 @@ from strawberry.file_uploads import Upload
 
 from core import limits
 from models.accounts import User
+from models.partner_apps import PartnerScope
 from resolvers.accounts.types import UserType
 from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
 from resolvers.context import Info
@@ -289,6 +290,7 @@ class AccountMutations:
     @mutation(
         description="Edit your profile. Send only what changes; null clears a field.",
         guard=SIGNED_IN,
+        scope=PartnerScope.USER_WRITE,
     )
     async def update_profile(
         self, info: Info, actor: User, input: UpdateProfileInput

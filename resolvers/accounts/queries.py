@@ -6,7 +6,9 @@ import strawberry
 from strawberry import relay
 
 from models.accounts import User
+from models.partner_apps import PartnerScope
 from resolvers.accounts.types import UserType
+from resolvers.base import partner_scope
 from resolvers.context import Info
 from resolvers.ids import row_id_or_none
 from resolvers.nodes import visible_row
@@ -14,7 +16,10 @@ from resolvers.nodes import visible_row
 
 @strawberry.type
 class AccountQueries:
-    @strawberry.field(description="The signed-in user, or null for an anonymous caller.")
+    @strawberry.field(
+        description="The signed-in user, or null for an anonymous caller.",
+        directives=[partner_scope(PartnerScope.USER_READ)],
+    )
     def me(self, info: Info) -> UserType | None:
         return info.context.viewer.user  # type: ignore[return-value]
 
@@ -22,7 +27,8 @@ class AccountQueries:
         description=(
             "A user by global ID; null when it does not exist or you may not see it — the two "
             "are indistinguishable on purpose."
-        )
+        ),
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
     async def user(
         self,

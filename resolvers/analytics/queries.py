@@ -11,6 +11,7 @@ from resolvers.base import query, staff
 from resolvers.context import Info
 from resolvers.mentors.types import MentorConnection
 from resolvers.pagination import After, Before, Cursors, First, Last
+from resolvers.query_cost import costs
 from services import interactions
 from services.analytics import DateRange
 from services.keyset import page_of_sorted
@@ -18,12 +19,14 @@ from services.keyset import page_of_sorted
 
 @strawberry.type
 class AnalyticsQueries:
+    # Ranked in Python over every mentor the viewer's post views point to, on each request.
     @strawberry.field(
+        metadata=costs(20),
         description=(
             "Mentors picked from the posts you viewed: their authors, and mentors whose "
             "expertise matches those posts' tags; best first. Needs ANALYTICS consent "
             "(RECOMMENDATIONS): CONSENT_REQUIRED without it. `first` ≤ 100."
-        )
+        ),
     )
     async def recommended_mentors(
         self,

@@ -74,6 +74,16 @@ AuditActionEnum = described_enum(
         "the provider).",
         A.SOCIAL_ACCOUNT_UNLINKED: "A linked provider account was unlinked (detail: the provider).",
         A.PASSWORD_SET: "An account made by a provider got its first password.",
+        A.PARTNER_APP_CREATED: "Staff registered a partner app (detail: its scopes).",
+        A.PARTNER_APP_REVOKED: "Staff revoked a partner app: its keys and grants stopped.",
+        A.PARTNER_KEY_ISSUED: "A partner app got a new API key (detail: the key, and when a "
+        "rotation ends the old keys).",
+        A.PARTNER_KEY_REVOKED: "Staff revoked one of a partner app's API keys.",
+        A.PARTNER_GRANT_GIVEN: "A user let a partner app act for them (detail: the scopes).",
+        A.PARTNER_TOKEN_ISSUED: "A partner app exchanged a user's authorization code for a token.",
+        A.PARTNER_GRANT_REVOKED: "A user took back a partner app's right to act for them.",
+        A.PARTNER_MUTATION: "A partner app called a mutation (detail: which), for the user it "
+        "acts for if any.",
     },
 )
 
@@ -134,6 +144,14 @@ class AuditLogEntryType(ModelNode):
     @strawberry.field(description="Who did it; null for the platform itself or a stranger.")
     def actor(self, root: AuditEntry, info: Info) -> AuditParty | None:
         return _party(info, root.actor_id)
+
+    @strawberry.field(
+        description="The partner app that acted or that the entry is about; null for others."
+    )
+    def partner_app_id(self, root: AuditEntry) -> strawberry.ID | None:
+        if root.partner_app_id is None:
+            return None
+        return strawberry.ID(to_base64("PartnerApp", root.partner_app_id))
 
     @strawberry.field(description="Whom it is about; null when it is about nobody known.")
     def subject(self, root: AuditEntry, info: Info) -> AuditParty | None:

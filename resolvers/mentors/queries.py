@@ -6,13 +6,15 @@ import strawberry
 from strawberry import relay
 
 from models.marketplace import MentorProfile
-from resolvers.base import described_enum
+from models.partner_apps import PartnerScope
+from resolvers.base import described_enum, partner_scope
 from resolvers.context import Info
 from resolvers.ids import row_id_or_none
 from resolvers.mentors.types import MentorConnection, MentorType
 from resolvers.money import MoneyInput
 from resolvers.nodes import visible_row
 from resolvers.pagination import After, Before, First, Last
+from resolvers.query_cost import costs
 from services import mentors
 
 MentorOrderEnum = described_enum(
@@ -46,9 +48,19 @@ class MentorFilter:
     )
 
 
+# Named here: inside the class body, `mentors` is also the field being defined.
+NEWEST_FIRST = mentors.MentorOrder.NEWEST
+# A text search scans every mentor's name, headline and bio.
+SEARCH_COSTS_MORE = costs(1, when_given={"filter.search": 20})
+
+
 @strawberry.type
 class MentorQueries:
-    @strawberry.field(description="Find mentors. `first` is at most 100.")
+    @strawberry.field(
+        description="Find mentors. `first` is at most 100.",
+        metadata=SEARCH_COSTS_MORE,
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
+    )
     async def mentors(
         self,
         info: Info,
@@ -58,7 +70,7 @@ class MentorQueries:
         order_by: Annotated[
             MentorOrderEnum,  # type: ignore[valid-type]
             strawberry.argument(description="The order of the pages."),
-        ] = mentors.MentorOrder.NEWEST,
+        ] = NEWEST_FIRST,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -83,7 +95,10 @@ class MentorQueries:
         await page.load_ahead(info)
         return page
 
-    @strawberry.field(description="A mentor by global ID; null when there is none.")
+    @strawberry.field(
+        description="A mentor by global ID; null when there is none.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
+    )
     async def mentor(
         self,
         info: Info,

@@ -7,6 +7,7 @@ from strawberry import relay
 
 from core import limits
 from models.accounts import User
+from models.partner_apps import PartnerScope
 from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
 from resolvers.context import Info
 from resolvers.ids import row_id
@@ -144,7 +145,11 @@ class PostMutations:
         await posts.delete_post(actor, _post_id(input))
         return DeletePostPayload(deleted_post_id=input.post_id)
 
-    @mutation(description="Like a published post; liking twice counts once.", guard=SIGNED_IN)
+    @mutation(
+        description="Like a published post; liking twice counts once.",
+        guard=SIGNED_IN,
+        scope=PartnerScope.USER_WRITE,
+    )
     async def like_post(self, info: Info, actor: User, input: LikePostInput) -> LikePostPayload:
         post = await posts.like_post(actor, _post_id(input))
         return LikePostPayload(post=post)  # type: ignore[arg-type]
@@ -152,6 +157,7 @@ class PostMutations:
     @mutation(
         description="Take back a like; unliking a post you do not like changes nothing.",
         guard=SIGNED_IN,
+        scope=PartnerScope.USER_WRITE,
     )
     async def unlike_post(
         self, info: Info, actor: User, input: UnlikePostInput

@@ -7,6 +7,8 @@ from strawberry import relay
 
 from core.errors import NotFound
 from models.marketplace import MentorProfile
+from models.partner_apps import PartnerScope
+from resolvers.base import partner_scope
 from resolvers.context import Info
 from resolvers.ids import row_id, row_id_or_none
 from resolvers.nodes import visible_row
@@ -26,7 +28,8 @@ class PostFilter:
 @strawberry.type
 class PostQueries:
     @strawberry.field(
-        description="Published posts (and the viewer's own drafts), newest first. `first` ≤ 100."
+        description="Published posts (and the viewer's own drafts), newest first. `first` ≤ 100.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
     async def posts(
         self,
@@ -56,7 +59,8 @@ class PostQueries:
         )
 
     @strawberry.field(
-        description="A post by global ID, counting one view; null when absent or not yours."
+        description="A post by global ID, counting one view; null when absent or not yours.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
     async def post(
         self,

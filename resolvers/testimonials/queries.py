@@ -7,6 +7,8 @@ from strawberry import relay
 
 from core.errors import NotFound
 from models.marketplace import MentorProfile
+from models.partner_apps import PartnerScope
+from resolvers.base import partner_scope
 from resolvers.context import Info
 from resolvers.ids import row_id
 from resolvers.nodes import visible_row
@@ -21,7 +23,8 @@ class TestimonialQueries:
         description=(
             "A mentor's testimonials shown on the profile: PROFILE permission granted and not "
             "hidden; newest first."
-        )
+        ),
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
     async def testimonials(
         self,
@@ -49,7 +52,8 @@ class TestimonialQueries:
         )
 
     @strawberry.field(
-        description="Success stories staff feature, with the authors' MARKETING permission."
+        description="Success stories staff feature, with the authors' MARKETING permission.",
+        directives=[partner_scope(PartnerScope.MARKETPLACE_READ)],
     )
     async def featured_testimonials(
         self,

@@ -32,6 +32,7 @@ from models.marketplace import (
 )
 from models.notifications import Notification, NotificationPreference
 from models.outbox import OutboxEmail
+from models.partner_apps import PartnerApp, PartnerGrant, PartnerKey
 from models.payments import (
     ConnectedAccount,
     Payment,
@@ -147,7 +148,16 @@ _ACCOUNTS: dict[type[Model], ModelPrivacy] = {
         },
         # actor/subject point at user rows, which erasure tombstones: the log stays pseudonymous.
         not_personal=frozenset(
-            {"id", "action", "actor", "subject", "detail", "request_id", "created_at"}
+            {
+                "id",
+                "action",
+                "actor",
+                "subject",
+                "partner_app",
+                "detail",
+                "request_id",
+                "created_at",
+            }
         ),
         exported_rows=NOT_LEGAL_PROCESS,
     ),
@@ -852,6 +862,47 @@ _SOCIAL: dict[type[Model], ModelPrivacy] = {
     ),
 }
 
+# Partner apps are companies' programs, not people: staff who manage partners see them and
+# their keys (never a key's hash). A user's consent to an app is theirs: they see and revoke it.
+_PARTNER_APPS: dict[type[Model], ModelPrivacy] = {
+    PartnerApp: ModelPrivacy(
+        owner=None,
+        rows=RowRule(NOBODY, staff=frozenset({P.MANAGE_PARTNERS})),
+        personal={},
+        not_personal=frozenset(
+            {"id", "name", "scopes", "redirect_uris", "created_at", "revoked_at"}
+        ),
+    ),
+    PartnerKey: ModelPrivacy(
+        owner=None,
+        rows=RowRule(NOBODY, staff=frozenset({P.MANAGE_PARTNERS})),
+        personal={},
+        not_personal=frozenset(
+            {"id", "app", "key_hash", "hint", "created_at", "expires_at", "revoked_at"}
+        ),
+    ),
+    PartnerGrant: ModelPrivacy(
+        owner="user_id",
+        rows=RowRule(OWNER_ONLY),
+        personal={"code_hash": _credential, "token_hash": _credential},
+        not_personal=frozenset(
+            {
+                "id",
+                "app",
+                "user",
+                "scopes",
+                "redirect_uri",
+                "code_challenge",
+                "code_expires_at",
+                "code_used_at",
+                "token_expires_at",
+                "created_at",
+                "revoked_at",
+            }
+        ),
+    ),
+}
+
 # A legal disclosure as its subject sees it, among the shares of their data.
 TOLD_SUBJECT = RowRule(OWNER_ONLY, live=DISCLOSURE_TOLD)
 
@@ -869,6 +920,7 @@ REGISTRY: dict[type[Model], ModelPrivacy] = {
     **_SECURITY,
     **_LEGAL,
     **_SOCIAL,
+    **_PARTNER_APPS,
 }
 
 

@@ -9,10 +9,24 @@ from models.accounts import Session, StaffPermission, User
 
 
 @dataclass(frozen=True)
+class PartnerCaller:
+    """A partner app a request speaks for, with the scopes its credential carries; with a
+    grant, it acts for the grant's user (``Viewer.user``) within those scopes only."""
+
+    app_id: int
+    scopes: frozenset[str]
+    grant_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Viewer:
     user: User | None = None
     session: Session | None = None
     via_cookie: bool = False
+    partner: PartnerCaller | None = None
+    # A partner key or token was sent but is unknown, revoked or expired: refused, never
+    # served as anonymous.
+    partner_credential_refused: bool = False
 
     @property
     def user_id(self) -> int | None:
@@ -23,6 +37,10 @@ class Viewer:
         return self.user is not None
 
     def has_permission(self, permission: StaffPermission) -> bool:
+        """A partner app acting for a staff member never holds their staff powers: staff
+        work is done by staff themselves."""
+        if self.partner is not None:
+            return False
         return self.user is not None and self.user.has_staff_permission(permission)
 
     def require_user(self) -> User:
@@ -32,7 +50,7 @@ class Viewer:
 
     def require_permission(self, permission: StaffPermission) -> User:
         user = self.require_user()
-        if not user.has_staff_permission(permission):
+        if not self.has_permission(permission):
             raise Forbidden(f"This needs the staff permission {permission.value}.")
         return user
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import stripe
 
-from core import limits
 from core.errors import BadUserInput, Conflict, DomainError, ErrorCode
 from core.settings import Settings
 
@@ -37,7 +36,8 @@ class PaymentProvider:
         self._http: stripe.AIOHTTPClient | None = None
         self._client: stripe.StripeClient | None = None
         if settings.stripe_secret_key:
-            self._http = stripe.AIOHTTPClient(timeout=limits.MAX_STRIPE_WAIT_SECONDS)
+            # Seconds, for each attempt: the answer, its body included (aiohttp's total).
+            self._http = stripe.AIOHTTPClient(timeout=settings.stripe_timeout.total_seconds())
             self._client = stripe.StripeClient(
                 settings.stripe_secret_key,
                 http_client=self._http,

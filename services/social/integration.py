@@ -35,6 +35,7 @@ from social_core.strategy import BaseStrategy
 from social_core.utils import to_setting_name
 from tortoise.exceptions import IntegrityError
 
+from core import limits
 from core.errors import DomainError, ErrorCode
 from core.settings import OIDC_BACKEND, Settings, SocialProvider
 from models.social import SocialAssociation, SocialNonce
@@ -186,6 +187,8 @@ class Strategy(BaseStrategy[Any]):
             f"{prefix}SECRET": provider.client_secret,
             f"{prefix}STATE_LIFETIME": int(settings.social_flow_lifetime.total_seconds()),
             f"{prefix}NONCE_LIFETIME": int(settings.social_flow_lifetime.total_seconds()),
+            # requests' timeout: to connect, and between parts of each answer.
+            f"{prefix}REQUESTS_TIMEOUT": limits.SOCIAL_PROVIDER_TIMEOUT.total_seconds(),
         }
         if provider.backend == OIDC_BACKEND:
             self._values[f"{prefix}OIDC_ENDPOINT"] = provider.issuer

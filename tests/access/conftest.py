@@ -37,6 +37,7 @@ from models.marketplace import (
 )
 from models.notifications import Notification, NotificationKind, NotificationPreference
 from models.outbox import OutboxEmail
+from models.partner_apps import PartnerApp, PartnerGrant, PartnerKey, PartnerScope
 from models.payments import (
     ConnectedAccount,
     Payment,
@@ -84,6 +85,7 @@ SIGNED_IN_ROLES = (
     "security_staff",
     "marketing_staff",
     "legal_staff",
+    "partners_staff",
 )
 
 
@@ -121,6 +123,10 @@ class World:
     legal_disclosure: LegalDisclosure
     secret_disclosure: LegalDisclosure
     social_account: SocialAccount
+    partner_app: PartnerApp
+    partner_key: PartnerKey
+    # The client's: a partner app acting for them.
+    partner_grant: PartnerGrant
 
     def viewer(self, role: str) -> Viewer:
         if role == "anonymous":
@@ -167,6 +173,8 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         "security_staff": await users.create("Sid Security", staff=[p.SECURITY]),
         "marketing_staff": await users.create("Max Marketing", staff=[p.MANAGE_MARKETING]),
         "legal_staff": await users.create("Lea Legal", staff=[p.LEGAL]),
+        # Partner apps' audit trails are audit-log entries: SECURITY reads them.
+        "partners_staff": await users.create("Paz Partners", staff=[p.MANAGE_PARTNERS, p.SECURITY]),
     }
     client, mentor, gone, former = (
         people[name].user for name in ("client", "mentor", "gone", "former")
@@ -404,6 +412,27 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         lifetime=600,
         assoc_type="state",
     )
+    partner_app = await PartnerApp.create(
+        name="Calendar", scopes=[PartnerScope.USER_READ.value], redirect_uris=["https://c.example/"]
+    )
+    partner_key = await PartnerKey.create(
+        app=partner_app, key_hash="k" * 64, hint="mpk_live_kkkkkkk"
+    )
+    partner_grant = await PartnerGrant.create(
+        app=partner_app,
+        user=client,
+        scopes=[PartnerScope.USER_READ.value],
+        redirect_uri="https://c.example/",
+        code_hash="g" * 64,
+        code_challenge="c" * 43,
+        code_expires_at=clock.now(),
+        code_used_at=clock.now(),
+        token_hash="t" * 64,
+        token_expires_at=clock.now() + timedelta(days=1),
+    )
+    await AuditEntry.create(
+        action=AuditAction.PARTNER_APP_CREATED, partner_app=partner_app, detail={}
+    )
     return World(
         people=people,
         mentor_profile=mentor_profile,
@@ -432,4 +461,7 @@ async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
         legal_disclosure=legal_disclosure,
         secret_disclosure=secret_disclosure,
         social_account=social_account,
+        partner_app=partner_app,
+        partner_key=partner_key,
+        partner_grant=partner_grant,
     )

@@ -189,6 +189,9 @@ PRIVATE_NODES: dict[str, tuple[Callable[[World], str], str]] = {
     "SecurityEvent": (lambda w: gid("SecurityEvent", w.security_event), "security_staff"),
     "LegalDisclosure": (lambda w: gid("LegalDisclosure", w.legal_disclosure), "legal_staff"),
     "SocialAccount": (lambda w: gid("SocialAccount", w.social_account), "client"),
+    "PartnerApp": (lambda w: gid("PartnerApp", w.partner_app), "partners_staff"),
+    "PartnerKey": (lambda w: gid("PartnerKey", w.partner_key), "partners_staff"),
+    "PartnerGrant": (lambda w: gid("PartnerGrant", w.partner_grant), "client"),
 }
 
 
@@ -647,6 +650,53 @@ async def _audit_log(world: World, graphql: GraphQLClient) -> None:
     listed = await _ask(graphql, world, "security_staff", query)
     entries = [{"node": {"id": gid("AuditLogEntry", world.audit_entry)}}]
     assert listed == {"auditLog": {"edges": entries}}
+
+
+@reaches("Query.partnerApps")
+async def _partner_apps(world: World, graphql: GraphQLClient) -> None:
+    """Staff who manage partners only."""
+    query = "{ partnerApps { edges { node { id } } } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("client", "users_staff", "security_staff"):
+        assert error_codes(await graphql(query, token=world.token(role))) == ["FORBIDDEN"]
+    listed = await _ask(graphql, world, "partners_staff", query)
+    apps = [{"node": {"id": gid("PartnerApp", world.partner_app)}}]
+    assert listed == {"partnerApps": {"edges": apps}}
+
+
+APP_PART = "query A($id: ID!) { node(id: $id) { ... on PartnerApp { %s } } }"
+
+
+@reaches("PartnerApp.keys")
+async def _partner_app_keys(world: World, graphql: GraphQLClient) -> None:
+    query = APP_PART % "keys { id }"
+    app = gid("PartnerApp", world.partner_app)
+    for role in (*OUTSIDERS, "security_staff"):
+        assert await _ask(graphql, world, role, query, id=app) == {"node": None}, role
+    seen = await _ask(graphql, world, "partners_staff", query, id=app)
+    assert seen == {"node": {"keys": [{"id": gid("PartnerKey", world.partner_key)}]}}
+
+
+@reaches("PartnerApp.auditTrail")
+async def _partner_app_audit_trail(world: World, graphql: GraphQLClient) -> None:
+    query = APP_PART % "auditTrail { edges { node { action } } }"
+    app = gid("PartnerApp", world.partner_app)
+    for role in (*OUTSIDERS, "security_staff"):
+        assert await _ask(graphql, world, role, query, id=app) == {"node": None}, role
+    seen = await _ask(graphql, world, "partners_staff", query, id=app)
+    trail = [{"node": {"action": "PARTNER_APP_CREATED"}}]
+    assert seen == {"node": {"auditTrail": {"edges": trail}}}
+
+
+@reaches("Query.partnerGrants")
+async def _partner_grants(world: World, graphql: GraphQLClient) -> None:
+    """Each user their own."""
+    query = "{ partnerGrants { id } }"
+    assert error_codes(await graphql(query)) == ["UNAUTHENTICATED"]
+    for role in ("stranger", "partners_staff", "security_staff"):
+        assert await _ask(graphql, world, role, query) == {"partnerGrants": []}, role
+    own = await _ask(graphql, world, "client", query)
+    assert own == {"partnerGrants": [{"id": gid("PartnerGrant", world.partner_grant)}]}
 
 
 @reaches("User.loginHistory")

@@ -43,6 +43,9 @@ DERIVED = {
     "LegalDisclosure.subject_id": "the user id the row names (user), which is not personal",
     "LegalDisclosure.download_url": "where to fetch the package; the route serves only the "
     "staff member who asked for it, once",
+    "AuditLogEntry.partner_app_id": "the ID of the partner app (partner_app), not personal",
+    "PartnerApp.client_id": "the app's OAuth client_id, made of its id",
+    "PartnerGrant.app_name": "the name of the app the owner granted, which is not personal",
 }
 
 

@@ -26,6 +26,7 @@ from core.runtime import Runtime
 from core.settings import Settings
 from models.accounts import User
 from resolvers.schema import build_schema
+from tests.support.graphql import without_cost
 from tests.support.users import PASSWORD, UserFactory
 
 EDITOR = ".graphiql-query-editor .CodeMirror"
@@ -106,7 +107,7 @@ class Browsing:
         async with self.page.expect_response(is_ours) as answered:
             await self.page.click(".graphiql-execute-button")
         response = await answered.value
-        return await response.json(), response.request
+        return without_cost(await response.json()), response.request
 
 
 @pytest.fixture

@@ -179,3 +179,21 @@ async def test_production_asks_for_the_metrics_token(
 
     with_settings(metrics_token=None, development=True)
     assert (await http.get("/metrics")).status == 200
+
+
+async def test_every_priced_query_is_recorded_with_the_cost_it_asked_for(
+    scrape: Scrape, http: TestClient[Any, Any]
+) -> None:
+    before = await scrape()
+    response = await http.post(
+        "/graphql",
+        json={"query": MENTORS, "variables": {"first": 5}},
+        headers={"Accept": "application/json"},
+    )
+    requested = (await response.json())["extensions"]["cost"]["requested"]
+    after = await scrape()
+
+    cost = "mentor_graphql_query_cost"
+    assert requested > 0
+    assert after.value(f"{cost}_count") - before.value(f"{cost}_count") == 1
+    assert after.value(f"{cost}_sum") - before.value(f"{cost}_sum") == requested

@@ -32,13 +32,25 @@ class GraphQLClient:
         )
         assert response.status == 200, await response.text()
         body: dict[str, Any] = await response.json()
-        return body
+        return without_cost(body)
 
     async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
         """The ``data`` of an operation that must not fail."""
         body = await self(query, variables, **kw)
         assert "errors" not in body, body["errors"]
         return body["data"]
+
+
+def without_cost(body: dict[str, Any], *, ran: bool = True) -> dict[str, Any]:
+    """The body without ``extensions.cost``, which every GraphQL result carries
+    (tests/test_query_cost.py reads it): a test compares what the operation answered.
+    ``ran=False`` for a request that may have been refused before any GraphQL ran."""
+    extensions = body.get("extensions", {})
+    assert "cost" in extensions or not ran, body
+    extensions.pop("cost", None)
+    if not extensions:
+        body.pop("extensions", None)
+    return body
 
 
 def error_codes(body: dict[str, Any]) -> list[str]:

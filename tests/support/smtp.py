@@ -21,6 +21,22 @@ class Mailbox:
         self.url = ""
         self.refuse = False
         self._held: tuple[threading.Event, threading.Event] | None = None
+        # Cleared (``stall``), a message's DATA gets no reply until it is set again, and then
+        # a refusal: a stalled relay. The server runs in a thread of its own, so a thread event.
+        self._answering = threading.Event()
+        self._answering.set()
+        self.stalled = 0  # the deliveries waiting on a stalled DATA now
+
+    @property
+    def stall(self) -> bool:
+        return not self._answering.is_set()
+
+    @stall.setter
+    def stall(self, stalling: bool) -> None:
+        if stalling:
+            self._answering.clear()
+        else:
+            self._answering.set()
 
     @contextmanager
     def holding(self) -> Iterator[threading.Event]:
@@ -39,6 +55,13 @@ class Mailbox:
         if (held := self._held) is not None:
             held[0].set()
             await asyncio.to_thread(held[1].wait)
+        if self.stall:
+            self.stalled += 1
+            try:
+                await asyncio.to_thread(self._answering.wait)
+            finally:
+                self.stalled -= 1
+            return "451 Requested action aborted: the relay stalled"
         if self.refuse:
             return "451 Requested action aborted: try again later"
         message = message_from_bytes(envelope.content, policy=policy.default)
@@ -49,6 +72,15 @@ class Mailbox:
     def clear(self) -> None:
         self.messages.clear()
         self.refuse = False
+        self.stall = False
+
+    async def until_stalled(self, within: float = 10) -> None:
+        """A delivery is waiting on a stalled DATA."""
+        deadline = asyncio.get_running_loop().time() + within
+        while not self.stalled:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("no delivery reached the stalled relay")
+            await asyncio.sleep(0.02)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]

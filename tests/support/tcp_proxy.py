@@ -1,5 +1,6 @@
 """A TCP proxy in front of a real server, which a test can cut and restore: the server
-"goes down" (every connection dropped, new ones refused) and "comes back" on the same port."""
+"goes down" (every connection dropped, new ones refused) and "comes back" on the same port.
+It can also stall: connections are accepted and requests read, but nothing answers."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ class CuttableProxy:
         self._target = (host, port)
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self.port = 0
 
     async def restore(self) -> None:
@@ -27,6 +30,21 @@ class CuttableProxy:
             self._server.close()
             await self._server.wait_closed()
             self._server = None
+        await self._drop_connections()
+
+    @asynccontextmanager
+    async def stalled(self) -> AsyncIterator[None]:
+        """Inside the block the server is a peer that accepts and never answers: what is
+        sent either way is held. The connections made meanwhile are dropped at its end,
+        unanswered, so nothing held arrives late."""
+        self._flowing.clear()
+        try:
+            yield
+        finally:
+            await self._drop_connections()
+            self._flowing.set()
+
+    async def _drop_connections(self) -> None:
         for pipe in list(self._pipes):
             pipe.cancel()
         await asyncio.gather(*self._pipes, return_exceptions=True)
@@ -42,14 +60,15 @@ class CuttableProxy:
             self._pipes.add(pipe)
             pipe.add_done_callback(self._pipes.discard)
 
-    @staticmethod
     async def _pump(
+        self,
         source: asyncio.StreamReader,
         sink: asyncio.StreamWriter,
         both: tuple[asyncio.StreamWriter, asyncio.StreamWriter],
     ) -> None:
         try:
             while data := await source.read(65536):
+                await self._flowing.wait()
                 sink.write(data)
                 await sink.drain()
         except OSError:
