@@ -1,5 +1,5 @@
-"""The `mentor-api` command: serve, migrate, export-schema, documents, limits, create-staff,
-create-partner, seed-demo, fetch-graphiql."""
+"""The `mentor-api` command: serve, worker, migrate, export-schema, documents, limits,
+create-staff, create-partner, seed-demo, fetch-graphiql."""
 
 from __future__ import annotations
 
@@ -12,12 +12,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aiohttp import web
-
-from app.access_log import PrivateAccessLogger
 from app.db import apply_migrations, open_database
 from app.logs import configure_logging
-from app.server import create_app
+from app.processes import check_several, run_web_processes, run_worker, serve_app, web_app
 from core import limits
 from core.settings import ConfigurationError, LogSettings, Settings
 from models.accounts import StaffPermission
@@ -59,19 +56,31 @@ def _stripe_standin(settings: Settings, port: int, webhook_url: str) -> StripeSt
 def _serve(args: argparse.Namespace) -> None:
     address = _reachable_url(args.host, args.port)
     settings = Settings.from_env(public_url=address)
+    check_several(settings, args.workers)
     standin = None
     if args.stripe_standin:
+        if args.workers > 1:
+            raise ConfigurationError("--stripe-standin runs beside one web process: drop --workers")
         standin = _stripe_standin(settings, args.port + 1, f"{address}/webhooks/stripe")
         settings = standin.configure(settings)
     if args.migrate and not settings.embedded:
         asyncio.run(apply_migrations(settings.database_url))
-    app = create_app(settings)
+    # Built here even for several processes (each builds its own): a settings mistake then
+    # stops the command with one line before anything starts.
+    app = web_app(settings)
+    print(f"mentor-api serving GraphiQL at {address}/graphql", flush=True)
+    if args.workers > 1:
+        status = run_web_processes(
+            args.workers, args.host, args.port, address, configure_process_logging
+        )
+        raise SystemExit(status)
     if standin is not None:
         app.cleanup_ctx.append(standin.running)
-    print(f"mentor-api serving GraphiQL at {address}/graphql", flush=True)
-    web.run_app(
-        app, host=args.host, port=args.port, print=None, access_log_class=PrivateAccessLogger
-    )
+    asyncio.run(serve_app(app, args.host, args.port, reuse_port=False))
+
+
+def _worker(args: argparse.Namespace) -> None:
+    asyncio.run(run_worker(Settings.from_env()))
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -248,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--migrate", action="store_true", help="apply migrations first (PostgreSQL)")
     serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="N web processes on one port (needs PostgreSQL and Redis); with Redis no web "
+        "process consumes the task queue: run `mentor-api worker` beside them",
+    )
+    serve.add_argument(
         "--stripe-standin",
         action="store_true",
         help="development only: start a local test stand-in for Stripe on 127.0.0.1, at the "
@@ -256,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=_serve)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(run=_migrate)
+
+    commands.add_parser(
+        "worker", help="consume the task queue and sweep (with Redis; see serve --workers)"
+    ).set_defaults(run=_worker)
 
     export = commands.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default=str(SCHEMA_PATH))
@@ -324,10 +345,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_process_logging() -> None:
+    """Every process's logging: this one's, and each web process ``serve --workers`` starts."""
+    configure_logging(LogSettings.from_env())
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
-        configure_logging(LogSettings.from_env())
+        configure_process_logging()
         args.run(args)
     except ConfigurationError as error:
         # A settings mistake is the operator's to fix: one line saying what, no traceback.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -90,6 +91,64 @@ def _harden(response: web.StreamResponse, request_id: str) -> None:
             response.headers.setdefault(name, value)
 
 
+@contextlib.asynccontextmanager
+async def running_runtime(
+    settings: Settings, *, run_migrations: bool, consume_background: bool
+) -> AsyncIterator[Runtime]:
+    """Everything a process acts with, open inside and closed after: a web process's app and
+    ``mentor-api worker`` share it. With ``consume_background`` the process also consumes the
+    task queue and sweeps; stopping lets its running jobs finish first."""
+    if run_migrations:
+        await apply_migrations(settings.database_url)
+    database = await open_database(
+        settings.database_url, statement_timeout=settings.database_statement_timeout
+    )
+    redis: Redis | None = None
+    throttle: Throttle
+    budgets: QueryBudgets
+    notifications: InProcessBus | RedisBus
+    check_every = settings.subscription_check_interval
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        throttle = RedisThrottle(redis, settings.redis_key_prefix)
+        budgets = ResilientBudgets(
+            RedisBudgets(redis, settings.redis_key_prefix), settings.budgets_without_redis
+        )
+        notifications = RedisBus(redis, settings.redis_key_prefix, check_every)
+    else:
+        throttle = MemoryThrottle()
+        budgets = MemoryBudgets()
+        notifications = InProcessBus(check_every)
+    background = BackgroundWork(settings, build_mailer(settings))
+    payments = PaymentProvider(settings)
+    partners = HttpPartners(redis, settings.redis_key_prefix)
+    runtime = Runtime(
+        settings=settings,
+        passwords=Passwords(settings.password_hashing),
+        throttle=throttle,
+        files=LocalFileStore(settings.file_store_dir),
+        outbox=background,
+        payments=payments,
+        partners=partners,
+        notifications=notifications,
+        pictures=HttpPictures(),
+        budgets=budgets,
+        redis=redis,
+    )
+    await background.start(runtime, consume=consume_background)
+    await notifications.start()
+    try:
+        yield runtime
+    finally:
+        await notifications.close()
+        await background.stop()
+        await payments.close()
+        await partners.close()
+        if redis is not None:
+            await redis.aclose()
+        await database.close_connections()
+
+
 def _lifecycle(
     settings: Settings,
     *,
@@ -98,58 +157,14 @@ def _lifecycle(
     trusted: documents.TrustedDocuments,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        if run_migrations:
-            await apply_migrations(settings.database_url)
-        database = await open_database(
-            settings.database_url, statement_timeout=settings.database_statement_timeout
-        )
-        redis: Redis | None = None
-        throttle: Throttle
-        budgets: QueryBudgets
-        notifications: InProcessBus | RedisBus
-        check_every = settings.subscription_check_interval
-        if settings.redis_url:
-            redis = Redis.from_url(settings.redis_url)
-            throttle = RedisThrottle(redis, settings.redis_key_prefix)
-            budgets = ResilientBudgets(
-                RedisBudgets(redis, settings.redis_key_prefix), settings.budgets_without_redis
+        async with running_runtime(
+            settings, run_migrations=run_migrations, consume_background=consume_background
+        ) as runtime:
+            app[RUNTIME] = runtime
+            app[PERSISTED_QUERIES] = PersistedQueries(
+                trusted, query_store(runtime.redis, settings.redis_key_prefix)
             )
-            notifications = RedisBus(redis, settings.redis_key_prefix, check_every)
-        else:
-            throttle = MemoryThrottle()
-            budgets = MemoryBudgets()
-            notifications = InProcessBus(check_every)
-        background = BackgroundWork(settings, build_mailer(settings))
-        payments = PaymentProvider(settings)
-        partners = HttpPartners(redis, settings.redis_key_prefix)
-        app[RUNTIME] = Runtime(
-            settings=settings,
-            passwords=Passwords(settings.password_hashing),
-            throttle=throttle,
-            files=LocalFileStore(settings.file_store_dir),
-            outbox=background,
-            payments=payments,
-            partners=partners,
-            notifications=notifications,
-            pictures=HttpPictures(),
-            budgets=budgets,
-            redis=redis,
-        )
-        app[PERSISTED_QUERIES] = PersistedQueries(
-            trusted, query_store(redis, settings.redis_key_prefix)
-        )
-        await background.start(app[RUNTIME], consume=consume_background)
-        await notifications.start()
-        try:
             yield
-        finally:
-            await notifications.close()
-            await background.stop()
-            await payments.close()
-            await partners.close()
-            if redis is not None:
-                await redis.aclose()
-            await database.close_connections()
 
     return lifecycle
 
@@ -160,7 +175,8 @@ def create_app(
     run_migrations: bool | None = None,
     consume_background: bool = True,
 ) -> web.Application:
-    """Build the app. The embedded default migrates its SQLite file on start."""
+    """Build the app. The embedded default migrates its SQLite file on start. Without
+    ``consume_background`` it only enqueues: a worker process runs the jobs and the sweep."""
     body_limit = settings.max_upload_bytes + limits.MULTIPART_OVERHEAD_BYTES
     app = web.Application(
         middlewares=[

@@ -5,6 +5,9 @@ another, interaction records and privacy questions past their retention, data ex
 legal disclosures to build or expire, security incidents half told, material privacy-policy
 versions to announce); a task message only wakes a worker early, and a periodic sweep picks
 up anything a lost message, a crash or an early event left behind.
+
+With Redis, web processes only enqueue and ``mentor-api worker`` processes consume; one of them
+at a time sweeps (``app.sweep_leader``). The embedded default's single process does both.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
 from taskiq_redis import ListQueueBroker
 
+from app.sweep_leader import SoleSweeper, Sweeper, SweepLeader
 from core import clock
 from core.runtime import Runtime
 from core.settings import Settings
@@ -246,22 +250,39 @@ class BackgroundWork:
 
     async def _sweep(self) -> None:
         interval = self._settings.outbox_sweep_interval.total_seconds()
+        sweeper: Sweeper = (
+            SweepLeader(self._runtime.redis, self._settings.redis_key_prefix)
+            if self._runtime.redis is not None
+            else SoleSweeper()
+        )
         while True:
-            await self._guarded(self.deliver_outbox)
-            await self._guarded(events.process_pending)
-            await self._guarded(self.roll_up_interactions)
-            await self._guarded(self.finish_campaigns)
-            await self._guarded(self.finish_incident_notices)
-            await self._guarded(self.erase_accounts)
-            await self._guarded(self.build_exports)
-            await self._guarded(self.expire_exports)
-            await self._guarded(self.forget_privacy_questions)
-            await self._guarded(self.announce_policies)
-            await self._guarded(self.build_disclosures)
-            await self._guarded(self.expire_disclosures)
-            if self.partner_round_due():
-                await self._guarded(self.share_with_partners)
+            async with sweeper.leading() as leading:
+                if leading:
+                    await self.sweep_round(sweeper)
             await asyncio.sleep(interval)
+
+    async def sweep_round(self, sweeper: Sweeper) -> None:
+        """Every step once, in order, while ``sweeper`` still leads."""
+        steps: list[Callable[[], Awaitable[object]]] = [
+            self.deliver_outbox,
+            events.process_pending,
+            self.roll_up_interactions,
+            self.finish_campaigns,
+            self.finish_incident_notices,
+            self.erase_accounts,
+            self.build_exports,
+            self.expire_exports,
+            self.forget_privacy_questions,
+            self.announce_policies,
+            self.build_disclosures,
+            self.expire_disclosures,
+        ]
+        if self.partner_round_due():
+            steps.append(self.share_with_partners)
+        for step in steps:
+            if not sweeper.holds:
+                return
+            await self._guarded(step)
 
     async def _guarded(self, job: Callable[[], Awaitable[object]]) -> None:
         try:

@@ -20,6 +20,7 @@ class Mailbox:
         self.messages: list[EmailMessage] = []
         self.url = ""
         self.refuse = False
+        self._held: tuple[threading.Event, threading.Event] | None = None
         # Cleared (``stall``), a message's DATA gets no reply until it is set again, and then
         # a refusal: a stalled relay. The server runs in a thread of its own, so a thread event.
         self._answering = threading.Event()
@@ -37,7 +38,23 @@ class Mailbox:
         else:
             self._answering.set()
 
+    @contextmanager
+    def holding(self) -> Iterator[threading.Event]:
+        """Messages wait in DATA until the block ends (a slow relay); the event is set once
+        one is waiting, so its sender is known to be in the middle of sending it. The server
+        runs in a thread of its own, hence threading's events."""
+        arrived, go_ahead = threading.Event(), threading.Event()
+        self._held = arrived, go_ahead
+        try:
+            yield arrived
+        finally:
+            self._held = None
+            go_ahead.set()
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if (held := self._held) is not None:
+            held[0].set()
+            await asyncio.to_thread(held[1].wait)
         if self.stall:
             self.stalled += 1
             try:

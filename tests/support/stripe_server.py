@@ -1,13 +1,15 @@
 """The Stripe the tests talk to: the app's local stand-in (``app.stripe_standin``), with what
 only tests do to it.
 
-A test loses an answer on the way (``lose_next_answer_to``), takes Stripe away (``stopped``),
+A test loses an answer on the way (``lose_next_answer_to``), takes Stripe away (``stopped``)
+or holds its answers (``holding``),
 plays Stripe.js or the dashboard (``api``), has a cardholder dispute a charge, and delivers
 each event to the app itself when it chooses (``deliver``), signed with Stripe's scheme.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -38,6 +40,8 @@ class StripeServer(StripeStandIn):
 
     # Paths whose next answer is lost: the work is done, the caller gets a 500 instead.
     lose_next_answer_to: set[str] = field(default_factory=set)
+    # Paths whose requests wait for the test: (set once one arrived, the test's go-ahead).
+    _held: dict[str, tuple[asyncio.Event, asyncio.Event]] = field(default_factory=dict)
     _client: stripe.StripeClient | None = None
     _client_http: stripe.AIOHTTPClient | None = None
 
@@ -78,8 +82,23 @@ class StripeServer(StripeStandIn):
     def _middlewares(self) -> list[Any]:
         return [self._lossy_network, *super()._middlewares()]
 
+    @asynccontextmanager
+    async def holding(self, path: str) -> AsyncIterator[asyncio.Event]:
+        """Requests to ``path`` wait until the block ends (Stripe being slow); the event is
+        set once one is waiting, so the caller is known to be in the middle of its call."""
+        arrived, go_ahead = asyncio.Event(), asyncio.Event()
+        self._held[path] = arrived, go_ahead
+        try:
+            yield arrived
+        finally:
+            del self._held[path]
+            go_ahead.set()
+
     @web.middleware
     async def _lossy_network(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if (held := self._held.get(request.path)) is not None:
+            held[0].set()
+            await held[1].wait()
         response = await handler(request)
         if request.path in self.lose_next_answer_to:
             self.lose_next_answer_to.discard(request.path)
