@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
-from app.keys import REQUEST_ID
+from app.keys import REQUEST_ID, REQUEST_SCOPE
 
 
 class PrivateAccessLogger(AbstractAccessLogger):
@@ -21,5 +21,10 @@ class PrivateAccessLogger(AbstractAccessLogger):
             response.status,
             time * 1000,
             request.get(REQUEST_ID, "-"),
-            extra={"request_id": request.get(REQUEST_ID)},
+            extra={"request_id": request.get(REQUEST_ID), "operation": _operation(request)},
         )
+
+
+def _operation(request: BaseRequest) -> str | None:
+    scope = request.get(REQUEST_SCOPE)
+    return scope.operation if scope is not None else None

@@ -42,8 +42,9 @@ def _request_fields(record: logging.LogRecord) -> dict[str, str]:
     request_id = getattr(record, "request_id", None) or (scope and scope.request_id)
     if request_id:
         fields["request_id"] = request_id
-    if scope is not None and scope.operation:
-        fields["operation"] = scope.operation
+    operation = getattr(record, "operation", None) or (scope and scope.operation)
+    if operation:
+        fields["operation"] = operation
     return fields
 
 

@@ -28,7 +28,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from tortoise import connections
 
-from app.keys import REQUEST_ID, RUNTIME
+from app.keys import REQUEST_ID, REQUEST_SCOPE, RUNTIME
 from core import clock, request_scope
 from core.metrics import GRAPHQL_LATENCY, GRAPHQL_REQUESTS, HTTP_LATENCY, HTTP_REQUESTS
 from core.runtime import Runtime
@@ -72,7 +72,10 @@ async def observed(request: web.Request, handler: Handler) -> web.StreamResponse
     """Counts and times each request, and opens the scope its log lines and labels read.
     aiohttp serves each request in a task of its own, so the scope ends with it (after the
     access log line, which carries it too)."""
-    request_scope.CURRENT.set(request_scope.RequestScope(request_id=request[REQUEST_ID]))
+    scope = request_scope.RequestScope(request_id=request[REQUEST_ID])
+    request_scope.CURRENT.set(scope)
+    # aiohttp may write the access line outside the handler's context: it reads it here.
+    request[REQUEST_SCOPE] = scope
     started = time.perf_counter()
     status, websocket = 500, False
     try:

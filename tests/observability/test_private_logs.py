@@ -9,13 +9,14 @@ import io
 import ipaddress
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 from aiohttp import FormData
+from aiohttp.test_utils import TestClient
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -157,6 +158,19 @@ def captured() -> Iterator[io.StringIO]:
         root.setLevel(level)
         for name, quiet_level in quiet.items():
             logging.getLogger(name).setLevel(quiet_level)
+
+
+@pytest.fixture
+async def graphql(
+    http: TestClient[Any, Any], captured: io.StringIO
+) -> AsyncIterator[GraphQLClient]:
+    """A client on connections of its own, opened once logging is at DEBUG: aiohttp decides when
+    a connection opens whether it writes access lines, and the suite's pooled connections may
+    have opened under another level. (Closing only this session leaves the shared server up.)"""
+    client: TestClient[Any, Any] = TestClient(http.server)
+    await client.start_server()
+    yield GraphQLClient(client)
+    await client.session.close()
 
 
 @pytest.fixture
