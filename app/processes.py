@@ -126,7 +126,6 @@ def run_web_processes(
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-    print([c.exitcode for c in children], signalled)
     clean = signalled and all(child.exitcode == 0 for child in children)
     return 0 if clean else 1
 

@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
 from app import metrics, partner_oauth, routes, social_login, webhooks
+from app.admission import ADMISSION, Admission, admitted
 from app.cors import cors
 from app.db import apply_migrations, open_database
 from app.graphiql import assets as graphiql_assets
@@ -184,9 +185,11 @@ def create_app(
             metrics.observed,
             cors(settings.cors_origins),
             bounded_bodies(body_limit),
+            admitted,
         ],
         client_max_size=body_limit,
     )
+    app[ADMISSION] = Admission()
     schema = build_schema(development=settings.development)
     # Read once, here: a client's document that no longer fits stops the start.
     trusted = documents.load_checked(

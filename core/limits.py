@@ -551,3 +551,21 @@ SOCIAL_PROVIDER_TIMEOUT: Annotated[
         "the person waits on the login page; the library would wait 5 s unsaid",
     ),
 ] = timedelta(seconds=10)
+
+
+# Admission (app/admission.py).
+MAX_CONCURRENT_OPERATIONS: Annotated[
+    int,
+    Why(
+        "GraphQL requests one process runs at once; more wait their turn",
+        "enough to keep the database and the CPU busy; past it, each request only slows the others",
+    ),
+] = 32
+ADMISSION_WAIT: Annotated[
+    timedelta,
+    Why(
+        "how long a request may wait for its turn before it is told to retry (429)",
+        "well inside the request timeout: a client told to come back fares better than one "
+        "timed out",
+    ),
+] = timedelta(seconds=5)
