@@ -9,16 +9,10 @@ point the test app's budgets at a Redis that refuses, or one behind a proxy the 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import signal
-import socket
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +23,6 @@ import pytest
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 
-from app.cli import SCHEMA_PATH
 from core import limits
 from core.runtime import Runtime
 from core.settings import (
@@ -41,87 +34,21 @@ from core.settings import (
     WhenRedisDown,
 )
 from services.budgets import RedisBudgets, ResilientBudgets
-from tests.support.backends import Backend, postgres_backend
+from tests.support.backends import postgres_backend
+from tests.support.processes import environment, serving
 from tests.support.tcp_proxy import cuttable
 from tests.test_query_cost import COSTS_4901, GRAPHQL_RESPONSE, post
 
-CLI = "import sys; from app.cli import main; main(sys.argv[1:])"
 SMALL = "{ mentors(first: 10) { totalCount } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _environment(backend: Backend) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": backend.database_url,
-        "REDIS_URL": backend.redis_url or "",
-        "REDIS_KEY_PREFIX": backend.redis_prefix,
-        "SECRET_KEY": uuid.uuid4().hex,
-        "MENTOR_ENV": "production",
-        "MENTOR_DATA_DIR": str(backend.data_dir),
-        "PYTHONPATH": str(SCHEMA_PATH.parent),
-        # One point back a second: what one process took is still missing on the other.
-        "QUERY_BUDGET_ANONYMOUS": "5000,1",
-    }
-
-
-@contextmanager
-def _serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = _free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-c", CLI, "serve", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-async def _until_up(url: str, log: Path) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            try:
-                async with session.get(f"{url}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} never came up:\n{await asyncio.to_thread(log.read_text)}")
 
 
 @pytest.fixture
 async def two_servers(tmp_path: Path) -> AsyncIterator[tuple[str, str]]:
     """Two server processes (two ``create_app``) on one database and one Redis prefix."""
     async with postgres_backend(tmp_path) as backend:
-        env = _environment(backend)
-        migrated = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-c", CLI, "migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert migrated.returncode == 0, migrated.stderr
-        logs = tmp_path / "first.log", tmp_path / "second.log"
-        with _serving(env, logs[0]) as first, _serving(env, logs[1]) as second:
-            await asyncio.gather(_until_up(first, logs[0]), _until_up(second, logs[1]))
+        # One point back a second: what one process took is still missing on the other.
+        env = environment(backend, QUERY_BUDGET_ANONYMOUS="5000,1")
+        async with serving(env, tmp_path) as (first, second):
             yield first, second
 
 

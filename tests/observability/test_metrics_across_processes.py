@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import orjson
@@ -26,48 +22,9 @@ from app.cli import SCHEMA_PATH
 from tests.observability.conftest import METRICS_TOKEN, Scraped
 from tests.support.backends import Backend, fresh_database
 from tests.support.documents import document
+from tests.support.processes import serving
 
-CLI = "import sys; from app.cli import main; main(sys.argv[1:])"
 MENTORS = document("Mentors")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = _free_port()
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-c", CLI, "serve", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-async def _until_ready(session: aiohttp.ClientSession, url: str, log: Path) -> None:
-    for _ in range(300):
-        try:
-            async with session.get(f"{url}/readyz") as response:
-                if response.status == 200:
-                    return
-        except aiohttp.ClientConnectionError:
-            pass
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} never became ready:\n{await asyncio.to_thread(log.read_text)}")
 
 
 @pytest.fixture(scope="module")
@@ -90,23 +47,8 @@ async def two_servers(
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "PYTHONPATH": str(SCHEMA_PATH.parent),
         }
-        migrated = await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-c", CLI, "migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert migrated.returncode == 0, migrated.stderr
-        logs = tmp_path / "first.log", tmp_path / "second.log"
-        with _serving(env, logs[0]) as first, _serving(env, logs[1]) as second:
-            async with aiohttp.ClientSession() as session:
-                await asyncio.gather(
-                    _until_ready(session, first, logs[0]), _until_ready(session, second, logs[1])
-                )
-            yield first, second, logs[0]
+        async with serving(env, tmp_path) as (first, second):
+            yield first, second, tmp_path / f"serve-{urlsplit(first).port}.log"
 
 
 async def _scrape(session: aiohttp.ClientSession, url: str) -> Scraped:

@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +81,14 @@ class Command:
     def output(self) -> str:
         return self.log.read_text()
 
+    async def end(self) -> None:
+        """Stop it as a test's cleanup does: SIGTERM, then, if it lingers, SIGKILL."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(self.process.wait, EXIT_WAIT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
@@ -110,6 +120,25 @@ async def until_up(url: str, command: Command) -> None:
                 pass
             await asyncio.sleep(0.1)
     raise AssertionError(f"{url} never came up:\n{command.output()}")
+
+
+@asynccontextmanager
+async def serving(env: dict[str, str], directory: Path, count: int = 2) -> AsyncIterator[list[str]]:
+    """``count`` ``mentor-api serve`` processes on ``env``'s database, migrated first, each on
+    a port of its own: their URLs once every one answers ``/readyz``; stopped afterwards."""
+    migrated = await run(env, "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    ports = [free_port() for _ in range(count)]
+    servers = [
+        Command(env, directory / f"serve-{port}.log", "serve", "--port", str(port))
+        for port in ports
+    ]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        await asyncio.gather(*(until_up(url, s) for url, s in zip(urls, servers, strict=True)))
+        yield urls
+    finally:
+        await asyncio.gather(*(server.end() for server in servers))
 
 
 async def until_logged(command: Command, line: str) -> None:
