@@ -23,13 +23,14 @@ DEFAULT_MEDIA_TYPE = GRAPHQL_RESPONSE
 # A result without data whose every error has this code gets this status instead of 400. An
 # unknown persisted-query hash is a 404, as Apollo's router answers it. TIMEOUT: the operation
 # began but was stopped as a whole, so there is no data to give; the spec asks a 4xx or 5xx
-# "as appropriate" then, and a gateway's timeout is 504.
+# "as appropriate" then, and a gateway's timeout is 504. A dependency out of reach is 503.
 REQUEST_ERROR_STATUS = {
     ErrorCode.FORBIDDEN.value: 403,
     ErrorCode.INSUFFICIENT_SCOPE.value: 403,
     ErrorCode.PERSISTED_QUERY_NOT_FOUND.value: 404,
     ErrorCode.RATE_LIMITED.value: 429,
     ErrorCode.TIMEOUT.value: 504,
+    ErrorCode.SERVICE_UNAVAILABLE.value: 503,
 }
 
 

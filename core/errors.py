@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     INTERNAL = "INTERNAL"
     TIMEOUT = "TIMEOUT"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     WEAK_PASSWORD = "WEAK_PASSWORD"
     INVALID_TOKEN = "INVALID_TOKEN"
@@ -130,3 +131,22 @@ class QueryTooComplex(AccessError):
     @property
     def extensions(self) -> dict[str, object]:
         return {"code": self.code.value, "cost": self.cost, "limit": self.limit}
+
+
+class ServiceUnavailable(AccessError):
+    """A dependency (the database, Redis) is out of reach for now: nothing was changed, and
+    the caller may try again after ``retry_after_seconds``."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
+
+    def __init__(self, retry_after_seconds: int = 1, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or "The service is briefly unavailable; nothing was changed. "
+            f"Try again in {retry_after_seconds} seconds."
+        )
+        self.retry_after_seconds = retry_after_seconds
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code.value, "retryAfter": self.retry_after_seconds}

@@ -79,6 +79,9 @@ ErrorCodeEnum = described_enum(
         ErrorCode.TIMEOUT: "The operation, or one of its database statements, took longer than "
         "the server allows and was stopped; a change it had not finished was rolled back. Try "
         "again, and quote `extensions.requestId` if it keeps happening.",
+        ErrorCode.SERVICE_UNAVAILABLE: "A service the operation needs (the database, Redis) was "
+        "out of reach; nothing was changed. Try again after `extensions.retryAfter` seconds "
+        "(also the `Retry-After` header).",
         ErrorCode.INVALID_CREDENTIALS: "The email address and password match no account that "
         "may log in.",
         ErrorCode.WEAK_PASSWORD: "The new password is too short, too long or too easy to guess.",
