@@ -13,7 +13,9 @@ from aiohttp import web
 from cross_web import AiohttpHTTPRequestAdapter, AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from strawberry.aiohttp.views import GraphQLView as StrawberryView
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.file_uploads.utils import replace_placeholders_with_files
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, GraphQLRequestProtocol
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
@@ -36,6 +38,7 @@ from app.websockets import (
     authenticate_connection,
     opened,
 )
+from core import limits
 from core.errors import DomainError, ErrorCode
 from core.settings import IPNetwork
 from resolvers.budgets import charge_unrun, cost_extension
@@ -75,6 +78,75 @@ def client_info(request: web.Request, trusted_proxies: tuple[IPNetwork, ...] = (
 
 GRAPHQL_METHODS = ("GET", "POST")
 NOT_ACCEPTABLE = f"Accept {GRAPHQL_RESPONSE} or {JSON}."
+NOT_JSON = "Unable to parse request body as JSON"
+TOO_DEEP = f"The request's JSON is nested deeper than {limits.MAX_JSON_DEPTH} levels."
+NOT_AN_OBJECT = "The GraphQL request must be a JSON object."
+MISFIT_MAP = (
+    "The multipart `map` must be an object of lists of paths into `operations`, "
+    "each naming a place in it."
+)
+# What the spec says each member must be; the first three are Strawberry's words.
+MEMBER_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "query": ((str,), "a string"),
+    "operationName": ((str,), "a string"),
+    "variables": ((dict,), "an object"),
+    "extensions": ((dict,), "an object"),
+}
+
+
+def decode_request_json(data: str | bytes) -> object:
+    """JSON a client sent, within ``MAX_JSON_DEPTH``: orjson refuses invalid UTF-8 and stops
+    at its own depth, and the walk after it, without recursion, holds ours, so nothing deeper
+    reaches code that recurses (variable coercion, our checks of variables)."""
+    try:
+        decoded = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        if str(error).startswith("depth limit exceeded"):
+            raise HTTPException(400, TOO_DEEP) from error
+        raise HTTPException(400, NOT_JSON) from error
+    if _deeper_than(decoded, limits.MAX_JSON_DEPTH):
+        raise HTTPException(400, TOO_DEEP)
+    return decoded
+
+
+def _deeper_than(value: object, depth: int) -> bool:
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        found, level = pending.pop()
+        if not isinstance(found, dict | list):
+            continue
+        if level > depth:
+            return True
+        children = found.values() if isinstance(found, dict) else found
+        pending += [(child, level + 1) for child in children]
+    return False
+
+
+def _is_files_map(found: object) -> bool:
+    """The GraphQL multipart request spec's ``map``: each file's paths in ``operations``."""
+    return isinstance(found, dict) and all(
+        isinstance(paths, list) and all(isinstance(path, str) for path in paths)
+        for paths in found.values()
+    )
+
+
+def request_data(data: object, protocol: GraphQLRequestProtocol) -> GraphQLRequestData:
+    """One GraphQL request from the decoded body or query string, each member of the type
+    the spec gives it (Strawberry checks three, and a body that is not an object not at all)."""
+    if not isinstance(data, dict):
+        raise HTTPException(400, NOT_AN_OBJECT)
+    for member, (types, named) in MEMBER_TYPES.items():
+        if not isinstance(data.get(member), (*types, type(None))):
+            raise HTTPException(
+                400, f"The GraphQL operation's `{member}` must be {named} or null, if provided."
+            )
+    return GraphQLRequestData(
+        query=data.get("query"),
+        variables=data.get("variables"),
+        operation_name=data.get("operationName"),
+        extensions=data.get("extensions"),
+        protocol=protocol,
+    )
 
 
 class MethodNotAllowed(HTTPException):
@@ -133,7 +205,47 @@ class GraphQLView(StrawberryView[RequestContext, None]):
             request.request.get(RESPONSE_MEDIA_TYPE) is None
         ):
             raise HTTPException(406, NOT_ACCEPTABLE)
-        return await super().parse_http_body(request)
+        content_type, _ = parse_content_type(request.content_type or "")
+        transport = self._get_stream_transport_from_headers(request.headers)
+        protocol: GraphQLRequestProtocol = transport.protocol if transport else "http"
+        if request.method == "GET":
+            data = self.parse_query_params(request.query_params)
+        elif "application/json" in content_type:
+            data = self.parse_json(await request.get_body())
+        elif self.multipart_uploads_enabled and content_type == "multipart/form-data":
+            data = await self.parse_multipart(request)
+        else:
+            raise HTTPException(400, "Unsupported content type")
+        if isinstance(data, list):
+            # Batching is off: this refuses every list, with Strawberry's words.
+            self._validate_batch_request(data, protocol=protocol)
+        return request_data(data, protocol)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_request_json(data)
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """Strawberry's, with ``map`` checked first: Strawberry follows each path into
+        ``operations`` as it is told, and a map of another shape, or a path to nowhere,
+        fails there with whatever Python raises."""
+        try:
+            form_data = await request.get_form_data()
+        except ValueError as error:
+            raise HTTPException(400, "Unable to parse the multipart body") from error
+        operations = form_data.form.get("operations", "{}")
+        files_map = form_data.form.get("map", "{}")
+        if isinstance(operations, bytes | str):
+            operations = self.parse_json(operations)
+        if isinstance(files_map, bytes | str):
+            files_map = self.parse_json(files_map)
+        if not _is_files_map(files_map):
+            raise HTTPException(400, MISFIT_MAP)
+        try:
+            return replace_placeholders_with_files(operations, files_map, form_data.files)
+        except KeyError as error:
+            raise HTTPException(400, "File(s) missing in form data") from error
+        except (IndexError, TypeError, ValueError) as error:
+            raise HTTPException(400, MISFIT_MAP) from error
 
     async def execute_single(
         self,

@@ -82,6 +82,20 @@ MAX_CURSOR_LENGTH: Annotated[
 MAX_REQUEST_ID_LENGTH: Annotated[
     int, Why("characters of a caller's X-Request-Id", "it lands in logs and audit rows")
 ] = 64
+MAX_JSON_DEPTH: Annotated[
+    int,
+    Why(
+        "levels of nesting of a request's JSON (body, `variables`, `extensions`, multipart)",
+        "our deepest input is a handful of levels; deeper JSON only exhausts the stack",
+    ),
+] = 64
+MAX_MEDIA_KEY_LENGTH: Annotated[
+    int,
+    Why(
+        "characters of a `/media/` key",
+        "our keys are about 40; a longer one names no file and only reaches the filesystem",
+    ),
+] = 128
 
 # Text people write.
 MAX_EMAIL_LENGTH: Annotated[

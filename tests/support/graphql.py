@@ -55,3 +55,12 @@ def without_cost(body: dict[str, Any], *, ran: bool = True) -> dict[str, Any]:
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+STACK_TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', '.py", line ')
+
+
+def assert_no_stack_trace(text: str) -> None:
+    """No answer may show how the server failed: a stack names code, paths and values."""
+    for marker in STACK_TRACE_MARKERS:
+        assert marker not in text, text[:2000]
