@@ -87,10 +87,13 @@ async def resolve_node(
 
     A plain resolver rather than ``relay.node()``, whose field cannot be built into a second
     schema in one process; an ID naming no node type is null too, so IDs cannot be probed.
+    So is the ``Node`` interface itself: a Node type in Strawberry's eyes, whose rows are none.
     """
     try:
         node_type = id.resolve_type(info)
     except GlobalIDValueError:
+        return None
+    if not issubclass(node_type, ModelNode):
         return None
     node = await await_maybe(node_type.resolve_node(id.node_id, info=info, required=False))
     return None if node is None else strawberry_cast(node_type, node)

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from pathlib import Path
+
+from core import limits
+
+# What ``put`` makes: URL-safe base64 and a suffix such as ".png".
+KEY = re.compile(rf"[A-Za-z0-9_-][A-Za-z0-9_.-]{{0,{limits.MAX_MEDIA_KEY_LENGTH - 1}}}")
+
+
+def is_key(key: str) -> bool:
+    """A name a key could be: anything else (a path, a name longer than the filesystem
+    takes, a NUL) names no file, and is never handed to the filesystem to find out."""
+    return KEY.fullmatch(key) is not None
 
 
 class LocalFileStore:
@@ -12,7 +24,7 @@ class LocalFileStore:
         self._root = root
 
     def _path(self, key: str) -> Path:
-        if not key or "/" in key or key.startswith("."):
+        if not is_key(key):
             raise ValueError("not a file-store key")
         return self._root / key
 
