@@ -9,6 +9,7 @@ import secrets
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import orjson
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from redis.asyncio import Redis
@@ -27,8 +28,10 @@ from app.pictures import HttpPictures
 from app.tasks import BackgroundWork, build_mailer
 from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
+from core.errors import ErrorCode
 from core.runtime import QueryBudgets, Runtime, Throttle
 from core.settings import Settings
+from resolvers.extensions import INTERNAL_MESSAGE, log_exception
 from resolvers.schema import build_schema
 from services import documents
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
@@ -65,6 +68,30 @@ async def request_id_and_headers(request: web.Request, handler: Handler) -> web.
         raise
     _harden(response, request_id)
     return response
+
+
+@web.middleware
+async def internal_errors_masked(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Whatever a handler did not expect answers as GraphQL answers it: a masked INTERNAL
+    error with the request id, logged by type and stack, never by its message. (aiohttp's
+    own answer is a text/plain 500, and its log line carries the message.)"""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        request_id = request[REQUEST_ID]
+        resource = request.match_info.route.resource
+        # The route, not the path: a path can hold a key or a token.
+        where = f"{request.method} {resource.canonical if resource else '(no route)'}"
+        log_exception(error, where, request_id, logger)
+        internal = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
+        return web.Response(
+            body=orjson.dumps({"errors": [{"message": INTERNAL_MESSAGE, "extensions": internal}]}),
+            status=500,
+            content_type="application/json",
+            headers={"Cache-Control": "no-store"},
+        )
 
 
 def bounded_bodies(limit: int) -> Middleware:
@@ -182,6 +209,7 @@ def create_app(
     app = web.Application(
         middlewares=[
             request_id_and_headers,
+            internal_errors_masked,
             metrics.observed,
             cors(settings.cors_origins),
             bounded_bodies(body_limit),

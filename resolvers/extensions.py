@@ -90,16 +90,19 @@ def statement_timed_out(error: BaseException) -> bool:
 
 
 def log_unexpected(error: GraphQLError, request_id: str | None) -> None:
-    """Log the exception's type and stack, not its message: messages can carry personal data."""
     original = error.original_error
     assert original is not None
-    stack = "".join(traceback.format_tb(original.__traceback__))
-    logger.error(
-        "unexpected %s at %s (request %s)\n%s",
-        type(original).__name__,
-        ".".join(str(p) for p in error.path or []),
-        request_id,
-        stack,
+    log_exception(original, ".".join(str(p) for p in error.path or []), request_id)
+
+
+def log_exception(
+    error: BaseException, where: str, request_id: str | None, log: logging.Logger = logger
+) -> None:
+    """Log the exception's type and stack, not its message: messages can carry personal data
+    (an address in a constraint's detail) and paths (an OSError's file name)."""
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    log.error(
+        "unexpected %s at %s (request %s)\n%s", type(error).__name__, where, request_id, stack
     )
 
 
