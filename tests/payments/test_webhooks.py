@@ -42,6 +42,22 @@ async def test_a_stale_timestamp_is_refused(
     assert await job_status(deal) == "ACCEPTED"
 
 
+async def test_a_timestamp_an_hour_ahead_is_refused_like_a_stale_one(
+    graphql: GraphQLClient, users: UserFactory, stripe: StripeServer
+) -> None:
+    deal = await accepted_job(graphql, users, stripe)
+    await pay(graphql, stripe, deal)
+    (succeeded,) = stripe.events_of("payment_intent.succeeded")
+
+    for ahead in (3600, 600):
+        assert await stripe.deliver(succeeded, timestamp=int(time.time()) + ahead) == 400
+    assert await WebhookEvent.filter(stripe_event_id=succeeded["id"]).count() == 0
+    assert await job_status(deal) == "ACCEPTED"
+    # A minute ahead is a clock that runs fast, inside the tolerance.
+    assert await stripe.deliver(succeeded, timestamp=int(time.time()) + 60) == 200
+    assert await job_status(deal) == "PAID"
+
+
 async def test_a_missing_signature_or_a_tampered_body_is_refused(
     http: TestClient[Any, Any], stripe: StripeServer
 ) -> None:
@@ -210,3 +226,22 @@ async def test_a_dispute_of_a_payment_not_recorded_yet_waits_for_it(
     payment = await the_payment(deal)
     assert (payment.status.value, await job_status(deal)) == ("DISPUTED", "DISPUTED")
     assert await WebhookEvent.filter(processed_at__isnull=True).count() == 0
+
+
+async def test_no_malformed_delivery_raises_into_a_bare_500(
+    http: TestClient[Any, Any], stripe: StripeServer
+) -> None:
+    """Each answers 400 in JSON and stores nothing: a header of another shape, a body that is
+    not UTF-8 or not JSON (nested past any bound), or signed JSON that is no event."""
+    unsigned_headers = ["", "garbage", "t=", "t=abc,v1=00", "v1=00", "t=1,t=2", "t=1=2,v1=00"]
+    sent = [(b'{"id": "evt_x"}', {"Stripe-Signature": header}) for header in unsigned_headers]
+    sent.append((b"\xff\xfe", {"Stripe-Signature": stripe.sign("\ufffd")}))
+    signed = ['"x"', "1", "null", "[" * 5000 + "]" * 5000, '{"id": 5, "type": "x"}']
+    signed.append('{"id": "evt_x", "type": "x", "data": {"object": 1}}')
+    sent += [(body.encode(), {"Stripe-Signature": stripe.sign(body)}) for body in signed]
+    for body, headers in sent:
+        response = await http.post("/webhooks/stripe", data=body, headers=headers)
+        assert response.status == 400, (body[:40], headers)
+        assert response.content_type == "application/json"
+        assert "error" in await response.json()
+    assert await WebhookEvent.all().count() == 0
