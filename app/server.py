@@ -218,7 +218,9 @@ def create_app(
         client_max_size=body_limit,
     )
     app[ADMISSION] = Admission()
-    schema = build_schema(development=settings.development)
+    schema = build_schema(
+        development=settings.development, introspection=settings.graphql_introspection
+    )
     # Read once, here: a client's document that no longer fits stops the start.
     trusted = documents.load_checked(
         settings.trusted_documents_dir or documents.DOCUMENTS_DIR,
@@ -237,7 +239,7 @@ def create_app(
     view = GraphQLView(
         graphiql_assets=ide_assets,
         schema=schema,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphiql else None,
         multipart_uploads_enabled=True,
         allowed_origins=settings.cors_origins,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
@@ -247,7 +249,8 @@ def create_app(
     app[OPEN_SOCKETS] = weakref.WeakSet()
     app.on_shutdown.append(close_open_sockets)
     routes.add_routes(app)
-    graphiql_page.add_routes(app, ide_assets)
+    if settings.graphiql:
+        graphiql_page.add_routes(app, ide_assets)
     social_login.add_routes(app)
     partner_oauth.add_routes(app)
     app.router.add_post("/webhooks/stripe", webhooks.stripe_webhook)

@@ -341,6 +341,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     # Where GraphiQL's fetched files are (app/graphiql/assets.py); None: beside that module.
     graphiql_assets_dir: Path | None = None
+    # Introspection (``__schema``, ``__type``) and the GraphiQL page: a map of every field
+    # for whoever asks, so in production each is off unless turned on (from_env).
+    graphql_introspection: bool = False
+    graphiql: bool = False
     # Clients that are not staff may run only the trusted documents (services.documents),
     # and the folder those are read from (None: graphql/ of this checkout).
     trusted_documents_only: bool = False
@@ -483,6 +487,8 @@ class Settings:
             cookie_secure=os.environ.get("COOKIE_SECURE", "1").strip().lower() not in FALSE_WORDS,
             cors_origins=_env_list("CORS_ORIGINS"),
             graphiql_assets_dir=_env_path("GRAPHIQL_ASSETS_DIR"),
+            graphql_introspection=_env_flag("GRAPHQL_INTROSPECTION", development),
+            graphiql=_env_flag("GRAPHIQL", development),
             trusted_proxies=_env_networks("TRUSTED_PROXIES"),
             trusted_documents_only=_env_flag("TRUSTED_DOCUMENTS_ONLY", False),
             trusted_documents_dir=_env_path("TRUSTED_DOCUMENTS_DIR"),

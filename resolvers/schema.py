@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import MaxTokensLimiter, ValidationCache
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext, ExecutionResult
@@ -201,9 +201,12 @@ def timed_out(limit: timedelta, request_id: str | None) -> ExecutionResult:
     return ExecutionResult(data=None, errors=[error])
 
 
-def build_schema(*, development: bool = False) -> MentorSchema:
+def build_schema(*, development: bool = False, introspection: bool = True) -> MentorSchema:
+    """The schema; the app turns ``introspection`` off in production (GRAPHQL_INTROSPECTION),
+    tools that read the schema itself (export-schema, the tests) keep it."""
     extensions: list[Any] = [
         DocumentRules,
+        *([] if introspection else [DisableIntrospection]),
         lambda: MaxTokensLimiter(max_token_count=limits.MAX_TOKENS),
         lambda: SyntaxSafeParserCache(maxsize=limits.MAX_CACHED_DOCUMENTS),
         lambda: ValidationCache(maxsize=limits.MAX_CACHED_DOCUMENTS),

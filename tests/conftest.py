@@ -109,6 +109,10 @@ def settings(
         data_dir=backend.data_dir,
         smtp_url=mailbox.url,
         development=False,
+        # Production's defaults otherwise: the suite reads the schema and drives GraphiQL
+        # (tests/test_production_posture.py serves with both off).
+        graphql_introspection=True,
+        graphiql=True,
         cookie_secure=False,
         cors_origins=(f"http://127.0.0.1:{web_client_socket.getsockname()[1]}",),
         password_hashing=PasswordHashing(time_cost=1, memory_cost_kib=1024, parallelism=1),
