@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import json
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,14 @@ MEMBER_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 }
 
 
+class JSONTooDeep(json.JSONDecodeError):
+    """JSON nested past ``MAX_JSON_DEPTH``: a decode error, so the WebSocket transport, which
+    catches those, closes the connection as it does for any message that is not JSON."""
+
+    def __init__(self) -> None:
+        super().__init__(TOO_DEEP, "", 0)
+
+
 def decode_request_json(data: str | bytes) -> object:
     """JSON a client sent, within ``MAX_JSON_DEPTH``: orjson refuses invalid UTF-8 and stops
     at its own depth, and the walk after it, without recursion, holds ours, so nothing deeper
@@ -102,10 +111,10 @@ def decode_request_json(data: str | bytes) -> object:
         decoded = orjson.loads(data)
     except orjson.JSONDecodeError as error:
         if str(error).startswith("depth limit exceeded"):
-            raise HTTPException(400, TOO_DEEP) from error
-        raise HTTPException(400, NOT_JSON) from error
+            raise JSONTooDeep() from error
+        raise
     if _deeper_than(decoded, limits.MAX_JSON_DEPTH):
-        raise HTTPException(400, TOO_DEEP)
+        raise JSONTooDeep()
     return decoded
 
 
@@ -223,6 +232,14 @@ class GraphQLView(StrawberryView[RequestContext, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         return decode_request_json(data)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        try:
+            return self.decode_json(data)
+        except JSONTooDeep as error:
+            raise HTTPException(400, TOO_DEEP) from error
+        except json.JSONDecodeError as error:
+            raise HTTPException(400, NOT_JSON) from error
 
     async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
         """Strawberry's, with ``map`` checked first: Strawberry follows each path into

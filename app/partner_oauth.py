@@ -32,9 +32,11 @@ async def authorization_endpoint(request: web.Request) -> web.Response:
 async def token_endpoint(request: web.Request) -> web.Response:
     settings = request.app[RUNTIME].settings
     if request.content_type != "application/x-www-form-urlencoded":
-        body = {"error": "invalid_request", "error_description": "Send a form (RFC 6749 §4.1.3)."}
-        return web.json_response(body, status=400, headers=NO_STORE)
-    form = [(name, str(value)) for name, value in (await request.post()).items()]
+        return _invalid_request("Send a form (RFC 6749 §4.1.3).")
+    try:
+        form = [(name, str(value)) for name, value in (await request.post()).items()]
+    except UnicodeDecodeError:
+        return _invalid_request("Send the form in UTF-8 (RFC 6749 Appendix B).")
     status, body = await partner_oauth.exchange_code(
         settings.secret_key,
         f"{settings.public_url}{TOKEN_PATH}",
@@ -43,6 +45,11 @@ async def token_endpoint(request: web.Request) -> web.Response:
         client_info(request, settings.trusted_proxies),
     )
     return web.json_response(body, status=status, headers=NO_STORE)
+
+
+def _invalid_request(description: str) -> web.Response:
+    body = {"error": "invalid_request", "error_description": description}
+    return web.json_response(body, status=400, headers=NO_STORE)
 
 
 def add_routes(app: web.Application) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,8 @@ from aiohttp.test_utils import TestClient
 from core import limits
 from core.runtime import Runtime
 from tests.support.graphql import GraphQLClient, assert_no_stack_trace
+from tests.support.subscriptions import opened
+from tests.support.users import UserFactory
 
 JSON = "application/json"
 TYPENAME = "{ __typename }"
@@ -146,6 +149,19 @@ async def test_get_with_invalid_percent_encoding_is_a_typed_answer(
         assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED", text
 
 
+@pytest.mark.parametrize("frame", ["[" * 100_000 + "]" * 100_000, json.dumps(nested(100)), "{"])
+async def test_a_websocket_message_too_deep_or_not_json_closes_that_connection_only(
+    http: TestClient[Any, Any], users: UserFactory, frame: str
+) -> None:
+    alice = await users.create("Alice")
+    async with opened(http.ws_connect) as socket:
+        await socket.socket.send_str(frame)
+        closed = await socket.closed()
+    assert closed.code == 4400
+    async with opened(http.ws_connect) as socket:
+        assert await socket.init({"token": alice.token}) == {"type": "connection_ack"}
+
+
 def multipart(operations: str | None, files_map: str | None) -> aiohttp.FormData:
     form = aiohttp.FormData()
     if operations is not None:
@@ -270,3 +286,38 @@ async def test_node_with_an_id_that_is_no_global_id_is_bad_user_input(
     (error,) = body["errors"]
     assert error["extensions"] == {"code": "BAD_USER_INPUT"}, body
     assert error["message"] == f'Value cannot represent a GlobalID: "{node_id}".'
+
+
+GARBAGE_SEGMENTS = ("a" * 5000, "%ff%fe", "..", "%00", global_id("Node:1"), "-1")
+GARBAGE_QUERY = "token=%ff&version=%ff%00&code=x&state=y&error=z&id=..&redirect_uri=javascript:1"
+GARBAGE_BODIES = (b"\xff\xfe", b"[" * 5000, b"token=%ff&email=%00", b"")
+
+
+def garbage_paths(http: TestClient[Any, Any]) -> list[str]:
+    """Every route of the app, each variable part filled with something it never expects."""
+    paths = []
+    for resource in http.app.router.resources():
+        canonical = resource.canonical
+        if "{" not in canonical:
+            paths.append(canonical)
+            continue
+        for segment in GARBAGE_SEGMENTS:
+            paths.append(re.sub(r"\{[^}]+\}", segment, canonical))
+    return sorted(set(paths))
+
+
+async def test_no_route_answers_a_5xx_to_garbage(http: TestClient[Any, Any]) -> None:
+    """Anything but GraphQL itself, which has its own cases above."""
+    answered: dict[str, int] = {}
+    for path in garbage_paths(http):
+        if path.startswith("/graphql"):
+            continue
+        url = f"{http.make_url(path)}?{GARBAGE_QUERY}"
+        for method, body in [("GET", None), *(("POST", b) for b in GARBAGE_BODIES)]:
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "*/*"}
+            async with http.session.request(method, url, data=body, headers=headers) as response:
+                text = await response.text(errors="replace")
+                assert_no_stack_trace(text)
+                answered[f"{method} {path[:60]} {body!r:.20}"] = response.status
+    failed = {request: status for request, status in answered.items() if status >= 500}
+    assert failed == {}
