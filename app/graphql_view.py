@@ -182,6 +182,9 @@ class GraphQLView(StrawberryView[RequestContext, None]):
             return await self.run(request=request)
         except HTTPException as error:
             return self.refusal(request, error)
+        except web.HTTPClientError as error:
+            # aiohttp's own, while reading the body (413 past ``client_max_size``).
+            return self.refusal(request, HTTPException(error.status, error.text or error.reason))
 
     def refusal(self, request: web.Request, error: HTTPException) -> web.Response:
         """A request refused before any GraphQL ran, answered as a GraphQL response all the

@@ -67,6 +67,15 @@ async def test_json_just_past_the_depth_bound_is_refused_and_at_it_runs(
         assert response.status == status, await response.text()
 
 
+async def test_a_body_past_the_size_limit_is_a_typed_413(
+    http: TestClient[Any, Any], runtime: Runtime
+) -> None:
+    too_big = runtime.settings.max_upload_bytes + limits.MULTIPART_OVERHEAD_BYTES + 1
+    body = b'{"query": "{ __typename }", "pad": "' + b"x" * too_big + b'"}'
+    message = await refused(await post_raw(http, body), status=413)
+    assert message.startswith("Maximum request body size")
+
+
 @pytest.mark.parametrize("body", [b'"x"', b"1", b"null", b"true", b"2.5"])
 async def test_a_json_body_that_is_not_an_object_is_refused(
     http: TestClient[Any, Any], body: bytes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp.test_utils import TestClient
@@ -30,8 +31,10 @@ class GraphQLClient:
         response = await self.http.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=sent_headers
         )
-        assert response.status == 200, await response.text()
-        body: dict[str, Any] = await response.json()
+        text = await response.text()
+        assert response.status == 200, text
+        assert_no_stack_trace(text)
+        body: dict[str, Any] = json.loads(text)
         return without_cost(body)
 
     async def data(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
