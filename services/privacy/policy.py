@@ -55,6 +55,9 @@ def newest_first(access: Access) -> QuerySet[PrivacyPolicy]:
 
 
 async def published(version: str) -> PrivacyPolicy | None:
+    """A name no version could have (a NUL, which PostgreSQL refuses to compare) names none."""
+    if len(version) > limits.MAX_POLICY_VERSION_LENGTH or not VERSION_NAME.fullmatch(version):
+        return None
     return await PrivacyPolicy.get_or_none(version=version)
 
 
