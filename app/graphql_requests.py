@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 
-import orjson
 from cross_web import HTTPException
 from strawberry.http import GraphQLRequestData, GraphQLRequestProtocol
 
@@ -39,15 +38,17 @@ class JSONTooDeep(json.JSONDecodeError):
 
 
 def decode_request_json(data: str | bytes) -> object:
-    """JSON a client sent, within ``MAX_JSON_DEPTH``: orjson refuses invalid UTF-8 and stops
-    at its own depth, and the walk after it, without recursion, holds ours, so nothing deeper
-    reaches code that recurses (variable coercion, our checks of variables)."""
+    """JSON a client sent, within ``MAX_JSON_DEPTH``. The decoder stops at the stack's limit
+    (a RecursionError, caught here), and the walk after it, without recursion, holds ours, so
+    nothing deeper reaches code that recurses (variable coercion, our checks of variables).
+    Bytes that are not UTF-8 are not JSON. (The standard decoder, not orjson: orjson refuses a
+    lone surrogate escape, which the GraphQL layer answers as BAD_USER_INPUT, by its field.)"""
     try:
-        decoded = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        if str(error).startswith("depth limit exceeded"):
-            raise JSONTooDeep() from error
-        raise
+        decoded = json.loads(data)
+    except RecursionError as error:
+        raise JSONTooDeep() from error
+    except UnicodeDecodeError as error:
+        raise json.JSONDecodeError(NOT_JSON, "", 0) from error
     if _deeper_than(decoded, limits.MAX_JSON_DEPTH):
         raise JSONTooDeep()
     return decoded
