@@ -429,6 +429,29 @@ REQUEST_TIMEOUT: Annotated[
         "longer than a statement and a Stripe call with its retries, so theirs answer first",
     ),
 ] = timedelta(seconds=30)
+REQUEST_HEADER_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long a connection may sit idle or take to send a request's headers before it is "
+        "closed",
+        "headers are a few hundred bytes; a connection that dribbles them holds a socket open "
+        "for nothing (slowloris)",
+    ),
+] = timedelta(seconds=15)
+REQUEST_BODY_IDLE_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long a request's body may go without a byte arriving before it is abandoned (408)",
+        "a live client sends every few milliseconds; longer than a turn's wait for admission",
+    ),
+] = timedelta(seconds=10)
+REQUEST_BODY_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long a request's whole body may take to arrive (408 past it)",
+        "the largest upload over a slow mobile link; a trickle of bytes cannot stretch it",
+    ),
+] = timedelta(seconds=60)
 DATABASE_STATEMENT_TIMEOUT: Annotated[
     timedelta,
     Why(
