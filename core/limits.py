@@ -137,6 +137,13 @@ MIN_PASSWORD_STRENGTH: Annotated[
 MAX_UPLOAD_BYTES: Annotated[
     int, Why("bytes of one uploaded file", "a good photo; uploads are held in memory")
 ] = 5 * 1024 * 1024
+MAX_IMAGE_PIXELS: Annotated[
+    int,
+    Why(
+        "pixels of one uploaded image, read from its header before anything is decoded",
+        "a 24-megapixel phone photo fits; a small file that decodes to gigabytes does not",
+    ),
+] = 25_000_000
 MULTIPART_OVERHEAD_BYTES: Annotated[
     int, Why("bytes of a multipart request beyond its file", "the operation and part headers")
 ] = 64 * 1024

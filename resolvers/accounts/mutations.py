@@ -167,7 +167,8 @@ class UpdateProfilePayload(UserResult):
 class UploadProfilePhotoInput:
     photo: Upload = strawberry.field(
         description=f"A PNG, JPEG or WebP image of at most {limits.MAX_UPLOAD_BYTES // 2**20} MiB; "
-        "the multipart map names it `variables.input.photo`."
+        "it is stored re-encoded, without its metadata (EXIF, GPS). "
+        "The multipart map names it `variables.input.photo`."
     )
 
 
