@@ -442,9 +442,10 @@ REQUEST_HEADER_TIMEOUT: Annotated[
         "how long a connection may sit idle or take to send a request's headers before it is "
         "closed",
         "headers are a few hundred bytes; a connection that dribbles them holds a socket open "
-        "for nothing (slowloris)",
+        "for nothing (slowloris); above the 15 s clients such as aiohttp keep idle connections, "
+        "so they drop theirs first",
     ),
-] = timedelta(seconds=15)
+] = timedelta(seconds=20)
 REQUEST_BODY_IDLE_TIMEOUT: Annotated[
     timedelta,
     Why(
