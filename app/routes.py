@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
 
 from aiohttp import web
 from strawberry import relay
@@ -21,6 +22,7 @@ from core.runtime import Runtime
 from models.accounts import User
 from resolvers.ids import row_id_or_none
 from services.client import ClientInfo
+from services.images import MEDIA_TYPES
 from services.privacy import exports, legal_disclosures, policy
 
 POLICY_VERSION_HEADER = "Privacy-Policy-Version"
@@ -65,11 +67,20 @@ async def media(request: web.Request) -> web.Response:
     data = await request.app[RUNTIME].files.get(key)
     if data is None:
         raise web.HTTPNotFound()
-    content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    # Only the images we encode ourselves show in place; anything else (a file stored before
+    # uploads were re-encoded) downloads. Neither can run a script or load anything.
+    image_type = MEDIA_TYPES.get(PurePosixPath(key).suffix)
+    content_type = image_type or mimetypes.guess_type(key)[0] or "application/octet-stream"
+    shown = "inline" if image_type else "attachment"
     return web.Response(
         body=data,
         content_type=content_type,
-        headers={"Cache-Control": "private, max-age=3600"},
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "Content-Security-Policy": "default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": shown,
+        },
     )
 
 

@@ -25,6 +25,7 @@ from app.graphql_view import GraphQLView
 from app.keys import PERSISTED_QUERIES, REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
 from app.pictures import HttpPictures
+from app.slow_clients import bodies_in_time, connection_options
 from app.tasks import BackgroundWork, build_mailer
 from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
@@ -212,10 +213,12 @@ def create_app(
             internal_errors_masked,
             metrics.observed,
             cors(settings.cors_origins),
+            bodies_in_time(settings.request_body_idle_timeout, settings.request_body_timeout),
             bounded_bodies(body_limit),
             admitted,
         ],
         client_max_size=body_limit,
+        handler_args=connection_options(settings),
     )
     app[ADMISSION] = Admission()
     schema = build_schema(

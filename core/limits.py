@@ -151,6 +151,13 @@ MIN_PASSWORD_STRENGTH: Annotated[
 MAX_UPLOAD_BYTES: Annotated[
     int, Why("bytes of one uploaded file", "a good photo; uploads are held in memory")
 ] = 5 * 1024 * 1024
+MAX_IMAGE_PIXELS: Annotated[
+    int,
+    Why(
+        "pixels of one uploaded image, read from its header before anything is decoded",
+        "a 24-megapixel phone photo fits; a small file that decodes to gigabytes does not",
+    ),
+] = 25_000_000
 MULTIPART_OVERHEAD_BYTES: Annotated[
     int, Why("bytes of a multipart request beyond its file", "the operation and part headers")
 ] = 64 * 1024
@@ -443,6 +450,30 @@ REQUEST_TIMEOUT: Annotated[
         "longer than a statement and a Stripe call with its retries, so theirs answer first",
     ),
 ] = timedelta(seconds=30)
+REQUEST_HEADER_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long a connection may sit idle or take to send a request's headers before it is "
+        "closed",
+        "headers are a few hundred bytes; a connection that dribbles them holds a socket open "
+        "for nothing (slowloris); above the 15 s clients such as aiohttp keep idle connections, "
+        "so they drop theirs first",
+    ),
+] = timedelta(seconds=20)
+REQUEST_BODY_IDLE_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long a request's body may go without a byte arriving before it is abandoned (408)",
+        "a live client sends every few milliseconds; longer than a turn's wait for admission",
+    ),
+] = timedelta(seconds=10)
+REQUEST_BODY_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long a request's whole body may take to arrive (408 past it)",
+        "the largest upload over a slow mobile link; a trickle of bytes cannot stretch it",
+    ),
+] = timedelta(seconds=60)
 DATABASE_STATEMENT_TIMEOUT: Annotated[
     timedelta,
     Why(

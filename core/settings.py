@@ -388,6 +388,10 @@ class Settings:
     # PostgreSQL's statement_timeout; SQLite's busy timeout (a write waiting for another
     # process's lock). Migrations run without it.
     database_statement_timeout: timedelta = limits.DATABASE_STATEMENT_TIMEOUT
+    # Slow or lying clients (app/slow_clients.py): headers, then the body, must arrive in time.
+    request_header_timeout: timedelta = limits.REQUEST_HEADER_TIMEOUT
+    request_body_idle_timeout: timedelta = limits.REQUEST_BODY_IDLE_TIMEOUT
+    request_body_timeout: timedelta = limits.REQUEST_BODY_TIMEOUT
     # Delivering one mail, from connecting to the relay's last reply.
     smtp_timeout: timedelta = limits.SMTP_TIMEOUT
     platform_fee_percent: int = 10
@@ -500,6 +504,15 @@ class Settings:
             ),
             stripe_timeout=_env_seconds("STRIPE_TIMEOUT_SECONDS", cls.stripe_timeout),
             request_timeout=_env_seconds("REQUEST_TIMEOUT_SECONDS", cls.request_timeout),
+            request_header_timeout=_env_seconds(
+                "REQUEST_HEADER_TIMEOUT_SECONDS", cls.request_header_timeout
+            ),
+            request_body_idle_timeout=_env_seconds(
+                "REQUEST_BODY_IDLE_TIMEOUT_SECONDS", cls.request_body_idle_timeout
+            ),
+            request_body_timeout=_env_seconds(
+                "REQUEST_BODY_TIMEOUT_SECONDS", cls.request_body_timeout
+            ),
             database_statement_timeout=_env_seconds(
                 "DATABASE_STATEMENT_TIMEOUT_SECONDS", cls.database_statement_timeout
             ),

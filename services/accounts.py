@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from enum import StrEnum
 
 from tortoise.transactions import in_transaction
 
@@ -27,6 +28,15 @@ from services.privacy import consents, policy, visitors
 from services.privacy.consents import Subject
 from services.security import logins, stuffing
 from services.tokens import new_token, token_digest
+
+
+class SessionKind(StrEnum):
+    """How a client holds the session it opens: a browser in an HttpOnly cookie (the token
+    never reaches a page script), an app as a bearer token it keeps itself."""
+
+    COOKIE = "COOKIE"
+    TOKEN = "TOKEN"
+
 
 # No spaces and no control characters anywhere: a mail relay refuses them.
 EMAIL_PATTERN = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
@@ -10,9 +11,8 @@ from core import limits
 from core.errors import BadUserInput
 from core.runtime import Runtime
 from models.accounts import User
+from services.images import StoredImage, reencoded
 from services.profile_fields import LANGUAGE_TAG, checked_text, checked_timezone, clean_tags
-
-PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": ".png", b"\xff\xd8\xff": ".jpg", b"RIFF": ".webp"}
 
 
 @dataclass(frozen=True)
@@ -46,26 +46,20 @@ async def update_profile(user: User, changes: ProfileChanges) -> User:
     return user
 
 
-def photo_suffix(data: bytes) -> str:
-    """The file suffix for a PNG, JPEG or WebP image, judged by its bytes, not its name."""
-    for magic, suffix in PHOTO_TYPES.items():
-        if data.startswith(magic) and (suffix != ".webp" or data[8:12] == b"WEBP"):
-            return suffix
-    raise BadUserInput("Upload a PNG, JPEG or WebP image.", field="photo")
-
-
-def _checked_photo(runtime: Runtime, data: bytes) -> str:
-    """The suffix of an acceptable photo: within the upload limit, a PNG, JPEG or WebP."""
+async def _checked_photo(runtime: Runtime, data: bytes) -> StoredImage:
+    """An acceptable photo as we store it: within the upload limit, an image Pillow decodes
+    (PNG, JPEG or WebP), written again without its metadata (``services.images``)."""
     limit = runtime.settings.max_upload_bytes
     if len(data) > limit:
         raise BadUserInput(f"Upload at most {limit // (1024 * 1024)} MiB.", field="photo")
     if not data:
         raise BadUserInput("The file is empty.", field="photo")
-    return photo_suffix(data)
+    return await asyncio.to_thread(reencoded, data)
 
 
 async def set_profile_photo(runtime: Runtime, user: User, data: bytes) -> User:
-    key = await runtime.files.put(data, suffix=_checked_photo(runtime, data))
+    photo = await _checked_photo(runtime, data)
+    key = await runtime.files.put(photo.data, suffix=photo.suffix)
     try:
         previous = await _point_photo_at(user, key)
     except BaseException:
@@ -79,7 +73,8 @@ async def set_profile_photo(runtime: Runtime, user: User, data: bytes) -> User:
 async def fill_empty_profile_photo(runtime: Runtime, user: User, data: bytes) -> bool:
     """Make ``data`` the photo of a profile that has none, with the checks and store of
     ``set_profile_photo``; False, and nothing kept, when the profile got one meanwhile."""
-    key = await runtime.files.put(data, suffix=_checked_photo(runtime, data))
+    photo = await _checked_photo(runtime, data)
+    key = await runtime.files.put(photo.data, suffix=photo.suffix)
     try:
         async with in_transaction():
             row = await User.filter(id=user.id).select_for_update().get()

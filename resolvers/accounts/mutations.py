@@ -11,11 +11,12 @@ from core import limits
 from models.accounts import User
 from models.partner_apps import PartnerScope
 from resolvers.accounts.types import UserType
-from resolvers.base import SIGNED_IN, Payload, mutation, sent_fields
+from resolvers.base import SIGNED_IN, Payload, described_enum, mutation, sent_fields
 from resolvers.context import Info
 from resolvers.privacy.types import ConsentPurposeEnum
 from services import accounts, profiles
 from services.access.viewer import ANONYMOUS, Viewer
+from services.accounts import SessionKind
 
 NEW_PASSWORD = (
     f"{limits.MIN_PASSWORD_LENGTH} to {limits.MAX_PASSWORD_LENGTH} characters and hard to guess: "
@@ -69,20 +70,41 @@ class VerifyEmailPayload(UserResult):
     pass
 
 
-@strawberry.input(description="The credentials of an account.")
+SessionKindEnum = described_enum(
+    SessionKind,
+    name="SessionKind",
+    description="How the client holds the session `logIn` opens.",
+    values={
+        SessionKind.COOKIE: "A browser: the session is an HttpOnly cookie that page scripts "
+        "cannot read; the answer has no `token`, only the `csrfToken` to send as X-CSRF-Token "
+        "on mutations.",
+        SessionKind.TOKEN: "An app: the answer's `token` is sent as `Authorization: Bearer`; "
+        "no cookie is set.",
+    },
+)
+
+
+@strawberry.input(description="The credentials of an account, and how to hold the session.")
 class LogInInput:
     email: str = strawberry.field(description="The account's address, in any letter case.")
     password: str = strawberry.field(description="The account's password.")
+    session: SessionKindEnum = strawberry.field(  # type: ignore[valid-type]
+        default=SessionKind.COOKIE,
+        description="COOKIE (the default: a token in an answer is readable by any script of "
+        "the page) or TOKEN for an app that keeps the token itself.",
+    )
 
 
-@strawberry.type(description="What `logIn` answers: the session's tokens, or why not.")
+@strawberry.type(description="What `logIn` answers: the session's token or CSRF token, or why not.")
 class LogInPayload(UserResult):
     token: str | None = strawberry.field(
-        default=None, description="Session token for `Authorization: Bearer`."
+        default=None,
+        description="Session token for `Authorization: Bearer`; only for a TOKEN session.",
     )
     csrf_token: str | None = strawberry.field(
         default=None,
-        description="Send as the X-CSRF-Token header on mutations authenticated by the cookie.",
+        description="Send as the X-CSRF-Token header on mutations authenticated by the cookie; "
+        "only for a COOKIE session.",
     )
 
 
@@ -167,7 +189,8 @@ class UpdateProfilePayload(UserResult):
 class UploadProfilePhotoInput:
     photo: Upload = strawberry.field(
         description=f"A PNG, JPEG or WebP image of at most {limits.MAX_UPLOAD_BYTES // 2**20} MiB; "
-        "the multipart map names it `variables.input.photo`."
+        "it is stored re-encoded, without its metadata (EXIF, GPS). "
+        "The multipart map names it `variables.input.photo`."
     )
 
 
@@ -212,7 +235,10 @@ class AccountMutations:
         info.context.access.prove_holder(user)
         return VerifyEmailPayload(user=user)  # type: ignore[arg-type]
 
-    @mutation(description="Open a session: returns a bearer token and sets the session cookie.")
+    @mutation(
+        description="Open a session: by default an HttpOnly session cookie (and its CSRF "
+        "token); with `session: TOKEN` a bearer token in the answer, and no cookie."
+    )
     async def log_in(self, info: Info, input: LogInInput) -> LogInPayload:
         context = info.context
         user, token, session = await accounts.log_in(
@@ -222,9 +248,11 @@ class AccountMutations:
             client=context.client,
             visitor=await context.visitor(start=False),
         )
-        csrf_token = context.cookies.set(token)
         context.replace_viewer(Viewer(user=user, session=session))
-        return LogInPayload(user=user, token=token, csrf_token=csrf_token)  # type: ignore[arg-type]
+        if input.session is SessionKind.TOKEN:
+            return LogInPayload(user=user, token=token)  # type: ignore[arg-type]
+        csrf_token = context.cookies.set(token)
+        return LogInPayload(user=user, csrf_token=csrf_token)
 
     @mutation(description="End this session.", guard=SIGNED_IN)
     async def log_out(self, info: Info, actor: User) -> LogOutPayload:

@@ -12,17 +12,29 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiohttp import FormData
+from PIL import ExifTags
+from PIL.PngImagePlugin import PngInfo
 
 from core.runtime import Runtime
 from core.settings import Settings
 from models.accounts import User
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
+from tests.support.images import (
+    CAMERA,
+    GPS,
+    decompression_bomb,
+    image_file,
+    opened,
+    photo_with_gps,
+    rgb_pixels,
+)
 from tests.support.users import SignedIn, UserFactory
 
 UPDATE = document("UpdateProfile")
 UPLOAD = document("UploadProfilePhoto")
 ME = document("Me")
+MEDIA_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Content-Disposition")
 REMOVE = "mutation { removeProfilePhoto { user { photoUrl } errors { code } } }"
 FULL = {
     "name": "Alice Liddell",
@@ -162,7 +174,94 @@ async def test_uploaded_photo_is_served_at_its_url(graphql: GraphQLClient, alice
     served = await graphql.http.get(urlsplit(photo_url).path)
     assert served.status == 200
     assert served.content_type == "image/png"
-    assert await served.read() == image
+    assert rgb_pixels(await served.read()) == rgb_pixels(image)
+    assert {name: served.headers[name] for name in MEDIA_HEADERS} == {
+        "Content-Security-Policy": "default-src 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": "inline",
+    }
+
+
+async def test_a_png_header_followed_by_html_is_refused(
+    graphql: GraphQLClient, alice: SignedIn
+) -> None:
+    """The issue's reproducer: the first bytes of a PNG prove nothing; Pillow must decode it."""
+    content = b"\x89PNG\r\n\x1a\n<html><script>fetch('/graphql')</script></html>"
+    body = await upload(graphql, content, token=alice.token)
+    assert body["data"]["uploadProfilePhoto"]["errors"] == [
+        {"field": "photo", "code": "BAD_USER_INPUT", "message": "Upload a PNG, JPEG or WebP image."}
+    ]
+    assert (await graphql.data(ME, token=alice.token))["me"]["photoUrl"] is None
+
+
+async def test_a_truncated_image_is_refused(graphql: GraphQLClient, alice: SignedIn) -> None:
+    whole = image_file("JPEG", (64, 64))
+    body = await upload(graphql, whole[: len(whole) // 2], token=alice.token)
+    errors = body["data"]["uploadProfilePhoto"]["errors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("photo", "BAD_USER_INPUT")]
+
+
+async def test_an_image_of_too_many_pixels_is_refused_before_it_is_decoded(
+    graphql: GraphQLClient, alice: SignedIn
+) -> None:
+    """A few kilobytes of PNG that would decode to 30 million pixels (a decompression bomb)."""
+    bomb = decompression_bomb((6000, 5000))
+    assert len(bomb) < 10_000
+    body = await upload(graphql, bomb, token=alice.token)
+    assert body["data"]["uploadProfilePhoto"]["errors"] == [
+        {"field": "photo", "code": "BAD_USER_INPUT", "message": "Upload at most 25 megapixels."}
+    ]
+
+
+async def test_a_phone_photo_is_stored_without_its_gps_position(
+    graphql: GraphQLClient, alice: SignedIn
+) -> None:
+    photo = photo_with_gps()
+    assert opened(photo).getexif().get_ifd(ExifTags.IFD.GPSInfo) == GPS
+    body = await upload(graphql, photo, token=alice.token, filename="IMG_0001.jpg")
+    photo_url = body["data"]["uploadProfilePhoto"]["user"]["photoUrl"]
+    assert photo_url.endswith(".jpg")
+
+    served = await graphql.http.get(urlsplit(photo_url).path)
+    data = await served.read()
+    assert served.content_type == "image/jpeg"
+    stored = opened(data)
+    assert (stored.format, stored.size) == ("JPEG", (8, 6))
+    assert not stored.getexif() and "exif" not in stored.info
+    assert b"Exif" not in data and CAMERA.encode() not in data
+
+
+async def test_a_png_is_stored_without_its_text_chunks(
+    graphql: GraphQLClient, alice: SignedIn
+) -> None:
+    chunks = PngInfo()
+    chunks.add_text("Author", "Alice Liddell, 12 Wonderland Road")
+    image = image_file("PNG", (5, 4), mode="RGBA", pnginfo=chunks)
+    body = await upload(graphql, image, token=alice.token)
+    photo_url = body["data"]["uploadProfilePhoto"]["user"]["photoUrl"]
+
+    data = await (await graphql.http.get(urlsplit(photo_url).path)).read()
+    stored = opened(data)
+    assert (stored.format, stored.mode) == ("PNG", "RGBA")
+    assert list(stored.get_flattened_data()) == list(opened(image).get_flattened_data())
+    assert b"Wonderland" not in data and "Author" not in stored.info
+
+
+async def test_a_stored_file_that_is_not_our_image_downloads_instead_of_showing(
+    graphql: GraphQLClient, runtime: Runtime
+) -> None:
+    """A file kept before uploads were re-encoded: never rendered in the site's origin."""
+    key = await runtime.files.put(b"<html><script>steal()</script></html>", suffix=".html")
+    try:
+        served = await graphql.http.get(f"/media/{key}")
+        assert served.status == 200
+        assert {name: served.headers[name] for name in MEDIA_HEADERS} == {
+            "Content-Security-Policy": "default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": "attachment",
+        }
+    finally:
+        await runtime.files.delete(key)
 
 
 @pytest.mark.parametrize(

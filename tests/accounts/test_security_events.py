@@ -75,7 +75,7 @@ async def log_in(
 ) -> dict[str, Any]:
     body = await graphql(
         LOG_IN,
-        {"input": {"email": email, "password": password}},
+        {"input": {"email": email, "password": password, "session": "TOKEN"}},
         headers={"X-Forwarded-For": address, "User-Agent": agent},
     )
     return body

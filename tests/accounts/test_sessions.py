@@ -37,11 +37,25 @@ async def alice(users: UserFactory) -> SignedIn:
 
 
 async def log_in(graphql: GraphQLClient, password: str = PASSWORD) -> dict[str, Any]:
+    """An app's log-in: the session token in the answer."""
     data = await graphql.data(
-        LOG_IN, {"input": {"email": "alice@example.com", "password": password}}
+        LOG_IN, {"input": {"email": "alice@example.com", "password": password, "session": "TOKEN"}}
     )
     payload: dict[str, Any] = data["logIn"]
     return payload
+
+
+async def cookie_log_in(graphql: GraphQLClient) -> tuple[str, str]:
+    """A browser's log-in: the session cookie and the CSRF token it answers with."""
+    response = await graphql.http.post(
+        "/graphql",
+        json={
+            "query": LOG_IN,
+            "variables": {"input": {"email": "alice@example.com", "password": PASSWORD}},
+        },
+    )
+    payload = (await response.json())["data"]["logIn"]
+    return response.cookies["mentor_session"].value, payload["csrfToken"]
 
 
 async def me(graphql: GraphQLClient, token: str) -> Any:
@@ -73,7 +87,6 @@ async def test_log_in_sets_an_http_only_same_site_session_cookie(
     )
     payload = (await response.json())["data"]["logIn"]
     session = response.cookies["mentor_session"]
-    assert session.value == payload["token"]
     assert session["httponly"] is True
     assert session["samesite"] == "Lax"
     assert session["path"] == "/"
@@ -81,13 +94,41 @@ async def test_log_in_sets_an_http_only_same_site_session_cookie(
     assert csrf.value == payload["csrfToken"]
     assert csrf["samesite"] == "Strict"
     assert not csrf["httponly"]
+    # The session is the cookie's alone: no page script can read it from the answer.
+    assert payload["token"] is None
+    assert session.value not in json.dumps(payload)
+    assert (await me(graphql, session.value))["id"] == alice.global_id
+
+
+async def test_an_app_asks_for_a_token_and_gets_no_cookie(
+    graphql: GraphQLClient, alice: SignedIn
+) -> None:
+    response = await graphql.http.post(
+        "/graphql",
+        json={
+            "query": LOG_IN,
+            "variables": {
+                "input": {"email": alice.user.email, "password": PASSWORD, "session": "TOKEN"}
+            },
+        },
+    )
+    payload = (await response.json())["data"]["logIn"]
+    assert "Set-Cookie" not in response.headers
+    assert payload["csrfToken"] is None and payload["errors"] == []
+    assert (await me(graphql, payload["token"]))["id"] == alice.global_id
+
+
+async def test_an_unknown_session_kind_is_refused(graphql: GraphQLClient, alice: SignedIn) -> None:
+    variables = {"input": {"email": alice.user.email, "password": PASSWORD, "session": "BOTH"}}
+    body = await graphql(LOG_IN, variables)
+    assert body.get("data") is None
+    assert error_codes(body) == ["BAD_USER_INPUT"]
 
 
 async def test_cookie_mutation_needs_the_csrf_header(
     graphql: GraphQLClient, alice: SignedIn
 ) -> None:
-    session = await log_in(graphql)
-    cookie, csrf = session["token"], session["csrfToken"]
+    cookie, csrf = await cookie_log_in(graphql)
 
     forgeries = ({}, {"X-CSRF-Token": "forged"}, {"X-CSRF-Token": "forg\u00e9d"})
     for headers in (*forgeries, {"X-CSRF-Token": alice.token}):
@@ -124,8 +165,9 @@ async def test_an_anonymous_multipart_mutation_is_refused(
 async def test_cookie_queries_and_bearer_mutations_need_no_csrf_header(
     graphql: GraphQLClient, alice: SignedIn
 ) -> None:
+    cookie, _ = await cookie_log_in(graphql)
+    by_cookie = await post_with_cookie(graphql, ME, {}, cookie)
     session = await log_in(graphql)
-    by_cookie = await post_with_cookie(graphql, ME, {}, session["token"])
     assert "errors" not in by_cookie
     me = by_cookie["data"]["me"]
     assert (me["id"], me["name"]) == (alice.global_id, "Alice")

@@ -42,7 +42,7 @@ async def test_alice_signs_up_logs_in_and_sees_her_email(graphql: GraphQLClient)
     assert await sign_up(graphql, "alice@example.com") == {"signUp": {"errors": []}}
 
     logged_in = await graphql.data(
-        LOG_IN, {"input": {"email": "Alice@Example.com", "password": PASSWORD}}
+        LOG_IN, {"input": {"email": "Alice@Example.com", "password": PASSWORD, "session": "TOKEN"}}
     )
     token = logged_in["logIn"]["token"]
     assert token and logged_in["logIn"]["errors"] == []
@@ -118,7 +118,7 @@ async def test_verification_mail_confirms_the_address_once(
         }
     }
     logged_in = await graphql.data(
-        LOG_IN, {"input": {"email": "alice@example.com", "password": PASSWORD}}
+        LOG_IN, {"input": {"email": "alice@example.com", "password": PASSWORD, "session": "TOKEN"}}
     )
     me = await graphql.data(ME, token=logged_in["logIn"]["token"])
     assert me["me"]["emailVerified"] is True

@@ -20,19 +20,23 @@ from core.runtime import FetchRefused, Runtime
 from core.settings import OIDC_BACKEND, Settings, SocialProvider
 from models.accounts import User
 from models.social import ImportedField, SocialImport
+from services.images import reencoded
 from services.profiles import set_profile_photo
 from services.social import photos
 from tests.accounts.test_social_login import browser
 from tests.accounts.test_social_providers import BACKENDS, NEXT, endpoints, through_the_provider
 from tests.support.graphql import GraphQLClient
+from tests.support.images import image_file, opened, photo_with_gps
 from tests.support.oauth_peers import Identity, ProviderPeer, kinds, running_provider_peer
 from tests.support.oidc_provider import OidcProvider, running_oidc_provider
 from tests.support.users import UserFactory
 
 pytestmark = [pytest.mark.promise("P8"), pytest.mark.promise("P9")]
 
-PHOTO = b"\x89PNG\r\n\x1a\n" + b"pat's face" * 50
-OTHER_PHOTO = b"\xff\xd8\xff" + b"an older photo" * 20
+# A phone's photo with its GPS position: stored re-encoded, without its metadata.
+PHOTO = photo_with_gps()
+STORED_PHOTO = reencoded(PHOTO).data
+OTHER_PHOTO = image_file("PNG", (3, 3))
 ME = """query { me { email photoUrl socialAccounts { provider importedFields { field } } } }"""
 LOOPBACK = ("http://127.0.0.1",)
 
@@ -87,7 +91,8 @@ async def test_a_sent_picture_becomes_the_new_accounts_photo_with_its_source(
     assert await through_the_provider(http, provider, cookies) == NEXT
     me = (await graphql.data(ME, token=cookies[SESSION_COOKIE]))["me"]
     assert imported(me) == ["EMAIL", "PHOTO"]
-    assert me["photoUrl"] is not None and await media(http, me["photoUrl"]) == PHOTO
+    assert me["photoUrl"] is not None and await media(http, me["photoUrl"]) == STORED_PHOTO
+    assert not opened(STORED_PHOTO).getexif()
     user = await User.get(email="pat@example.org")
     [record] = await SocialImport.filter(user_id=user.id, field=ImportedField.PHOTO)
     assert record.provider == provider.name and record.imported_at is not None
@@ -111,7 +116,7 @@ async def test_linking_imports_the_picture_into_an_account_without_photo(
     assert await through_the_provider(http, provider, {SESSION_COOKIE: owner.token}) == NEXT
     me = (await graphql.data(ME, token=owner.token))["me"]
     assert imported(me) == ["PHOTO"]
-    assert await media(http, me["photoUrl"]) == PHOTO
+    assert await media(http, me["photoUrl"]) == STORED_PHOTO
 
 
 @kinds("google", "github", "twitter")
@@ -148,6 +153,10 @@ def not_an_image(peer: ProviderPeer, limit: int) -> str:
     return peer.serve_avatar("page.png", b"<html>a login page</html>")
 
 
+def png_header_then_html(peer: ProviderPeer, limit: int) -> str:
+    return peer.serve_avatar("fake.png", b"\x89PNG\r\n\x1a\n<html><script>steal()</script></html>")
+
+
 def redirected(peer: ProviderPeer, limit: int) -> str:
     target = peer.serve_avatar("pat.png", PHOTO)
     return peer.serve_avatar("moved.png", b"", status=302, headers={"Location": target})
@@ -164,6 +173,7 @@ def missing(peer: ProviderPeer, limit: int) -> str:
         (oversize, "over the size limit"),
         (oversize_unannounced, "over the size limit"),
         (not_an_image, "not a PNG, JPEG or WebP image"),
+        (png_header_then_html, "not a PNG, JPEG or WebP image"),
         (redirected, "answered 302"),
         (missing, "answered 404"),
     ],
@@ -249,7 +259,7 @@ async def test_an_account_with_a_photo_keeps_it(
     peer.sign_in_as(Identity(uid="8", name="Kim", picture=picture))
     assert await through_the_provider(http, provider, {SESSION_COOKIE: owner.token}) == NEXT
     me = (await graphql.data(ME, token=owner.token))["me"]
-    assert await media(http, me["photoUrl"]) == OTHER_PHOTO
+    assert await media(http, me["photoUrl"]) == reencoded(OTHER_PHOTO).data
     assert "PHOTO" not in imported(me)
     assert peer.avatar_requests == []
 
@@ -285,7 +295,7 @@ async def test_an_openid_connect_picture_claim_is_imported(
         assert await signed_in.log_in_as("ada-photo") == "http://127.0.0.1:8000/welcome"
     me = (await graphql.data(ME, token=signed_in.cookies[SESSION_COOKIE]))["me"]
     assert imported(me) == ["EMAIL", "PHOTO"]
-    assert await media(http, me["photoUrl"]) == PHOTO
+    assert await media(http, me["photoUrl"]) == STORED_PHOTO
 
 
 def provider_with(backend: str, hosts: tuple[str, ...] = (), issuer: str | None = None) -> Any:

@@ -65,6 +65,7 @@ async def test_a_web_client_on_an_allowed_origin_logs_in_and_mutates_with_the_co
     logged_in = await _call(page, api, "LogIn", credentials)
     payload = logged_in["body"]["data"]["logIn"]
     assert payload["errors"] == []
+    assert payload["token"] is None  # the session stays in the HttpOnly cookie
     assert logged_in["requestId"]  # an exposed header: the client can quote it to support
 
     renamed = await _call(

@@ -57,7 +57,7 @@ async def test_following_the_verification_link_confirms_the_address_in_the_brows
     await page.close()
 
     logged_in = await graphql.data(
-        LOG_IN, {"input": {"email": "alice@example.com", "password": PASSWORD}}
+        LOG_IN, {"input": {"email": "alice@example.com", "password": PASSWORD, "session": "TOKEN"}}
     )
     assert (await graphql.data(ME, token=logged_in["logIn"]["token"]))["me"]["emailVerified"]
 

@@ -19,7 +19,9 @@ PASSWORD = "a long and unusual passphrase 42"
 async def _sign_up_and_log_in(graphql: GraphQLClient, name: str, email: str) -> str:
     credentials = {"email": email, "password": PASSWORD}
     await graphql.data(document("SignUp"), {"input": {**credentials, "name": name}})
-    logged_in = await graphql.data(document("LogIn"), {"input": credentials})
+    logged_in = await graphql.data(
+        document("LogIn"), {"input": {**credentials, "session": "TOKEN"}}
+    )
     token: str = logged_in["logIn"]["token"]
     return token
 

@@ -59,7 +59,7 @@ async def _member(session: aiohttp.ClientSession, url: str, email: str) -> str:
     )
     assert signed_up["signUp"]["errors"] == []
     logged_in = await _graphql(
-        session, url, "LogIn", {"input": {"email": email, "password": PASSWORD}}
+        session, url, "LogIn", {"input": {"email": email, "password": PASSWORD, "session": "TOKEN"}}
     )
     token: str = logged_in["logIn"]["token"]
     return token

@@ -227,7 +227,9 @@ async def test_no_personal_value_reaches_a_log_line(
         signup = {"email": email, "password": PASSWORD, "name": NAME, "consents": []}
         await graphql(document("SignUp"), {"input": signup}, headers=headers)
     logged_in = await graphql(
-        document("LogIn"), {"input": {"email": EMAIL, "password": PASSWORD}}, headers=headers
+        document("LogIn"),
+        {"input": {"email": EMAIL, "password": PASSWORD, "session": "TOKEN"}},
+        headers=headers,
     )
     tokens.append(logged_in["data"]["logIn"]["token"])
     for email in (EMAIL, SECOND_EMAIL, "nobody.pii@example.org"):

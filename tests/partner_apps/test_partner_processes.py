@@ -122,7 +122,8 @@ class ServedElsewhere:
         """The staff token, when this server reads our database (another run's server could
         have taken the port between our probe and its bind)."""
         answer = await self(
-            document("LogIn"), {"input": {"email": STAFF_EMAIL, "password": STAFF_PASSWORD}}
+            document("LogIn"),
+            {"input": {"email": STAFF_EMAIL, "password": STAFF_PASSWORD, "session": "TOKEN"}},
         )
         token = ((answer.get("data") or {}).get("logIn") or {}).get("token")
         return str(token) if token else None

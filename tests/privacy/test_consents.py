@@ -144,7 +144,7 @@ async def test_a_visitors_choices_become_the_accounts_and_the_newer_wins(
     logged_in, _ = await _post(
         http,
         "mutation L($input: LogInInput!) { logIn(input: $input) { token } }",
-        {"input": {"email": "alice@example.com", "password": PASSWORD}},
+        {"input": {"email": "alice@example.com", "password": PASSWORD, "session": "TOKEN"}},
         visitor=visitor,
     )
     token = logged_in["data"]["logIn"]["token"]

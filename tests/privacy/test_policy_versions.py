@@ -392,7 +392,8 @@ async def test_sign_up_accepts_the_version_in_force(
     )
     assert signed_up["signUp"]["errors"] == []
     logged_in = await graphql.data(
-        document("LogIn"), {"input": {"email": "nina@example.com", "password": PASSWORD}}
+        document("LogIn"),
+        {"input": {"email": "nina@example.com", "password": PASSWORD, "session": "TOKEN"}},
     )
     nina = SignedIn(
         user=await User.get(email="nina@example.com"), token=logged_in["logIn"]["token"]

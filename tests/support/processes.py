@@ -175,6 +175,8 @@ async def member(session: aiohttp.ClientSession, url: str, email: str) -> str:
     credentials = {"input": {"email": email, "password": PASSWORD}}
     signed_up = await graphql(session, url, "SignUp", credentials)
     assert signed_up["signUp"]["errors"] == []
-    logged_in = await graphql(session, url, "LogIn", credentials)
+    logged_in = await graphql(
+        session, url, "LogIn", {"input": {**credentials["input"], "session": "TOKEN"}}
+    )
     token: str = logged_in["logIn"]["token"]
     return token

@@ -43,7 +43,8 @@
 #
 # Log in with the logIn mutation: GraphiQL then
 # keeps the session cookie and sends X-CSRF-Token
-# with every mutation. Or set the header
+# with every mutation. Or log in with
+# session: TOKEN and set the header
 #   {"Authorization": "Bearer <token>"}
 # More operations: graphql/ in the repository.
 
