@@ -17,9 +17,10 @@ from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtensi
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.types.graphql import OperationType
+from tortoise.exceptions import DBConnectionError
 
 from core import limits
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, ServiceUnavailable
 from models.audit import AuditAction
 from resolvers.context import RequestContext
 from services import audit
@@ -70,10 +71,9 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, DomainError | GraphQLError)
 
 
-def statement_timed_out(error: BaseException) -> bool:
-    """The database stopped a statement at its timeout (``app.db``): PostgreSQL's
-    statement_timeout cancels it (query_canceled), SQLite's busy timeout gives up waiting for
-    another connection's lock (SQLITE_BUSY). Tortoise wraps the driver's error, or not."""
+def _error_chain(error: BaseException) -> Iterator[BaseException]:
+    """An error and those behind it: causes, contexts, and an error given as the first
+    argument (Tortoise wraps the driver's error that way, or not at all)."""
     seen: set[int] = set()
     pending: list[object] = [error]
     while pending:
@@ -81,11 +81,44 @@ def statement_timed_out(error: BaseException) -> bool:
         if not isinstance(found, BaseException) or id(found) in seen:
             continue
         seen.add(id(found))
+        yield found
+        pending += [found.__cause__, found.__context__, *found.args[:1]]
+
+
+def statement_timed_out(error: BaseException) -> bool:
+    """The database stopped a statement at its timeout (``app.db``): PostgreSQL's
+    statement_timeout cancels it (query_canceled), SQLite's busy timeout gives up waiting for
+    another connection's lock (SQLITE_BUSY)."""
+    for found in _error_chain(error):
         if isinstance(found, asyncpg.QueryCanceledError):
             return True
         if isinstance(found, sqlite3.OperationalError):
             return found.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
-        pending += [found.__cause__, found.__context__, *found.args[:1]]
+    return False
+
+
+# The server ended the session (pg_terminate_backend, a shutdown, a crash) or takes no new one
+# yet (starting up). Not all of OperatorInterventionError: a statement timeout is one too.
+# Below them: the connection itself broke or was never made.
+CONNECTION_LOST = (
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.PostgresConnectionError,
+    DBConnectionError,
+    ConnectionError,
+)
+
+
+def connection_lost(error: BaseException) -> bool:
+    """The database connection broke under a statement or could not be made: the server
+    ended it, the socket closed or was refused, or asyncpg found it closed. What ran on it in
+    a transaction is rolled back by the server, so the caller may try again."""
+    for found in _error_chain(error):
+        if isinstance(found, CONNECTION_LOST):
+            return True
+        if isinstance(found, asyncpg.InterfaceError) and "connection is closed" in str(found):
+            return True
     return False
 
 
@@ -132,6 +165,10 @@ def _shaped(
     elif original is not None and statement_timed_out(original):
         extensions = {"code": ErrorCode.TIMEOUT.value, "requestId": request_id}
         message = TIMEOUT_MESSAGE
+    elif original is not None and connection_lost(original):
+        unavailable = ServiceUnavailable()
+        extensions = {**unavailable.extensions, "requestId": request_id}
+        message = unavailable.message
     elif is_unexpected(error):
         extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         message = INTERNAL_MESSAGE
@@ -279,3 +316,29 @@ class AuditStaffReads(SchemaExtension):
                 ip_prefix=context.client.ip_prefix,
                 request_id=context.client.request_id,
             )
+
+
+class RerunQueryOnLostConnection(SchemaExtension):
+    """A query whose database connection broke is run once more, on a fresh connection, by
+    the view (``app.graphql_view``): a query changes nothing. The broken attempt's answer is
+    dropped unseen, so its staff reads get no audit rows; the rerun records its own. Listed
+    last, so this runs before ErrorShaping replaces the errors."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        result = self.execution_context.result
+        if (
+            not isinstance(context, RequestContext)
+            or context.connection is not None
+            or context.rerun
+            or result is None
+            or not any(
+                error.original_error is not None and connection_lost(error.original_error)
+                for error in result.errors or ()
+            )
+        ):
+            return
+        if self.execution_context.operation_type is OperationType.QUERY:
+            context.lost_connection_under_query = True
+            context.access.staff_reads.clear()
