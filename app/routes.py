@@ -4,6 +4,7 @@ open."""
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +18,7 @@ from app.db import pending_migrations
 from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import authenticate
+from core import limits
 from core.runtime import Runtime
 from models.accounts import User
 from resolvers.ids import row_id_or_none
@@ -38,14 +40,16 @@ async def readyz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     checks: dict[str, str] = {}
     database = connections.get("default")
+    wait = limits.READINESS_CHECK_TIMEOUT.total_seconds()
     try:
-        await database.execute_query("SELECT 1")
+        # Bounded: connecting to an unreachable server would wait for asyncpg's 60 s.
+        async with asyncio.timeout(wait):
+            await database.execute_query("SELECT 1")
+            pending = await pending_migrations(database)
         checks["database"] = "ok"
+        checks["migrations"] = f"pending: {', '.join(pending)}" if pending else "ok"
     except Exception as error:
         checks["database"] = type(error).__name__
-    if checks["database"] == "ok":
-        pending = await pending_migrations(database)
-        checks["migrations"] = f"pending: {', '.join(pending)}" if pending else "ok"
     if runtime.redis is not None:
         try:
             await runtime.redis.ping()

@@ -436,6 +436,13 @@ DATABASE_STATEMENT_TIMEOUT: Annotated[
         "ours take milliseconds; one stuck behind a lock fails rather than piling up",
     ),
 ] = timedelta(seconds=10)
+READINESS_CHECK_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long /readyz waits for each dependency (the database, Redis) to answer",
+        "a load balancer's probe gives up in a few seconds; one out of reach fails it first",
+    ),
+] = timedelta(seconds=2)
 STRIPE_TIMEOUT: Annotated[
     timedelta,
     Why(
