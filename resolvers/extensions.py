@@ -119,6 +119,12 @@ def connection_lost(error: BaseException) -> bool:
             return True
         if isinstance(found, asyncpg.InterfaceError) and "connection is closed" in str(found):
             return True
+        # A session ended while idle: the server's FATAL message arrives before its end of
+        # the socket, and the next statement finds the protocol still consuming that error.
+        if isinstance(found, asyncpg.InternalClientError) and str(found).startswith(
+            "cannot switch to state"
+        ):
+            return True
     return False
 
 

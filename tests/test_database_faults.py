@@ -39,12 +39,15 @@ query ($user: ID!, $post: ID!) {
 """
 
 # What the driver raises: the server ended the session mid-statement, asyncpg found the
-# connection closed, the socket was reset.
+# connection closed, the socket was reset, a statement met the end of an idle session.
 DRIVER_ERRORS: list[Callable[[], BaseException]] = [
     lambda: asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
     lambda: asyncpg.AdminShutdownError("terminating connection due to administrator command"),
     lambda: asyncpg.InterfaceError("cannot perform operation: connection is closed"),
     lambda: ConnectionResetError("Connection reset by peer"),
+    lambda: asyncpg.InternalClientError(
+        "cannot switch to state 12; another operation (2) is in progress"
+    ),
 ]
 SESSION_LOOKUP = '"token_hash"'
 
