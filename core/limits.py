@@ -439,8 +439,8 @@ DATABASE_STATEMENT_TIMEOUT: Annotated[
 READINESS_CHECK_TIMEOUT: Annotated[
     timedelta,
     Why(
-        "how long /readyz waits for each dependency (the database, Redis) to answer",
-        "a load balancer's probe gives up in a few seconds; one out of reach fails it first",
+        "how long /readyz waits for the database to answer",
+        "a load balancer's probe gives up in a few seconds; a database out of reach fails first",
     ),
 ] = timedelta(seconds=2)
 STRIPE_TIMEOUT: Annotated[
