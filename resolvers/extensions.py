@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
+import redis
 from graphql import GraphQLError, GraphQLSyntaxError, StringValueNode, ValidationRule
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
@@ -30,6 +31,8 @@ logger = logging.getLogger("mentor_api.graphql")
 
 INTERNAL_MESSAGE = "Internal error"
 TIMEOUT_MESSAGE = "The operation took too long and was stopped; try again."
+# Not "nothing was changed": a mutation that commits in batches keeps those it finished.
+DATABASE_UNAVAILABLE_MESSAGE = "The database was briefly out of reach; try again in a moment."
 
 
 # Text a database cannot store: PostgreSQL refuses NUL, and no encoder takes a lone surrogate.
@@ -115,6 +118,8 @@ def connection_lost(error: BaseException) -> bool:
     ended it, the socket closed or was refused, or asyncpg found it closed. What ran on it in
     a transaction is rolled back by the server, so the caller may try again."""
     for found in _error_chain(error):
+        if isinstance(found, redis.RedisError):
+            return False  # an outage of Redis, which has fallbacks of its own
         if isinstance(found, CONNECTION_LOST):
             return True
         if isinstance(found, asyncpg.InterfaceError) and "connection is closed" in str(found):
@@ -172,7 +177,7 @@ def _shaped(
         extensions = {"code": ErrorCode.TIMEOUT.value, "requestId": request_id}
         message = TIMEOUT_MESSAGE
     elif original is not None and connection_lost(original):
-        unavailable = ServiceUnavailable()
+        unavailable = ServiceUnavailable(message=DATABASE_UNAVAILABLE_MESSAGE)
         extensions = {**unavailable.extensions, "requestId": request_id}
         message = unavailable.message
     elif is_unexpected(error):

@@ -15,14 +15,14 @@ from typing import Any
 
 import asyncpg
 import pytest
+import redis
 from aiohttp.test_utils import TestClient
 from tortoise import connections
 
-from core.errors import ServiceUnavailable
 from models.accounts import StaffPermission
 from models.audit import AuditAction, AuditEntry
 from models.marketplace import Post, PostLike
-from resolvers.extensions import connection_lost
+from resolvers.extensions import DATABASE_UNAVAILABLE_MESSAGE, connection_lost
 from tests.marketplace.helpers import become_mentor, row_id
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
@@ -99,6 +99,7 @@ def test_the_driver_errors_of_a_lost_connection_are_told_apart(
     assert connection_lost(wrapped)
     assert not connection_lost(asyncpg.QueryCanceledError("canceling statement due to timeout"))
     assert not connection_lost(asyncpg.InterfaceError("another operation is in progress"))
+    assert not connection_lost(redis.ConnectionError("Error 111 connecting to Redis"))
 
 
 @pytest.mark.parametrize("error", DRIVER_ERRORS)
@@ -150,7 +151,7 @@ async def test_a_query_that_loses_its_connection_twice_answers_service_unavailab
     assert (status, headers["Retry-After"], len(sent)) == (200, "1", 2)
     assert body["data"] == {"user": None}
     [error] = body["errors"]
-    assert (error["path"], error["message"]) == (["user"], ServiceUnavailable().message)
+    assert (error["path"], error["message"]) == (["user"], DATABASE_UNAVAILABLE_MESSAGE)
     assert error["extensions"] == {
         "code": "SERVICE_UNAVAILABLE",
         "retryAfter": 1,
