@@ -101,8 +101,8 @@ def statement_timed_out(error: BaseException) -> bool:
 
 
 # The server ended the session (pg_terminate_backend, a shutdown, a crash) or takes no new one
-# yet (starting up). Not all of OperatorInterventionError: a statement timeout is one too.
-# Below them: the connection itself broke or was never made.
+# yet (starting up), not all of OperatorInterventionError (a statement timeout is one too);
+# then the connection itself broke or was never made.
 CONNECTION_LOST = (
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
@@ -115,8 +115,8 @@ CONNECTION_LOST = (
 
 def connection_lost(error: BaseException) -> bool:
     """The database connection broke under a statement or could not be made: the server
-    ended it, the socket closed or was refused, or asyncpg found it closed. What ran on it in
-    a transaction is rolled back by the server, so the caller may try again."""
+    ended it, the socket closed or was refused, or asyncpg found it closed. The server rolls
+    back a transaction left open on it, so what failed was not written by halves."""
     for found in _error_chain(error):
         if isinstance(found, redis.RedisError):
             return False  # an outage of Redis, which has fallbacks of its own
@@ -331,9 +331,10 @@ class AuditStaffReads(SchemaExtension):
 
 class RerunQueryOnLostConnection(SchemaExtension):
     """A query whose database connection broke is run once more, on a fresh connection, by
-    the view (``app.graphql_view``): a query changes nothing. The broken attempt's answer is
-    dropped unseen, so its staff reads get no audit rows; the rerun records its own. Listed
-    last, so this runs before ErrorShaping replaces the errors."""
+    the view (``app.graphql_view``). A query writes only what records its reads: the broken
+    attempt's answer is dropped unseen, so its staff reads get no audit rows (the rerun
+    records its own), and a post's view is counted once (``RequestContext.views_counted``).
+    Listed last, so this runs before ErrorShaping replaces the errors."""
 
     def on_operation(self) -> Iterator[None]:
         yield
