@@ -116,3 +116,14 @@ def rate_limit_headers(cost: QueryCost) -> dict[str, str]:
     if cost.retry_after is not None:
         headers["Retry-After"] = str(cost.retry_after)
     return headers
+
+
+def unavailable_retry_after(result: ExecutionResult) -> int | None:
+    """The seconds to send as ``Retry-After`` when a dependency was out of reach
+    (SERVICE_UNAVAILABLE), the longest any error asks; None when none was."""
+    waits = [
+        int(extensions.get("retryAfter", 1))
+        for extensions in (error.extensions or {} for error in result.errors or ())
+        if extensions.get("code") == ErrorCode.SERVICE_UNAVAILABLE.value
+    ]
+    return max(waits, default=None)

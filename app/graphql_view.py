@@ -29,6 +29,7 @@ from app.graphql_http import (
     rate_limit_headers,
     response_media_type,
     status_of,
+    unavailable_retry_after,
 )
 from app.graphql_requests import (
     MISFIT_MAP,
@@ -48,7 +49,7 @@ from app.websockets import (
     authenticate_connection,
     opened,
 )
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, ServiceUnavailable
 from core.settings import IPNetwork
 from resolvers.budgets import charge_unrun, cost_extension
 from resolvers.context import RequestContext
@@ -95,6 +96,15 @@ class MethodNotAllowed(HTTPException):
         self.allow = allow
 
 
+class Unavailable(HTTPException):
+    """The database was out of reach before GraphQL ran (the session lookup): 503."""
+
+    def __init__(self, unavailable: ServiceUnavailable) -> None:
+        super().__init__(503, unavailable.message)
+        self.extensions = unavailable.extensions
+        self.retry_after = unavailable.retry_after_seconds
+
+
 class GraphQLView(StrawberryView[RequestContext, None]):
     websocket_adapter_class = TextFrames
     graphql_transport_ws_handler_class = TransportWSHandler
@@ -120,12 +130,16 @@ class GraphQLView(StrawberryView[RequestContext, None]):
     def refusal(self, request: web.Request, error: HTTPException) -> web.Response:
         """A request refused before any GraphQL ran, answered as a GraphQL response all the
         same (``errors`` only), with ``Allow`` on a 405."""
-        refused = {"message": error.reason, "extensions": {"code": ErrorCode.BAD_REQUEST.value}}
+        extensions: dict[str, object] = {"code": ErrorCode.BAD_REQUEST.value}
         # A 405 is cacheable by default; a refusal says nothing worth keeping.
         headers = {"Cache-Control": "no-store"}
         if error.status_code == 405:
             allow = error.allow if isinstance(error, MethodNotAllowed) else GRAPHQL_METHODS
             headers["Allow"] = ", ".join(allow)
+        if isinstance(error, Unavailable):
+            extensions = dict(error.extensions)
+            headers["Retry-After"] = str(error.retry_after)
+        refused = {"message": error.reason, "extensions": extensions}
         return web.Response(
             body=self.encode_json({"errors": [refused]}),
             status=error.status_code,
@@ -221,6 +235,9 @@ class GraphQLView(StrawberryView[RequestContext, None]):
         sub_response.set_status(status_of(result, request[RESPONSE_MEDIA_TYPE] or JSON))
         if context.cost is not None:
             sub_response.headers.update(rate_limit_headers(context.cost))
+        retry_after = unavailable_retry_after(result)
+        if retry_after is not None:
+            sub_response.headers["Retry-After"] = str(retry_after)
         return result
 
     async def resolve_document(
@@ -249,6 +266,7 @@ class GraphQLView(StrawberryView[RequestContext, None]):
         request_data: GraphQLRequestData,
         resolved: Resolved,
     ) -> ExecutionResult:
+        request_data = dataclasses.replace(request_data, query=resolved.query)
         try:
             result = await super().execute_single(
                 request=request,
@@ -256,8 +274,19 @@ class GraphQLView(StrawberryView[RequestContext, None]):
                 sub_response=sub_response,
                 context=context,
                 root_value=root_value,
-                request_data=dataclasses.replace(request_data, query=resolved.query),
+                request_data=request_data,
             )
+            if context.lost_connection_under_query:
+                # A query changes nothing: once more, on a fresh connection (never a mutation).
+                context.start_rerun()
+                result = await super().execute_single(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=request_data,
+                )
         except HTTPException as error:
             # The spec's rule: a mutation sent with GET is refused as 405, never run. (Every
             # operation type may come by POST, so only a GET is refused this way.)
@@ -294,7 +323,10 @@ class GraphQLView(StrawberryView[RequestContext, None]):
         self, request: web.Request, response: web.StreamResponse
     ) -> RequestContext:
         runtime = request.app[RUNTIME]
-        viewer, csrf_verified = await authenticate(request, runtime.settings)
+        try:
+            viewer, csrf_verified = await authenticate(request, runtime.settings)
+        except ServiceUnavailable as unavailable:
+            raise Unavailable(unavailable) from unavailable
         connection = None
         if isinstance(response, web.WebSocketResponse):
             connection = opened(request, response)

@@ -4,6 +4,7 @@ open."""
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from collections.abc import Awaitable, Callable
 from pathlib import PurePosixPath
@@ -18,6 +19,7 @@ from app.db import pending_migrations
 from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import authenticate
+from core import limits
 from core.runtime import Runtime
 from models.accounts import User
 from resolvers.ids import row_id_or_none
@@ -33,21 +35,45 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+class DatabaseProbe:
+    """The database check of /readyz, at most one in flight. A check stuck on a server that
+    accepts and never answers cannot be cut short (asyncpg's cancel request waits on that
+    server too): the probe stops waiting for it, and later probes wait for the same check
+    rather than each taking another pooled connection."""
+
+    def __init__(self) -> None:
+        self._pending: asyncio.Future[dict[str, str]] | None = None
+
+    async def checks(self) -> dict[str, str]:
+        if self._pending is None or self._pending.done():
+            self._pending = asyncio.ensure_future(self._check())
+        try:
+            async with asyncio.timeout(limits.READINESS_CHECK_TIMEOUT.total_seconds()):
+                return dict(await asyncio.shield(self._pending))
+        except TimeoutError:
+            return {"database": TimeoutError.__name__}
+
+    @staticmethod
+    async def _check() -> dict[str, str]:
+        database = connections.get("default")
+        try:
+            await database.execute_query("SELECT 1")
+            pending = await pending_migrations(database)
+        except Exception as error:
+            return {"database": type(error).__name__}
+        migrations = f"pending: {', '.join(pending)}" if pending else "ok"
+        return {"database": "ok", "migrations": migrations}
+
+
+DATABASE_PROBE = web.AppKey("database_probe", DatabaseProbe)
+
+
 async def readyz(request: web.Request) -> web.Response:
     """The database answers and has every migration applied, and Redis (when configured)
     answers: a load balancer may send traffic. A failed check says what failed (an error's
     type, the pending migrations), never an address or a credential."""
     runtime = request.app[RUNTIME]
-    checks: dict[str, str] = {}
-    database = connections.get("default")
-    try:
-        await database.execute_query("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as error:
-        checks["database"] = type(error).__name__
-    if checks["database"] == "ok":
-        pending = await pending_migrations(database)
-        checks["migrations"] = f"pending: {', '.join(pending)}" if pending else "ok"
+    checks = await request.app[DATABASE_PROBE].checks()
     if runtime.redis is not None:
         try:
             await runtime.redis.ping()
@@ -155,6 +181,7 @@ async def privacy_policy(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    app[DATABASE_PROBE] = DatabaseProbe()
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics.metrics)

@@ -16,7 +16,9 @@ import hmac
 from aiohttp import web
 
 from core import limits
+from core.errors import ServiceUnavailable
 from core.settings import Settings
+from resolvers.extensions import connection_lost
 from services import accounts, partner_apps, partner_grants, partner_oauth
 from services.access.viewer import ANONYMOUS, Viewer
 
@@ -47,8 +49,26 @@ def _sendable_by_a_foreign_page(request: web.Request) -> bool:
 
 async def authenticate(request: web.Request, settings: Settings) -> tuple[Viewer, bool]:
     """The viewer a request speaks for, and whether a mutation may trust its origin (CSRF).
-    A partner app's key (``mpk_live_…``) and its token acting for a user (``mpu_live_…``) are
-    told from a session token by their prefixes."""
+
+    The lookups only read, so one whose database connection broke is run once more (the pool
+    replaces a closed connection); broken again, the request is refused as ServiceUnavailable
+    rather than answered as anonymous."""
+    try:
+        return await _authenticate(request, settings)
+    except Exception as error:
+        if not connection_lost(error):
+            raise
+    try:
+        return await _authenticate(request, settings)
+    except Exception as error:
+        if connection_lost(error):
+            raise ServiceUnavailable() from error
+        raise
+
+
+async def _authenticate(request: web.Request, settings: Settings) -> tuple[Viewer, bool]:
+    """A partner app's key (``mpk_live_…``) and its token acting for a user (``mpu_live_…``)
+    are told from a session token by their prefixes."""
     token = _bearer_token(request)
     refused = Viewer(partner_credential_refused=True)
     if token is not None and token.startswith(partner_apps.KEY_PREFIX):

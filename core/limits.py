@@ -481,6 +481,13 @@ DATABASE_STATEMENT_TIMEOUT: Annotated[
         "ours take milliseconds; one stuck behind a lock fails rather than piling up",
     ),
 ] = timedelta(seconds=10)
+READINESS_CHECK_TIMEOUT: Annotated[
+    timedelta,
+    Why(
+        "how long /readyz waits for the database to answer",
+        "a load balancer's probe gives up in a few seconds; a database out of reach fails first",
+    ),
+] = timedelta(seconds=2)
 STRIPE_TIMEOUT: Annotated[
     timedelta,
     Why(

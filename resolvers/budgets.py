@@ -106,7 +106,8 @@ class QueryBudgetGuard(SchemaExtension):
     async def on_execute(self) -> AsyncIterator[None]:
         context = self._http_context()
         execution = self.execution_context
-        if context is None or execution.graphql_document is None:
+        # A query run again because its database connection broke was charged once already.
+        if context is None or execution.graphql_document is None or context.rerun:
             yield
             return
         requested = requested_cost(

@@ -57,6 +57,12 @@ class RequestContext:
     visitor_token: str | None = None
     # What the operation cost and its client's bucket (resolvers.budgets); HTTP only.
     cost: QueryCost | None = None
+    # A query whose database connection broke runs once more (resolvers.extensions
+    # RerunQueryOnLostConnection, app.graphql_view); ``rerun`` marks that second attempt.
+    lost_connection_under_query: bool = False
+    rerun: bool = False
+    # The posts whose view this request counted, so that a rerun does not count them again.
+    views_counted: set[int] = field(default_factory=set)
     access: Access = field(init=False)
     loaders: Loaders = field(init=False)
     _visitor: Visitor | None = field(init=False, default=None)
@@ -93,6 +99,13 @@ class RequestContext:
         """An app with a bearer token speaks for itself over the API; anything else is the web."""
         bearer = self.viewer.is_authenticated and not self.viewer.via_cookie
         return ConsentSource.API if bearer else ConsentSource.WEB
+
+    def start_rerun(self) -> None:
+        """The second attempt at a query: the loaders start empty, as they may hold the
+        first attempt's errors; the visitor and the charge (resolvers.budgets) are kept."""
+        self.lost_connection_under_query = False
+        self.rerun = True
+        self.__post_init__()
 
     def start_message(self, viewer: Viewer) -> None:
         """A new message on a long-lived connection: who asks is read again and the loaders

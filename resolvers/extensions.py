@@ -11,15 +11,17 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
+import redis
 from graphql import GraphQLError, GraphQLSyntaxError, StringValueNode, ValidationRule
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.types.graphql import OperationType
+from tortoise.exceptions import DBConnectionError
 
 from core import limits
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, ServiceUnavailable
 from models.audit import AuditAction
 from resolvers.context import RequestContext
 from services import audit
@@ -29,6 +31,8 @@ logger = logging.getLogger("mentor_api.graphql")
 
 INTERNAL_MESSAGE = "Internal error"
 TIMEOUT_MESSAGE = "The operation took too long and was stopped; try again."
+# Not "nothing was changed": a mutation that commits in batches keeps those it finished.
+DATABASE_UNAVAILABLE_MESSAGE = "The database was briefly out of reach; try again in a moment."
 
 
 # Text a database cannot store: PostgreSQL refuses NUL, and no encoder takes a lone surrogate.
@@ -70,10 +74,9 @@ def is_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, DomainError | GraphQLError)
 
 
-def statement_timed_out(error: BaseException) -> bool:
-    """The database stopped a statement at its timeout (``app.db``): PostgreSQL's
-    statement_timeout cancels it (query_canceled), SQLite's busy timeout gives up waiting for
-    another connection's lock (SQLITE_BUSY). Tortoise wraps the driver's error, or not."""
+def _error_chain(error: BaseException) -> Iterator[BaseException]:
+    """An error and those behind it: causes, contexts, and an error given as the first
+    argument (Tortoise wraps the driver's error that way, or not at all)."""
     seen: set[int] = set()
     pending: list[object] = [error]
     while pending:
@@ -81,11 +84,52 @@ def statement_timed_out(error: BaseException) -> bool:
         if not isinstance(found, BaseException) or id(found) in seen:
             continue
         seen.add(id(found))
+        yield found
+        pending += [found.__cause__, found.__context__, *found.args[:1]]
+
+
+def statement_timed_out(error: BaseException) -> bool:
+    """The database stopped a statement at its timeout (``app.db``): PostgreSQL's
+    statement_timeout cancels it (query_canceled), SQLite's busy timeout gives up waiting for
+    another connection's lock (SQLITE_BUSY)."""
+    for found in _error_chain(error):
         if isinstance(found, asyncpg.QueryCanceledError):
             return True
         if isinstance(found, sqlite3.OperationalError):
             return found.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
-        pending += [found.__cause__, found.__context__, *found.args[:1]]
+    return False
+
+
+# The server ended the session (pg_terminate_backend, a shutdown, a crash) or takes no new one
+# yet (starting up), not all of OperatorInterventionError (a statement timeout is one too);
+# then the connection itself broke or was never made.
+CONNECTION_LOST = (
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.PostgresConnectionError,
+    DBConnectionError,
+    ConnectionError,
+)
+
+
+def connection_lost(error: BaseException) -> bool:
+    """The database connection broke under a statement or could not be made: the server
+    ended it, the socket closed or was refused, or asyncpg found it closed. The server rolls
+    back a transaction left open on it, so what failed was not written by halves."""
+    for found in _error_chain(error):
+        if isinstance(found, redis.RedisError):
+            return False  # an outage of Redis, which has fallbacks of its own
+        if isinstance(found, CONNECTION_LOST):
+            return True
+        if isinstance(found, asyncpg.InterfaceError) and "connection is closed" in str(found):
+            return True
+        # A session ended while idle: the server's FATAL message arrives before its end of
+        # the socket, and the next statement finds the protocol still consuming that error.
+        if isinstance(found, asyncpg.InternalClientError) and str(found).startswith(
+            "cannot switch to state"
+        ):
+            return True
     return False
 
 
@@ -135,6 +179,10 @@ def _shaped(
     elif original is not None and statement_timed_out(original):
         extensions = {"code": ErrorCode.TIMEOUT.value, "requestId": request_id}
         message = TIMEOUT_MESSAGE
+    elif original is not None and connection_lost(original):
+        unavailable = ServiceUnavailable(message=DATABASE_UNAVAILABLE_MESSAGE)
+        extensions = {**unavailable.extensions, "requestId": request_id}
+        message = unavailable.message
     elif is_unexpected(error):
         extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         message = INTERNAL_MESSAGE
@@ -282,3 +330,30 @@ class AuditStaffReads(SchemaExtension):
                 ip_prefix=context.client.ip_prefix,
                 request_id=context.client.request_id,
             )
+
+
+class RerunQueryOnLostConnection(SchemaExtension):
+    """A query whose database connection broke is run once more, on a fresh connection, by
+    the view (``app.graphql_view``). A query writes only what records its reads: the broken
+    attempt's answer is dropped unseen, so its staff reads get no audit rows (the rerun
+    records its own), and a post's view is counted once (``RequestContext.views_counted``).
+    Listed last, so this runs before ErrorShaping replaces the errors."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        result = self.execution_context.result
+        if (
+            not isinstance(context, RequestContext)
+            or context.connection is not None
+            or context.rerun
+            or result is None
+            or not any(
+                error.original_error is not None and connection_lost(error.original_error)
+                for error in result.errors or ()
+            )
+        ):
+            return
+        if self.execution_context.operation_type is OperationType.QUERY:
+            context.lost_connection_under_query = True
+            context.access.staff_reads.clear()

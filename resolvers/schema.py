@@ -37,8 +37,10 @@ from resolvers.extensions import (
     DocumentRules,
     ErrorShaping,
     HonourGpc,
+    RerunQueryOnLostConnection,
     StorableVariables,
     SyntaxSafeParserCache,
+    connection_lost,
     is_unexpected,
     log_unexpected,
 )
@@ -184,7 +186,13 @@ class MentorSchema(strawberry.Schema):
         context = execution_context.context if execution_context else None
         client = getattr(context, "client", None)
         for error in errors:
-            if is_unexpected(error):
+            if error.original_error is not None and connection_lost(error.original_error):
+                # An outage, not a bug: one line each, the stack says nothing new.
+                logger.warning(
+                    "the database connection was lost under an operation (request %s)",
+                    getattr(client, "request_id", None),
+                )
+            elif is_unexpected(error):
                 log_unexpected(error, getattr(client, "request_id", None))
 
 
@@ -221,6 +229,7 @@ def build_schema(*, development: bool = False, introspection: bool = True) -> Me
         AuditStaffReads,
         AnnounceNotifications,
         ErrorShaping,
+        RerunQueryOnLostConnection,
     ]
     return MentorSchema(
         query=Query,

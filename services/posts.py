@@ -66,10 +66,11 @@ async def _save_with_tags(post: Post) -> None:
     await PostTag.bulk_create([PostTag(post_id=post.id, value=tag) for tag in post.tags])
 
 
-async def read_post(access: Access, post_id: int) -> Post | None:
-    """A post opened by a reader: a published one counts one more view, atomically in SQL."""
+async def read_post(access: Access, post_id: int, *, count_view: bool = True) -> Post | None:
+    """A post opened by a reader: a published one counts one more view, atomically in SQL
+    (``count_view=False`` when this reader's view was counted already)."""
     post = await access.visible(Post).filter(id=post_id).select_related("author").get_or_none()
-    if post is not None and POST_PUBLISHED.holds(post):
+    if post is not None and count_view and POST_PUBLISHED.holds(post):
         await Post.filter(id=post.id).update(view_count=F("view_count") + 1)
         post.view_count += 1
     return post

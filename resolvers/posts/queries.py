@@ -70,4 +70,10 @@ class PostQueries:
         post_id = row_id_or_none(id, "Post")
         if post_id is None:
             return None
-        return await posts.read_post(info.context.access, post_id)  # type: ignore[return-value]
+        # A query rerun after losing its database connection counts a view once.
+        counted = info.context.views_counted
+        post = await posts.read_post(
+            info.context.access, post_id, count_view=post_id not in counted
+        )
+        counted.add(post_id)
+        return post  # type: ignore[return-value]
