@@ -29,10 +29,15 @@ from app.slow_clients import bodies_in_time, connection_options
 from app.tasks import BackgroundWork, build_mailer
 from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
-from core.errors import ErrorCode
+from core.errors import ErrorCode, ServiceUnavailable
 from core.runtime import QueryBudgets, Runtime, Throttle
 from core.settings import Settings
-from resolvers.extensions import INTERNAL_MESSAGE, log_exception
+from resolvers.extensions import (
+    DATABASE_UNAVAILABLE_MESSAGE,
+    INTERNAL_MESSAGE,
+    connection_lost,
+    log_exception,
+)
 from resolvers.schema import build_schema
 from services import documents
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
@@ -82,17 +87,45 @@ async def internal_errors_masked(request: web.Request, handler: Handler) -> web.
         raise
     except Exception as error:
         request_id = request[REQUEST_ID]
+        unavailable = _unavailable(error)
+        if unavailable is not None:
+            # A dependency out of reach is the caller's to retry, on every route alike.
+            logger.warning("a dependency was out of reach (request %s)", request_id)
+            return _error_response(
+                unavailable.message,
+                {**unavailable.extensions, "requestId": request_id},
+                status=503,
+                headers={"Retry-After": str(unavailable.retry_after_seconds)},
+            )
         resource = request.match_info.route.resource
         # The route, not the path: a path can hold a key or a token.
         where = f"{request.method} {resource.canonical if resource else '(no route)'}"
         log_exception(error, where, request_id, logger)
         internal = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
-        return web.Response(
-            body=orjson.dumps({"errors": [{"message": INTERNAL_MESSAGE, "extensions": internal}]}),
-            status=500,
-            content_type="application/json",
-            headers={"Cache-Control": "no-store"},
-        )
+        return _error_response(INTERNAL_MESSAGE, internal, status=500)
+
+
+def _unavailable(error: Exception) -> ServiceUnavailable | None:
+    if isinstance(error, ServiceUnavailable):
+        return error
+    if connection_lost(error):
+        return ServiceUnavailable(message=DATABASE_UNAVAILABLE_MESSAGE)
+    return None
+
+
+def _error_response(
+    message: str,
+    extensions: dict[str, object],
+    *,
+    status: int,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    return web.Response(
+        body=orjson.dumps({"errors": [{"message": message, "extensions": extensions}]}),
+        status=status,
+        content_type="application/json",
+        headers={"Cache-Control": "no-store", **(headers or {})},
+    )
 
 
 def bounded_bodies(limit: int) -> Middleware:

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -328,3 +329,30 @@ async def test_no_route_answers_a_5xx_to_garbage(http: TestClient[Any, Any]) -> 
                 answered[f"{method} {path[:60]} {body!r:.20}"] = response.status
     failed = {request: status for request, status in answered.items() if status >= 500}
     assert failed == {}
+
+
+async def test_a_lost_database_connection_under_any_route_is_a_typed_503(
+    http: TestClient[Any, Any], runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def connection_gone(key: str) -> bytes | None:
+        raise asyncpg.ConnectionDoesNotExistError(
+            "connection was closed in the middle of operation"
+        )
+
+    monkeypatch.setattr(runtime.files, "get", connection_gone)
+    response = await http.get("/media/photo.png", headers={"X-Request-Id": "trace-503"})
+
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "1"
+    assert await response.json() == {
+        "errors": [
+            {
+                "message": "The database was briefly out of reach; try again in a moment.",
+                "extensions": {
+                    "code": "SERVICE_UNAVAILABLE",
+                    "retryAfter": 1,
+                    "requestId": "trace-503",
+                },
+            }
+        ]
+    }
