@@ -101,7 +101,7 @@ async def internal_errors_masked(request: web.Request, handler: Handler) -> web.
         # The route, not the path: a path can hold a key or a token.
         where = f"{request.method} {resource.canonical if resource else '(no route)'}"
         log_exception(error, where, request_id, logger)
-        internal = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
+        internal: dict[str, object] = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         return _error_response(INTERNAL_MESSAGE, internal, status=500)
 
 
