@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -73,7 +74,11 @@ class Backlog:
         return self._settled(done)
 
     async def _settled(self, done: asyncio.Future[Any]) -> Any:
-        result = await done
+        try:
+            result = await done
+        except asyncio.CancelledError:
+            _discard(done)
+            raise
         return await result if self.is_pending(result) else result
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -83,11 +88,16 @@ class Backlog:
             loop.call_soon(self._run_slice)
 
     def _run_slice(self) -> None:
+        """The work that fits in what is left of this slice, and at least one piece: a
+        backlog queued behind a heavier one in every turn would otherwise find the slice
+        always spent. A piece begun past the slice defers its own objects at once."""
         self.scheduled = False
-        while self.queue and not self.share.spent():
+        progressed = False
+        while self.queue and not (progressed and self.share.spent()):
             work, done, context = self.queue.popleft()
             if done.cancelled():
                 continue
+            progressed = True
             try:
                 result = context.run(work)
             except Exception as error:
@@ -96,3 +106,12 @@ class Backlog:
                 done.set_result(result)
         if self.queue:
             self._schedule(asyncio.get_running_loop())
+
+
+def _discard(done: asyncio.Future[Any]) -> None:
+    """Close the coroutine a piece of work gave when its operation was cancelled before
+    awaiting it, so it is not reported as never awaited."""
+    if done.done() and not done.cancelled() and done.exception() is None:
+        result = done.result()
+        if inspect.iscoroutine(result):
+            result.close()

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, get_named_type, is_leaf_type
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from graphql.pyutils import is_iterable
 from strawberry import relay
@@ -145,8 +145,9 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
     hands the event loop back each slice of CPU time (``resolvers.pacing``), and stops an
     answer that grows past ``MAX_LIST_ITEMS_PER_RESPONSE``.
 
-    Objects and lists are the points checked: cheaper than every field, and no run of work
-    between two of them is long (a page holds at most ``MAX_PAGE_SIZE`` items)."""
+    Lists are the points checked: far fewer than fields or objects, each one put off costs
+    a task, and no run of work between two of them is long (a page holds at most
+    ``MAX_PAGE_SIZE`` items, and any page inside them is checked again)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -154,12 +155,6 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
         self.backlog = Backlog(is_pending)
         self.list_items = 0
         self.too_large: ResponseTooLarge | None = None
-
-    def complete_object_value(self, *args: Any) -> Any:
-        complete = super().complete_object_value
-        if LOOP_SHARE.spent():
-            return self.backlog.later(functools.partial(complete, *args))
-        return complete(*args)
 
     def complete_list_value(
         self,
@@ -175,9 +170,19 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
         elif not self.is_async_iterable(result) and is_iterable(result):
             result = list(result)
             self.count_list_items(len(result))
-        return super().complete_list_value(
-            return_type, field_details_list, info, path, result, position_context
+        complete = functools.partial(
+            super().complete_list_value,
+            return_type,
+            field_details_list,
+            info,
+            path,
+            result,
+            position_context,
         )
+        # A list of scalars completes at once; putting it off would cost more than it saves.
+        if LOOP_SHARE.spent() and not is_leaf_type(get_named_type(return_type)):
+            return self.backlog.later(complete)
+        return complete()
 
     def count_list_items(self, items: int) -> None:
         """Over the bound, this list fails, as does every later one; the answer is replaced
