@@ -13,6 +13,7 @@ import asyncio
 import contextvars
 import inspect
 import time
+import warnings
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -110,8 +111,12 @@ class Backlog:
 
 def _discard(done: asyncio.Future[Any]) -> None:
     """Close the coroutine a piece of work gave when its operation was cancelled before
-    awaiting it, so it is not reported as never awaited."""
+    awaiting it. Closing it drops the coroutines graphql-core made inside it, unawaited on
+    purpose: their operation is over, so the warning each would give says nothing."""
     if done.done() and not done.cancelled() and done.exception() is None:
         result = done.result()
         if inspect.iscoroutine(result):
-            result.close()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                result.close()
+                del result
