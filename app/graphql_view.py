@@ -49,7 +49,8 @@ from app.websockets import (
     authenticate_connection,
     opened,
 )
-from core.errors import DomainError, ErrorCode, ServiceUnavailable
+from core import limits
+from core.errors import DomainError, ErrorCode, ResponseTooLarge, ServiceUnavailable
 from core.settings import IPNetwork
 from resolvers.budgets import charge_unrun, cost_extension
 from resolvers.context import RequestContext
@@ -315,8 +316,22 @@ class GraphQLView(StrawberryView[RequestContext, None]):
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
         sub_response: web.Response,
     ) -> web.Response:
-        """The body as encoded, in the media type chosen for it (``get_sub_response``)."""
-        sub_response.body = self.encode_json(response_data)
+        """The body as encoded, in the media type chosen for it (``get_sub_response``); one
+        larger than ``MAX_RESPONSE_BYTES`` is not sent: RESPONSE_TOO_LARGE instead, with the
+        status and shape of any result stopped as a whole."""
+        body = self.encode_json(response_data)
+        if len(body) > limits.MAX_RESPONSE_BYTES:
+            too_large = ResponseTooLarge("bytes", limits.MAX_RESPONSE_BYTES)
+            error = GraphQLError(too_large.message, extensions=too_large.extensions)
+            refused: dict[str, object] = {"errors": [error.formatted]}
+            media_type = sub_response.content_type
+            if media_type != GRAPHQL_RESPONSE:
+                refused["data"] = None
+            sub_response.set_status(
+                status_of(ExecutionResult(data=None, errors=[error]), media_type)
+            )
+            body = self.encode_json(refused)
+        sub_response.body = body
         return sub_response
 
     async def get_context(

@@ -26,6 +26,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "CONFLICT"
     INTERNAL = "INTERNAL"
     TIMEOUT = "TIMEOUT"
+    RESPONSE_TOO_LARGE = "RESPONSE_TOO_LARGE"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
     WEAK_PASSWORD = "WEAK_PASSWORD"
@@ -150,3 +151,21 @@ class ServiceUnavailable(AccessError):
     @property
     def extensions(self) -> dict[str, object]:
         return {"code": self.code.value, "retryAfter": self.retry_after_seconds}
+
+
+class ResponseTooLarge(AccessError):
+    """The answer would hold more than one response may (``limits.MAX_LIST_ITEMS_PER_RESPONSE``
+    or ``MAX_RESPONSE_BYTES``): the operation ends with this error alone, no data."""
+
+    code = ErrorCode.RESPONSE_TOO_LARGE
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(
+            f"The answer would hold more than {limit} {what}, more than one response may; "
+            "ask for smaller pages or fewer fields."
+        )
+        self.limit = limit
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"code": self.code.value, "limit": self.limit}

@@ -46,6 +46,43 @@ MAX_QUERY_COST: Annotated[
         "a page of default pages (100 by 100) is not",
     ),
 ] = 5000
+MAX_DIRECTIVES_PER_LOCATION: Annotated[
+    int,
+    Why(
+        "directives on one field, fragment or operation",
+        "ours take one or two; fifty repeated ones only multiply the work and the errors",
+    ),
+] = 5
+
+# The work of one operation as it runs (resolvers/pacing.py, app/graphql_view.py).
+MAX_LIST_ITEMS_PER_RESPONSE: Annotated[
+    int,
+    Why(
+        "list items one response may hold, all lists counted as they complete",
+        "the cost limit's 5 000 objects and their short lists; past it the operation stops",
+    ),
+] = 20_000
+MAX_RESPONSE_BYTES: Annotated[
+    int,
+    Why(
+        "bytes of one encoded GraphQL response",
+        "a heaviest page is well under a megabyte; a larger answer is refused, not sent",
+    ),
+] = 8 * 1024 * 1024
+MAX_ERRORS_PER_RESPONSE: Annotated[
+    int,
+    Why(
+        "errors in one response, after equal ones are merged; the last says how many were left",
+        "enough to fix a document by; a hundred copies of one mistake say no more than one",
+    ),
+] = 50
+EXECUTION_TIME_SLICE: Annotated[
+    timedelta,
+    Why(
+        "CPU time execution may take before it lets other requests run",
+        "a bystander waits at most a slice or so at each step, and the deadline can fire",
+    ),
+] = timedelta(milliseconds=1)
 MAX_CACHED_DOCUMENTS: Annotated[
     int,
     Why(
@@ -526,6 +563,8 @@ def _shown(name: str, value: object) -> str:
     if isinstance(value, timedelta):
         if value.days:
             return f"{value.days} day{'s' if value.days > 1 else ''}"
+        if value < timedelta(seconds=1):
+            return f"{value // timedelta(milliseconds=1)} ms"
         if value < timedelta(minutes=1):
             return f"{int(value.total_seconds())} seconds"
         return f"{int(value.total_seconds() // 60)} minutes"

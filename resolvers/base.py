@@ -79,6 +79,9 @@ ErrorCodeEnum = described_enum(
         ErrorCode.TIMEOUT: "The operation, or one of its database statements, took longer than "
         "the server allows and was stopped; a change it had not finished was rolled back. Try "
         "again, and quote `extensions.requestId` if it keeps happening.",
+        ErrorCode.RESPONSE_TOO_LARGE: "The answer would be larger than one response may be "
+        "(`extensions.limit`: list items or bytes); no data was sent. Ask for smaller pages or "
+        "fewer fields.",
         ErrorCode.SERVICE_UNAVAILABLE: "A service the operation needs (the database, Redis) was "
         "out of reach; nothing was changed. Try again after `extensions.retryAfter` seconds "
         "(also the `Retry-After` header).",

@@ -12,7 +12,13 @@ from typing import Any
 
 import asyncpg
 import redis
-from graphql import GraphQLError, GraphQLSyntaxError, StringValueNode, ValidationRule
+from graphql import (
+    GraphQLError,
+    GraphQLSyntaxError,
+    Node,
+    StringValueNode,
+    ValidationRule,
+)
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
@@ -50,8 +56,26 @@ class StorableStrings(ValidationRule):
             self.report_error(GraphQLError(UNSTORABLE_MESSAGE, node, extensions=extensions))
 
 
+class FewDirectivesPerLocation(ValidationRule):
+    """A field, fragment or operation carries at most ``MAX_DIRECTIVES_PER_LOCATION``
+    directives: the spec lets a repeatable directive stand any number of times, and each
+    copy is work to validate and, unknown, an error to report."""
+
+    def enter(self, node: Node, *_args: object) -> None:
+        directives = getattr(node, "directives", None)
+        limit = limits.MAX_DIRECTIVES_PER_LOCATION
+        if directives and len(directives) > limit:
+            self.report_error(
+                GraphQLError(
+                    f"At most {limit} directives may stand in one place; "
+                    f"this one has {len(directives)}.",
+                    directives[limit],
+                )
+            )
+
+
 class DocumentRules(AddValidationRules):
-    """Depth and alias limits and storable literals, as rule classes built once.
+    """Depth, alias and directive limits and storable literals, as rule classes built once.
 
     ``QueryDepthLimiter`` and ``MaxAliasesLimiter`` make a new rule class for each instance,
     and a factory makes an instance per request, so the rules never compared equal and
@@ -61,6 +85,7 @@ class DocumentRules(AddValidationRules):
     RULES = (
         depth_limit_rule(limits.MAX_QUERY_DEPTH, None, None),
         alias_limit_rule(limits.MAX_ALIASES),
+        FewDirectivesPerLocation,
         StorableStrings,
     )
 
@@ -200,8 +225,47 @@ def _shaped(
     )
 
 
+def merged(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """Errors alike in message, code and path as one, with all their locations: fifty copies
+    of one unknown directive are one mistake, reported once."""
+    alike: dict[tuple[str, object, tuple[str | int, ...]], list[GraphQLError]] = {}
+    for error in errors:
+        code = (error.extensions or {}).get("code")
+        alike.setdefault((error.message, code, tuple(error.path or ())), []).append(error)
+    return [group[0] if len(group) == 1 else _one_of(group) for group in alike.values()]
+
+
+def _one_of(group: list[GraphQLError]) -> GraphQLError:
+    first = group[0]
+    positions = list(dict.fromkeys(p for error in group for p in error.positions or ()))
+    return GraphQLError(
+        first.message,
+        source=first.source,
+        positions=positions or None,
+        path=first.path,
+        extensions=first.extensions,
+    )
+
+
+def capped(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """At most ``MAX_ERRORS_PER_RESPONSE``, the last saying how many more there were (with
+    their code when they share one, else BAD_REQUEST)."""
+    limit = limits.MAX_ERRORS_PER_RESPONSE
+    if len(errors) <= limit:
+        return errors
+    kept, dropped = errors[: limit - 1], errors[limit - 1 :]
+    codes = {(error.extensions or {}).get("code") for error in dropped}
+    code = codes.pop() if len(codes) == 1 else ErrorCode.BAD_REQUEST.value
+    summary = GraphQLError(
+        f"{len(dropped)} more errors were left out of this response.",
+        extensions={"code": code, "omitted": len(dropped)},
+    )
+    return [*kept, summary]
+
+
 class ErrorShaping(SchemaExtension):
-    """Every error gets an ``extensions.code``; unexpected ones are masked as INTERNAL."""
+    """Every error gets an ``extensions.code``; unexpected ones are masked as INTERNAL; alike
+    ones are merged and the rest capped (``merged``, ``capped``)."""
 
     # The errors validation found, to tell them from those of the variables (both have no
     # path and no original error); a document that never reached validation found none.
@@ -218,9 +282,8 @@ class ErrorShaping(SchemaExtension):
             return
         context = self.execution_context.context
         request_id = context.client.request_id if isinstance(context, RequestContext) else None
-        result.errors = [
-            _shaped(error, request_id, self.validation_errors) for error in result.errors
-        ]
+        shaped = [_shaped(error, request_id, self.validation_errors) for error in result.errors]
+        result.errors = capped(merged(shaped))
 
 
 class SyntaxSafeParserCache(ParserCache):

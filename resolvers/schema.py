@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from datetime import timedelta
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, get_named_type, is_leaf_type
+from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from graphql.pyutils import is_iterable
 from strawberry import relay
 from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, ValidationCache
 from strawberry.schema.config import StrawberryConfig
@@ -18,7 +21,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from core import limits
-from core.errors import ErrorCode
+from core.errors import ErrorCode, ResponseTooLarge
 from models.partner_apps import PartnerScope
 from resolvers.accounts.mutations import AccountMutations
 from resolvers.accounts.queries import AccountQueries
@@ -60,6 +63,7 @@ from resolvers.notifications.mutations import NotificationMutations
 from resolvers.notifications.queries import NotificationQueries
 from resolvers.notifications.subscriptions import NotificationSubscriptions
 from resolvers.observed import NameTheOperation
+from resolvers.pacing import LOOP_SHARE, Backlog
 from resolvers.partner_apps.grants import PartnerGrantMutations, PartnerGrantQueries
 from resolvers.partner_apps.mutations import PartnerAppMutations
 from resolvers.partner_apps.queries import PartnerAppQueries
@@ -139,11 +143,67 @@ class Subscription(NotificationSubscriptions):
 
 
 class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
-    """Execution that awaits what is pending, not every Tortoise row (see ``is_pending``)."""
+    """Execution that awaits what is pending, not every Tortoise row (see ``is_pending``),
+    hands the event loop back each slice of CPU time (``resolvers.pacing``), and stops an
+    answer that grows past ``MAX_LIST_ITEMS_PER_RESPONSE``.
+
+    Lists are the points checked: far fewer than fields or objects, each one put off costs
+    a task, and no run of work between two of them is long (a page holds at most
+    ``MAX_PAGE_SIZE`` items, and any page inside them is checked again)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.is_awaitable = is_pending  # type: ignore[assignment]
+        self.backlog = Backlog(is_pending)
+        self.list_items = 0
+        self.too_large: ResponseTooLarge | None = None
+
+    def complete_list_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Any,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        if isinstance(result, Sized):
+            self.count_list_items(len(result))
+        elif not self.is_async_iterable(result) and is_iterable(result):
+            result = list(result)
+            self.count_list_items(len(result))
+        complete = functools.partial(
+            super().complete_list_value,
+            return_type,
+            field_details_list,
+            info,
+            path,
+            result,
+            position_context,
+        )
+        # A list of scalars completes at once; putting it off would cost more than it saves.
+        if LOOP_SHARE.spent() and not is_leaf_type(get_named_type(return_type)):
+            return self.backlog.later(complete)
+        return complete()
+
+    def count_list_items(self, items: int) -> None:
+        """Over the bound, this list fails, as does every later one; the answer is replaced
+        by the one error (``build_response``)."""
+        self.list_items += items
+        if self.list_items > limits.MAX_LIST_ITEMS_PER_RESPONSE:
+            self.too_large = ResponseTooLarge("list items", limits.MAX_LIST_ITEMS_PER_RESPONSE)
+            raise self.too_large
+
+    def build_response(self, data: dict[str, Any] | None) -> Any:
+        if self.too_large is None:
+            return super().build_response(data)
+        self.run_async_work_finished_hook()
+        error = GraphQLError(
+            self.too_large.message,
+            original_error=self.too_large,
+            extensions=self.too_large.extensions,
+        )
+        return GraphQLExecutionResult(data=None, errors=[error])
 
 
 class MentorSchema(strawberry.Schema):
