@@ -4,6 +4,7 @@ open."""
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +18,7 @@ from app.db import pending_migrations
 from app.graphql_view import client_info
 from app.keys import RUNTIME
 from app.sessions import authenticate
+from core import limits
 from core.runtime import Runtime
 from models.accounts import User
 from resolvers.ids import row_id_or_none
@@ -47,8 +49,9 @@ async def readyz(request: web.Request) -> web.Response:
         pending = await pending_migrations(database)
         checks["migrations"] = f"pending: {', '.join(pending)}" if pending else "ok"
     if runtime.redis is not None:
-        try:
-            await runtime.redis.ping()
+        try:  # bounded: a probe must be answered promptly, most of all while Redis is down
+            async with asyncio.timeout(limits.READINESS_CHECK_WAIT_MS / 1000):
+                await runtime.redis.ping()
             checks["redis"] = "ok"
         except Exception as error:
             checks["redis"] = type(error).__name__

@@ -24,6 +24,7 @@ from app.graphql_view import GraphQLView
 from app.keys import PERSISTED_QUERIES, REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
 from app.pictures import HttpPictures
+from app.redis_client import open_redis
 from app.tasks import BackgroundWork, build_mailer
 from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
@@ -37,7 +38,7 @@ from services.notifications.bus import InProcessBus, RedisBus
 from services.passwords import Passwords
 from services.payments.provider import PaymentProvider
 from services.persisted_queries import PersistedQueries, query_store
-from services.throttle import MemoryThrottle, RedisThrottle
+from services.throttle import MemoryThrottle, RedisThrottle, ResilientThrottle
 
 logger = logging.getLogger("mentor_api.server")
 
@@ -110,8 +111,8 @@ async def running_runtime(
     notifications: InProcessBus | RedisBus
     check_every = settings.subscription_check_interval
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url)
-        throttle = RedisThrottle(redis, settings.redis_key_prefix)
+        redis = open_redis(settings.redis_url)
+        throttle = ResilientThrottle(RedisThrottle(redis, settings.redis_key_prefix))
         budgets = ResilientBudgets(
             RedisBudgets(redis, settings.redis_key_prefix), settings.budgets_without_redis
         )

@@ -16,14 +16,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
 from taskiq_redis import ListQueueBroker
 
+from app.redis_client import task_queue_options
 from app.sweep_leader import SoleSweeper, Sweeper, SweepLeader
-from core import clock
+from core import clock, limits
+from core.outages import Backoff, Outage
 from core.runtime import Runtime
 from core.settings import Settings
 from services import analytics, incidents, marketing, partners, privacy_questions
@@ -92,6 +97,52 @@ class _JobGate:
                 self._changed.notify_all()
 
 
+def _cancelling() -> bool:
+    """This task was asked to stop. redis-py can swallow a cancel that lands while a command
+    starts (its read then runs to the end), so the reader checks after each read itself."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+class TaskQueue(ListQueueBroker):
+    """taskiq's Redis list queue, read so that an outage is one warning and a recovery one
+    more: its own ``listen`` retries a lost connection at once, in a tight loop, and blocks
+    on a read that no socket timeout may bound. Here each read waits at most
+    ``TASK_QUEUE_WAIT_SECONDS`` (under the pool's socket timeout, so a dead server is noticed)
+    and reconnects back off, doubling up to ``RECONNECT_LAST_WAIT_MS``."""
+
+    def __init__(self, url: str, queue_name: str) -> None:
+        super().__init__(url, queue_name=queue_name, **task_queue_options())
+
+    async def listen(self) -> AsyncGenerator[bytes, None]:
+        outage = Outage(logger)
+        backoff = Backoff(
+            timedelta(milliseconds=limits.RECONNECT_FIRST_WAIT_MS),
+            timedelta(milliseconds=limits.RECONNECT_LAST_WAIT_MS),
+        )
+        while True:
+            try:
+                async with Redis(connection_pool=self.connection_pool) as redis:
+                    popped = await redis.brpop(
+                        [self.queue_name], timeout=limits.TASK_QUEUE_WAIT_SECONDS
+                    )
+            except (RedisError, OSError) as error:
+                if _cancelling():
+                    raise asyncio.CancelledError from error
+                outage.failed(
+                    "task queue: Redis unreachable (%s); reconnecting", type(error).__name__
+                )
+                await asyncio.sleep(backoff.next_wait())
+                continue
+            if _cancelling():  # a cancel redis-py swallowed on the way in; seen here at last
+                raise asyncio.CancelledError
+            outage.answered("task queue: Redis answers again; listening")
+            backoff.reset()
+            if popped is not None:
+                _, message = popped
+                yield message if isinstance(message, bytes) else message.encode()
+
+
 class BackgroundWork:
     """The broker, its tasks, and the sweep that backs them up."""
 
@@ -100,7 +151,7 @@ class BackgroundWork:
         self._mailer = mailer
         self._gate = _JobGate()
         self.broker: AsyncBroker = (
-            ListQueueBroker(settings.redis_url, queue_name=f"{settings.redis_key_prefix}tasks")
+            TaskQueue(settings.redis_url, queue_name=f"{settings.redis_key_prefix}tasks")
             if settings.redis_url
             else InMemoryBroker()
         )

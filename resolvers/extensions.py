@@ -13,13 +13,15 @@ from typing import Any
 import asyncpg
 from graphql import GraphQLError, GraphQLSyntaxError, StringValueNode, ValidationRule
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from redis.exceptions import RedisError
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
 from strawberry.types.graphql import OperationType
 
 from core import limits
-from core.errors import DomainError, ErrorCode
+from core.errors import DomainError, ErrorCode, ServiceUnavailable
+from core.runtime import ThrottleUnavailable
 from models.audit import AuditAction
 from resolvers.context import RequestContext
 from services import audit
@@ -132,6 +134,11 @@ def _shaped(
     elif original is not None and statement_timed_out(original):
         extensions = {"code": ErrorCode.TIMEOUT.value, "requestId": request_id}
         message = TIMEOUT_MESSAGE
+    elif isinstance(original, RedisError | ThrottleUnavailable):
+        # Redis out of reach where no fallback answered: the caller may try again.
+        unavailable = ServiceUnavailable()
+        extensions = {**unavailable.extensions, "requestId": request_id}
+        message = unavailable.message
     elif is_unexpected(error):
         extensions = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         message = INTERNAL_MESSAGE
