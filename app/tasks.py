@@ -16,12 +16,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import timedelta
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from taskiq import AsyncBroker, InMemoryBroker
+from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, InMemoryBroker
 from taskiq.api import run_receiver_task
 from taskiq_redis import ListQueueBroker
 
@@ -259,33 +260,32 @@ class BackgroundWork:
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now. Called after the change that wrote the
         mail has committed, so a failure here must not undo the answer: the sweep covers it."""
-        try:
-            await self._deliver.kiq()
-        except Exception as error:
-            logger.warning("waking the mail worker failed: %s", type(error).__name__)
+        await self._kick(self._deliver, "the mail worker")
 
     async def wake_exports(self) -> None:
         """Ask a worker to build pending data exports now; like ``wake``, after the commit,
         and a failure is the sweep's to cover."""
-        try:
-            await self._export.kiq()
-        except Exception as error:
-            logger.warning("waking the export worker failed: %s", type(error).__name__)
+        await self._kick(self._export, "the export worker")
 
     async def wake_policy_notices(self) -> None:
         """Ask a worker to announce a material policy version now in force; like ``wake``,
         after the commit, and a failure is the sweep's to cover."""
-        try:
-            await self._announce.kiq()
-        except Exception as error:
-            logger.warning("waking the policy announcer failed: %s", type(error).__name__)
+        await self._kick(self._announce, "the policy announcer")
 
     async def wake_disclosures(self) -> None:
         """Ask a worker to build pending legal disclosures now; like ``wake_exports``."""
+        await self._kick(self._disclose, "the disclosure worker")
+
+    async def _kick(
+        self, task: AsyncTaskiqDecoratedTask[[], Coroutine[Any, Any, int]], whom: str
+    ) -> None:
+        """Bounded by ``MAX_WAKE_WAIT_MS``: a hung Redis must not hold an answer whose work
+        is in the database already."""
         try:
-            await self._disclose.kiq()
+            async with asyncio.timeout(limits.MAX_WAKE_WAIT_MS / 1000):
+                await task.kiq()
         except Exception as error:
-            logger.warning("waking the disclosure worker failed: %s", type(error).__name__)
+            logger.warning("waking %s failed: %s", whom, type(error).__name__)
 
     async def start(self, runtime: Runtime, *, consume: bool) -> None:
         """Start the broker; with ``consume``, also the worker and the sweep, whose jobs act

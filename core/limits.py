@@ -252,6 +252,13 @@ REDIS_RETRY_BACKOFF_CAP_MS: Annotated[
         "the retries fit well inside a request; an outage is the fallback's to answer",
     ),
 ] = 100
+MAX_WAKE_WAIT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds an answer waits to wake a worker through the task queue",
+        "the work is in the database already and the sweep backs the wake up",
+    ),
+] = 500
 TASK_QUEUE_WAIT_SECONDS: Annotated[
     int,
     Why(

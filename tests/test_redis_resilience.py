@@ -8,6 +8,7 @@ The machine's Redis behind a proxy the test cuts and restores, in both runs of t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import uuid
@@ -20,10 +21,11 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError
 
 from app.redis_client import open_redis
-from app.tasks import TaskQueue
+from app.tasks import BackgroundWork, TaskQueue, build_mailer
 from core import limits
 from core.outages import Backoff
 from core.runtime import Budget
+from core.settings import Settings
 from services.throttle import RedisThrottle, ResilientThrottle
 from tests.support.tcp_proxy import CuttableProxy, cuttable
 
@@ -123,6 +125,24 @@ async def test_the_task_queue_listens_again_soon_after_redis_returns(
         await sender.delete(queue.queue_name)
         await sender.aclose()
         await queue.shutdown()
+
+
+async def test_waking_a_worker_through_a_hung_redis_does_not_hold_the_answer(
+    proxy: CuttableProxy, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="mentor_api.tasks")
+    through_proxy = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{proxy.port}/0")
+    work = BackgroundWork(through_proxy, build_mailer(through_proxy))
+    await work.broker.startup()
+    try:
+        async with proxy.stalled():
+            # Its sockets alone would wait seconds for each of three attempts.
+            async with asyncio.timeout(RECOVERY_SECONDS):
+                await work.wake()
+    finally:
+        await work.broker.shutdown()
+    [logged] = _warnings(caplog, "mentor_api.tasks")
+    assert logged == "waking the mail worker failed: TimeoutError"
 
 
 def test_reconnect_waits_double_up_to_the_cap_with_jitter() -> None:
