@@ -257,9 +257,8 @@ async def log_in(
         user.password_hash = await runtime.passwords.hash(password)
         await user.save(update_fields=["password_hash", "updated_at"])
     async with in_transaction():
-        # The audit first: it locks the user's row, before the session row's key lock on it.
-        await logins.record_log_in(user, client, LoginMethod.PASSWORD)
         raw, session = await start_session(runtime, user, client)
+        await logins.record_log_in(user, client, LoginMethod.PASSWORD)
     if visitor is not None:
         await visitors.attach(visitor, user.id)  # the newer choice per purpose wins
     return user, raw, session

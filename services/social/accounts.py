@@ -195,9 +195,8 @@ async def open_session(
     """A session for the provider's log-in, audited with its method (and a new device's
     notice), as ``logIn`` does."""
     async with in_transaction():
-        # As ``logIn``: the user's row locked before the session row's key lock on it.
-        await logins.record_log_in(user, client, method_of(provider))
         raw, session = await accounts.start_session(runtime, user, client)
+        await logins.record_log_in(user, client, method_of(provider))
     return raw, session
 
 
