@@ -75,8 +75,9 @@ async def readyz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     checks = await request.app[DATABASE_PROBE].checks()
     if runtime.redis is not None:
-        try:
-            await runtime.redis.ping()
+        try:  # bounded: a probe must be answered promptly, most of all while Redis is down
+            async with asyncio.timeout(limits.READINESS_CHECK_WAIT_MS / 1000):
+                await runtime.redis.ping()
             checks["redis"] = "ok"
         except Exception as error:
             checks["redis"] = type(error).__name__

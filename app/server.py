@@ -25,19 +25,15 @@ from app.graphql_view import GraphQLView
 from app.keys import PERSISTED_QUERIES, REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
 from app.pictures import HttpPictures
+from app.redis_client import open_redis
 from app.slow_clients import bodies_in_time, connection_options
 from app.tasks import BackgroundWork, build_mailer
 from app.websockets import OPEN_SOCKETS, close_open_sockets
 from core import limits
-from core.errors import ErrorCode, ServiceUnavailable
+from core.errors import ErrorCode
 from core.runtime import QueryBudgets, Runtime, Throttle
 from core.settings import Settings
-from resolvers.extensions import (
-    DATABASE_UNAVAILABLE_MESSAGE,
-    INTERNAL_MESSAGE,
-    connection_lost,
-    log_exception,
-)
+from resolvers.extensions import INTERNAL_MESSAGE, dependency_unavailable, log_exception
 from resolvers.schema import build_schema
 from services import documents
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
@@ -46,7 +42,7 @@ from services.notifications.bus import InProcessBus, RedisBus
 from services.passwords import Passwords
 from services.payments.provider import PaymentProvider
 from services.persisted_queries import PersistedQueries, query_store
-from services.throttle import MemoryThrottle, RedisThrottle
+from services.throttle import MemoryThrottle, RedisThrottle, ResilientThrottle
 
 logger = logging.getLogger("mentor_api.server")
 
@@ -87,7 +83,7 @@ async def internal_errors_masked(request: web.Request, handler: Handler) -> web.
         raise
     except Exception as error:
         request_id = request[REQUEST_ID]
-        unavailable = _unavailable(error)
+        unavailable = dependency_unavailable(error)
         if unavailable is not None:
             # A dependency out of reach is the caller's to retry, on every route alike.
             logger.warning("a dependency was out of reach (request %s)", request_id)
@@ -103,14 +99,6 @@ async def internal_errors_masked(request: web.Request, handler: Handler) -> web.
         log_exception(error, where, request_id, logger)
         internal: dict[str, object] = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         return _error_response(INTERNAL_MESSAGE, internal, status=500)
-
-
-def _unavailable(error: Exception) -> ServiceUnavailable | None:
-    if isinstance(error, ServiceUnavailable):
-        return error
-    if connection_lost(error):
-        return ServiceUnavailable(message=DATABASE_UNAVAILABLE_MESSAGE)
-    return None
 
 
 def _error_response(
@@ -171,8 +159,8 @@ async def running_runtime(
     notifications: InProcessBus | RedisBus
     check_every = settings.subscription_check_interval
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url)
-        throttle = RedisThrottle(redis, settings.redis_key_prefix)
+        redis = open_redis(settings.redis_url)
+        throttle = ResilientThrottle(RedisThrottle(redis, settings.redis_key_prefix))
         budgets = ResilientBudgets(
             RedisBudgets(redis, settings.redis_key_prefix), settings.budgets_without_redis
         )

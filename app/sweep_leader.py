@@ -20,6 +20,8 @@ from typing import Protocol
 from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
+from core.outages import Outage
+
 logger = logging.getLogger("mentor_api.sweep")
 
 LEASE_SECONDS = 60.0
@@ -56,6 +58,7 @@ class SweepLeader:
         self._lease = lease
         self._lock = redis.lock(self.key, timeout=lease, blocking=False, thread_local=False)
         self._holds = False
+        self._outage = Outage(logger)
 
     @property
     def holds(self) -> bool:
@@ -66,8 +69,10 @@ class SweepLeader:
         try:
             self._holds = bool(await self._lock.acquire(blocking=False))
         except RedisError as error:  # no Redis, no leader: nobody sweeps until it is back
-            logger.warning("sweep lease not taken: %s", type(error).__name__)
+            self._outage.failed("sweep lease not taken: %s", type(error).__name__)
             self._holds = False
+        else:
+            self._outage.answered("sweep lease: Redis answers again")
         if not self._holds:
             yield False
             return

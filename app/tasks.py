@@ -16,14 +16,20 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
+from datetime import timedelta
+from typing import Any
 
-from taskiq import AsyncBroker, InMemoryBroker
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from taskiq import AsyncBroker, AsyncTaskiqDecoratedTask, InMemoryBroker
 from taskiq.api import run_receiver_task
 from taskiq_redis import ListQueueBroker
 
+from app.redis_client import task_queue_options
 from app.sweep_leader import SoleSweeper, Sweeper, SweepLeader
-from core import clock
+from core import clock, limits
+from core.outages import Backoff, Outage
 from core.runtime import Runtime
 from core.settings import Settings
 from services import analytics, incidents, marketing, partners, privacy_questions
@@ -92,6 +98,52 @@ class _JobGate:
                 self._changed.notify_all()
 
 
+def _cancelling() -> bool:
+    """This task was asked to stop. redis-py can swallow a cancel that lands while a command
+    starts (its read then runs to the end), so the reader checks after each read itself."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+class TaskQueue(ListQueueBroker):
+    """taskiq's Redis list queue, read so that an outage is one warning and a recovery one
+    more: its own ``listen`` retries a lost connection at once, in a tight loop, and blocks
+    on a read that no socket timeout may bound. Here each read waits at most
+    ``TASK_QUEUE_WAIT_SECONDS`` (under the pool's socket timeout, so a dead server is noticed)
+    and reconnects back off, doubling up to ``RECONNECT_LAST_WAIT_MS``."""
+
+    def __init__(self, url: str, queue_name: str) -> None:
+        super().__init__(url, queue_name=queue_name, **task_queue_options())
+
+    async def listen(self) -> AsyncGenerator[bytes, None]:
+        outage = Outage(logger)
+        backoff = Backoff(
+            timedelta(milliseconds=limits.RECONNECT_FIRST_WAIT_MS),
+            timedelta(milliseconds=limits.RECONNECT_LAST_WAIT_MS),
+        )
+        while True:
+            try:
+                async with Redis(connection_pool=self.connection_pool) as redis:
+                    popped = await redis.brpop(
+                        [self.queue_name], timeout=limits.TASK_QUEUE_WAIT_SECONDS
+                    )
+            except (RedisError, OSError) as error:
+                if _cancelling():
+                    raise asyncio.CancelledError from error
+                outage.failed(
+                    "task queue: Redis unreachable (%s); reconnecting", type(error).__name__
+                )
+                await asyncio.sleep(backoff.next_wait())
+                continue
+            if _cancelling():  # a cancel redis-py swallowed on the way in; seen here at last
+                raise asyncio.CancelledError
+            outage.answered("task queue: Redis answers again; listening")
+            backoff.reset()
+            if popped is not None:
+                _, message = popped
+                yield message if isinstance(message, bytes) else message.encode()
+
+
 class BackgroundWork:
     """The broker, its tasks, and the sweep that backs them up."""
 
@@ -100,7 +152,7 @@ class BackgroundWork:
         self._mailer = mailer
         self._gate = _JobGate()
         self.broker: AsyncBroker = (
-            ListQueueBroker(settings.redis_url, queue_name=f"{settings.redis_key_prefix}tasks")
+            TaskQueue(settings.redis_url, queue_name=f"{settings.redis_key_prefix}tasks")
             if settings.redis_url
             else InMemoryBroker()
         )
@@ -208,33 +260,32 @@ class BackgroundWork:
     async def wake(self) -> None:
         """Ask a worker to deliver pending mail now. Called after the change that wrote the
         mail has committed, so a failure here must not undo the answer: the sweep covers it."""
-        try:
-            await self._deliver.kiq()
-        except Exception as error:
-            logger.warning("waking the mail worker failed: %s", type(error).__name__)
+        await self._kick(self._deliver, "the mail worker")
 
     async def wake_exports(self) -> None:
         """Ask a worker to build pending data exports now; like ``wake``, after the commit,
         and a failure is the sweep's to cover."""
-        try:
-            await self._export.kiq()
-        except Exception as error:
-            logger.warning("waking the export worker failed: %s", type(error).__name__)
+        await self._kick(self._export, "the export worker")
 
     async def wake_policy_notices(self) -> None:
         """Ask a worker to announce a material policy version now in force; like ``wake``,
         after the commit, and a failure is the sweep's to cover."""
-        try:
-            await self._announce.kiq()
-        except Exception as error:
-            logger.warning("waking the policy announcer failed: %s", type(error).__name__)
+        await self._kick(self._announce, "the policy announcer")
 
     async def wake_disclosures(self) -> None:
         """Ask a worker to build pending legal disclosures now; like ``wake_exports``."""
+        await self._kick(self._disclose, "the disclosure worker")
+
+    async def _kick(
+        self, task: AsyncTaskiqDecoratedTask[[], Coroutine[Any, Any, int]], whom: str
+    ) -> None:
+        """Bounded by ``MAX_WAKE_WAIT_MS``: a hung Redis must not hold an answer whose work
+        is in the database already."""
         try:
-            await self._disclose.kiq()
+            async with asyncio.timeout(limits.MAX_WAKE_WAIT_MS / 1000):
+                await task.kiq()
         except Exception as error:
-            logger.warning("waking the disclosure worker failed: %s", type(error).__name__)
+            logger.warning("waking %s failed: %s", whom, type(error).__name__)
 
     async def start(self, runtime: Runtime, *, consume: bool) -> None:
         """Start the broker; with ``consume``, also the worker and the sweep, whose jobs act

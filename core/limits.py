@@ -254,6 +254,97 @@ BUDGET_STORE_RETRY_INTERVAL: Annotated[
         "one request in that time waits on a Redis that is down, not every one",
     ),
 ] = timedelta(seconds=5)
+FALLBACK_THROTTLE_DIVISOR: Annotated[
+    int,
+    Why(
+        "what each process divides a throttle's limit by while Redis is away (at least 1 left)",
+        "a deployment runs a few web processes; together they stay near the shared limit",
+    ),
+] = 4
+MAX_THROTTLE_WAIT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds a log-in or sign-up waits for Redis to count its attempt",
+        "a stuck Redis must not hold the answer; the in-process fallback counts instead",
+    ),
+] = 250
+THROTTLE_STORE_RETRY_INTERVAL: Annotated[
+    timedelta,
+    Why(
+        "how long throttles count in process before trying Redis again",
+        "one attempt in that time waits on a Redis that is down, not every one",
+    ),
+] = timedelta(seconds=2)
+REDIS_CONNECT_TIMEOUT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds a connection to Redis may take to open",
+        "Redis next to the service connects in a millisecond; a gone one must fail fast",
+    ),
+] = 500
+REDIS_SOCKET_TIMEOUT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds one Redis command may wait for its reply (blocking reads excepted)",
+        "commands here answer in a millisecond; a hung server is given up, not waited on",
+    ),
+] = 1000
+REDIS_HEALTH_CHECK_SECONDS: Annotated[
+    int,
+    Why(
+        "seconds a pooled Redis connection may sit idle before it is pinged on its next use",
+        "a connection left from before an outage is found dead before a command relies on it",
+    ),
+] = 2
+REDIS_COMMAND_RETRIES: Annotated[
+    int,
+    Why(
+        "times a Redis command is retried on a fresh connection after a connection error",
+        "a pooled connection broken by a restart is replaced at once; more would only wait",
+    ),
+] = 2
+REDIS_RETRY_BACKOFF_CAP_MS: Annotated[
+    int,
+    Why(
+        "milliseconds, at most, between those retries (exponential, with jitter)",
+        "the retries fit well inside a request; an outage is the fallback's to answer",
+    ),
+] = 100
+MAX_WAKE_WAIT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds an answer waits to wake a worker through the task queue",
+        "the work is in the database already and the sweep backs the wake up",
+    ),
+] = 500
+TASK_QUEUE_WAIT_SECONDS: Annotated[
+    int,
+    Why(
+        "seconds a worker's blocking read of the task queue waits before it asks again",
+        "under the socket timeout of its own connections, so a dead Redis is noticed",
+    ),
+] = 5
+RECONNECT_FIRST_WAIT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds a reader (notifications, task queue) waits before its first reconnect",
+        "a restarted Redis is back within a second or two of answering again",
+    ),
+] = 200
+RECONNECT_LAST_WAIT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds, at most, between reconnects (doubling, with jitter)",
+        "a long outage costs a connection attempt a second, and recovery waits at most that",
+    ),
+] = 1000
+READINESS_CHECK_WAIT_MS: Annotated[
+    int,
+    Why(
+        "milliseconds `/readyz` waits for each dependency",
+        "a load balancer's probe must be answered promptly, most of all when one is down",
+    ),
+] = 1000
 MAX_BUDGETS_IN_MEMORY: Annotated[
     int,
     Why(

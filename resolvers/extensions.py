@@ -20,6 +20,7 @@ from graphql import (
     ValidationRule,
 )
 from graphql.execution import ExecutionResult as GraphQLExecutionResult
+from redis.exceptions import RedisError
 from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_limit_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_limit_rule
@@ -28,6 +29,7 @@ from tortoise.exceptions import DBConnectionError
 
 from core import limits
 from core.errors import DomainError, ErrorCode, ServiceUnavailable
+from core.runtime import ThrottleUnavailable
 from models.audit import AuditAction
 from resolvers.context import RequestContext
 from services import audit
@@ -194,6 +196,18 @@ def request_error_code(
     return ErrorCode.BAD_USER_INPUT
 
 
+def dependency_unavailable(error: BaseException) -> ServiceUnavailable | None:
+    """The typed answer for a dependency out of reach: the database connection lost, or Redis
+    where no fallback answered. None for anything else."""
+    if isinstance(error, ServiceUnavailable):
+        return error
+    if connection_lost(error):
+        return ServiceUnavailable(message=DATABASE_UNAVAILABLE_MESSAGE)
+    if isinstance(error, RedisError | ThrottleUnavailable):
+        return ServiceUnavailable()
+    return None
+
+
 def _shaped(
     error: GraphQLError, request_id: str | None, validation_errors: tuple[GraphQLError, ...]
 ) -> GraphQLError:
@@ -204,8 +218,7 @@ def _shaped(
     elif original is not None and statement_timed_out(original):
         extensions = {"code": ErrorCode.TIMEOUT.value, "requestId": request_id}
         message = TIMEOUT_MESSAGE
-    elif original is not None and connection_lost(original):
-        unavailable = ServiceUnavailable(message=DATABASE_UNAVAILABLE_MESSAGE)
+    elif original is not None and (unavailable := dependency_unavailable(original)):
         extensions = {**unavailable.extensions, "requestId": request_id}
         message = unavailable.message
     elif is_unexpected(error):

@@ -21,6 +21,7 @@ from redis.exceptions import RedisError
 
 from core import limits
 from core.errors import ErrorCode
+from core.outages import Outage
 from core.runtime import BucketState
 from core.settings import ClientClass, QueryBudget, WhenRedisDown
 
@@ -100,25 +101,20 @@ class ResilientBudgets:
         self._store = store
         self._when_down = when_down
         self._local = MemoryBudgets()
-        self._retry_at: float | None = None
+        self._outage = Outage(logger, limits.BUDGET_STORE_RETRY_INTERVAL)
 
     async def spend(self, key: str, cost: int, budget: QueryBudget) -> BucketState:
-        if self._retry_at is None or time.monotonic() >= self._retry_at:
+        if self._outage.worth_trying():
             try:
                 state = await self._store.spend(key, cost, budget)
             except BudgetStoreUnavailable as error:
-                if self._retry_at is None:
-                    logger.warning(
-                        "query budgets: Redis unreachable (%s); budgets are %s until it answers",
-                        error,
-                        self._when_down.value,
-                    )
-                interval = limits.BUDGET_STORE_RETRY_INTERVAL.total_seconds()
-                self._retry_at = time.monotonic() + interval
+                self._outage.failed(
+                    "query budgets: Redis unreachable (%s); budgets are %s until it answers",
+                    error,
+                    self._when_down.value,
+                )
             else:
-                if self._retry_at is not None:
-                    logger.warning("query budgets: Redis answers again; budgets are shared")
-                    self._retry_at = None
+                self._outage.answered("query budgets: Redis answers again; budgets are shared")
                 return state
         return await self._without_store(key, cost, budget)
 

@@ -19,13 +19,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from core import limits
+from core.outages import Backoff, Outage
 from services.notifications.live import Followers
 
 logger = logging.getLogger("mentor_api.notifications")
-
-# Waits before reconnecting to Redis: doubling from the first to the last, then the last.
-FIRST_RETRY_SECONDS = 0.2
-LAST_RETRY_SECONDS = 5.0
 
 
 class InProcessBus(Followers):
@@ -55,6 +52,7 @@ class RedisBus(Followers):
         # Its own announcements are told here at once, so its reader skips them.
         self._origin = secrets.token_hex(8)
         self._reading: asyncio.Task[None] | None = None
+        self._publishing = Outage(logger)
 
     async def publish(self, user_id: int, notification_ids: Sequence[int]) -> None:
         self.tell(user_id, notification_ids)
@@ -63,7 +61,11 @@ class RedisBus(Followers):
             async with asyncio.timeout(limits.MAX_PUBLISH_WAIT_SECONDS):
                 await self._redis.publish(f"{self._channels}{user_id}", message)
         except (RedisError, OSError, TimeoutError) as error:
-            logger.warning("announcing notifications on Redis failed: %s", type(error).__name__)
+            self._publishing.failed(
+                "notifications: announcing on Redis failed (%s)", type(error).__name__
+            )
+        else:
+            self._publishing.answered("notifications: announcing on Redis again")
 
     async def start(self) -> None:
         await super().start()
@@ -77,30 +79,39 @@ class RedisBus(Followers):
         await super().close()
 
     async def _read_forever(self) -> None:
-        delay = FIRST_RETRY_SECONDS
+        """Reconnects back off (``core.outages.Backoff``); an outage is logged once as it
+        starts and once as it ends."""
+        outage = Outage(logger)
+        backoff = Backoff(
+            timedelta(milliseconds=limits.RECONNECT_FIRST_WAIT_MS),
+            timedelta(milliseconds=limits.RECONNECT_LAST_WAIT_MS),
+        )
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(f"{self._channels}*")
+                outage.answered("notifications: Redis answers again; reading announcements")
                 self.tell_everyone()
                 # The Redis client reconnects and resubscribes by itself after a short cut:
                 # whatever was announced meanwhile is lost, so look again then too.
                 assert pubsub.connection is not None
                 pubsub.connection.register_connect_callback(self._reconnected)
-                delay = FIRST_RETRY_SECONDS
+                backoff.reset()
                 while True:
                     message = await pubsub.get_message(timeout=None)
                     if message is not None and message["type"] == "pmessage":
                         self._heard(message)
             except (RedisError, OSError) as error:
-                logger.warning("reading notifications from Redis failed: %s", type(error).__name__)
+                outage.failed(
+                    "notifications: reading from Redis failed (%s); reconnecting",
+                    type(error).__name__,
+                )
             finally:
                 if pubsub.connection is not None:  # it goes back to the client's pool
                     pubsub.connection.deregister_connect_callback(self._reconnected)
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, LAST_RETRY_SECONDS)
+            await asyncio.sleep(backoff.next_wait())
 
     async def _reconnected(self, _connection: object) -> None:
         self.tell_everyone()

@@ -52,8 +52,9 @@ async def record_log_in(user: User, client: ClientInfo, method: LoginMethod) -> 
     transaction that opens the session, so the notice commits with it."""
     family = family_of(client.user_agent)
     # One log-in of the user at a time past this point, so two at once from one new device
-    # cannot both find it new.
-    await User.select_for_update().filter(id=user.id).first()
+    # cannot both find it new. NO KEY: the new session's foreign key already holds a key
+    # share on the row, as another log-in's does, and a full FOR UPDATE would deadlock them.
+    await User.select_for_update(no_key=True).filter(id=user.id).first()
     if await _from_a_new_device(user.id, family, client.ip_prefix):
         await notify(NotificationKind.NEW_DEVICE_LOGIN, [user.id], browser_family=family)
     await audit.record(
