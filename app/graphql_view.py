@@ -269,17 +269,7 @@ class GraphQLView(StrawberryView[RequestContext, None]):
     ) -> ExecutionResult:
         request_data = dataclasses.replace(request_data, query=resolved.query)
         try:
-            result = await super().execute_single(
-                request=request,
-                request_adapter=request_adapter,
-                sub_response=sub_response,
-                context=context,
-                root_value=root_value,
-                request_data=request_data,
-            )
-            if context.lost_connection_under_query:
-                # A query changes nothing: once more, on a fresh connection (never a mutation).
-                context.start_rerun()
+            for _attempt in range(2):
                 result = await super().execute_single(
                     request=request,
                     request_adapter=request_adapter,
@@ -288,6 +278,10 @@ class GraphQLView(StrawberryView[RequestContext, None]):
                     root_value=root_value,
                     request_data=request_data,
                 )
+                if not context.lost_connection_under_query or context.rerun:
+                    break
+                # A query changes nothing: once more, on a fresh connection (never a mutation).
+                context.start_rerun()
         except HTTPException as error:
             # The spec's rule: a mutation sent with GET is refused as 405, never run. (Every
             # operation type may come by POST, so only a GET is refused this way.)

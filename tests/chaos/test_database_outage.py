@@ -24,6 +24,7 @@ import aiohttp
 import asyncpg
 import pytest
 
+from tests.marketplace.helpers import MENTOR_PROFILE
 from tests.support.backends import Backend, postgres_backend
 from tests.support.documents import document
 from tests.support.processes import environment, graphql, member, serving
@@ -195,14 +196,7 @@ async def _site(urls: list[str]) -> Site:
     """A mentor with published posts, and fans signed in with bearer tokens."""
     async with aiohttp.ClientSession() as session:
         mentor = await member(session, urls[0], "mentor@example.com")
-        profile = {
-            "headline": "Python mentor",
-            "expertise": ["python"],
-            "languages": ["en"],
-            "hourlyRate": {"amountCents": 6000, "currency": "EUR"},
-            "timezone": "Europe/Paris",
-        }
-        await graphql(session, urls[0], "BecomeMentor", {"input": profile}, mentor)
+        await graphql(session, urls[0], "BecomeMentor", {"input": MENTOR_PROFILE}, mentor)
         posts = []
         for number in range(POSTS):
             draft = {"input": {"title": f"Post {number}", "body": "Text"}}

@@ -18,6 +18,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 
+from tests.marketplace.helpers import MENTOR_PROFILE
 from tests.support.backends import Backend, postgres_backend
 from tests.support.chaos import OUTAGE_CODES, Answer, Load, Operation, redis_server, send
 from tests.support.processes import Command, environment, graphql, member, serving, until_logged
@@ -29,13 +30,6 @@ BEFORE_SECONDS, OUTAGE_SECONDS, AFTER_SECONDS = 2, 5, 2
 # Generous bounds for "within seconds": a reconnect takes well under one here.
 RECOVERY_SECONDS = 10
 BIG_BUDGET = "1000000000,1000000"  # query budgets are not what this test is about
-MENTOR_PROFILE = {
-    "headline": "Python mentor",
-    "expertise": ["python"],
-    "languages": ["en"],
-    "hourlyRate": {"amountCents": 6000, "currency": "EUR"},
-    "timezone": "Europe/Paris",
-}
 
 
 @dataclass(frozen=True)

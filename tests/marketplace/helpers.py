@@ -26,19 +26,22 @@ def row_id(global_id: str) -> int:
     return int(from_base64(global_id)[1])
 
 
+# What becomeMentor is sent unless a test says otherwise.
+MENTOR_PROFILE = {
+    "headline": "Python mentor",
+    "expertise": ["python"],
+    "languages": ["en"],
+    "hourlyRate": {"amountCents": 6000, "currency": "EUR"},
+    "timezone": "Europe/Paris",
+}
+
+
 async def become_mentor(
     graphql: GraphQLClient, who: SignedIn, *, payout_ready: bool = True, **fields: Any
 ) -> str:
     """Make ``who`` a mentor (by default one Stripe has enabled for payouts, so they can accept
     paid jobs); returns the Mentor global ID."""
-    profile = {
-        "headline": "Python mentor",
-        "expertise": ["python"],
-        "languages": ["en"],
-        "hourlyRate": {"amountCents": 6000, "currency": "EUR"},
-        "timezone": "Europe/Paris",
-        **fields,
-    }
+    profile = {**MENTOR_PROFILE, **fields}
     data = await graphql.data(BECOME_MENTOR, {"input": profile}, token=who.token)
     assert data["becomeMentor"]["errors"] == []
     if payout_ready:
