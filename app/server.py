@@ -79,6 +79,8 @@ async def internal_errors_masked(request: web.Request, handler: Handler) -> web.
     own answer is a text/plain 500, and its log line carries the message.)"""
     try:
         return await handler(request)
+    except web.HTTPError as refused:
+        return _typed_refusal(refused)
     except web.HTTPException:
         raise
     except Exception as error:
@@ -99,6 +101,31 @@ async def internal_errors_masked(request: web.Request, handler: Handler) -> web.
         log_exception(error, where, request_id, logger)
         internal: dict[str, object] = {"code": ErrorCode.INTERNAL.value, "requestId": request_id}
         return _error_response(INTERNAL_MESSAGE, internal, status=500)
+
+
+# The code a route's refusal carries, by its status; other 4xx are BAD_REQUEST.
+REFUSAL_CODES = {
+    401: ErrorCode.UNAUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    408: ErrorCode.TIMEOUT,
+    429: ErrorCode.RATE_LIMITED,
+    503: ErrorCode.SERVICE_UNAVAILABLE,
+}
+# Headers of aiohttp's own refusal that describe its text body, not ours.
+BODY_HEADERS = ("Content-Type", "Content-Length")
+
+
+def _typed_refusal(refused: web.HTTPError) -> web.Response:
+    """A route's 4xx/5xx (an unknown path, a key that names no file, a method not allowed)
+    answered in the shape of every other error, with a code to switch on; its message and
+    headers (``Allow``, ``Retry-After``) are kept."""
+    default = f"{refused.status}: {refused.reason}"
+    message = refused.text if refused.text and refused.text != default else refused.reason
+    fallback = ErrorCode.INTERNAL if refused.status >= 500 else ErrorCode.BAD_REQUEST
+    code = REFUSAL_CODES.get(refused.status, fallback)
+    headers = {k: v for k, v in refused.headers.items() if k not in BODY_HEADERS}
+    return _error_response(message, {"code": code.value}, status=refused.status, headers=headers)
 
 
 def _error_response(

@@ -356,3 +356,30 @@ async def test_a_lost_database_connection_under_any_route_is_a_typed_503(
             }
         ]
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code", "message"),
+    [
+        ("GET", "/media/" + "a" * 5000, 404, "NOT_FOUND", "Not Found"),
+        ("GET", "/no/such/page", 404, "NOT_FOUND", "Not Found"),
+        (
+            "GET",
+            "/privacy-policy?version=nope",
+            404,
+            "NOT_FOUND",
+            "No such version of the privacy policy.",
+        ),
+        ("DELETE", "/healthz", 405, "BAD_REQUEST", "Method Not Allowed"),
+    ],
+)
+async def test_a_route_refusal_is_typed_like_every_other_error(
+    http: TestClient[Any, Any], method: str, path: str, status: int, code: str, message: str
+) -> None:
+    response = await http.request(method, path)
+
+    assert response.status == status
+    assert response.content_type == JSON
+    assert await response.json() == {"errors": [{"message": message, "extensions": {"code": code}}]}
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
