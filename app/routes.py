@@ -76,7 +76,7 @@ async def readyz(request: web.Request) -> web.Response:
     checks = await request.app[DATABASE_PROBE].checks()
     if runtime.redis is not None:
         try:  # bounded: a probe must be answered promptly, most of all while Redis is down
-            async with asyncio.timeout(limits.READINESS_CHECK_WAIT_MS / 1000):
+            async with asyncio.timeout(limits.READINESS_CHECK_TIMEOUT.total_seconds()):
                 await runtime.redis.ping()
             checks["redis"] = "ok"
         except Exception as error:

@@ -338,13 +338,6 @@ RECONNECT_LAST_WAIT_MS: Annotated[
         "a long outage costs a connection attempt a second, and recovery waits at most that",
     ),
 ] = 1000
-READINESS_CHECK_WAIT_MS: Annotated[
-    int,
-    Why(
-        "milliseconds `/readyz` waits for each dependency",
-        "a load balancer's probe must be answered promptly, most of all when one is down",
-    ),
-] = 1000
 MAX_BUDGETS_IN_MEMORY: Annotated[
     int,
     Why(
@@ -612,8 +605,8 @@ DATABASE_STATEMENT_TIMEOUT: Annotated[
 READINESS_CHECK_TIMEOUT: Annotated[
     timedelta,
     Why(
-        "how long /readyz waits for the database to answer",
-        "a load balancer's probe gives up in a few seconds; a database out of reach fails first",
+        "how long /readyz waits for each dependency (the database, Redis) to answer",
+        "a load balancer's probe gives up in a few seconds; a dependency out of reach fails first",
     ),
 ] = timedelta(seconds=2)
 STRIPE_TIMEOUT: Annotated[
