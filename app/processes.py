@@ -13,6 +13,7 @@ running background jobs finish for up to ``app.tasks.STOP_GRACE_SECONDS``, and e
 from __future__ import annotations
 
 import asyncio
+import gc
 import multiprocessing
 import signal
 from collections.abc import Callable
@@ -51,10 +52,22 @@ async def serve_app(app: web.Application, host: str, port: int, *, reuse_port: b
     try:
         await runner.setup()
         await web.TCPSite(runner, host, port, reuse_port=reuse_port).start()
+        collect_only_what_requests_make()
         await stopped
     finally:
         stopped.cancel()
         await runner.cleanup()
+
+
+def collect_only_what_requests_make() -> None:
+    """Leave what the start built (modules, the schema, the app) out of garbage collection.
+
+    A full collection walks every tracked object and holds the event loop meanwhile: over the
+    start's ~200 000 objects it took ~140 ms, and a heavy operation's garbage set one off every
+    couple of operations, stalling every other request. What the start built lives as long as
+    the process, so collecting it finds nothing."""
+    gc.collect()
+    gc.freeze()
 
 
 def web_app(settings: Settings) -> web.Application:

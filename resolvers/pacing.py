@@ -67,14 +67,17 @@ class Backlog:
         self.scheduled = False
 
     def later(self, work: Callable[[], Any]) -> Awaitable[Any]:
-        """What ``work()`` gives, done in a later turn of the loop."""
+        """What ``work()`` gives, done in a later turn of the loop once it is awaited.
+
+        Queued only when awaited: GraphQL drops what it made for an operation the deadline
+        ended without awaiting it, and work done for nobody would only make more of that."""
+        return self._settled(work, contextvars.copy_context())
+
+    async def _settled(self, work: Callable[[], Any], context: contextvars.Context) -> Any:
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        self.queue.append((work, done, contextvars.copy_context()))
+        self.queue.append((work, done, context))
         self._schedule(loop)
-        return self._settled(done)
-
-    async def _settled(self, done: asyncio.Future[Any]) -> Any:
         try:
             result = await done
         except asyncio.CancelledError:

@@ -209,29 +209,60 @@ class _Requested(_Operation):
         return total
 
 
+@dataclass(frozen=True)
+class _Priced:
+    """A field an answer's objects may hold, priced once per selection set."""
+
+    key: str
+    facts: _Facts
+    own: int
+    node: FieldNode
+
+
 class _Actual(_Operation):
+    """Prices an answer by walking it; what a selection set asks is read once, not again for
+    every object of a page (a heaviest page holds thousands)."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.plans: dict[tuple[int, int], list[_Priced]] = {}
+
+    def plan(self, parent: GraphQLNamedType, selection_set: SelectionSetNode) -> list[_Priced]:
+        """The composite fields of a selection set, each answer key once (the first field
+        selected under it counts)."""
+        known = self.plans.get((id(parent), id(selection_set)))
+        if known is not None:
+            return known
+        priced, counted = [], set()
+        for on, node in self.fields(parent, selection_set):
+            key = node.alias.value if node.alias else node.name.value
+            definition = _definition(on, node.name.value)
+            if key in counted or definition is None:
+                continue
+            counted.add(key)
+            facts = _facts(definition)
+            if facts.composite:
+                priced.append(_Priced(key, facts, self.own_points(facts, node), node))
+        self.plans[(id(parent), id(selection_set))] = priced
+        return priced
+
     def cost(
         self, parent: GraphQLNamedType, selection_set: SelectionSetNode, data: Any, paged: bool
     ) -> int:
         """``data``: the answer's object for these fields; ``paged``: it is a connection."""
         if not isinstance(data, dict):
             return 0
-        total, counted = 0, set()
-        for on, node in self.fields(parent, selection_set):
-            key = node.alias.value if node.alias else node.name.value
-            definition = _definition(on, node.name.value)
-            if key in counted or key not in data or definition is None:
+        total = 0
+        for field_ in self.plan(parent, selection_set):
+            if field_.key not in data:
                 continue
-            counted.add(key)
-            facts = _facts(definition)
-            if not facts.composite:
-                continue
-            own = self.own_points(facts, node)
-            value = data[key]
+            facts, node, value = field_.facts, field_.node, data[field_.key]
             if not isinstance(value, list):
-                total += own + self.inner(facts.named, node, value, facts.connection)
+                total += field_.own + self.inner(facts.named, node, value, facts.connection)
                 continue
-            items = [own + self.inner(facts.named, node, item, facts.connection) for item in value]
+            items = [
+                field_.own + self.inner(facts.named, node, item, facts.connection) for item in value
+            ]
             total += sum(items) if paged else max(items, default=0)
         return total
 

@@ -186,6 +186,41 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
             return self.backlog.later(complete)
         return complete()
 
+    def complete_list_item_value(
+        self,
+        item: Any,
+        complete_results: list[Any],
+        item_type: Any,
+        field_details_list: Any,
+        info: Any,
+        item_path: Any,
+        position_context: Any,
+    ) -> bool:
+        """An item met once the slice is spent is completed in a later turn: a list of many
+        objects would otherwise complete in one piece however long it takes. The deferred
+        item is completed, errors and all, as graphql-core would have done at once."""
+        complete = super().complete_list_item_value
+        if not LOOP_SHARE.spent() or is_leaf_type(get_named_type(item_type)):
+            return complete(
+                item,
+                complete_results,
+                item_type,
+                field_details_list,
+                info,
+                item_path,
+                position_context,
+            )
+
+        def complete_later() -> Any:
+            completed: list[Any] = []
+            complete(
+                item, completed, item_type, field_details_list, info, item_path, position_context
+            )
+            return completed[0]
+
+        complete_results.append(self.backlog.later(complete_later))
+        return True
+
     def count_list_items(self, items: int) -> None:
         """Over the bound, this list fails, as does every later one; the answer is replaced
         by the one error (``build_response``)."""

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 import strawberry
 
+from resolvers import pacing
 from resolvers.schema import RowsAreValues
 
 GROUPS = 100
@@ -80,3 +81,53 @@ async def test_the_deadline_fires_inside_a_long_synchronous_completion() -> None
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.001):
             await SCHEMA.execute(ALL_ITEMS)
+
+
+@strawberry.type
+class Fragile:
+    number: int
+
+    @strawberry.field
+    def checked(self) -> int:
+        """Fails on every seventh item: a non-null field, so its item becomes null."""
+        if self.number % 7 == 0:
+            raise ValueError(f"item {self.number} failed")
+        return self.number
+
+    @strawberry.field
+    async def later(self) -> int:
+        return self.number
+
+
+@strawberry.type
+class FragileQuery:
+    @strawberry.field
+    def nullable_items(self) -> list[Fragile | None]:
+        return [Fragile(number=n) for n in range(GROUPS * 10)]
+
+    @strawberry.field
+    def required_items(self) -> list[Fragile] | None:
+        return [Fragile(number=n) for n in range(GROUPS * 10)]
+
+
+PACED = strawberry.Schema(query=FragileQuery, execution_context_class=RowsAreValues)
+UNPACED = strawberry.Schema(query=FragileQuery)
+FRAGILE = "{ nullableItems { number checked later } requiredItems { number checked } }"
+
+
+async def test_items_completed_in_later_turns_fail_and_bubble_as_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every slice spent: every object item is put off to a later turn.
+    monkeypatch.setattr(pacing.LOOP_SHARE, "slice_seconds", -1.0)
+
+    paced, unpaced = await PACED.execute(FRAGILE), await UNPACED.execute(FRAGILE)
+
+    assert paced.data == unpaced.data
+    assert paced.data is not None
+    assert paced.data["requiredItems"] is None
+    assert paced.data["nullableItems"][7] is None
+    assert paced.data["nullableItems"][8] == {"number": 8, "checked": 8, "later": 8}
+    assert sorted(str(e.path) for e in paced.errors or []) == sorted(
+        str(e.path) for e in unpaced.errors or []
+    )
