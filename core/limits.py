@@ -84,6 +84,20 @@ EXECUTION_TIME_SLICE: Annotated[
         "its idle latency beside the heaviest page; shorter costs that page more CPU",
     ),
 ] = timedelta(microseconds=250)
+HEAVY_OPERATION_COST: Annotated[
+    int,
+    Why(
+        "points from which an operation counts as heavy and shares the loop in shorter slices",
+        "a page of 50 mentors with their first posts costs a few hundred; heavy is a few times it",
+    ),
+] = 1000
+HEAVY_OPERATION_TIME_SLICE: Annotated[
+    timedelta,
+    Why(
+        "CPU time a heavy operation may take before it lets other requests run",
+        "the heavy operation pays for its weight (about 40 % more CPU), its bystanders do not",
+    ),
+] = timedelta(microseconds=100)
 MAX_CACHED_DOCUMENTS: Annotated[
     int,
     Why(

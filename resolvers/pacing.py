@@ -33,8 +33,11 @@ class LoopShare:
         self.started = time.perf_counter()
         self.renewal_on: asyncio.AbstractEventLoop | None = None
 
-    def spent(self) -> bool:
-        return time.perf_counter() - self.started > self.slice_seconds
+    def spent(self, slice_seconds: float | None = None) -> bool:
+        """Whether this turn's slice is used up, for an operation whose own slice (shorter for
+        a heavy one) is ``slice_seconds``."""
+        allowed = self.slice_seconds if slice_seconds is None else slice_seconds
+        return time.perf_counter() - self.started > allowed
 
     def renew_after_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.renewal_on is not loop:
@@ -59,9 +62,15 @@ class Backlog:
     meanwhile (the request timeout) is dropped unrun.
     """
 
-    def __init__(self, is_pending: Callable[[Any], bool], share: LoopShare = LOOP_SHARE) -> None:
+    def __init__(
+        self,
+        is_pending: Callable[[Any], bool],
+        share: LoopShare = LOOP_SHARE,
+        slice_seconds: float | None = None,
+    ) -> None:
         self.is_pending = is_pending
         self.share = share
+        self.slice_seconds = slice_seconds
         self.queue: deque[tuple[Callable[[], Any], asyncio.Future[Any], contextvars.Context]]
         self.queue = deque()
         self.scheduled = False
@@ -97,7 +106,7 @@ class Backlog:
         always spent. A piece begun past the slice defers its own objects at once."""
         self.scheduled = False
         progressed = False
-        while self.queue and not (progressed and self.share.spent()):
+        while self.queue and not (progressed and self.share.spent(self.slice_seconds)):
             work, done, context = self.queue.popleft()
             if done.cancelled():
                 continue

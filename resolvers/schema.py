@@ -154,7 +154,13 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.is_awaitable = is_pending  # type: ignore[assignment]
-        self.backlog = Backlog(is_pending)
+        # A heavy operation hands the loop back sooner: it, not its bystanders, pays for its
+        # weight (``HEAVY_OPERATION_TIME_SLICE``).
+        cost = getattr(self.context_value, "cost", None)
+        heavy = cost is not None and cost.requested >= limits.HEAVY_OPERATION_COST
+        slice_time = limits.HEAVY_OPERATION_TIME_SLICE if heavy else limits.EXECUTION_TIME_SLICE
+        self.time_slice = slice_time.total_seconds()
+        self.backlog = Backlog(is_pending, slice_seconds=self.time_slice)
         self.list_items = 0
         self.too_large: ResponseTooLarge | None = None
 
@@ -182,7 +188,7 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
             position_context,
         )
         # A list of scalars completes at once; putting it off would cost more than it saves.
-        if LOOP_SHARE.spent() and not is_leaf_type(get_named_type(return_type)):
+        if LOOP_SHARE.spent(self.time_slice) and not is_leaf_type(get_named_type(return_type)):
             return self.backlog.later(complete)
         return complete()
 
@@ -200,7 +206,7 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
         objects would otherwise complete in one piece however long it takes. The deferred
         item is completed, errors and all, as graphql-core would have done at once."""
         complete = super().complete_list_item_value
-        if not LOOP_SHARE.spent() or is_leaf_type(get_named_type(item_type)):
+        if not LOOP_SHARE.spent(self.time_slice) or is_leaf_type(get_named_type(item_type)):
             return complete(
                 item,
                 complete_results,
