@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from harness import ROOT, deployment, percentile
@@ -26,16 +25,8 @@ from harness import ROOT, deployment, percentile
 sys.path.insert(0, str(ROOT))
 
 from app.db import apply_migrations, open_database
-from models.accounts import User
-from models.marketplace import MentorProfile, Post, PostStatus
+from tests.support.heavy_page import HEAVIEST_ALLOWED, seed_mentors
 
-MENTORS = 100
-POSTS_EACH = 23
-HEAVIEST_ALLOWED = (
-    f"query Heaviest {{ mentors(first: {MENTORS}) {{ edges {{ cursor node {{ id name "
-    f"headline bio expertise languages rating timezone posts(first: {POSTS_EACH}) {{ edges {{ "
-    "cursor node { id title body likeCount publishedAt } } } } } } }"
-)
 BYSTANDER = "query Bystander { mentors(first: 10) { edges { node { name headline } } } }"
 UNLIMITED_BUDGET = "1000000000,1000000"
 
@@ -43,37 +34,8 @@ UNLIMITED_BUDGET = "1000000000,1000000"
 async def seed(database_url: str) -> None:
     await apply_migrations(database_url)
     database = await open_database(database_url)
-    published = datetime.now(UTC)
     try:
-        await User.bulk_create(
-            [User(email=f"mentor{i}@bench.example", name=f"Mentor {i}") for i in range(MENTORS)]
-        )
-        users = await User.filter(email__startswith="mentor").order_by("id")
-        await MentorProfile.bulk_create(
-            [
-                MentorProfile(
-                    user_id=user.id,
-                    headline=f"Mentor {i} helps with Python",
-                    bio="Ten years of backend work. " * 4,
-                    expertise=["python", "sql", "graphql"],
-                    languages=["en", "de"],
-                )
-                for i, user in enumerate(users)
-            ]
-        )
-        await Post.bulk_create(
-            [
-                Post(
-                    author_id=user.id,
-                    title=f"Post {n} by mentor {user.id}",
-                    body="A paragraph on testing. " * 8,
-                    status=PostStatus.PUBLISHED,
-                    published_at=published - timedelta(days=n),
-                )
-                for user in users
-                for n in range(POSTS_EACH)
-            ]
-        )
+        await seed_mentors()
     finally:
         await database.close_connections()
 
