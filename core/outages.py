@@ -11,9 +11,10 @@ restart do not all come back in the same instant.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from datetime import timedelta
+
+from redis.backoff import EqualJitterBackoff
 
 
 class Outage:
@@ -47,17 +48,16 @@ class Outage:
 
 class Backoff:
     """Waits between reconnects: ``first`` doubling up to ``last``, each drawn between half
-    of that and all of it (equal jitter), and ``first`` again after ``reset``."""
+    of that and all of it (redis-py's equal jitter), and ``first`` again after ``reset``."""
 
     def __init__(self, first: timedelta, last: timedelta) -> None:
-        self._first = first.total_seconds()
-        self._last = last.total_seconds()
+        self._policy = EqualJitterBackoff(cap=last.total_seconds(), base=first.total_seconds())
         self._failures = 0
 
     def next_wait(self) -> float:
-        ceiling = min(self._last, self._first * 2**self._failures)
+        wait = self._policy.compute(self._failures)
         self._failures += 1
-        return ceiling / 2 + random.uniform(0, ceiling / 2)
+        return wait
 
     def reset(self) -> None:
         self._failures = 0
