@@ -32,6 +32,12 @@ GRAPHQL_LATENCY = Histogram(
 QUERY_COST = Histogram(
     "mentor_graphql_query_cost", "Requested cost of each GraphQL query.", buckets=COST_BUCKETS
 )
+PLAN_EXECUTIONS = Counter(
+    "mentor_graphql_plan_executions",
+    "Trusted queries run as compiled plans, by document and outcome: answered by the plan, "
+    "or bailed out to graphql-core's executor.",
+    ["document", "outcome"],
+)
 RATE_LIMITED = Counter(
     "mentor_rate_limited", "Requests refused for an exhausted budget, by client class.", ["class"]
 )

@@ -349,6 +349,9 @@ class Settings:
     # and the folder those are read from (None: graphql/ of this checkout).
     trusted_documents_only: bool = False
     trusted_documents_dir: Path | None = None
+    # Trusted queries run as plans compiled at start-up (resolvers.plans); PLANS=0 runs every
+    # operation through graphql-core's executor, as the differential suite compares.
+    plans: bool = True
     # Our own reverse proxies, whose X-Forwarded-For names the real caller.
     trusted_proxies: tuple[IPNetwork, ...] = ()
     session_lifetime: timedelta = timedelta(days=30)
@@ -495,6 +498,7 @@ class Settings:
             graphiql=_env_flag("GRAPHIQL", development),
             trusted_proxies=_env_networks("TRUSTED_PROXIES"),
             trusted_documents_only=_env_flag("TRUSTED_DOCUMENTS_ONLY", False),
+            plans=_env_flag("PLANS", True),
             trusted_documents_dir=_env_path("TRUSTED_DOCUMENTS_DIR"),
             stripe_api_base=os.environ.get("STRIPE_API_BASE", cls.stripe_api_base),
             stripe_secret_key=os.environ.get("STRIPE_SECRET_KEY") or None,
