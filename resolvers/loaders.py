@@ -14,8 +14,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.execution import optimized_is_awaitable
 from tortoise.models import Model
 
-from models.accounts import User
-from models.marketplace import Attribution, Post, Testimonial
+from models.marketplace import Post, Testimonial
 from services import posts, testimonials
 from services.access.decisions import Access
 from services.access.registry import privacy_of
@@ -114,10 +113,16 @@ class Loaders:
             loader = self._rows[(model, by)] = DataLoader(partial(rows_by, model, by, joins))
         return cast(DataLoader[int, M | None], loader)
 
+    async def related_rows(self, model: type[M], keys: Sequence[int]) -> list[M | None]:
+        """Rows a page's rules read (``fetch_joins``), from the same loaders: the users of a
+        page of mentors are read once, not again as the authors of their posts."""
+        return await self.rows(model).load_many(keys)
+
     @cached_property
     def latest_posts(self) -> NestedPages[Post]:
         return NestedPages(
-            posts.latest_published_order(), partial(posts.latest_published_by, self.access)
+            posts.latest_published_order(),
+            partial(posts.latest_published_by, self.access, related=self.related_rows),
         )
 
     @cached_property
@@ -133,22 +138,13 @@ class Loaders:
     def latest_testimonials(self) -> NestedPages[Testimonial]:
         """A mentor's newest displayed testimonials, keyed by the mentor's user id.
 
-        The authors they name are loaded in the same batch, so ``authorName`` resolves
-        without waiting (see ``now_or_later``).
+        Their authors come with them (a relation their rule reads) into the User loader, so
+        ``authorName`` resolves without waiting (see ``now_or_later``).
         """
-
-        async def fetch(mentor_ids: Sequence[int], window: Window) -> list[Page]:
-            pages = await testimonials.latest_displayed_for(self.access, mentor_ids, window)
-            named = {
-                row.author_id
-                for page in pages
-                for row in page.rows
-                if row.profile_attribution is not Attribution.ANONYMOUS
-            }
-            await self.rows(User).load_many(sorted(named))
-            return pages
-
-        return NestedPages(testimonials.latest_displayed_order(), fetch)
+        return NestedPages(
+            testimonials.latest_displayed_order(),
+            partial(testimonials.latest_displayed_for, self.access, related=self.related_rows),
+        )
 
     @cached_property
     def displayed_testimonial_count(self) -> DataLoader[int, int]:

@@ -18,7 +18,7 @@ from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
 from models.accounts import User
 from models.marketplace import MentorProfile, Post, PostLike, PostStatus, PostTag
-from services.access.decisions import Access
+from services.access.decisions import Access, RelatedRows, rows_by_pk
 from services.access.states import POST_PUBLISHED
 from services.keyset import Ordering, Page, Window
 from services.profile_fields import clean_tags
@@ -190,7 +190,7 @@ def latest_published_order() -> Ordering:
 
 
 async def latest_published_by(
-    access: Access, author_ids: Sequence[int], window: Window
+    access: Access, author_ids: Sequence[int], window: Window, related: RelatedRows = rows_by_pk
 ) -> list[Page]:
     """The same window of each author's published posts, for all authors in one query."""
     return await top_rows_per(
@@ -199,6 +199,7 @@ async def latest_published_by(
         author_ids,
         ordering=latest_published_order(),
         window=window,
+        related=related,
     )
 
 

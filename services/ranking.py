@@ -17,7 +17,7 @@ from tortoise.functions import Count
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from services.access.decisions import fetch_joins
+from services.access.decisions import RelatedRows, fetch_joins, rows_by_pk
 from services.keyset import Ordering, Page, Window
 
 M = TypeVar("M", bound=Model)
@@ -30,10 +30,12 @@ async def top_rows_per(
     *,
     ordering: Ordering,
     window: Window,
+    related: RelatedRows = rows_by_pk,
 ) -> list[Page]:
     """For each parent id (in the order asked), its page of ``query`` in ``ordering``: the
     same window of every parent's list, read in one windowed query (and, for each cursor
-    given, one more telling which parents have rows beyond it)."""
+    given, one more telling which parents have rows beyond it). The relations the rows'
+    rules read come through ``related`` (``fetch_joins``)."""
     keys = sorted({int(i) for i in parent_ids})
     buckets: dict[int, list[M]] = {key: [] for key in keys}
     sides: dict[int, set[str]] = {key: set() for key in keys}
@@ -62,7 +64,7 @@ async def top_rows_per(
             values,
         )
         # As every loader hands rows out: with the relations their rules read.
-        await fetch_joins(rows)
+        await fetch_joins(rows, related)
         for row in rows:
             buckets[getattr(row, parent_column)].append(row)
         for side, far in window.sides(mine, ordering).items():

@@ -30,7 +30,7 @@ from models.marketplace import (
     TestimonialScope,
 )
 from models.notifications import NotificationKind
-from services.access.decisions import Access
+from services.access.decisions import Access, RelatedRows, rows_by_pk
 from services.access.registry import SUCCESS_STORIES
 from services.access.states import TESTIMONIAL_DISPLAYED
 from services.keyset import Ordering, Page, Window
@@ -237,7 +237,10 @@ def latest_displayed_order() -> Ordering:
 
 
 async def latest_displayed_for(
-    access: Access, mentor_user_ids: Sequence[int], window: Window
+    access: Access,
+    mentor_user_ids: Sequence[int],
+    window: Window,
+    related: RelatedRows = rows_by_pk,
 ) -> list[Page]:
     """The same window of each mentor's displayed testimonials, in one query."""
     return await top_rows_per(
@@ -246,6 +249,7 @@ async def latest_displayed_for(
         mentor_user_ids,
         ordering=latest_displayed_order(),
         window=window,
+        related=related,
     )
 
 

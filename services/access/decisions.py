@@ -32,6 +32,8 @@ BatchLoad = Callable[[Sequence[int]], Awaitable[list[bool]]]
 Load = Callable[[int], Awaitable[bool]]
 # Turns a batch lookup into a per-key one, batching the keys asked for together.
 Batcher = Callable[[BatchLoad], Load]
+# Rows of a model by primary key, in the order asked (None where there is none).
+RelatedRows = Callable[[type[Model], Sequence[int]], Awaitable[Sequence[Model | None]]]
 
 
 def one_by_one(batch: BatchLoad) -> Load:
@@ -66,9 +68,16 @@ async def _fetch_missing_joins(row: Model) -> None:
         await fetch_joins([row])
 
 
-async def fetch_joins(rows: Sequence[Model]) -> None:
-    """Fetch for a list of rows of one model the relations its rules read, in one query per
-    related model (a testimonial's author and mentor are both users: one query)."""
+async def rows_by_pk(model: type[Model], keys: Sequence[int]) -> list[Model | None]:
+    """Rows of ``model`` by primary key, in one query, in the order asked (None: no such row)."""
+    found = {row.pk: row for row in await model.filter(pk__in=list(keys))}
+    return [found.get(key) for key in keys]
+
+
+async def fetch_joins(rows: Sequence[Model], related: RelatedRows = rows_by_pk) -> None:
+    """Fetch for a list of rows of one model the relations its rules read, in one read per
+    related model (a testimonial's author and mentor are both users: one read). A request
+    passes its own loaders as ``related``, so rows it already holds are not read again."""
     if not rows:
         return
     model = type(rows[0])
@@ -77,8 +86,8 @@ async def fetch_joins(rows: Sequence[Model]) -> None:
         relation = cast(RelationalField, model._meta.fields_map[name])
         by_target.setdefault(relation.related_model, []).append(name)
     for target, names in by_target.items():
-        keys = {getattr(row, f"{name}_id") for row in rows for name in names} - {None}
-        found = {related.pk: related for related in await target.filter(pk__in=list(keys))}
+        keys = sorted({getattr(row, f"{name}_id") for row in rows for name in names} - {None})
+        found = dict(zip(keys, await related(target, keys), strict=True))
         for row in rows:
             for name in names:
                 setattr(row, name, found.get(getattr(row, f"{name}_id")))
