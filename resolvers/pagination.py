@@ -70,9 +70,10 @@ INVALID_CURSOR = "This cursor is not valid for this list: use a cursor this list
 
 
 @lru_cache(maxsize=4)
-def _cursor_key(secret_key: str) -> bytes:
-    """The key cursors are sealed with, apart from every other use of the server's secret."""
-    return hashlib.sha512(b"mentor-api keyset cursor\0" + secret_key.encode()).digest()
+def _cursor_cipher(secret_key: str) -> AESSIV:
+    """What cursors are sealed with, keyed apart from every other use of the server's secret;
+    made once, not for each of the hundred lists a page may hold."""
+    return AESSIV(hashlib.sha512(b"mentor-api keyset cursor\0" + secret_key.encode()).digest())
 
 
 def _encoded(value: Any) -> Any:
@@ -118,7 +119,7 @@ class Cursors:
         position_of: Callable[[Any], Position] | None = None,
     ) -> None:
         self.ordering = ordering
-        self._cipher = AESSIV(_cursor_key(secret_key))
+        self._cipher = _cursor_cipher(secret_key)
         self._position_of = position_of or ordering.position_of
 
     @classmethod
