@@ -109,13 +109,27 @@ class Loaders:
         profile's user id), each with the joins its row rule reads."""
         loader = self._rows.get((model, by))
         if loader is None:
-            joins = privacy_of(model).joins
-            loader = self._rows[(model, by)] = DataLoader(partial(rows_by, model, by, joins))
+            loader = self._rows[(model, by)] = DataLoader(partial(self._read_rows, model, by))
         return cast(DataLoader[int, M | None], loader)
 
+    async def _read_rows(self, model: type[M], by: str, keys: Sequence[int]) -> list[M | None]:
+        found = await rows_by(model, by, privacy_of(model).joins, keys)
+        self.remember([row for row in found if row is not None])
+        return found
+
+    def remember(self, rows: Sequence[Model]) -> None:
+        """Rows read with the relations their rules read: those related rows are this
+        request's too, and a later read of one by id is answered from them (a page of
+        mentors came with their accounts, which their posts' rules read again)."""
+        for row in rows:
+            for name in privacy_of(type(row)).joins:
+                related = getattr(row, name)
+                if isinstance(related, Model):
+                    self.rows(type(related)).prime(related.pk, related)
+
     async def related_rows(self, model: type[M], keys: Sequence[int]) -> list[M | None]:
-        """Rows a page's rules read (``fetch_joins``), from the same loaders: the users of a
-        page of mentors are read once, not again as the authors of their posts."""
+        """Rows a page's rules read (``fetch_joins``), from the same loaders: the accounts of
+        a page of mentors are read once, not again as the authors of their posts."""
         return await self.rows(model).load_many(keys)
 
     @cached_property

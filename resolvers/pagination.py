@@ -279,11 +279,15 @@ class CountedConnection(Generic[Item]):
         cursors = Cursors.of(info, Ordering.of(query))
         window = cursors.window(first=first, after=after, last=last, before=before)
         counted = counter or query.count
-        if query.model in REGISTRY and not query._group_bys:
+        joined = query.model in REGISTRY and not query._group_bys
+        if joined:
             # As every loader hands rows out: with the relations their rules read. (A grouped
             # query cannot join them on PostgreSQL; its rows fetch them when judged.)
             query = query.select_related(*REGISTRY[query.model].joins)
-        return cls.of_page(await read_page(query, window), cursors, counted)
+        page = await read_page(query, window)
+        if joined:
+            info.context.loaders.remember(page.rows)
+        return cls.of_page(page, cursors, counted)
 
     @classmethod
     def of_page(cls, page: Page, cursors: Cursors, counter: Counter) -> Self:

@@ -138,15 +138,9 @@ class MentorType(ModelNode):
 class MentorConnection(CountedConnection[MentorType]):
     async def load_ahead(self, info: Info) -> None:
         """Load what the operation asks of every mentor on this page in one round, so each
-        mentor's rating, testimonials and posts resolve at once instead of each awaiting.
-        The mentors' accounts came with the page: the User loader starts with them, so the
-        posts and testimonials, whose rules read them too, do not read them again."""
-        # The nodes are the rows the page read (Strawberry types them as MentorType).
-        profiles: list[MentorProfile] = [edge.node for edge in self.edges]  # type: ignore[misc]
-        user_ids = [profile.user_id for profile in profiles]
+        mentor's rating, testimonials and posts resolve at once instead of each awaiting."""
+        user_ids = [edge.node.user_id for edge in self.edges]  # type: ignore[attr-defined]
         loaders = info.context.loaders
-        accounts = {p.user_id: p.user for p in profiles if isinstance(p.user, User)}
-        loaders.rows(User).prime_many(accounts)
         pending: list[Awaitable[object]] = []
         for field in selected_below(info, "edges", "node"):
             if field.name == "rating":

@@ -54,9 +54,11 @@ class PostQueries:
         query = posts.find_posts(
             info.context.access, posts.PostFilter(author_id=author_id, tag=given.tag)
         )
-        return await PostConnection.resolve_connection(
+        page: PostConnection = await PostConnection.resolve_connection(
             query, info=info, first=first, after=after, last=last, before=before
         )
+        await page.load_ahead(info)
+        return page
 
     @strawberry.field(
         description="A post by global ID, counting one view; null when absent or not yours.",

@@ -63,7 +63,7 @@ class TestimonialQueries:
         last: Last = None,
         before: Before = None,
     ) -> SuccessStoryConnection:
-        return await SuccessStoryConnection.resolve_connection(
+        page: SuccessStoryConnection = await SuccessStoryConnection.resolve_connection(
             testimonials.featured(info.context.access),
             info=info,
             first=first,
@@ -71,3 +71,5 @@ class TestimonialQueries:
             last=last,
             before=before,
         )
+        await page.load_ahead(info)
+        return page

@@ -25,6 +25,7 @@ from resolvers.accounts.types import UserType
 from resolvers.base import described_enum
 from resolvers.context import Info
 from resolvers.loaders import now_or_later, then
+from resolvers.lookahead import selected_below
 from resolvers.nodes import ModelNode, visible_row
 from resolvers.pagination import CountedConnection
 from resolvers.permissions import registry_field
@@ -229,4 +230,9 @@ class SuccessStoryType:
 
 @strawberry.type(name="SuccessStoryConnection", description="A page of success stories.")
 class SuccessStoryConnection(CountedConnection[SuccessStoryType]):
-    pass
+    async def load_ahead(self, info: Info) -> None:
+        """The mentors of a whole page in one read, when the operation asks for them (see
+        ``PostConnection.load_ahead``)."""
+        if any(field.name == "mentor" for field in selected_below(info, "edges", "node")):
+            mentors = [edge.node.mentor_id for edge in self.edges]  # type: ignore[attr-defined]
+            await info.context.loaders.rows(MentorProfile, "user_id").load_many(mentors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -126,6 +127,42 @@ async def test_the_directory_page_the_web_client_sends_adds_only_its_count(
         counts[first] = len(sql.statements)
     # totalCount is one COUNT more than the page above.
     assert counts == {5: STATEMENTS_PER_PAGE + 1, 50: STATEMENTS_PER_PAGE + 1}, sql.statements
+
+
+async def test_the_posts_page_reads_its_authors_in_one_statement_for_5_or_50(
+    graphql: GraphQLClient, sql: StatementCounter
+) -> None:
+    """The page, its count, and every post's author (a mentor profile with its account)."""
+    await _seed(50)
+    counts = {}
+    for first in (5, 50):
+        sql.statements.clear()
+        data = await graphql.data(document("Posts"), {"first": first})
+        edges = data["posts"]["edges"]
+        assert len(edges) == first
+        assert all(edge["node"]["author"]["name"].startswith("Mentor ") for edge in edges)
+        counts[first] = len(sql.statements)
+    assert counts == {5: 3, 50: 3}, sql.statements
+
+
+async def test_the_success_stories_read_their_mentors_in_one_statement_for_5_or_50(
+    graphql: GraphQLClient, sql: StatementCounter
+) -> None:
+    """The page (with the authors' and mentors' accounts its rule reads), and the mentors."""
+    await _seed(50)
+    await Testimonial.filter(profile_attribution__isnull=False).update(
+        featured_at=datetime.now(UTC), marketing_attribution=Attribution.FULL_NAME
+    )
+    counts = {}
+    for first in (5, 50):
+        sql.statements.clear()
+        data = await graphql.data(document("FeaturedTestimonials"), {"first": first})
+        edges = data["featuredTestimonials"]["edges"]
+        assert len(edges) == first
+        assert all(edge["node"]["mentor"]["name"].startswith("Mentor ") for edge in edges)
+        assert {edge["node"]["authorName"] for edge in edges} == {"Kim Lee"}
+        counts[first] = len(sql.statements)
+    assert counts == {5: 2, 50: 2}, sql.statements
 
 
 FRAGMENTS_AND_ALIASES = """
