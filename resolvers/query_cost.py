@@ -211,12 +211,14 @@ class _Requested(_Operation):
 
 @dataclass(frozen=True)
 class _Priced:
-    """A field an answer's objects may hold, priced once per selection set."""
+    """A field an answer's objects may hold, priced once per selection set. ``flat``: it
+    selects no composite field itself, so whatever it holds costs nothing more."""
 
     key: str
     facts: _Facts
     own: int
     node: FieldNode
+    flat: bool
 
 
 class _Actual(_Operation):
@@ -242,7 +244,9 @@ class _Actual(_Operation):
             counted.add(key)
             facts = _facts(definition)
             if facts.composite:
-                priced.append(_Priced(key, facts, self.own_points(facts, node), node))
+                inner = node.selection_set
+                flat = inner is None or not self.plan(facts.named, inner)
+                priced.append(_Priced(key, facts, self.own_points(facts, node), node, flat))
         self.plans[(id(parent), id(selection_set))] = priced
         return priced
 
@@ -257,6 +261,11 @@ class _Actual(_Operation):
             if field_.key not in data:
                 continue
             facts, node, value = field_.facts, field_.node, data[field_.key]
+            if field_.flat:
+                # Each item costs its own points alone (a page's nodes of scalars).
+                held = len(value) if isinstance(value, list) else 1
+                total += field_.own * (held if paged or held == 0 else 1)
+                continue
             if not isinstance(value, list):
                 total += field_.own + self.inner(facts.named, node, value, facts.connection)
                 continue

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from core import limits
 from core.runtime import Runtime
 from core.settings import ClientBudgets
 from models.accounts import StaffPermission
+from models.marketplace import Post, PostStatus
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
 from tests.marketplace.helpers import become_mentor
 from tests.marketplace.test_no_n_plus_one import StatementCounter
@@ -167,6 +169,28 @@ async def test_actual_counts_the_items_the_answer_held(
     _, body = await post(http, MENTORS)
     # Each mentor: edge, node, hourlyRate and two empty connections.
     assert body["extensions"]["cost"]["actual"] == 2 + 2 * 5
+
+
+async def test_actual_counts_each_item_of_the_nested_pages(
+    http: TestClient[Any, Any], graphql: GraphQLClient, users: UserFactory
+) -> None:
+    for name, posts in (("Alice", 2), ("Bob", 5)):
+        author = await users.create(name)
+        await become_mentor(graphql, author, payout_ready=False)
+        for number in range(posts):
+            await Post.create(
+                author=author.user,
+                title=f"Post {number}",
+                body="b",
+                status=PostStatus.PUBLISHED,
+                published_at=datetime.now(UTC),
+            )
+    _, body = await post(http, MENTORS)
+    # Each mentor as above, and an edge and a node for each of the 3 posts at most it shows.
+    assert body["extensions"]["cost"]["actual"] == 2 + (5 + 2 * 2) + (5 + 2 * 3)
+    # Edges of scalars alone: the connection and one point per edge.
+    _, body = await post(http, "{ mentors(first: 5) { edges { cursor } } }")
+    assert body["extensions"]["cost"]["actual"] == 1 + 2
 
 
 async def test_a_cost_bomb_is_refused_before_any_sql(
