@@ -328,8 +328,8 @@ async def measure_memory(deployed: Deployment, args: argparse.Namespace) -> None
     late = load(url, body, concurrency=args.concurrency, seconds=3600, requests=rest)
     after_all = resident_kib(process.pid)
     failed = early["failures"] + late["failures"]
-    print(f"VmRSS after 100 requests:   {after_100 / 1024:7.1f} MiB")
-    print(f"VmRSS after {args.memory_requests} requests: {after_all / 1024:7.1f} MiB")
+    print(f"VmRSS after {100:>6} requests: {after_100 / 1024:7.1f} MiB")
+    print(f"VmRSS after {args.memory_requests:>6} requests: {after_all / 1024:7.1f} MiB")
     growth = (after_all - after_100) / after_100
     print(f"growth: {growth:+.1%} (target within 10%); {failed} requests failed")
 
