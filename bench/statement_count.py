@@ -100,4 +100,5 @@ async def count(
                 raise SystemExit(f"counting statements: the app answered {answer['errors']}")
             counts.append(len(log.statements))
     after = plan_outcomes()
-    return counts, {k: after[k] - before.get(k, 0) for k in after}
+    ran = {outcome: n - before.get(outcome, 0) for outcome, n in after.items()}
+    return counts, {outcome: n for outcome, n in ran.items() if n}
