@@ -217,14 +217,16 @@ async def compare_page(urls: dict[str, str], args: argparse.Namespace) -> None:
             raise SystemExit(f"{label} does not answer the floor's data: {str(found)[:2000]}")
     print(f"floor, plans and plans off answer the same data ({len(body)} bytes sent)")
     results = {}
-    before = await plan_executions(urls["plans"])
+    servers = ("plans", "plans off")
+    before = {label: await plan_executions(urls[label]) for label in servers}
     for label, url in urls.items():
         results[label] = load(
             url, body, concurrency=args.concurrency, seconds=args.seconds, warm_up=3.0
         )
         print(f"{label:>9}: {figures(results[label])}")
-    ran = outcome(before, await plan_executions(urls["plans"]))
-    print(f"plans server, its plan executions meanwhile (warm-up included): {ran}")
+    for label in servers:
+        ran = outcome(before[label], await plan_executions(urls[label]))
+        print(f"{label} server's plan executions meanwhile (warm-up included): {ran}")
     floor, plans, off = results["floor"], results["plans"], results["plans off"]
     print(f"plans/floor throughput: {plans['throughput'] / floor['throughput']:.2f} (target ≥ 0.5)")
     print(f"plans/off throughput:   {plans['throughput'] / off['throughput']:.2f}")
@@ -275,7 +277,7 @@ async def compare_queries(
         same = "yes" if first["plans"]["data"] == first["plans off"]["data"] else "NO"
         if name in trusted_queries.VARYING:
             same = "varies*"
-        before = await plan_executions(urls["plans"])
+        before = {label: await plan_executions(url) for label, url in urls.items()}
         stats = {
             label: load(
                 url,
@@ -287,7 +289,9 @@ async def compare_queries(
             )
             for label, url in urls.items()
         }
-        ran = outcome(before, await plan_executions(urls["plans"]))
+        ran = outcome(before["plans"], await plan_executions(urls["plans"]))
+        if await plan_executions(urls["plans off"]) != before["plans off"]:
+            ran += "; PLANS OFF RAN A PLAN"
         if any(s["failures"] for s in stats.values()):
             failed = next(s["first_failure"] for s in stats.values() if s["failures"])
             print(f"{name:<24}{viewer:<7}  FAILED under load, not counted: {failed}")
