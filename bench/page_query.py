@@ -21,7 +21,8 @@ and bench/floor.py. Then, each part unless --only leaves it out:
 - statements: SQL statements per request of the mentors page at first 5, 50 and 100, counted
   from Tortoise's log in an app served in this process (bench/statement_count.py).
 - memory: resident size (VmRSS) of a fresh server with plans, after 100 page requests and
-  after --memory-requests of them.
+  after --memory-requests of them (10 000 by default: the longest part while a page takes
+  tens of milliseconds; give fewer while developing).
 
 Stops the servers and drops the database at the end.
 """
@@ -215,7 +216,8 @@ async def compare_page(urls: dict[str, str], args: argparse.Namespace) -> None:
     for label, found in answers.items():
         if found.get("errors") or found["data"] != answers["floor"]["data"]:
             raise SystemExit(f"{label} does not answer the floor's data: {str(found)[:2000]}")
-    print(f"floor, plans and plans off answer the same data ({len(body)} bytes sent)")
+    size = len(json.dumps(answers["floor"]["data"]))
+    print(f"floor, plans and plans off answer the same data ({size} bytes of JSON)")
     results = {}
     servers = ("plans", "plans off")
     before = {label: await plan_executions(urls[label]) for label in servers}
