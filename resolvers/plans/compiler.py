@@ -53,7 +53,7 @@ from strawberry.utils.await_maybe import await_maybe
 from resolvers.loaders import is_pending
 from resolvers.nodes import ModelNode
 from resolvers.permissions import RegistryVisibility, RowsOf
-from resolvers.plans.running import Bail, Complete, Run, deferred
+from resolvers.plans.running import Bail, Complete, Run
 
 if TYPE_CHECKING:
     from resolvers.schema import MentorSchema
@@ -504,8 +504,7 @@ def list_of(item: Complete, *, leaves: bool) -> Complete:
             elif leaves or index == start or not run.slice_spent():
                 completed[index] = item(element, item_path, run)
             else:
-                rest = _rest(complete_items, items, index, completed, path, run)
-                run.later(deferred(run.backlog, rest), None, None, _as_is, path)
+                run.defer(_rest(complete_items, items, index, completed, path, run))
                 return
 
     def complete(value: Any, path: Path | None, run: Run) -> Any:
@@ -532,10 +531,6 @@ def _rest(
 ) -> Callable[[], None]:
     """Completing the items from ``start`` on, into their places in ``completed``."""
     return lambda: complete_items(items, start, completed, path, run)
-
-
-def _as_is(value: Any, path: Path | None, run: Run) -> Any:
-    return value
 
 
 def object_of(steps: list[Step], type_check: TypeCheck | None) -> Complete:

@@ -12,6 +12,7 @@ again (the database retry of ``RerunQueryOnLostConnection`` already runs them tw
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from graphql.pyutils import Path
 
 from core import limits
 from resolvers.loaders import is_pending
-from resolvers.pacing import LOOP_SHARE, Backlog
+from resolvers.pacing import LOOP_SHARE
 
 if TYPE_CHECKING:
     from resolvers.schema import MentorSchema, RowsAreValues
@@ -42,7 +43,7 @@ class Run:
     resolvers receive, exactly as graphql-core builds them), the work pending for the next
     wait, and the bounds the response keeps."""
 
-    __slots__ = ("arguments", "backlog", "executor", "list_items", "pending", "time_slice")
+    __slots__ = ("arguments", "deferred", "executor", "list_items", "pending", "time_slice")
 
     def __init__(self, executor: RowsAreValues) -> None:
         self.executor = executor
@@ -51,13 +52,13 @@ class Run:
         # A field's arguments depend on the document and the variables only: converted once.
         self.arguments: dict[int, dict[str, Any]] = {}
         self.time_slice = executor.time_slice
-        self.backlog = executor.backlog
+        # Work put off once the loop's slice is spent, done after the loop has had a turn.
+        self.deferred: deque[Callable[[], None]] = deque()
 
     def later(
         self, value: Awaitable[Any], target: Any, key: Any, complete: Complete, path: Path | None
     ) -> None:
-        """Fill ``target[key]`` with ``complete(value)`` once ``value`` settles (with no
-        target, ``value`` is work that fills its own places)."""
+        """Fill ``target[key]`` with ``complete(value)`` once ``value`` settles."""
         self.pending.append((value, target, key, complete, path))
 
     def count_list(self, items: int) -> None:
@@ -68,10 +69,26 @@ class Run:
     def slice_spent(self) -> bool:
         return LOOP_SHARE.spent(self.time_slice)
 
+    def defer(self, work: Callable[[], None]) -> None:
+        """Do ``work`` in a later turn of the loop: a long list shares the loop with other
+        requests, as graphql-core's completion does (``RowsAreValues``), without a task or
+        future per piece."""
+        self.deferred.append(work)
+
     async def settle(self) -> None:
-        """Wait for each level's pending work at once: every loader asked in one pass
-        batches into one query, as graphql-core's awaiting does."""
-        while self.pending:
+        """Do what was put off, a slice per turn of the loop; then wait for each level's
+        pending work at once: every loader asked in one pass batches into one query, as
+        graphql-core's awaiting does."""
+        loop = asyncio.get_running_loop()
+        while self.pending or self.deferred:
+            while self.deferred:
+                LOOP_SHARE.renew_after_turn(loop)
+                await asyncio.sleep(0)
+                self.deferred.popleft()()
+                while self.deferred and not self.slice_spent():
+                    self.deferred.popleft()()
+            if not self.pending:
+                continue
             batch, self.pending = self.pending, []
             values = await asyncio.gather(*(entry[0] for entry in batch), return_exceptions=True)
             for (_, target, key, complete, path), value in zip(batch, values, strict=True):
@@ -81,12 +98,12 @@ class Run:
                     raise Bail(f"a resolver raised {type(value).__name__}") from value
                 if isinstance(value, BaseException):
                     raise value
-                if target is not None:
-                    target[key] = complete(value, path, self)
+                target[key] = complete(value, path, self)
 
     async def abandon(self) -> None:
         """Settle what was started before a bail-out, so no loader's future or coroutine is
         left unawaited while graphql-core runs the request again."""
+        self.deferred.clear()
         pending, self.pending = self.pending, []
         if pending:
             await asyncio.gather(*(entry[0] for entry in pending), return_exceptions=True)
@@ -115,9 +132,3 @@ def start(
     if isinstance(built, list):
         raise Bail("the variables do not coerce")
     return Run(built)  # type: ignore[arg-type]
-
-
-def deferred(backlog: Backlog, work: Callable[[], Any]) -> Awaitable[Any]:
-    """``work()`` in a later turn of the loop: a long list shares the loop as graphql-core's
-    completion does (``RowsAreValues``)."""
-    return backlog.later(work)
