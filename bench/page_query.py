@@ -7,9 +7,9 @@ every trusted query with plans and without, SQL statements per page, and memory.
 
 Creates a fresh PostgreSQL database (BENCH_DATABASE_SERVER, default the local server) and
 seeds it: mentors with posts and permitted testimonials, and for every trusted query the rows
-it reads (bench/trusted_queries.py). Starts, side by side, `mentor-api serve` with PLANS=1
-and with PLANS=0 (with Redis, as in production; query budgets raised so no load is refused)
-and bench/floor.py. Then, each part unless --only leaves it out:
+it reads (bench/trusted_rows.py, bench/trusted_queries.py). Starts, side by side,
+`mentor-api serve` with PLANS=1 and with PLANS=0 (with Redis, as in production; query budgets
+raised so no load is refused) and bench/floor.py. Then, each part unless --only leaves it out:
 
 - page: graphql/Mentors.graphql (its exact text, {"first": N}) from the floor, the app with
   plans and the app with plans off; all three must answer the same `data`, then each is
@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 import statement_count
 import trusted_queries
+import trusted_rows
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.db import apply_migrations, open_database
@@ -80,7 +81,7 @@ async def seed(database_url: str, mentors: int) -> trusted_queries.Seeded:
     database = await open_database(database_url)
     try:
         await seed_marketplace(mentors)
-        return await trusted_queries.seed_rows()
+        return await trusted_rows.seed_rows()
     finally:
         await database.close_connections()
 
@@ -270,7 +271,7 @@ async def compare_queries(
     for name, text in documents.items():
         body = json.dumps({"query": text, "variables": seeded.variables(name, args.first)})
         headers = seeded.headers(name)
-        viewer = "staff" if name in trusted_queries.STAFF_QUERIES else "user" if headers else "anon"
+        viewer = trusted_queries.viewer_of(name)
         first = {label: await answer(urls[label], body.encode(), headers) for label in urls}
         errors = [f"{label}: {a['errors']}" for label, a in first.items() if a.get("errors")]
         if errors:
@@ -303,6 +304,16 @@ async def compare_queries(
         print(f"{name:<24}{viewer:<7}{plans:9.1f}{off:9.1f}{plans / off:7.2f}  {same:<9}  {ran}")
     for name, why in trusted_queries.VARYING.items():
         print(f"* {name}: not compared, {why}")
+    # What a request costs with next to nothing to execute: HTTP, middleware, parsing, cost
+    # and budget; no query can be more than this much faster than it is.
+    ceiling = load(
+        urls["plans"],
+        json.dumps({"query": "{ __typename }"}).encode(),
+        concurrency=args.query_concurrency,
+        seconds=args.query_seconds,
+        warm_up=0.5,
+    )
+    print(f"ceiling, {{ __typename }} on the plans server: {figures(ceiling)}")
     if ratios:
         print(
             f"{len(ratios)} of {len(documents)} measured; plans/off ratio min {min(ratios):.2f}, "
