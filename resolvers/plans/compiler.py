@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
@@ -67,6 +68,8 @@ Reader = Callable[[Any, Path, Run], Any]
 TypeCheck = Callable[[Any, Any], Any]
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+# What most values a plan meets are: never pending, known without asking ``is_pending``.
+PLAIN = frozenset({type(None), bool, int, float, str, list, tuple, dict, datetime, date})
 
 
 class Refused(Exception):
@@ -363,7 +366,7 @@ def value_step(key: str, typename: str, read: Reader, complete: Complete) -> Ste
             raise
         except Exception as error:
             raise Bail(f"a resolver raised {type(error).__name__}") from error
-        if is_pending(value):
+        if type(value) not in PLAIN and is_pending(value):
             result[key] = None
             run.later(value, result, key, complete, field_path)
         else:
@@ -499,7 +502,7 @@ def list_of(item: Complete, *, leaves: bool) -> Complete:
         for index in range(start, len(items)):
             element = items[index]
             item_path = Path(path, index, None)
-            if is_pending(element):
+            if type(element) not in PLAIN and is_pending(element):
                 run.later(element, completed, index, item, item_path)
             elif leaves or index == start or not run.slice_spent():
                 completed[index] = item(element, item_path, run)
