@@ -1,90 +1,140 @@
-"""The floor: a hand-written aiohttp handler for the mentors page query.
+"""The floor: a hand-written aiohttp handler for the mentors page (graphql/Mentors.graphql).
 
-It runs the same five SQL statements the API runs for that query (the page, ratings, the
-first testimonials, their authors, the first posts) over
-asyncpg and answers the same JSON, with none of GraphQL, the ORM or the app's middleware.
-`python bench/floor.py DATABASE_URL PORT FIRST`
+It answers the same ``data`` as the API for that document and ``{"first": N}`` by running the
+statements the API runs for it, one for one (bench/page_query.py counts the API's and checks
+the answers match): the page, the ratings, the posts, the testimonials, the accounts of the
+posts' authors and of the testimonials' authors and mentors (the display rule reads whether
+they are active), the testimonial authors' names, and the total count. Over asyncpg, with none
+of GraphQL, the ORM or the app's middleware.
+`python bench/floor.py DATABASE_URL PORT SECRET_KEY`
 """
 
 from __future__ import annotations
 
+import base64
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
 import orjson
 from aiohttp import web
 
+from resolvers.pagination import Cursors
+from services.keyset import Ordering, SortKey
+
 PAGE = """
-SELECT p.user_id, p.headline, p.expertise, p.hourly_rate_cents, p.currency, u.name
+SELECT p.id, p.user_id, p.created_at, p.headline, p.expertise, p.hourly_rate_cents,
+       p.currency, u.name
 FROM mentor_profiles p JOIN users u ON u.id = p.user_id
 WHERE u.is_active
 ORDER BY p.created_at DESC, p.id DESC
 LIMIT $1
 """
-RATINGS = """
-SELECT mentor_id, AVG(rating) FROM testimonials
-WHERE profile_attribution IS NOT NULL AND hidden_at IS NULL AND mentor_id = ANY($1::bigint[])
-GROUP BY mentor_id
+# The testimonials a profile shows: permitted, not hidden, author and mentor both active.
+SHOWN = """
+FROM testimonials t
+JOIN users a ON a.id = t.author_id JOIN users m ON m.id = t.mentor_id
+WHERE t.profile_attribution IS NOT NULL AND t.hidden_at IS NULL AND a.is_active AND m.is_active
+  AND t.mentor_id = ANY($1::bigint[])
 """
-TESTIMONIALS = """
+RATINGS = f"SELECT t.mentor_id, SUM(t.rating), COUNT(t.id) {SHOWN} GROUP BY t.mentor_id"
+TESTIMONIALS = f"""
 SELECT * FROM (
-  SELECT mentor_id, author_id, rating, text, profile_attribution, created_at, id,
-         ROW_NUMBER() OVER (PARTITION BY mentor_id ORDER BY created_at DESC, id DESC) AS row_rank
-  FROM testimonials
-  WHERE profile_attribution IS NOT NULL AND hidden_at IS NULL AND mentor_id = ANY($1::bigint[])
+  SELECT t.mentor_id, t.author_id, t.rating, t.text, t.profile_attribution, t.created_at, t.id,
+         ROW_NUMBER() OVER (PARTITION BY t.mentor_id ORDER BY t.created_at DESC, t.id DESC)
+           AS row_rank
+  {SHOWN}
 ) ranked WHERE row_rank <= $2 ORDER BY mentor_id, created_at DESC, id DESC
 """
-AUTHORS = "SELECT id, name FROM users WHERE id = ANY($1::bigint[])"
 POSTS = """
 SELECT * FROM (
-  SELECT author_id, title, like_count, published_at, id,
-         ROW_NUMBER() OVER (PARTITION BY author_id ORDER BY published_at DESC, id DESC) AS row_rank
-  FROM posts WHERE status = 'PUBLISHED' AND author_id = ANY($1::bigint[])
+  SELECT p.author_id, p.id, p.title, p.like_count, p.published_at,
+         ROW_NUMBER() OVER (PARTITION BY p.author_id ORDER BY p.published_at DESC, p.id DESC)
+           AS row_rank
+  FROM posts p JOIN users u ON u.id = p.author_id
+  WHERE p.status = 'PUBLISHED' AND u.is_active AND p.author_id = ANY($1::bigint[])
 ) ranked WHERE row_rank <= $2 ORDER BY author_id, published_at DESC, id DESC
 """
+ACTIVE = "SELECT id FROM users WHERE is_active AND id = ANY($1::bigint[])"
+NAMES = "SELECT id, name FROM users WHERE id = ANY($1::bigint[])"
+COUNT = "SELECT COUNT(*) FROM mentor_profiles p JOIN users u ON u.id = p.user_id WHERE u.is_active"
+# Mentors.graphql's default page size (`$first: Int = 20`).
+DEFAULT_FIRST = 20
+# What Mentors.graphql asks of each mentor's lists: `testimonials(first: 3)`, `posts(first: 3)`.
 NESTED = 3
+# The mentors list's order (services/mentors.py, NEWEST): its cursors are sealed by the same
+# library call a hand-written handler of this API would make.
+NEWEST = Ordering(
+    "mentor_profiles", (SortKey("created_at", True, False), SortKey("id", True, False)), True
+)
+
+
+def global_id(type_name: str, row_id: int) -> str:
+    """A Relay global ID as the API spells it: base64 of ``Type:id``."""
+    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
 
 
 def author_name(name: str, attribution: str) -> str:
-    if attribution == "ANONYMOUS" or not name.split():
+    """As services/testimonials.py names an author: full name, initials or nobody."""
+    if attribution == "ANONYMOUS":
         return "Anonymous"
     if attribution == "INITIALS":
         parts = name.split()
+        if not parts:
+            return "Anonymous"
         return parts[0] if len(parts) == 1 else f"{parts[0]} {parts[-1][0]}."
-    return name
+    return name or "Anonymous"
 
 
-async def page(pool: asyncpg.Pool, first: int) -> dict[str, Any]:
-    async with pool.acquire() as db:
-        mentors = (await db.fetch(PAGE, first + 1))[:first]
-        ids = [row["user_id"] for row in mentors]
-        ratings = {row[0]: round(float(row[1]), 2) for row in await db.fetch(RATINGS, ids)}
-        testimonials = await db.fetch(TESTIMONIALS, ids, NESTED + 1)
-        authors = {
-            row["id"]: row["name"]
-            for row in await db.fetch(AUTHORS, list({t["author_id"] for t in testimonials}))
-        }
-        posts = await db.fetch(POSTS, ids, NESTED + 1)
-    by_mentor: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    for t in testimonials:
-        by_mentor[t["mentor_id"]].append(
-            {
-                "node": {
-                    "rating": t["rating"],
-                    "text": t["text"],
-                    "authorName": author_name(authors[t["author_id"]], t["profile_attribution"]),
-                }
-            }
-        )
-    by_author: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
-    for p in posts:
-        by_author[p["author_id"]].append(
-            {"node": {"title": p["title"], "likeCount": p["like_count"]}}
-        )
+async def active(db: asyncpg.Connection, ids: Sequence[int]) -> set[int]:
+    return {row["id"] for row in await db.fetch(ACTIVE, list(set(ids)))}
+
+
+async def read(db: asyncpg.Connection, first: int) -> dict[str, Any]:
+    """Every row the page needs, one statement each, in the API's order."""
+    rows = await db.fetch(PAGE, first + 1)
+    mentors = rows[:first]
+    ids = [row["user_id"] for row in mentors]
+    ratings = await db.fetch(RATINGS, ids)
+    posts = await db.fetch(POSTS, ids, NESTED + 1)
+    testimonials = await db.fetch(TESTIMONIALS, ids, NESTED + 1)
+    shown_posts = await active(db, [p["author_id"] for p in posts])
+    parties = [t["author_id"] for t in testimonials] + [t["mentor_id"] for t in testimonials]
+    shown_parties = await active(db, parties)
+    authors = list({t["author_id"] for t in testimonials})
+    names = {row["id"]: row["name"] for row in await db.fetch(NAMES, authors)}
+    return {
+        "mentors": mentors,
+        "more": len(rows) > first,
+        "ratings": {row[0]: round(row[1] / row[2], 2) for row in ratings},
+        "posts": [p for p in posts if p["author_id"] in shown_posts],
+        "testimonials": [
+            t
+            for t in testimonials
+            if t["author_id"] in shown_parties and t["mentor_id"] in shown_parties
+        ],
+        "names": names,
+        "total": await db.fetchval(COUNT),
+    }
+
+
+def shaped(found: dict[str, Any], cursors: Cursors) -> dict[str, Any]:
+    """The JSON the API answers for Mentors.graphql, from the rows ``read`` found."""
+    mentors = found["mentors"]
+    testimonials: dict[int, list[dict[str, Any]]] = {m["user_id"]: [] for m in mentors}
+    for t in found["testimonials"]:
+        name = author_name(found["names"][t["author_id"]], t["profile_attribution"])
+        node = {"rating": t["rating"], "text": t["text"], "authorName": name}
+        testimonials[t["mentor_id"]].append({"node": node})
+    posts: dict[int, list[dict[str, Any]]] = {m["user_id"]: [] for m in mentors}
+    for p in found["posts"]:
+        node = {"id": global_id("Post", p["id"]), "title": p["title"], "likeCount": p["like_count"]}
+        posts[p["author_id"]].append({"node": node})
     edges = [
         {
             "node": {
+                "id": global_id("Mentor", m["id"]),
                 "name": m["name"],
                 "headline": m["headline"],
                 "expertise": orjson.loads(m["expertise"]),
@@ -93,19 +143,22 @@ async def page(pool: asyncpg.Pool, first: int) -> dict[str, Any]:
                     if m["hourly_rate_cents"] is None
                     else {"amountCents": m["hourly_rate_cents"], "currency": m["currency"]}
                 ),
-                "rating": ratings.get(m["user_id"]),
-                "testimonials": {"edges": by_mentor[m["user_id"]][:NESTED]},
-                "posts": {"edges": by_author[m["user_id"]][:NESTED]},
+                "rating": found["ratings"].get(m["user_id"]),
+                "testimonials": {"edges": testimonials[m["user_id"]][:NESTED]},
+                "posts": {"edges": posts[m["user_id"]][:NESTED]},
             }
         }
         for m in mentors
     ]
-    return {"data": {"mentors": {"edges": edges}}}
+    end = cursors.cursor_of(mentors[-1]) if mentors else None
+    page_info = {"hasNextPage": found["more"], "endCursor": end}
+    return {"mentors": {"totalCount": found["total"], "pageInfo": page_info, "edges": edges}}
 
 
-def make_app(database_url: str, first: int) -> web.Application:
+def make_app(database_url: str, secret_key: str) -> web.Application:
     app = web.Application()
     pool_key = web.AppKey("pool", asyncpg.Pool)
+    cursors = Cursors(NEWEST, secret_key, lambda row: (row["created_at"], row["id"]))
 
     async def open_pool(app: web.Application) -> Any:
         app[pool_key] = await asyncpg.create_pool(database_url, min_size=2, max_size=10)
@@ -113,8 +166,11 @@ def make_app(database_url: str, first: int) -> web.Application:
         await app[pool_key].close()
 
     async def graphql(request: web.Request) -> web.Response:
-        await request.read()
-        body = orjson.dumps(await page(request.app[pool_key], first))
+        sent = orjson.loads(await request.read())
+        first = (sent.get("variables") or {}).get("first", DEFAULT_FIRST)
+        async with request.app[pool_key].acquire() as db:
+            found = await read(db, first)
+        body = orjson.dumps({"data": shaped(found, cursors)})
         return web.Response(body=body, content_type="application/json")
 
     app.cleanup_ctx.append(open_pool)
@@ -123,5 +179,5 @@ def make_app(database_url: str, first: int) -> web.Application:
 
 
 if __name__ == "__main__":
-    url, port, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    web.run_app(make_app(url, first), host="127.0.0.1", port=port, print=None)
+    url, port, secret = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    web.run_app(make_app(url, secret), host="127.0.0.1", port=port, print=None)

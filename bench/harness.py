@@ -91,11 +91,16 @@ class Deployment:
 
     async def serve(self, **env: str) -> str:
         """Start `mentor-api serve` on a free port; answer its /graphql address once ready."""
+        url, _ = await self.serving(**env)
+        return url
+
+    async def serving(self, **env: str) -> tuple[str, subprocess.Popen[bytes]]:
+        """``serve``, also answering the process (one web process: it is the one answering)."""
         port = free_port()
         process = self.start([sys.executable, "-c", SERVE, "serve", "--port", str(port)], **env)
         url = f"http://127.0.0.1:{port}/graphql"
         await wait_until_ready(url, process)
-        return url
+        return url, process
 
 
 async def wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:

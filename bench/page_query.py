@@ -1,13 +1,30 @@
-"""Benchmark: the mentors page query served by the real app, against the hand-written floor.
+"""Benchmark of compiled plans (issue 15): the mentors page against the hand-written floor,
+every trusted query with plans and without, SQL statements per page, and memory.
 
     .venv/bin/python bench/page_query.py [--mentors 200] [--first 50] [--concurrency 16]
-                                         [--requests 3000] [--seconds 20]
+        [--seconds 10] [--query-seconds 3] [--query-concurrency 4] [--memory-requests 10000]
+        [--only page,queries,statements,memory]
 
-Creates a fresh PostgreSQL database (BENCH_DATABASE_SERVER, default the local server), seeds
-it with mentors that each have posts and permitted testimonials, starts `mentor-api serve`
-(with Redis, as in production) and `bench/floor.py` on 127.0.0.1, checks that both answer the
-same JSON, drives each from a separate load process, prints throughput and p50/p99 for both and
-their ratio, then stops the servers and drops the database.
+Creates a fresh PostgreSQL database (BENCH_DATABASE_SERVER, default the local server) and
+seeds it: mentors with posts and permitted testimonials, and for every trusted query the rows
+it reads (bench/trusted_rows.py, bench/trusted_queries.py). Starts, side by side,
+`mentor-api serve` with PLANS=1 and with PLANS=0 (with Redis, as in production; query budgets
+raised so no load is refused) and bench/floor.py. Then, each part unless --only leaves it out:
+
+- page: graphql/Mentors.graphql (its exact text, {"first": N}) from the floor, the app with
+  plans and the app with plans off; all three must answer the same `data`, then each is
+  driven alone from a load process of its own.
+- queries: each query of graphql/ sent as its viewer (anonymous, a signed-in user, staff with
+  every staff permission) with variables naming seeded rows, with plans and without; a query
+  answering errors is reported, not measured. "same data" compares the two servers' first
+  answers; "plan" is what the plans server's /metrics says its plans did meanwhile.
+- statements: SQL statements per request of the mentors page at first 5, 50 and 100, counted
+  from Tortoise's log in an app served in this process (bench/statement_count.py).
+- memory: resident size (VmRSS) of a fresh server with plans, after 100 page requests and
+  after --memory-requests of them (10 000 by default: the longest part while a page takes
+  tens of milliseconds; give fewer while developing).
+
+Stops the servers and drops the database at the end.
 """
 
 from __future__ import annotations
@@ -19,11 +36,18 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import aiohttp
-from harness import ROOT, deployment, free_port, wait_until_ready
+from harness import ROOT, Deployment, deployment, free_port, wait_until_ready
 
 sys.path.insert(0, str(ROOT))
+
+import statement_count
+import trusted_queries
+import trusted_rows
+from prometheus_client.parser import text_string_to_metric_families
 
 from app.db import apply_migrations, open_database
 from models.accounts import User
@@ -39,139 +63,337 @@ from models.marketplace import (
     Testimonial,
 )
 
-PAGE_QUERY = """
-query Page($first: Int!) {
-  mentors(first: $first) { edges { node { name headline expertise
-    hourlyRate { amountCents currency } rating
-    testimonials(first: 3) { edges { node { rating text authorName } } }
-    posts(first: 3) { edges { node { title likeCount } } } } } }
-}
-"""
+PARTS = ("page", "queries", "statements", "memory")
+PAGE = (ROOT / "graphql" / "Mentors.graphql").read_text()
+UNLIMITED_BUDGET = "1000000000,1000000"
+METRICS_TOKEN = "bench-metrics"
+HEADER = """\
+Figures: throughput is answered requests per second over the run (a request answered with
+GraphQL `errors` or not 200 counts as failed, not answered); p50/p99 are latencies in ms as the
+load process sees them; plans/floor and plans/off are throughput ratios. Answers are compared
+on `data` only: the app adds `extensions.cost`, the floor has no such extension."""
 
 
-async def seed(database_url: str, mentors: int) -> None:
-    """Each mentor: 4 published posts, 5 testimonials of which 4 may be shown on the profile."""
+async def seed(database_url: str, mentors: int) -> trusted_queries.Seeded:
+    """Each mentor: 4 published posts, 5 testimonials of which 4 may be shown on the profile;
+    then the rows the other trusted queries read."""
     await apply_migrations(database_url)
     database = await open_database(database_url)
-    published = datetime.now(UTC)
     try:
-        await User.bulk_create(
-            [User(email=f"client{i}@bench.example", name=f"Client Number{i}") for i in range(100)]
-        )
-        clients = await User.filter(email__startswith="client").order_by("id")
-        await User.bulk_create(
-            [
-                User(email=f"mentor{i}@bench.example", name=f"Mentor Number{i}")
-                for i in range(mentors)
-            ]
-        )
-        users = await User.filter(email__startswith="mentor").order_by("id")
-        await MentorProfile.bulk_create(
-            [
-                MentorProfile(
-                    user_id=u.id,
-                    headline=f"Mentor {i} helps with Python",
-                    expertise=["python", "sql"],
-                    languages=["en"],
-                    hourly_rate_cents=4000 + 100 * i,
-                    currency="EUR",
-                )
-                for i, u in enumerate(users)
-            ]
-        )
-        await MentorTag.bulk_create(
-            [MentorTag(mentor_id=u.id, kind=MentorTagKind.EXPERTISE, value="python") for u in users]
-        )
-        await Post.bulk_create(
-            [
-                Post(
-                    author_id=u.id,
-                    title=f"Post {n} by mentor {u.id}",
-                    body="Body",
-                    status=PostStatus.PUBLISHED,
-                    published_at=published - timedelta(days=n),
-                    like_count=n,
-                )
-                for u in users
-                for n in range(4)
-            ]
-        )
-        await Job.bulk_create(
-            [
-                Job(
-                    client_id=clients[(u.id + n) % len(clients)].id,
-                    mentor_id=u.id,
-                    description="Help",
-                    status=JobStatus.COMPLETED,
-                )
-                for u in users
-                for n in range(5)
-            ]
-        )
-        jobs = await Job.all().order_by("id")
-        await Testimonial.bulk_create(
-            [
-                Testimonial(
-                    job_id=job.id,
-                    author_id=job.client_id,
-                    mentor_id=job.mentor_id,
-                    rating=3 + index % 3,
-                    text="Clear and useful.",
-                    profile_attribution=(None if index % 5 == 4 else list(Attribution)[index % 3]),
-                )
-                for index, job in enumerate(jobs)
-            ]
-        )
+        await seed_marketplace(mentors)
+        return await trusted_rows.seed_rows()
     finally:
         await database.close_connections()
 
 
-async def answer(url: str, body: bytes) -> object:
+async def seed_marketplace(mentors: int) -> None:
+    published = datetime.now(UTC)
+    await User.bulk_create(
+        [User(email=f"client{i}@bench.example", name=f"Client Number{i}") for i in range(100)]
+    )
+    clients = await User.filter(email__startswith="client").order_by("id")
+    await User.bulk_create(
+        [User(email=f"mentor{i}@bench.example", name=f"Mentor Number{i}") for i in range(mentors)]
+    )
+    users = await User.filter(email__startswith="mentor").order_by("id")
+    await MentorProfile.bulk_create(
+        [
+            MentorProfile(
+                user_id=u.id,
+                headline=f"Mentor {i} helps with Python",
+                expertise=["python", "sql"],
+                languages=["en"],
+                hourly_rate_cents=4000 + 100 * i,
+                currency="EUR",
+            )
+            for i, u in enumerate(users)
+        ]
+    )
+    await MentorTag.bulk_create(
+        [MentorTag(mentor_id=u.id, kind=MentorTagKind.EXPERTISE, value="python") for u in users]
+    )
+    await Post.bulk_create(
+        [
+            Post(
+                author_id=u.id,
+                title=f"Post {n} by mentor {u.id}",
+                body="Body",
+                status=PostStatus.PUBLISHED,
+                published_at=published - timedelta(days=n),
+                like_count=n,
+            )
+            for u in users
+            for n in range(4)
+        ]
+    )
+    await Job.bulk_create(
+        [
+            Job(
+                client_id=clients[(u.id + n) % len(clients)].id,
+                mentor_id=u.id,
+                description="Help",
+                status=JobStatus.COMPLETED,
+            )
+            for u in users
+            for n in range(5)
+        ]
+    )
+    jobs = await Job.all().order_by("id")
+    await Testimonial.bulk_create(
+        [
+            Testimonial(
+                job_id=job.id,
+                author_id=job.client_id,
+                mentor_id=job.mentor_id,
+                rating=3 + index % 3,
+                text="Clear and useful.",
+                profile_attribution=(None if index % 5 == 4 else list(Attribution)[index % 3]),
+            )
+            for index, job in enumerate(jobs)
+        ]
+    )
+
+
+async def answer(url: str, body: bytes, headers: dict[str, str] | None = None) -> Any:
     async with aiohttp.ClientSession() as session:
-        headers = {"Content-Type": "application/json"}
-        async with session.post(url, data=body, headers=headers) as response:
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        async with session.post(url, data=body, headers=sent) as response:
             return await response.json(content_type=None)
 
 
-def load(url: str, body: bytes, args: argparse.Namespace) -> dict[str, float]:
-    """Warm up, then measure, each in a load process of its own."""
+def load(
+    url: str,
+    body: bytes,
+    *,
+    concurrency: int,
+    seconds: float,
+    requests: int = 10**9,
+    warm_up: float = 0.0,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Warm up, then measure, each in a load process of its own (bench/load.py)."""
     command = [sys.executable, str(ROOT / "bench" / "load.py"), url, body.decode()]
-    subprocess.run([*command, str(args.concurrency), "200", "5"], check=True, capture_output=True)
+    sent = json.dumps(headers or {})
+    if warm_up:
+        warm = [*command, str(concurrency), str(10**9), str(warm_up), sent]
+        subprocess.run(warm, check=True, capture_output=True)
     measured = subprocess.run(
-        [*command, str(args.concurrency), str(args.requests), str(args.seconds)],
+        [*command, str(concurrency), str(requests), str(seconds), sent],
         check=True,
         capture_output=True,
         text=True,
     )
-    stats: dict[str, float] = json.loads(measured.stdout)
+    stats: dict[str, Any] = json.loads(measured.stdout)
     return stats
 
 
+def figures(stats: dict[str, Any]) -> str:
+    if not stats.get("requests"):
+        return f"every request failed ({stats['failures']}): {stats['first_failure']}"
+    failed = f", {stats['failures']} FAILED: {stats['first_failure']}" if stats["failures"] else ""
+    return (
+        f"{stats['throughput']:8.1f} req/s  p50 {stats['p50_ms']:7.2f} ms  "
+        f"p99 {stats['p99_ms']:7.2f} ms  ({stats['requests']} in {stats['seconds']}s{failed})"
+    )
+
+
+def page_body(first: int) -> bytes:
+    return json.dumps({"query": PAGE, "variables": {"first": first}}).encode()
+
+
+async def start_floor(deployed: Deployment) -> str:
+    port = free_port()
+    command = [sys.executable, str(ROOT / "bench" / "floor.py"), deployed.database_url]
+    process = deployed.start([*command, str(port), deployed.env["SECRET_KEY"]])
+    url = f"http://127.0.0.1:{port}/graphql"
+    await wait_until_ready(url, process)
+    return url
+
+
+async def compare_page(urls: dict[str, str], args: argparse.Namespace) -> None:
+    print(f"\n## 1. Mentors.graphql, first {args.first}, {args.concurrency} concurrent")
+    body = page_body(args.first)
+    answers = {label: await answer(url, body) for label, url in urls.items()}
+    for label, found in answers.items():
+        if found.get("errors") or found["data"] != answers["floor"]["data"]:
+            raise SystemExit(f"{label} does not answer the floor's data: {str(found)[:2000]}")
+    size = len(json.dumps(answers["floor"]["data"]))
+    print(f"floor, plans and plans off answer the same data ({size} bytes of JSON)")
+    results = {}
+    servers = ("plans", "plans off")
+    before = {label: await plan_executions(urls[label]) for label in servers}
+    for label, url in urls.items():
+        results[label] = load(
+            url, body, concurrency=args.concurrency, seconds=args.seconds, warm_up=3.0
+        )
+        print(f"{label:>9}: {figures(results[label])}")
+    for label in servers:
+        ran = outcome(before[label], await plan_executions(urls[label]))
+        print(f"{label} server's plan executions meanwhile (warm-up included): {ran}")
+    floor, plans, off = results["floor"], results["plans"], results["plans off"]
+    print(f"plans/floor throughput: {plans['throughput'] / floor['throughput']:.2f} (target ≥ 0.5)")
+    print(f"plans/off throughput:   {plans['throughput'] / off['throughput']:.2f}")
+    print(f"plans p99/p50:          {plans['p99_ms'] / plans['p50_ms']:.2f} (target ≤ 2)")
+
+
+async def plan_executions(url: str) -> dict[tuple[str, str], float]:
+    """The server's plan executions so far, by (document, outcome), from its /metrics."""
+    metrics_url = url.rsplit("/", 1)[0] + "/metrics"
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        async with session.get(metrics_url, headers=headers) as response:
+            text = await response.text()
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "mentor_graphql_plan_executions_total":
+                found[(sample.labels["document"], sample.labels["outcome"])] = sample.value
+    return found
+
+
+def outcome(before: dict[tuple[str, str], float], after: dict[tuple[str, str], float]) -> str:
+    """What the plans did for the requests between two readings: answered, bailed, or none."""
+    ran = {key: value - before.get(key, 0) for key, value in after.items()}
+    by_outcome = {o: int(n) for (_, o), n in ran.items() if n}
+    return ", ".join(f"{o} {n}" for o, n in sorted(by_outcome.items())) or "no plan ran"
+
+
+async def compare_queries(
+    urls: dict[str, str], seeded: trusted_queries.Seeded, args: argparse.Namespace
+) -> None:
+    documents = trusted_queries.trusted_queries()
+    print(
+        f"\n## 2. Every trusted query ({len(documents)}), {args.query_seconds}s each at "
+        f"{args.query_concurrency} concurrent; plan outcomes from the plans server's /metrics"
+    )
+    print(f"{'query':<24}{'viewer':<7}{'plans':>9}{'off':>9}{'ratio':>7}  same data  plan")
+    ratios = []
+    for name, text in documents.items():
+        body = json.dumps({"query": text, "variables": seeded.variables(name, args.first)})
+        headers = seeded.headers(name)
+        viewer = trusted_queries.viewer_of(name)
+        first = {label: await answer(urls[label], body.encode(), headers) for label in urls}
+        errors = [f"{label}: {a['errors']}" for label, a in first.items() if a.get("errors")]
+        if errors:
+            print(f"{name:<24}{viewer:<7}  ERRORS, not measured: {'; '.join(errors)[:300]}")
+            continue
+        same = "yes" if first["plans"]["data"] == first["plans off"]["data"] else "NO"
+        if name in trusted_queries.VARYING:
+            same = "varies*"
+        before = {label: await plan_executions(url) for label, url in urls.items()}
+        stats = {
+            label: load(
+                url,
+                body.encode(),
+                concurrency=args.query_concurrency,
+                seconds=args.query_seconds,
+                warm_up=0.5,
+                headers=headers,
+            )
+            for label, url in urls.items()
+        }
+        ran = outcome(before["plans"], await plan_executions(urls["plans"]))
+        if await plan_executions(urls["plans off"]) != before["plans off"]:
+            ran += "; PLANS OFF RAN A PLAN"
+        if any(s["failures"] for s in stats.values()):
+            failed = next(s["first_failure"] for s in stats.values() if s["failures"])
+            print(f"{name:<24}{viewer:<7}  FAILED under load, not counted: {failed}")
+            continue
+        plans, off = stats["plans"]["throughput"], stats["plans off"]["throughput"]
+        ratios.append(plans / off)
+        print(f"{name:<24}{viewer:<7}{plans:9.1f}{off:9.1f}{plans / off:7.2f}  {same:<9}  {ran}")
+    for name, why in trusted_queries.VARYING.items():
+        print(f"* {name}: not compared, {why}")
+    # What a request costs with next to nothing to execute: HTTP, middleware, parsing, cost
+    # and budget; no query can be more than this much faster than it is.
+    ceiling = load(
+        urls["plans"],
+        json.dumps({"query": "{ __typename }"}).encode(),
+        concurrency=args.query_concurrency,
+        seconds=args.query_seconds,
+        warm_up=0.5,
+    )
+    print(f"ceiling, {{ __typename }} on the plans server: {figures(ceiling)}")
+    if ratios:
+        print(
+            f"{len(ratios)} of {len(documents)} measured; plans/off ratio min {min(ratios):.2f}, "
+            f"median {sorted(ratios)[len(ratios) // 2]:.2f} (target ≥ 3 each)"
+        )
+
+
+async def count_statements(env: dict[str, str]) -> None:
+    print("\n## 3. SQL statements per request, Mentors.graphql (in-process app, Tortoise's log)")
+    sizes = [5, 50, 100]
+    for plans in (True, False):
+        served = {**env, **server_env(plans=plans)}
+        counts, ran = await statement_count.count(served, PAGE, [{"first": n} for n in sizes])
+        by_size = "  ".join(f"first {n}: {c}" for n, c in zip(sizes, counts, strict=True))
+        label = "plans" if plans else "plans off"
+        print(f"{label:>9}: {by_size}  (plan executions: {ran or 'none'})")
+
+
+def resident_kib(pid: int) -> int:
+    """VmRSS of a process and of its children (a served app has none today)."""
+    total = 0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            total += int(line.split()[1])
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += resident_kib(int(child))
+    return total
+
+
+async def measure_memory(deployed: Deployment, args: argparse.Namespace) -> None:
+    print(f"\n## 4. Memory: a fresh server with plans, Mentors.graphql first {args.first}")
+    url, process = await deployed.serving(**server_env(plans=True))
+    body = page_body(args.first)
+    early = load(url, body, concurrency=args.concurrency, seconds=3600, requests=100)
+    after_100 = resident_kib(process.pid)
+    rest = args.memory_requests - 100
+    late = load(url, body, concurrency=args.concurrency, seconds=3600, requests=rest)
+    after_all = resident_kib(process.pid)
+    failed = early["failures"] + late["failures"]
+    print(f"VmRSS after {100:>6} requests: {after_100 / 1024:7.1f} MiB")
+    print(f"VmRSS after {args.memory_requests:>6} requests: {after_all / 1024:7.1f} MiB")
+    growth = (after_all - after_100) / after_100
+    print(f"growth: {growth:+.1%} (target within 10%); {failed} requests failed")
+
+
+def server_env(*, plans: bool) -> dict[str, str]:
+    budgets = {f"QUERY_BUDGET_{c}": UNLIMITED_BUDGET for c in ("ANONYMOUS", "USER", "STAFF")}
+    configured = trusted_queries.CONFIGURATION
+    return {"PLANS": "1" if plans else "0", "METRICS_TOKEN": METRICS_TOKEN, **budgets, **configured}
+
+
 async def run(args: argparse.Namespace) -> None:
+    parts = set(args.only.split(",")) if args.only else set(PARTS)
+    if unknown := parts - set(PARTS):
+        raise SystemExit(f"--only takes {', '.join(PARTS)}, not {', '.join(unknown)}")
+    print(HEADER)
+    began = time.perf_counter()
     async with deployment() as deployed:
         started = time.perf_counter()
-        await seed(deployed.database_url, args.mentors)
-        print(f"seeded {args.mentors} mentors in {time.perf_counter() - started:.1f}s")
-        app_url = await deployed.serve()
-        floor_port = free_port()
-        floor = [sys.executable, str(ROOT / "bench" / "floor.py"), deployed.database_url]
-        floor_process = deployed.start([*floor, str(floor_port), str(args.first)])
-        floor_url = f"http://127.0.0.1:{floor_port}/graphql"
-        await wait_until_ready(floor_url, floor_process)
-        body = json.dumps({"query": PAGE_QUERY, "variables": {"first": args.first}}).encode()
-        app_answer, floor_answer = await answer(app_url, body), await answer(floor_url, body)
-        if app_answer != floor_answer:
-            raise SystemExit("the floor does not answer the same JSON as the app")
-        print(f"both answer the same JSON for mentors(first: {args.first}); measuring…")
-        results = {"app": load(app_url, body, args), "floor": load(floor_url, body, args)}
-        for label, stats in results.items():
-            print(
-                f"{label:>5}: {stats['throughput']:8.1f} req/s  p50 {stats['p50_ms']:7.2f} ms  "
-                f"p99 {stats['p99_ms']:7.2f} ms  ({stats['requests']} requests, "
-                f"{stats['failures']} failed, {stats['seconds']}s)"
-            )
-        ratio = results["app"]["throughput"] / results["floor"]["throughput"]
-        print(f"ratio app/floor throughput: {ratio:.2f} (the app reaches {ratio:.0%} of the floor)")
+        seeded = await seed(deployed.database_url, args.mentors)
+        print(
+            f"seeded {args.mentors} mentors and the trusted queries' rows in "
+            f"{time.perf_counter() - started:.1f}s"
+        )
+        urls = {}
+        if parts & {"page", "queries"}:
+            urls["plans"] = await deployed.serve(**server_env(plans=True))
+            urls["plans off"] = await deployed.serve(**server_env(plans=False))
+        if "page" in parts:
+            floor = await start_floor(deployed)
+            await compare_page({"floor": floor, **urls}, args)
+        if "queries" in parts:
+            await trusted_queries.sign_in_and_act(urls["plans"], seeded)
+            await compare_queries(urls, seeded, args)
+        if "statements" in parts:
+            await count_statements(deployed.env)
+        if "memory" in parts:
+            await measure_memory(deployed, args)
+    print(f"\nthe whole run took {time.perf_counter() - began:.0f}s")
 
 
 def main() -> None:
@@ -179,8 +401,11 @@ def main() -> None:
     parser.add_argument("--mentors", type=int, default=200)
     parser.add_argument("--first", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--query-seconds", type=float, default=3.0)
+    parser.add_argument("--query-concurrency", type=int, default=4)
+    parser.add_argument("--memory-requests", type=int, default=10_000)
+    parser.add_argument("--only", help=f"comma-separated parts to run, of {', '.join(PARTS)}")
     asyncio.run(run(parser.parse_args()))
 
 
