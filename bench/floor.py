@@ -2,10 +2,10 @@
 
 It answers the same ``data`` as the API for that document and ``{"first": N}`` by running the
 statements the API runs for it, one for one (bench/page_query.py counts the API's and checks
-the answers match): the page, the ratings, the posts, the testimonials, the accounts of the
-posts' authors and of the testimonials' authors and mentors (the display rule reads whether
-they are active), the testimonial authors' names, and the total count. Over asyncpg, with none
-of GraphQL, the ORM or the app's middleware.
+the answers match): the page with its mentors' accounts, the ratings, the testimonials, the
+posts, the accounts of the testimonials' authors (their names, and whether they are active,
+which the display rule reads), and the total count. Over asyncpg, with none of GraphQL, the ORM
+or the app's middleware.
 `python bench/floor.py DATABASE_URL PORT SECRET_KEY`
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -56,8 +55,9 @@ SELECT * FROM (
   WHERE p.status = 'PUBLISHED' AND u.is_active AND p.author_id = ANY($1::bigint[])
 ) ranked WHERE row_rank <= $2 ORDER BY author_id, published_at DESC, id DESC
 """
-ACTIVE = "SELECT id FROM users WHERE is_active AND id = ANY($1::bigint[])"
-NAMES = "SELECT id, name FROM users WHERE id = ANY($1::bigint[])"
+# The accounts of the testimonials' authors: their names, and whether they are active (the
+# display rule reads it). The page's mentors came with the page, active by its WHERE.
+AUTHORS = "SELECT id, name, is_active FROM users WHERE id = ANY($1::bigint[])"
 COUNT = "SELECT COUNT(*) FROM mentor_profiles p JOIN users u ON u.id = p.user_id WHERE u.is_active"
 # Mentors.graphql's default page size (`$first: Int = 20`).
 DEFAULT_FIRST = 20
@@ -87,28 +87,24 @@ def author_name(name: str, attribution: str) -> str:
     return name or "Anonymous"
 
 
-async def active(db: asyncpg.Connection, ids: Sequence[int]) -> set[int]:
-    return {row["id"] for row in await db.fetch(ACTIVE, list(set(ids)))}
-
-
 async def read(db: asyncpg.Connection, first: int) -> dict[str, Any]:
     """Every row the page needs, one statement each, in the API's order."""
     rows = await db.fetch(PAGE, first + 1)
     mentors = rows[:first]
     ids = [row["user_id"] for row in mentors]
     ratings = await db.fetch(RATINGS, ids)
-    posts = await db.fetch(POSTS, ids, NESTED + 1)
     testimonials = await db.fetch(TESTIMONIALS, ids, NESTED + 1)
-    shown_posts = await active(db, [p["author_id"] for p in posts])
-    parties = [t["author_id"] for t in testimonials] + [t["mentor_id"] for t in testimonials]
-    shown_parties = await active(db, parties)
-    authors = list({t["author_id"] for t in testimonials})
-    names = {row["id"]: row["name"] for row in await db.fetch(NAMES, authors)}
+    posts = await db.fetch(POSTS, ids, NESTED + 1)
+    wanted = sorted({t["author_id"] for t in testimonials} - set(ids))
+    accounts = {row["id"]: row for row in await db.fetch(AUTHORS, wanted)}
+    names = {m["user_id"]: m["name"] for m in mentors}
+    names.update({i: row["name"] for i, row in accounts.items()})
+    shown_parties = set(ids) | {i for i, row in accounts.items() if row["is_active"]}
     return {
         "mentors": mentors,
         "more": len(rows) > first,
         "ratings": {row[0]: round(row[1] / row[2], 2) for row in ratings},
-        "posts": [p for p in posts if p["author_id"] in shown_posts],
+        "posts": posts,
         "testimonials": [
             t
             for t in testimonials

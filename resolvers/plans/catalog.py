@@ -67,7 +67,16 @@ class Plans:
     """Every trusted document's plan, or the reason it has none. ``enabled`` off (PLANS=0)
     runs every operation through graphql-core, as the differential suite compares."""
 
-    def __init__(self, plans: Iterable[Plan], refused: dict[str, str], *, enabled: bool) -> None:
+    def __init__(
+        self,
+        schema: MentorSchema,
+        plans: Iterable[Plan],
+        refused: dict[str, str],
+        *,
+        enabled: bool,
+    ) -> None:
+        # The schema the plans were compiled against, and run in.
+        self.schema = schema
         self.compiled = {plan.document.name: plan for plan in plans}
         self.refused = refused
         self.enabled = enabled
@@ -92,7 +101,7 @@ class Plans:
                 plans.append(compile_document(schema, document))
             except Refused as refusal:
                 refused[document.name] = str(refusal)
-        return cls(plans, refused, enabled=enabled)
+        return cls(schema, plans, refused, enabled=enabled)
 
     def for_request(self, query: str | None, operation_name: str | None) -> Plan | None:
         if not self.enabled or query is None:
