@@ -31,14 +31,17 @@ class StatementCounter(logging.Handler):
 
 @contextlib.contextmanager
 def counting_statements() -> Iterator[StatementCounter]:
-    """A counter of every statement sent inside the block."""
+    """A counter of every statement sent inside the block. The debug records stop at the
+    counter: pytest would otherwise keep every one (and print them all with a failure)."""
     logger = logging.getLogger("tortoise.db_client")
     counter = StatementCounter()
-    previous = logger.level
+    previous = logger.level, logger.propagate
     logger.setLevel(logging.DEBUG)
+    logger.propagate = False
     logger.addHandler(counter)
     try:
         yield counter
     finally:
         logger.removeHandler(counter)
-        logger.setLevel(previous)
+        logger.setLevel(previous[0])
+        logger.propagate = previous[1]
