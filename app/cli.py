@@ -1,4 +1,4 @@
-"""The `mentor-api` command: serve, worker, migrate, export-schema, documents, limits,
+"""The `mentor-api` command: serve, worker, migrate, export-schema, documents, plans, limits,
 create-staff, create-partner, seed-demo, fetch-graphiql."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from core import limits
 from core.settings import ConfigurationError, LogSettings, Settings
 from models.accounts import StaffPermission
 from models.partner_apps import PartnerScope
+from services import documents
 from services.documents import DOCUMENTS_DIR, TrustedDocuments
 
 if TYPE_CHECKING:
@@ -132,6 +133,28 @@ def _documents(args: argparse.Namespace) -> None:
         return
     for doc in documents:
         sys.stdout.write(f"{doc.sha256}  {doc.operation:<12}  {doc.name}\n")
+
+
+def _plans(args: argparse.Namespace) -> None:
+    """Each trusted document with ``compiled`` or the reason it has no plan; ``--show NAME``
+    prints the fields a plan reads, how, and the visibility check each got."""
+    from resolvers.plans.catalog import Plans
+    from resolvers.schema import build_schema
+
+    schema = build_schema()
+    folder = Path(args.dir).resolve() if args.dir else DOCUMENTS_DIR
+    plans = Plans.compile(schema, documents.load_checked(folder, schema._schema))
+    if args.show:
+        plan = plans.compiled.get(args.show)
+        if plan is None:
+            reason = plans.refused.get(args.show, "no such trusted document")
+            raise SystemExit(f"{args.show} has no plan: {reason}")
+        for checked in plan.compiled.fields:
+            sys.stdout.write(checked.describe() + "\n")
+        return
+    for name in sorted([*plans.compiled, *plans.refused]):
+        sys.stdout.write(f"{name:<28}  {plans.refused.get(name, 'compiled')}\n")
+    sys.stdout.write(f"{len(plans.compiled)} compiled, {len(plans.refused)} without a plan\n")
 
 
 def _limits(args: argparse.Namespace) -> None:
@@ -295,6 +318,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder (default: TRUSTED_DOCUMENTS_DIR, else graphql/)",
     )
     documents.set_defaults(run=_documents)
+
+    plans = commands.add_parser(
+        "plans", help="list each trusted document: compiled into a plan, or why not"
+    )
+    plans.add_argument("--show", metavar="NAME", help="print the plan of one document")
+    plans.add_argument(
+        "--dir",
+        default=os.environ.get("TRUSTED_DOCUMENTS_DIR") or None,
+        help="folder (default: TRUSTED_DOCUMENTS_DIR, else graphql/)",
+    )
+    plans.set_defaults(run=_plans)
 
     graphiql = commands.add_parser(
         "fetch-graphiql", help="fetch GraphiQL's pinned files, checked, for the served page"

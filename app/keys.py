@@ -6,6 +6,7 @@ from aiohttp import web
 
 from core.request_scope import RequestScope
 from core.runtime import Runtime
+from resolvers.plans.catalog import Plans
 from services.persisted_queries import PersistedQueries
 
 RUNTIME = web.AppKey("runtime", Runtime)
@@ -16,3 +17,5 @@ REQUEST_SCOPE = web.RequestKey("request_scope", RequestScope)
 RESPONSE_MEDIA_TYPE: web.RequestKey[str | None] = web.RequestKey("response_media_type")
 # The trusted documents and the documents registered by hash (services.persisted_queries).
 PERSISTED_QUERIES = web.AppKey("persisted_queries", PersistedQueries)
+# The trusted queries' plans (resolvers.plans): `enabled` switches them at run time.
+PLANS = web.AppKey("plans", Plans)

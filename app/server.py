@@ -22,7 +22,7 @@ from app.db import apply_migrations, open_database
 from app.graphiql import assets as graphiql_assets
 from app.graphiql import page as graphiql_page
 from app.graphql_view import GraphQLView
-from app.keys import PERSISTED_QUERIES, REQUEST_ID, RUNTIME
+from app.keys import PERSISTED_QUERIES, PLANS, REQUEST_ID, RUNTIME
 from app.partners import HttpPartners
 from app.pictures import HttpPictures
 from app.redis_client import open_redis
@@ -34,6 +34,7 @@ from core.errors import ErrorCode
 from core.runtime import QueryBudgets, Runtime, Throttle
 from core.settings import Settings
 from resolvers.extensions import INTERNAL_MESSAGE, dependency_unavailable, log_exception
+from resolvers.plans.catalog import Plans
 from resolvers.schema import build_schema
 from services import documents
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
@@ -278,6 +279,8 @@ def create_app(
         schema._schema,
         required=settings.trusted_documents_only,
     )
+    schema.plans = Plans.compile(schema, trusted, enabled=settings.plans)
+    app[PLANS] = schema.plans
     app.cleanup_ctx.append(
         _lifecycle(
             settings,

@@ -70,6 +70,8 @@ from resolvers.partner_apps.queries import PartnerAppQueries
 from resolvers.partner_apps.scopes import PartnerScopes
 from resolvers.payments.mutations import PaymentMutations
 from resolvers.payments.queries import PaymentQueries
+from resolvers.plans.catalog import Plans
+from resolvers.plans.extension import RunPlans
 from resolvers.posts.mutations import PostMutations
 from resolvers.posts.queries import PostQueries
 from resolvers.privacy.mutations import PrivacyMutations
@@ -248,6 +250,9 @@ class RowsAreValues(StrawberryGraphQLCoreExecutionContext):
 
 
 class MentorSchema(strawberry.Schema):
+    # The trusted queries' plans (resolvers.plans), set by the app once its documents load.
+    plans: Plans | None = None
+
     async def execute(
         self,
         query: str | None,
@@ -331,6 +336,8 @@ def build_schema(*, development: bool = False, introspection: bool = True) -> Me
         AnnounceNotifications,
         ErrorShaping,
         RerunQueryOnLostConnection,
+        # Last: a trusted query's plan answers in place of the executor, inside all the rest.
+        RunPlans,
     ]
     return MentorSchema(
         query=Query,
