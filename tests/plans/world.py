@@ -12,6 +12,8 @@ from core.runtime import Runtime
 from models.accounts import StaffPermission
 from models.marketplace import Job, JobStatus, MentorProfile, Post, PostStatus
 from models.notifications import Notification, NotificationKind
+from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource
+from services.privacy.policy import current_policy
 from tests.access.conftest import SIGNED_IN_ROLES, World, build_world, gid
 from tests.support.users import SignedIn, UserFactory
 
@@ -82,6 +84,15 @@ async def build_plans_world(runtime: Runtime) -> PlansWorld:
         title="Job accepted",
         body="Your job was accepted.",
         job=other_job,
+    )
+    # The mentor lets the service remember display preferences (the client granted ANALYTICS).
+    await ConsentRecord.create(
+        user=base.people["mentor"].user,
+        purpose=ConsentPurpose.PREFERENCES,
+        granted=True,
+        source=ConsentSource.WEB,
+        policy=await current_policy(),
+        decided_at=clock.now(),
     )
     # The world's mentor gets three more published posts: four in all, so a first page of one
     # or three has another after it.
