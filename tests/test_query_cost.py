@@ -8,7 +8,6 @@ ones a deployment starts with, in a fresh store.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -24,10 +23,10 @@ from models.accounts import StaffPermission
 from models.marketplace import Post, PostStatus
 from services.budgets import MemoryBudgets, RedisBudgets, ResilientBudgets
 from tests.marketplace.helpers import become_mentor
-from tests.marketplace.test_no_n_plus_one import StatementCounter
 from tests.partner_apps.helpers import create_partner_app, partner_manager
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
+from tests.support.statements import StatementCounter, counting_statements
 from tests.support.users import UserFactory
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -98,14 +97,8 @@ async def requested(http: TestClient[Any, Any], query: str, **variables: Any) ->
 @pytest.fixture
 def statements() -> Iterator[StatementCounter]:
     """The SQL statements Tortoise sends while the test runs."""
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    yield counter
-    logger.removeHandler(counter)
-    logger.setLevel(previous)
+    with counting_statements() as counter:
+        yield counter
 
 
 @pytest.fixture

@@ -158,6 +158,11 @@ async def _testimonial(
 async def world(backend: Backend, runtime: Runtime, mailbox: Mailbox) -> World:
     """Built once per module (its tests only read it, so they are marked ``shared_state``)."""
     await wipe(backend, runtime, mailbox)
+    return await build_world(runtime)
+
+
+async def build_world(runtime: Runtime) -> World:
+    """The world's rows and people, in tables the caller wiped (tests/plans adds to it)."""
     users = UserFactory(runtime)
     p = StaffPermission
     people = {

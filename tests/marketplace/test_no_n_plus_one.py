@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
-from app.tasks import SWEEP_TASK, WORKER_TASK
 from models.accounts import User
 from models.marketplace import (
     Attribution,
@@ -22,6 +19,7 @@ from models.marketplace import (
 )
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient
+from tests.support.statements import StatementCounter, counting_statements
 
 # The page bench/page_query.py measures: mentors with their nested lists.
 PAGE = """
@@ -37,38 +35,12 @@ query Page($first: Int!) {
 # them): one statement each, for 5 mentors or 50. The mentors' accounts, which the rules of
 # both lists read too, came with the page.
 STATEMENTS_PER_PAGE = 5
-SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
-
-
-class StatementCounter(logging.Handler):
-    """Counts the statements Tortoise sends, from its own debug log of each one, leaving out
-    the background sweep's and worker's, which run on their own clock beside the requests."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        task = asyncio.current_task()
-        if task is not None and task.get_name() in (SWEEP_TASK, WORKER_TASK):
-            return
-        message = record.getMessage().lstrip()
-        if message.upper().startswith(SQL_VERBS):
-            self.statements.append(message)
 
 
 @pytest.fixture
 def sql() -> Iterator[StatementCounter]:
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(counter)
-    try:
+    with counting_statements() as counter:
         yield counter
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(previous)
 
 
 async def _seed(mentors: int) -> None:
