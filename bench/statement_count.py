@@ -1,5 +1,5 @@
-"""SQL statements per request, counted the way tests/marketplace/test_no_n_plus_one.py counts
-them: from Tortoise's own debug log of each statement (``tortoise.db_client``), in an app
+"""SQL statements per request, counted as tests/marketplace/test_no_n_plus_one.py counts them
+(tests/support/statements.py): from Tortoise's own debug log of each statement, in an app
 served in this process (an aiohttp test server) on the benchmark's database and Redis.
 
 A served process does not log its statements, and reading PostgreSQL's statistics would count
@@ -8,8 +8,6 @@ the background sweep and every other client of the server too.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,41 +16,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 from app.server import create_app
-from app.tasks import SWEEP_TASK, WORKER_TASK
 from core.metrics import PLAN_EXECUTIONS
 from core.settings import Settings
-
-SQL_VERBS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
-
-
-class StatementLog(logging.Handler):
-    """The statements Tortoise sends, leaving out the background sweep's and worker's."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        task = asyncio.current_task()
-        if task is not None and task.get_name() in (SWEEP_TASK, WORKER_TASK):
-            return
-        message = record.getMessage().lstrip()
-        if message.upper().startswith(SQL_VERBS):
-            self.statements.append(message)
-
-
-@contextmanager
-def logged_statements() -> Iterator[StatementLog]:
-    logger = logging.getLogger("tortoise.db_client")
-    log = StatementLog()
-    previous = logger.level
-    logger.setLevel(logging.DEBUG)
-    logger.addHandler(log)
-    try:
-        yield log
-    finally:
-        logger.removeHandler(log)
-        logger.setLevel(previous)
+from tests.support.statements import counting_statements
 
 
 @contextmanager
@@ -93,7 +59,7 @@ async def count(
         await client.post("/graphql", json=body)
         before = plan_outcomes()
         for given in variables:
-            with logged_statements() as log:
+            with counting_statements() as log:
                 response = await client.post("/graphql", json={"query": query, "variables": given})
                 answer = await response.json()
             if answer.get("errors"):
