@@ -38,13 +38,13 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from harness import REDIS_URL, ROOT, deployment
+from mentor_rows import seed_mentors
 
 sys.path.insert(0, str(ROOT))
 
@@ -55,16 +55,6 @@ from app.processes import collect_only_what_requests_make
 from app.sessions import HttpSessionCookies
 from core.metrics import PLAN_EXECUTIONS
 from core.settings import ClientBudgets, QueryBudget, Settings
-from models.accounts import User
-from models.marketplace import (
-    Attribution,
-    Job,
-    JobStatus,
-    MentorProfile,
-    Post,
-    PostStatus,
-    Testimonial,
-)
 from resolvers.context import RequestContext
 from services.access.viewer import ANONYMOUS
 from services.client import ClientInfo
@@ -75,72 +65,6 @@ OPERATION = "Mentors"
 WARM_UP = 20
 
 Send = Callable[[], Awaitable[dict[str, Any]]]
-
-
-async def seed(mentors: int, posts_each: int = 3, testimonials_each: int = 3) -> None:
-    """Mentors with published posts and testimonials their authors let the profile show."""
-    await User.bulk_create(
-        [User(email=f"client{i}@bench.example", name=f"Client Number{i}") for i in range(20)]
-    )
-    clients = await User.filter(email__startswith="client").order_by("id")
-    await User.bulk_create(
-        [User(email=f"mentor{i}@bench.example", name=f"Mentor Number{i}") for i in range(mentors)]
-    )
-    users = await User.filter(email__startswith="mentor").order_by("id")
-    await MentorProfile.bulk_create(
-        [
-            MentorProfile(
-                user_id=user.id,
-                headline=f"Mentor {i} helps with Python",
-                expertise=["python", "sql"],
-                languages=["en"],
-                hourly_rate_cents=4000 + 100 * i,
-                currency="EUR",
-            )
-            for i, user in enumerate(users)
-        ]
-    )
-    published = datetime.now(UTC)
-    await Post.bulk_create(
-        [
-            Post(
-                author_id=user.id,
-                title=f"Post {n} by mentor {user.id}",
-                body="Body",
-                status=PostStatus.PUBLISHED,
-                published_at=published - timedelta(days=n),
-                like_count=n,
-            )
-            for user in users
-            for n in range(posts_each)
-        ]
-    )
-    await Job.bulk_create(
-        [
-            Job(
-                client_id=clients[(user.id + n) % len(clients)].id,
-                mentor_id=user.id,
-                description="Help",
-                status=JobStatus.COMPLETED,
-            )
-            for user in users
-            for n in range(testimonials_each)
-        ]
-    )
-    jobs = await Job.all().order_by("id")
-    await Testimonial.bulk_create(
-        [
-            Testimonial(
-                job_id=job.id,
-                author_id=job.client_id,
-                mentor_id=job.mentor_id,
-                rating=3 + index % 3,
-                text="Clear and useful.",
-                profile_attribution=list(Attribution)[index % 3],
-            )
-            for index, job in enumerate(jobs)
-        ]
-    )
 
 
 @asynccontextmanager
@@ -268,7 +192,9 @@ async def run(args: argparse.Namespace) -> None:
         # No background worker: its sweep runs SQL on its own clock, beside the requests.
         app = server.create_app(settings, run_migrations=True, consume_background=False)
         async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-            await seed(args.mentors)
+            await seed_mentors(
+                args.mentors, posts_each=3, testimonials_each=3, clients=20, private_every=None
+            )
             # As a served process does once started (``app.processes``).
             collect_only_what_requests_make()
             print(switch_plans(app, args.plans == "on"))

@@ -35,7 +35,6 @@ import json
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +46,10 @@ sys.path.insert(0, str(ROOT))
 import statement_count
 import trusted_queries
 import trusted_rows
+from mentor_rows import seed_mentors
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.db import apply_migrations, open_database
-from models.accounts import User
-from models.marketplace import (
-    Attribution,
-    Job,
-    JobStatus,
-    MentorProfile,
-    MentorTag,
-    MentorTagKind,
-    Post,
-    PostStatus,
-    Testimonial,
-)
 
 PARTS = ("page", "queries", "statements", "memory")
 PAGE = (ROOT / "graphql" / "Mentors.graphql").read_text()
@@ -80,78 +68,10 @@ async def seed(database_url: str, mentors: int) -> trusted_queries.Seeded:
     await apply_migrations(database_url)
     database = await open_database(database_url)
     try:
-        await seed_marketplace(mentors)
+        await seed_mentors(mentors)
         return await trusted_rows.seed_rows()
     finally:
         await database.close_connections()
-
-
-async def seed_marketplace(mentors: int) -> None:
-    published = datetime.now(UTC)
-    await User.bulk_create(
-        [User(email=f"client{i}@bench.example", name=f"Client Number{i}") for i in range(100)]
-    )
-    clients = await User.filter(email__startswith="client").order_by("id")
-    await User.bulk_create(
-        [User(email=f"mentor{i}@bench.example", name=f"Mentor Number{i}") for i in range(mentors)]
-    )
-    users = await User.filter(email__startswith="mentor").order_by("id")
-    await MentorProfile.bulk_create(
-        [
-            MentorProfile(
-                user_id=u.id,
-                headline=f"Mentor {i} helps with Python",
-                expertise=["python", "sql"],
-                languages=["en"],
-                hourly_rate_cents=4000 + 100 * i,
-                currency="EUR",
-            )
-            for i, u in enumerate(users)
-        ]
-    )
-    await MentorTag.bulk_create(
-        [MentorTag(mentor_id=u.id, kind=MentorTagKind.EXPERTISE, value="python") for u in users]
-    )
-    await Post.bulk_create(
-        [
-            Post(
-                author_id=u.id,
-                title=f"Post {n} by mentor {u.id}",
-                body="Body",
-                status=PostStatus.PUBLISHED,
-                published_at=published - timedelta(days=n),
-                like_count=n,
-            )
-            for u in users
-            for n in range(4)
-        ]
-    )
-    await Job.bulk_create(
-        [
-            Job(
-                client_id=clients[(u.id + n) % len(clients)].id,
-                mentor_id=u.id,
-                description="Help",
-                status=JobStatus.COMPLETED,
-            )
-            for u in users
-            for n in range(5)
-        ]
-    )
-    jobs = await Job.all().order_by("id")
-    await Testimonial.bulk_create(
-        [
-            Testimonial(
-                job_id=job.id,
-                author_id=job.client_id,
-                mentor_id=job.mentor_id,
-                rating=3 + index % 3,
-                text="Clear and useful.",
-                profile_attribution=(None if index % 5 == 4 else list(Attribution)[index % 3]),
-            )
-            for index, job in enumerate(jobs)
-        ]
-    )
 
 
 async def answer(url: str, body: bytes, headers: dict[str, str] | None = None) -> Any:
