@@ -6,6 +6,7 @@ a path holding an id.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
@@ -187,7 +188,17 @@ async def _counted(
 ) -> Counter[tuple[Any, ...]]:
     """Interactions of ``kinds`` in ``span`` counted per ``columns``: the rolled-up counts
     staff may read, plus live counts over everyone's rows (counts, never a row). A live
-    path is counted as its pattern, as it will be once rolled up."""
+    path is counted as its pattern, as it will be once rolled up.
+
+    Shielded: GraphQL cancels the other fields of an object one of them nulled, and a
+    cancellation landing inside Tortoise's ``in_transaction`` leaves its connection's lock
+    held, so every later query of the process waits forever. The two reads finish instead."""
+    return await asyncio.shield(_counted_in_one_snapshot(access, span, kinds, *columns))
+
+
+async def _counted_in_one_snapshot(
+    access: Access, span: DateRange, kinds: tuple[InteractionKind, ...], *columns: str
+) -> Counter[tuple[Any, ...]]:
     where = Q(day__gte=span.first, day__lte=span.last, kind__in=kinds)
     totals: Counter[tuple[Any, ...]] = Counter()
     async with _one_snapshot():

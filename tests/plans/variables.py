@@ -56,13 +56,6 @@ WRONG_TYPES: dict[str, Any] = {
 }
 
 
-# These wedge the database, plans on or off: the error nulls `analytics` while its sibling
-# fields read inside transactions, graphql-core cancels them, and a Tortoise transaction
-# cancelled while it begins is never left (SQLite's one connection stays locked for good;
-# PostgreSQL's pool loses a connection each time). Not asked until that is fixed.
-WEDGING = {("Analytics", "top: negative"), ("Analytics", "top: past the largest")}
-
-
 @dataclass(frozen=True)
 class VariableSet:
     label: str
@@ -236,7 +229,7 @@ def variable_sets(document: str, text: str, world: PlansWorld) -> list[VariableS
             sets.append(
                 VariableSet(f"{definition.name}: {label}", variables, INVALID_VARIABLES_ROLES)
             )
-    return [found for found in sets if (document, found.label) not in WEDGING]
+    return sets
 
 
 def _seeded(document: str, definition: Definition) -> bool:
