@@ -10,7 +10,7 @@ import pytest
 from graphql import print_ast
 
 from resolvers.permissions import RegistryVisibility
-from resolvers.plans import compiler
+from resolvers.plans import compiler, steps
 from resolvers.plans.catalog import Plans
 from resolvers.schema import MentorSchema, build_schema
 from services.documents import DOCUMENTS_DIR, TrustedDocuments, load_checked, read_document
@@ -88,7 +88,7 @@ def test_a_plan_that_would_read_a_ruled_field_without_its_check_is_refused(
         rules = strawberry_field.extensions
         if checked.coordinate == "Testimonial.text":
             assert isinstance(rules[0], RegistryVisibility)
-            return compiler.value_step(key, typename, read, complete)
+            return steps.value_step(key, typename, read, complete)
         return emit(self, key, *args)
 
     monkeypatch.setattr(compiler.Compiler, "checked_step", forgetting_the_text_rule)

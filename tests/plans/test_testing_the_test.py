@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from app.keys import PLANS
-from resolvers.plans import compiler
+from resolvers.plans import compiler, steps
 from resolvers.plans.catalog import compile_document
 from tests.plans.differential import TRUSTED, Case, Differential
 from tests.plans.world import PlansWorld
@@ -40,7 +40,7 @@ async def test_the_suite_fails_when_one_emitted_visibility_check_is_removed(
         if checked.coordinate != "User.email":
             return emit(self, key, *args)
         checked.checks.extend(checked.rules)
-        return compiler.value_step(key, typename, read, complete)
+        return steps.value_step(key, typename, read, complete)
 
     monkeypatch.setattr(compiler.Compiler, "checked_step", without_the_email_check)
     plans = http.app[PLANS]
