@@ -17,6 +17,7 @@ from tortoise.models import Model
 
 from resolvers.base import described_enum
 from resolvers.context import Info
+from services.access.decisions import Access
 from services.access.policy import Audience, Category, RowRule
 from services.access.registry import read_rule
 
@@ -56,10 +57,20 @@ class RegistryVisibility(FieldExtension):
         self.field = field
         self.view = view
 
-    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+    def visible_now(self, source: Any, access: Access) -> bool | None:
+        """Whether the viewer may read the field on ``source``; None while a relationship
+        must be looked up first (``visible_after_lookup``). Compiled plans ask this too."""
         if not isinstance(source, self.model):
-            return None  # a row of another model the type also shows has no such field
-        decided = info.context.access.field_now(source, self.field, self.view)
+            return False  # a row of another model the type also shows has no such field
+        return access.field_now(source, self.field, self.view)
+
+    async def visible_after_lookup(self, source: Any, access: Access) -> bool:
+        return isinstance(source, self.model) and await access.may_read(
+            source, self.field, self.view
+        )
+
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
+        decided = self.visible_now(source, info.context.access)
         if decided is None:
             return self._resolve_after_lookup(next_, source, info, **kwargs)
         return next_(source, info, **kwargs) if decided else None
@@ -67,9 +78,7 @@ class RegistryVisibility(FieldExtension):
     async def _resolve_after_lookup(
         self, next_: Any, source: Any, info: Info, **kwargs: Any
     ) -> Any:
-        if not isinstance(source, self.model):
-            return None
-        if not await info.context.access.may_read(source, self.field, self.view):
+        if not await self.visible_after_lookup(source, info.context.access):
             return None
         return await await_maybe(next_(source, info, **kwargs))
 
@@ -101,14 +110,16 @@ class RowsOf(FieldExtension):
         self.model = model
         self.view = view
 
-    def _allowed(self, source: Any, info: Info) -> bool:
-        return info.context.access.opens_rows_of(self.model, source.id, self.view)
+    def opens(self, source: Any, access: Access) -> bool:
+        """Whether the viewer may see ``source``'s rows of the model. Compiled plans ask
+        this too."""
+        return access.opens_rows_of(self.model, source.id, self.view)
 
     def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
-        return next_(source, info, **kwargs) if self._allowed(source, info) else None
+        return next_(source, info, **kwargs) if self.opens(source, info.context.access) else None
 
     async def resolve_async(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
-        if not self._allowed(source, info):
+        if not self.opens(source, info.context.access):
             return None
         return await await_maybe(next_(source, info, **kwargs))
 

@@ -94,9 +94,6 @@ class Plans:
         plans: list[Plan] = []
         refused: dict[str, str] = {}
         for document in documents:
-            if document.operation != "query":
-                refused[document.name] = f"a {document.operation}: only queries are compiled"
-                continue
             try:
                 plans.append(compile_document(schema, document))
             except Refused as refusal:

@@ -77,7 +77,7 @@ class CheckedField:
     coordinate: str
     depth: int
     rules: list[object]
-    read: str = ""
+    read: str
     checks: list[object] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -210,10 +210,11 @@ class Compiler:
         if not isinstance(strawberry_field, StrawberryField):
             raise Refused(f"{parent.name}.{name} is not a Strawberry field")
         coordinate = f"{parent.name}.{name}"
-        checked = CheckedField(key, coordinate, self.depth, list(strawberry_field.extensions))
-        self.fields.append(checked)
         resolver = strawberry_field.base_resolver
-        checked.read = "attribute" if resolver is None else f"resolver {resolver.name}"
+        read_as = "attribute" if resolver is None else f"resolver {resolver.name}"
+        rules: list[object] = list(strawberry_field.extensions)
+        checked = CheckedField(key, coordinate, self.depth, rules, read_as)
+        self.fields.append(checked)
         self.depth += 1
         complete = self.completion(definition.type, nodes, coordinate)
         self.depth -= 1
@@ -238,7 +239,8 @@ class Compiler:
 
             return read_attribute
         if resolver.is_graphql_generic or getattr(resolver, "is_async_generator", False):
-            raise Refused(f"{parent.name}.{definition.ast_node}: a resolver of a kind not known")
+            name = nodes[0].name.value
+            raise Refused(f"{parent.name}.{name}: a resolver of a kind the compiler does not know")
         slot = self.argument_slots
         self.argument_slots += 1
         node = nodes[0]

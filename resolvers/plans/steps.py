@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from graphql import (
@@ -63,21 +64,18 @@ def registry_step(
     key: str, typename: str, read: Reader, complete: Complete, rule: RegistryVisibility
 ) -> Step:
     """``RegistryVisibility``: null, with no error, outside the registry's audience of
-    ``model.field``; decided now where the access layer can, else after its lookup."""
-    model, column, view = rule.model, rule.field, rule.view
+    ``model.field``; decided now where the access layer can, else after its lookup, by the
+    extension's own decisions."""
     plain = value_step(key, typename, read, complete)
 
     def step(source: Any, result: dict[str, Any], path: Path | None, run: Run) -> None:
-        if not isinstance(source, model):
-            result[key] = complete(None, path, run)
-            return
         access = run.executor.context_value.access
-        decided = access.field_now(source, column, view)
+        decided = rule.visible_now(source, access)
         if decided is None:
             field_path = Path(path, key, typename)
 
             async def after_lookup() -> Any:
-                if not await access.may_read(source, column, view):
+                if not await rule.visible_after_lookup(source, access):
                     return None
                 return await await_maybe(read(source, field_path, run))
 
@@ -93,12 +91,10 @@ def registry_step(
 
 def rows_of_step(key: str, typename: str, read: Reader, complete: Complete, rule: RowsOf) -> Step:
     """``RowsOf``: null, with no error, for a viewer the model's row rule keeps out."""
-    model, view = rule.model, rule.view
     plain = value_step(key, typename, read, complete)
 
     def step(source: Any, result: dict[str, Any], path: Path | None, run: Run) -> None:
-        access = run.executor.context_value.access
-        if access.opens_rows_of(model, source.id, view):
+        if rule.opens(source, run.executor.context_value.access):
             plain(source, result, path, run)
         else:
             result[key] = complete(None, path, run)
@@ -191,7 +187,8 @@ def list_of(item: Complete, *, leaves: bool) -> Complete:
             elif leaves or index == start or not run.slice_spent():
                 completed[index] = item(element, item_path, run)
             else:
-                run.defer(_rest(complete_items, items, index, completed, path, run))
+                # The rest, into their places in ``completed``.
+                run.defer(partial(complete_items, items, index, completed, path, run))
                 return
 
     def complete(value: Any, path: Path | None, run: Run) -> Any:
@@ -206,18 +203,6 @@ def list_of(item: Complete, *, leaves: bool) -> Complete:
         return completed
 
     return complete
-
-
-def _rest(
-    complete_items: Callable[[list[Any], int, list[Any], Path | None, Run], None],
-    items: list[Any],
-    start: int,
-    completed: list[Any],
-    path: Path | None,
-    run: Run,
-) -> Callable[[], None]:
-    """Completing the items from ``start`` on, into their places in ``completed``."""
-    return lambda: complete_items(items, start, completed, path, run)
 
 
 def object_of(steps: list[Step], type_check: TypeCheck | None) -> Complete:
