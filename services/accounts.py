@@ -11,8 +11,6 @@ import re
 from datetime import datetime
 from enum import StrEnum
 
-from tortoise.transactions import in_transaction
-
 from core import clock, limits
 from core.errors import BadUserInput, DomainError, ErrorCode, RateLimited
 from core.runtime import Budget, Runtime
@@ -28,6 +26,7 @@ from services.privacy import consents, policy, visitors
 from services.privacy.consents import Subject
 from services.security import logins, stuffing
 from services.tokens import new_token, token_digest
+from services.transactions import transaction
 
 
 class SessionKind(StrEnum):
@@ -104,7 +103,7 @@ async def sign_up(
     # Counted whether or not the address has an account, so the limit reveals nothing.
     await _take(runtime, _account_key("signup", email), _mail_budget(runtime))
     password_hash = await runtime.passwords.hash(password)
-    async with in_transaction():
+    async with transaction():
         existing = await User.get_or_none(email=email)
         if existing is not None:
             await enqueue_email(
@@ -197,7 +196,7 @@ async def _void_reset_tokens(user: User) -> None:
 
 
 async def verify_email(token: str, client: ClientInfo) -> User:
-    async with in_transaction():
+    async with transaction():
         user = await spend_email_token(token, EmailTokenPurpose.VERIFY_EMAIL)
         user.email_verified = True
         await user.save(update_fields=["email_verified", "updated_at"])
@@ -266,7 +265,7 @@ async def log_in(
     if user.password_hash and runtime.passwords.needs_rehash(user.password_hash):
         user.password_hash = await runtime.passwords.hash(password)
         await user.save(update_fields=["password_hash", "updated_at"])
-    async with in_transaction():
+    async with transaction():
         raw, session = await start_session(runtime, user, client)
         await logins.record_log_in(user, client, LoginMethod.PASSWORD)
     if visitor is not None:
@@ -395,7 +394,7 @@ async def change_password(
         new_password, field="newPassword", personal_words=_personal_words(user.email, user.name)
     )
     new_hash = await runtime.passwords.hash(new_password)
-    async with in_transaction():
+    async with transaction():
         await User.filter(id=user.id).update(password_hash=new_hash, updated_at=clock.now())
         await _void_reset_tokens(user)
         await revoke_sessions(user, client, keep=session, reason="password changed")
@@ -416,7 +415,7 @@ async def request_password_reset(runtime: Runtime, *, email: str, client: Client
     await _take(runtime, _ip_key("reset", client), budget)
     # Counted whether or not the address has an account, so the limit reveals nothing.
     await _take(runtime, _account_key("reset", email), _mail_budget(runtime))
-    async with in_transaction():
+    async with transaction():
         user = await User.get_or_none(email=email, is_active=True)
         if user is None:
             return
@@ -437,7 +436,7 @@ async def reset_password(
     runtime: Runtime, *, token: str, new_password: str, client: ClientInfo
 ) -> User:
     """Set a new password from a mailed token; every session is revoked."""
-    async with in_transaction():
+    async with transaction():
         user = await spend_email_token(token, EmailTokenPurpose.RESET_PASSWORD)
         check_strength(
             new_password,

@@ -15,7 +15,6 @@ from typing import cast
 
 from tortoise import connections
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, DomainError, ErrorCode, NotFound
@@ -28,6 +27,7 @@ from services.accounts import normalize_email, revoke_sessions
 from services.client import ClientInfo
 from services.deletion.erasure import ERASED_STATUSES, is_erased
 from services.deletion.requests import latest_request
+from services.transactions import transaction
 
 
 class OwnAccount(DomainError):
@@ -108,7 +108,7 @@ async def deactivate_user(
     """Block the account: its sessions end and log-in is refused until staff reactivate it
     (cancelling a deletion does not lift it). Deactivating it again changes nothing."""
     _not_on_oneself(staff, user_id, "You cannot deactivate your own account.")
-    async with in_transaction():
+    async with transaction():
         user = await _locked(user_id)
         if user.deactivated_at is not None:
             return user
@@ -135,7 +135,7 @@ async def deactivate_user(
 async def reactivate_user(staff: User, user_id: int, *, client: ClientInfo) -> User:
     """Lift a deactivation. An account whose owner's deletion is under way or done stays as
     it is: scheduled for erasure, it comes back only through its owner's cancel link."""
-    async with in_transaction():
+    async with transaction():
         user = await _locked(user_id)
         deletion = await latest_request(user.id)
         status = deletion.status if deletion is not None else None
@@ -185,7 +185,7 @@ async def _set_staff_permission(
     staff: User, user_id: int, permission: StaffPermission, *, held: bool, client: ClientInfo
 ) -> tuple[User, bool]:
     _not_on_oneself(staff, user_id, "You cannot change your own staff permissions.")
-    async with in_transaction():
+    async with transaction():
         user = await _locked(user_id)
         if held and await is_erased(user.id):
             raise AccountErased()

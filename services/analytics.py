@@ -6,7 +6,6 @@ a path holding an id.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import re
@@ -20,7 +19,6 @@ from urllib.parse import unquote
 
 from tortoise.expressions import F, Q
 from tortoise.functions import Count, Sum
-from tortoise.transactions import in_transaction
 
 from core import limits
 from core.errors import BadUserInput
@@ -28,6 +26,7 @@ from models.accounts import User
 from models.interactions import DailyInteractionCount, Interaction, InteractionKind
 from models.marketplace import Job, JobStatus, Post
 from services.access.decisions import Access
+from services.transactions import transaction
 
 K = InteractionKind
 VIEWS = (K.PAGE_VIEW, K.POST_VIEW)
@@ -90,7 +89,7 @@ async def roll_up(older_than: datetime) -> int:
 
 
 async def _roll_up_batch(older_than: datetime) -> int:
-    async with in_transaction():
+    async with transaction():
         rows = (
             await Interaction.filter(occurred_at__lt=older_than)
             .order_by("id")
@@ -177,7 +176,7 @@ async def _one_snapshot() -> AsyncIterator[None]:
     """Read the daily counts and the live rows as of one moment: a sweep committing between
     the two reads would otherwise show its rows twice or not at all. SQLite's transactions
     see one snapshot already; PostgreSQL's default re-reads per statement."""
-    async with in_transaction() as connection:
+    async with transaction() as connection:
         if connection.capabilities.dialect == "postgres":
             await connection.execute_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield
@@ -188,17 +187,7 @@ async def _counted(
 ) -> Counter[tuple[Any, ...]]:
     """Interactions of ``kinds`` in ``span`` counted per ``columns``: the rolled-up counts
     staff may read, plus live counts over everyone's rows (counts, never a row). A live
-    path is counted as its pattern, as it will be once rolled up.
-
-    Shielded: GraphQL cancels the other fields of an object one of them nulled, and a
-    cancellation landing inside Tortoise's ``in_transaction`` leaves its connection's lock
-    held, so every later query of the process waits forever. The two reads finish instead."""
-    return await asyncio.shield(_counted_in_one_snapshot(access, span, kinds, *columns))
-
-
-async def _counted_in_one_snapshot(
-    access: Access, span: DateRange, kinds: tuple[InteractionKind, ...], *columns: str
-) -> Counter[tuple[Any, ...]]:
+    path is counted as its pattern, as it will be once rolled up."""
     where = Q(day__gte=span.first, day__lte=span.last, kind__in=kinds)
     totals: Counter[tuple[Any, ...]] = Counter()
     async with _one_snapshot():

@@ -14,11 +14,11 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from models.accounts import User
 from models.outbox import OutboxEmail, OutboxStatus
+from services.transactions import transaction
 
 logger = logging.getLogger("mentor_api.email")
 
@@ -230,7 +230,7 @@ async def deliver_pending(
 
 async def _claim_next(lease: timedelta) -> OutboxEmail | None:
     """The oldest due mail, kept from other workers for ``lease``; None when none is due."""
-    async with in_transaction():
+    async with transaction():
         row = (
             await OutboxEmail.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=clock.now())
             .order_by("id")

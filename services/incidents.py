@@ -21,7 +21,6 @@ from typing import Any
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, Conflict, NotFound
@@ -36,6 +35,7 @@ from services.access.policy import Category
 from services.client import ClientInfo
 from services.notifications.emit import announcing, notify
 from services.profile_fields import checked_text
+from services.transactions import transaction
 
 AUTHORITY_DEADLINE = timedelta(hours=72)
 
@@ -163,7 +163,7 @@ async def record_incident(
         raise BadUserInput("Name the categories of personal data it concerned.", field="categories")
     chosen = [category.value for category in Category if category in categories]
     affected = await _affected(user_ids, query)
-    async with in_transaction():
+    async with transaction():
         incident = await SecurityIncident.create(
             summary=summary,
             detected_at=detected_at,
@@ -225,7 +225,7 @@ async def mark_authority_notified(
             "After the 72 hours, the notification states the reasons for the delay.",
             field="delayReason",
         )
-    async with in_transaction():
+    async with transaction():
         locked = await SecurityIncident.filter(id=incident.id).select_for_update().first()
         assert locked is not None
         if locked.authority_notified_at is not None:
@@ -312,7 +312,7 @@ async def _notify_batch(runtime: Runtime, incident_id: int) -> int | None:
     """Tell the next batch of people not told yet; None once nobody is left. The incident's
     row lock makes concurrent senders take turns, and each sees the rows the one before it
     marked."""
-    async with in_transaction():
+    async with transaction():
         incident = await SecurityIncident.filter(id=incident_id).select_for_update().first()
         if incident is None:
             return None

@@ -14,7 +14,6 @@ from enum import StrEnum
 from typing import Final, Protocol, TypeVar
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -25,6 +24,7 @@ from models.payments import ConnectedAccount
 from services.access.decisions import Access
 from services.money import checked_amount, checked_currency
 from services.notifications.emit import notify
+from services.transactions import transaction
 
 
 class JobRole(StrEnum):
@@ -213,7 +213,7 @@ async def transition(
     job_id: int, action: JobAction, actor: Actor, *, price: Price | None = None
 ) -> Job:
     """Move one job along the table, under a row lock, or raise and change nothing."""
-    async with in_transaction():
+    async with transaction():
         job = await _opened(job_id, actor, lock=True)
         await _make(job, plan(job, action, actor), price)
     return job
@@ -239,7 +239,7 @@ async def cancel_job(actor: User, job_id: int, hook: CancellationHook[Seen]) -> 
     job = await _opened(job_id, actor, lock=False)
     move = plan(job, JobAction.CANCEL, actor)
     seen = await hook.before(job)
-    async with in_transaction():
+    async with transaction():
         job = await _opened(job_id, actor, lock=True)
         if job.status is not move.source:
             move = plan(job, JobAction.CANCEL, actor)
@@ -269,7 +269,7 @@ async def request_job(client: User, mentor_profile_id: int, description: str) ->
             f"Describe what you need in 1 to {limits.MAX_JOB_DESCRIPTION_LENGTH} characters.",
             field="description",
         )
-    async with in_transaction():
+    async with transaction():
         job = await Job.create(client_id=client.id, mentor_id=profile.user_id, description=text)
         await notify(NotificationKind.JOB_REQUESTED, [job.mentor_id], job=job)
     return job

@@ -16,7 +16,6 @@ import hmac
 import re
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, NotFound
@@ -31,6 +30,7 @@ from services.privacy import consents
 from services.privacy.audiences import Consenting, consenting
 from services.privacy.consents import Subject
 from services.profile_fields import checked_text
+from services.transactions import transaction
 
 PURPOSE = ConsentPurpose.MARKETING_EMAIL
 TOKEN = re.compile(r"([0-9]{1,19})\.([A-Za-z0-9_-]{43})")
@@ -94,7 +94,7 @@ async def _queue_batch(settings: Settings, campaign_id: int, batch: list[Consent
     """Queue the campaign for the people of ``batch`` it was not queued for yet; None once
     the campaign is no longer sending. The campaign's row lock makes concurrent senders take
     turns, and each sees the recipients the one before it recorded."""
-    async with in_transaction():
+    async with transaction():
         campaign = await MarketingCampaign.filter(id=campaign_id).select_for_update().first()
         if campaign is None or campaign.status != CampaignStatus.SENDING:
             return None

@@ -13,7 +13,6 @@ from enum import StrEnum
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import limits
 from core.errors import BadUserInput, Conflict, NotFound
@@ -26,6 +25,7 @@ from services.client import ClientInfo
 from services.deletion.blockers import DeletionBlocked, pending_jobs
 from services.money import Amount, checked_amount, checked_currency
 from services.profile_fields import checked_text, checked_timezone, clean_tags
+from services.transactions import transaction
 
 
 @dataclass(frozen=True)
@@ -116,7 +116,7 @@ async def become_mentor(user: User, changes: ProfileChanges) -> MentorProfile:
     profile = MentorProfile(user_id=user.id)
     _apply(profile, changes)
     try:
-        async with in_transaction():
+        async with transaction():
             await _save_with_tags(profile)
     except IntegrityError:
         raise Conflict("You are already a mentor; update your profile instead.") from None
@@ -124,7 +124,7 @@ async def become_mentor(user: User, changes: ProfileChanges) -> MentorProfile:
 
 
 async def update_mentor_profile(user: User, changes: ProfileChanges) -> MentorProfile:
-    async with in_transaction():
+    async with transaction():
         profile = await MentorProfile.filter(user_id=user.id).select_for_update().get_or_none()
         if profile is None:
             raise Conflict("You are not a mentor yet; call becomeMentor first.")
@@ -176,7 +176,7 @@ async def close_mentor_profile(user: User, client: ClientInfo) -> None:
     blockers = await pending_jobs(Q(mentor_id=user.id))
     if blockers:
         raise DeletionBlocked(blockers, "The mentor profile cannot be closed")
-    async with in_transaction():
+    async with transaction():
         profile = await MentorProfile.filter(user_id=user.id).select_for_update().first()
         if profile is None:
             raise NotFound("You have no mentor profile.")

@@ -17,7 +17,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, Conflict, NotFound
@@ -32,6 +31,7 @@ from services import audit
 from services.access.decisions import Access
 from services.access.viewer import PartnerCaller
 from services.client import ClientInfo
+from services.transactions import transaction
 
 # Recognisable in logs, leaked-secret scanners and support mail; distinct from session tokens.
 KEY_PREFIX = "mpk_live_"
@@ -103,7 +103,7 @@ async def create_app(
         raise BadUserInput(f"Name the app in 1 to {longest} characters.", field="name")
     chosen = _scopes(scopes)
     uris = _redirect_uris(redirect_uris)
-    async with in_transaction():
+    async with transaction():
         if await PartnerApp.filter(name=name).exists():
             raise Conflict("A partner app has this name already.", field="name")
         app = await PartnerApp.create(name=name, scopes=chosen, redirect_uris=uris)
@@ -128,7 +128,7 @@ async def rotate_key(
             field="overlapSeconds",
         )
     ends = clock.now() + overlap
-    async with in_transaction():
+    async with transaction():
         app = await live_app(app_id)
         await _live_keys(app.id).filter(expires_at__isnull=True).update(expires_at=ends)
         await _live_keys(app.id).filter(expires_at__gt=ends).update(expires_at=ends)

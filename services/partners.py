@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock
 from core.runtime import Runtime
@@ -36,6 +35,7 @@ from models.privacy import ConsentPurpose
 from services import audit
 from services.access.decisions import Access
 from services.privacy.audiences import Consenting, consenting
+from services.transactions import transaction
 
 logger = logging.getLogger("mentor_api.partners")
 
@@ -128,7 +128,7 @@ async def _record(partner: AdvertisingPartner, due: list[Due]) -> None:
     """Each share is a disclosure its person reads and an entry of the audit log (naming the
     partner and the fields sent, never their values), written together."""
     now = clock.now()
-    async with in_transaction():
+    async with transaction():
         await PartnerDisclosure.bulk_create(
             [
                 PartnerDisclosure(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Subquery
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -23,6 +22,7 @@ from services.access.states import POST_PUBLISHED
 from services.keyset import Ordering, Page, Window
 from services.profile_fields import clean_tags
 from services.ranking import counts_per, top_rows_per
+from services.transactions import transaction
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ async def create_post(author: User, title: str, body: str, tags: Sequence[str]) 
         post,
         PostChanges(sent=frozenset({"title", "body", "tags"}), title=title, body=body, tags=tags),
     )
-    async with in_transaction():
+    async with transaction():
         await _save_with_tags(post)
     return post
 
@@ -113,7 +113,7 @@ async def _own_post(author: User, post_id: int) -> Post:
 
 
 async def update_post(author: User, post_id: int, changes: PostChanges) -> Post:
-    async with in_transaction():
+    async with transaction():
         post = await _own_post(author, post_id)
         _apply(post, changes)
         await _save_with_tags(post)
@@ -121,7 +121,7 @@ async def update_post(author: User, post_id: int, changes: PostChanges) -> Post:
 
 
 async def publish_post(author: User, post_id: int) -> Post:
-    async with in_transaction():
+    async with transaction():
         post = await _own_post(author, post_id)
         if post.status is PostStatus.PUBLISHED:
             raise Conflict("This post is already PUBLISHED.", field="id")
@@ -132,7 +132,7 @@ async def publish_post(author: User, post_id: int) -> Post:
 
 
 async def delete_post(author: User, post_id: int) -> int:
-    async with in_transaction():
+    async with transaction():
         post = await _own_post(author, post_id)
         await post.delete()
     return post_id
@@ -151,7 +151,7 @@ async def like_post(user: User, post_id: int) -> Post:
     """Idempotent: a second like by the same user changes nothing."""
     post = await _likeable(user, post_id)
     try:
-        async with in_transaction():
+        async with transaction():
             await PostLike.create(post_id=post.id, user_id=user.id)
             await Post.filter(id=post.id).update(like_count=F("like_count") + 1)
     except IntegrityError:
@@ -162,7 +162,7 @@ async def like_post(user: User, post_id: int) -> Post:
 async def unlike_post(user: User, post_id: int) -> Post:
     """Idempotent: unliking a post one does not like changes nothing."""
     post = await _likeable(user, post_id)
-    async with in_transaction():
+    async with transaction():
         removed = await PostLike.filter(post_id=post.id, user_id=user.id).delete()
         if removed:
             await Post.filter(id=post.id).update(like_count=F("like_count") - 1)

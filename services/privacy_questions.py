@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, RateLimited
@@ -27,6 +26,7 @@ from services.accounts import normalize_email
 from services.client import ClientInfo
 from services.email import enqueue_email_to
 from services.tokens import token_digest
+from services.transactions import transaction
 
 # Fixed words: an outbox row keeps its subject after delivery, so it names nobody.
 SUPPORT_SUBJECT = "Privacy question #{id}"
@@ -120,7 +120,7 @@ async def ask(
     """Keep the question, mail it to support and acknowledge it to the sender."""
     question = checked(user, subject=subject, message=message, reply_to=reply_to)
     await _take_budgets(runtime, user, question, client)
-    async with in_transaction():
+    async with transaction():
         row = await PrivacyQuestion.create(
             user_id=user.id if user else None,
             reply_to=question.reply_to,
@@ -178,7 +178,7 @@ async def forget_expired(runtime: Runtime) -> int:
     )
     forgotten = 0
     while True:
-        async with in_transaction():
+        async with transaction():
             page = await _forget_page(expired)
         if not page:
             return forgotten

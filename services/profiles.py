@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from core import limits
 from core.errors import BadUserInput
 from core.runtime import Runtime
 from models.accounts import User
 from services.images import StoredImage, reencoded
 from services.profile_fields import LANGUAGE_TAG, checked_text, checked_timezone, clean_tags
+from services.transactions import transaction
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ async def fill_empty_profile_photo(runtime: Runtime, user: User, data: bytes) ->
     photo = await _checked_photo(runtime, data)
     key = await runtime.files.put(photo.data, suffix=photo.suffix)
     try:
-        async with in_transaction():
+        async with transaction():
             row = await User.filter(id=user.id).select_for_update().get()
             if row.photo_key is None:
                 row.photo_key = key
@@ -101,7 +100,7 @@ async def remove_profile_photo(runtime: Runtime, user: User) -> User:
 async def _point_photo_at(user: User, key: str | None) -> str | None:
     """Point the profile at ``key`` under a row lock and answer the key it replaced, so
     uploads at the same time each delete the file before theirs and none is left behind (P22)."""
-    async with in_transaction():
+    async with transaction():
         row = await User.filter(id=user.id).select_for_update().get()
         previous = row.photo_key
         row.photo_key = key

@@ -15,7 +15,6 @@ from enum import StrEnum
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count, Sum
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -36,6 +35,7 @@ from services.access.states import TESTIMONIAL_DISPLAYED
 from services.keyset import Ordering, Page, Window
 from services.notifications.emit import notify
 from services.ranking import counts_per, top_rows_per
+from services.transactions import transaction
 
 MODERATORS = StaffPermission.MODERATE_CONTENT
 ANONYMOUS_NAME = "Anonymous"
@@ -120,7 +120,7 @@ async def write_testimonial(author: User, job_id: int, rating: int, text: str) -
         limit = limits.MAX_TESTIMONIAL_LENGTH
         raise BadUserInput(f"Write 1 to {limit} characters.", field="text")
     try:
-        async with in_transaction():
+        async with transaction():
             written = await Testimonial.create(
                 job_id=job.id,
                 author_id=author.id,
@@ -179,7 +179,7 @@ async def _act(
     attribution: Attribution | None = None,
 ) -> Testimonial:
     step = ACTIONS[action]
-    async with in_transaction():
+    async with transaction():
         row = await _locked(actor, testimonial_id, step.by)
         for requirement in step.requires:
             if not requirement.holds(row):

@@ -10,7 +10,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from tortoise.transactions import in_transaction
 
 from core.runtime import Runtime
 from core.settings import Settings
@@ -18,6 +17,7 @@ from models.accounts import User
 from models.outbox import OutboxEmail, OutboxStatus
 from services import audit
 from services.email import FolderMailer, SmtpMailer, enqueue_email
+from services.transactions import transaction
 from tests.support.documents import document
 from tests.support.graphql import GraphQLClient, error_codes
 from tests.support.smtp import Mailbox
@@ -28,7 +28,7 @@ SIGN_UP = document("SignUp")
 
 async def queue_mail(users: UserFactory) -> OutboxEmail:
     alice = await users.create("Alice", email="alice@example.com")
-    async with in_transaction():
+    async with transaction():
         return await enqueue_email(alice.user, "Hello", "A message for Alice.")
 
 
@@ -155,7 +155,7 @@ async def test_a_mail_that_can_never_be_sent_neither_blocks_nor_repeats_the_othe
 ) -> None:
     alice = await users.create("Alice", email="alice@example.com")
     mallory = await users.create("Mallory", email="mallory@example.com")
-    async with in_transaction():
+    async with transaction():
         first = await enqueue_email(alice.user, "First", "Before the bad one.")
         bad = await enqueue_email(mallory.user, "Broken", "To an address no relay takes.")
         last = await enqueue_email(alice.user, "Last", "After the bad one.")

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiohttp.test_utils import TestClient
+from tortoise import connections
 
 from app.graphql_http import GRAPHQL_RESPONSE
 from core.runtime import Runtime
@@ -21,6 +22,7 @@ from models.outbox import OutboxEmail, OutboxStatus
 from models.payments import StripeCustomer
 from resolvers.extensions import TIMEOUT_MESSAGE
 from services.payments.provider import PaymentProvider
+from services.transactions import transaction
 from tests.marketplace.helpers import become_mentor, request_job
 from tests.support.backends import Backend
 from tests.support.documents import document
@@ -102,6 +104,40 @@ async def test_a_mutation_past_the_request_timeout_is_stopped_and_rolled_back(
 
     # Nothing is left stuck: the same log-in goes through now.
     assert (await graphql.data(LOG_IN, log_in(bob)))["logIn"]["errors"] == []
+    assert await sessions_of(bob) == 2
+
+
+async def test_mutations_stopped_while_their_transaction_begins_leave_the_database_free(
+    http: TestClient[Any, Any],
+    graphql: GraphQLClient,
+    users: UserFactory,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The timeout lands inside Tortoise's entry into the log-in's transaction, after it took
+    the database (SQLite's one connection, a connection of PostgreSQL's pool) and sent BEGIN.
+    Stopped there once more than the pool holds, the log-ins answer TIMEOUT, open nothing,
+    and the next one goes through: no lock stays held, no connection stays out."""
+    bob = await users.create("Bob Builder")
+    async with transaction() as connection:
+        wrapper = type(connection)
+    stops = getattr(connections.get("default"), "pool_maxsize", 1) + 1
+    begin = wrapper.begin
+
+    async def slow_begin(self: Any) -> None:
+        await begin(self)
+        await asyncio.sleep(0.5)
+
+    within(runtime, monkeypatch, request_timeout=timedelta(milliseconds=200))
+    monkeypatch.setattr(wrapper, "begin", slow_begin)
+    for _ in range(stops):
+        status, _, request_id, body = await post(http, LOG_IN, log_in(bob), accept=GRAPHQL_RESPONSE)
+        assert (status, body) == (504, {"errors": [timeout_error(request_id)]})
+    monkeypatch.setattr(wrapper, "begin", begin)
+    within(runtime, monkeypatch, request_timeout=timedelta(seconds=10))
+
+    async with asyncio.timeout(5):
+        assert (await graphql.data(LOG_IN, log_in(bob)))["logIn"]["errors"] == []
     assert await sessions_of(bob) == 2
 
 

@@ -21,7 +21,6 @@ import stripe
 from tortoise import connections
 from tortoise.fields.relational import ForeignKeyFieldInstance
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
 from core import clock
 from core.runtime import Runtime
@@ -35,6 +34,7 @@ from services import audit, privacy_questions
 from services.access.policy import Erasure, ModelPrivacy
 from services.access.registry import REGISTRY
 from services.deletion.blockers import held
+from services.transactions import transaction
 
 logger = logging.getLogger("mentor_api.erasure")
 
@@ -200,7 +200,7 @@ async def erase(
     for step in _steps():
         if step in deletion.steps_done:
             continue
-        async with in_transaction():
+        async with transaction():
             if step == "copies":
                 await _forget_copies(runtime, user)
             elif step == "files":
@@ -268,7 +268,7 @@ async def purge_due(runtime: Runtime) -> int:
     for deletion in await due.order_by("id"):
         if await held(deletion.user_id) or STRIPE_STEP not in deletion.steps_done:
             continue
-        async with in_transaction():
+        async with transaction():
             for model in deletion_order():
                 privacy = REGISTRY[model]
                 if model is not User and privacy.owner and retained_for_law(privacy):

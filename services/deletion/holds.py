@@ -3,8 +3,6 @@ deletion and pauses a scheduled erasure and the purge until it is released."""
 
 from __future__ import annotations
 
-from tortoise.transactions import in_transaction
-
 from core import clock
 from core.errors import Conflict, NotFound
 from models.accounts import User
@@ -12,6 +10,7 @@ from models.audit import AuditAction
 from models.deletion import LegalHold
 from services import audit
 from services.client import ClientInfo
+from services.transactions import transaction
 
 
 async def place_hold(
@@ -19,7 +18,7 @@ async def place_hold(
 ) -> LegalHold:
     if not await User.exists(id=user_id):
         raise NotFound("No such user.", field="userId")
-    async with in_transaction():
+    async with transaction():
         hold = await LegalHold.create(
             user_id=user_id,
             reference=reference,
@@ -41,7 +40,7 @@ async def place_hold(
 async def release_hold(
     staff: User, hold_id: int, *, reference: str, client: ClientInfo
 ) -> LegalHold:
-    async with in_transaction():
+    async with transaction():
         hold = await LegalHold.filter(id=hold_id).select_for_update().first()
         if hold is None:
             raise NotFound("No such legal hold.", field="legalHoldId")

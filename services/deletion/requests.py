@@ -12,8 +12,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from tortoise.transactions import in_transaction
-
 from core import clock
 from core.runtime import Runtime
 from models.accounts import EmailToken, EmailTokenPurpose, User
@@ -28,6 +26,7 @@ from services.email import enqueue_email
 from services.privacy import consents
 from services.privacy.consents import Subject
 from services.tokens import token_digest
+from services.transactions import transaction
 
 CONFIRM_SUBJECT = "Confirm the deletion of your account"
 SCHEDULED_SUBJECT = "Your account is scheduled for erasure"
@@ -61,7 +60,7 @@ async def request_deletion(runtime: Runtime, user: User, client: ClientInfo) -> 
     blockers = await blockers_of(user.id)
     if blockers:
         raise DeletionBlocked(blockers)
-    async with in_transaction():
+    async with transaction():
         deletion = await AccountDeletion.filter(
             user_id=user.id, status=DeletionStatus.AWAITING_CONFIRMATION
         ).first()
@@ -110,7 +109,7 @@ async def request_deletion(runtime: Runtime, user: User, client: ClientInfo) -> 
 
 async def confirm_deletion(runtime: Runtime, token: str, client: ClientInfo) -> AccountDeletion:
     """Deactivate the account and schedule its erasure. The same token again is a no-op."""
-    async with in_transaction():
+    async with transaction():
         repeated = await _confirmed_by(token)
         if repeated is not None:
             return repeated
@@ -185,7 +184,7 @@ async def cancel_deletion(runtime: Runtime, token: str, client: ClientInfo) -> A
     """Keep the account: before confirmation the request lapses; after it, the account is
     active again, as it was (still deactivated, if staff deactivated it). Sessions stay ended
     and consents withdrawn."""
-    async with in_transaction():
+    async with transaction():
         user = await accounts.spend_email_token(
             token, EmailTokenPurpose.CANCEL_DELETION, active_only=False
         )

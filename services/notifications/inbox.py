@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, NotFound
@@ -17,6 +16,7 @@ from models.accounts import User
 from models.notifications import Notification, NotificationKind, NotificationPreference
 from services.access.decisions import Access
 from services.notifications import kinds
+from services.transactions import transaction
 
 
 def newest_first(access: Access, *, unread_only: bool = False) -> QuerySet[Notification]:
@@ -92,7 +92,7 @@ async def choose_mail(user: User, choices: Mapping[NotificationKind, bool]) -> l
             raise BadUserInput(
                 f"{kind.value} always comes by email: it cannot be turned off.", field="choices"
             )
-    async with in_transaction():
+    async with transaction():
         for kind, email in choices.items():
             await NotificationPreference.update_or_create(
                 defaults={"email": email}, user_id=user.id, kind=kind

@@ -12,7 +12,6 @@ from enum import StrEnum
 import stripe
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock
 from core.errors import BadUserInput, Conflict, Forbidden, NotFound
@@ -29,6 +28,7 @@ from services.payments import settlement
 from services.payments.customers import ensure_customer
 from services.payments.provider import id_of, stripe_errors
 from services.payments.states import ALLOWED_IN, PaymentAction
+from services.transactions import transaction
 
 
 class RefundReason(StrEnum):
@@ -84,7 +84,7 @@ async def start_job_payment(runtime: Runtime, client: User, job_id: int) -> tupl
         )
     assert intent.client_secret is not None
     try:
-        async with in_transaction():
+        async with transaction():
             # Under the job's lock, as cancel_job: a job cancelled meanwhile gets no payment,
             # and its intent's secret never leaves here, so nobody can confirm it.
             locked = await Job.filter(id=job.id).select_for_update().get()
@@ -230,7 +230,7 @@ async def refund_payment(
         charge_id = id_of(refund.charge)
         assert charge_id is not None
         charge = await provider.v1.charges.retrieve_async(charge_id)
-    async with in_transaction():
+    async with transaction():
         locked = await settlement.locked_payment(payment.stripe_payment_intent_id)
         assert locked is not None
         settlement.record_success(locked, charge.id)

@@ -14,13 +14,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from core import clock
 from core.errors import BadUserInput
 from models.payments import Payment, WebhookEvent
 from services.payments import customers, payouts, settlement
 from services.payments.provider import id_of
+from services.transactions import transaction
 
 # A handler gets the event's object and the time Stripe created the event; it answers the
 # user the event turned out to concern.
@@ -139,7 +138,7 @@ async def process(row_id: int) -> bool:
     """Apply one stored event exactly once: concurrent deliveries wait on the row's lock and
     then find it processed. False when it must wait for another event (it stays pending)."""
     try:
-        async with in_transaction():
+        async with transaction():
             row = await WebhookEvent.filter(id=row_id).select_for_update().get()
             if row.processed_at is not None:
                 return True

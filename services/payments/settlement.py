@@ -12,7 +12,6 @@ import logging
 from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from core import clock
 from core.errors import Conflict
@@ -23,6 +22,7 @@ from services import jobs
 from services.notifications.emit import notify
 from services.payments import states
 from services.payments.provider import id_of
+from services.transactions import transaction
 
 logger = logging.getLogger("mentor_api.payments")
 
@@ -72,7 +72,7 @@ async def payment_for_intent(intent: dict[str, Any]) -> Payment | None:
     if job is None or str(job.client_id) != str(metadata.get("client_id")):
         return None
     try:
-        async with in_transaction():  # a savepoint: a failed insert must not end the caller's
+        async with transaction():  # a savepoint: a failed insert must not end the caller's
             await Payment.create(
                 job_id=job.id,
                 client_id=job.client_id,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock
 from core.errors import RateLimited
@@ -27,6 +26,7 @@ from services.client import ClientInfo
 from services.notifications.emit import announcing, notify
 from services.privacy import archive
 from services.privacy.stored_archives import Make, MarkReady, StoredArchives
+from services.transactions import transaction
 
 
 def newest_first(access: Access, user_id: int) -> QuerySet[DataExport]:
@@ -40,7 +40,7 @@ async def request_export(runtime: Runtime, user: User, client: ClientInfo) -> Da
     user did nothing wrong.
     """
     interval = runtime.settings.data_export_interval
-    async with in_transaction():
+    async with transaction():
         # One request at a time per user, so two at once cannot both start an export.
         await User.select_for_update().filter(id=user.id).first()
         mine = DataExport.filter(user_id=user.id).order_by("-requested_at", "-id")
@@ -98,7 +98,7 @@ async def build_export(runtime: Runtime, export_id: int) -> bool:
 async def _mark_ready(runtime: Runtime, export: DataExport, key: str, size: int) -> bool:
     """READY with its archive, audited and notified, unless another worker got there first."""
     ready_at = clock.now()
-    async with announcing(runtime), in_transaction():
+    async with announcing(runtime), transaction():
         won = await DataExport.filter(id=export.id, status=ExportStatus.BUILDING).update(
             status=ExportStatus.READY,
             file_key=key,

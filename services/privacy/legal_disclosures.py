@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, NotFound
@@ -33,6 +32,7 @@ from services.client import ClientInfo
 from services.notifications.emit import announcing, notify
 from services.privacy import archive
 from services.privacy.stored_archives import Make, MarkReady, StoredArchives
+from services.transactions import transaction
 
 # Secrets (password hashes, session and mail tokens) leave the service for nobody.
 NEVER_DISCLOSED = frozenset({Category.CREDENTIAL})
@@ -111,7 +111,7 @@ async def request_disclosure(
     names = _categories(categories)
     if not await User.exists(id=user_id) or await erased(user_id):
         raise NotFound("No such user.", field="userId")
-    async with in_transaction():
+    async with transaction():
         disclosure = await LegalDisclosure.create(
             user_id=user_id,
             requested_by_id=staff.id,
@@ -189,7 +189,7 @@ async def build_disclosure(runtime: Runtime, disclosure_id: int) -> bool:
 
 async def _mark_ready(runtime: Runtime, disclosure: LegalDisclosure, key: str, size: int) -> bool:
     built_at = clock.now()
-    async with in_transaction():
+    async with transaction():
         won = await LegalDisclosure.filter(
             id=disclosure.id, status=DisclosureStatus.BUILDING
         ).update(
@@ -245,7 +245,7 @@ async def download(
     if content is None:
         return None
     await runtime.files.delete(key)
-    async with announcing(runtime), in_transaction():
+    async with announcing(runtime), transaction():
         won = await LegalDisclosure.filter(
             id=disclosure.id, status=DisclosureStatus.READY, file_key=key
         ).update(status=DisclosureStatus.DOWNLOADED, downloaded_at=clock.now(), file_key=None)

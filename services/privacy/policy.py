@@ -19,7 +19,6 @@ from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, Conflict
@@ -31,6 +30,7 @@ from services import audit
 from services.access.decisions import Access
 from services.client import ClientInfo
 from services.profile_fields import checked_text
+from services.transactions import transaction
 
 # It names the version in a response header and in URLs: letters, digits, dots and dashes.
 VERSION_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
@@ -113,7 +113,7 @@ async def publish(
         missing="Say what changed since the version before.",
     )
     effective_at = _checked_moment(effective_at)
-    async with in_transaction():
+    async with transaction():
         # Publishers take turns on the latest version, which decides the earliest start.
         latest = await PrivacyPolicy.select_for_update().order_by(*NEWEST_FIRST).first()
         if await PrivacyPolicy.exists(version=version):

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
 from core import clock
 from core.runtime import Runtime
 from models.accounts import User
 from models.notifications import NotificationKind
 from models.privacy import PolicyAcceptance, PolicyAnnouncement
 from services.notifications.emit import announcing, notify
+from services.transactions import transaction
 
 
 async def announce_due(runtime: Runtime) -> int:
@@ -36,7 +35,7 @@ async def announce_due(runtime: Runtime) -> int:
 
 async def _next_batch(runtime: Runtime, announcement_id: int) -> int | None:
     """Notify the next batch of users and record how far it got; None once all are done."""
-    async with announcing(runtime), in_transaction():
+    async with announcing(runtime), transaction():
         announcement = (
             await PolicyAnnouncement.filter(id=announcement_id).select_for_update().first()
         )

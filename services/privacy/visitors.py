@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 
-from tortoise.transactions import in_transaction
-
 from core import limits
 from core.errors import RateLimited
 from core.runtime import Budget, Runtime, ThrottleUnavailable
@@ -17,6 +15,7 @@ from services import audit
 from services.client import ClientInfo
 from services.privacy import consents
 from services.tokens import new_token, token_digest
+from services.transactions import transaction
 
 logger = logging.getLogger("mentor_api.privacy")
 
@@ -45,7 +44,7 @@ async def start_visit(runtime: Runtime, client: ClientInfo) -> tuple[str, Visito
 async def attach(visitor: Visitor, user_id: int) -> None:
     """The visitor signed up or logged in: its choices join the account's ledger, where the
     newer choice per purpose wins and the history keeps both."""
-    async with in_transaction():
+    async with transaction():
         joining = ConsentRecord.filter(visitor_id=visitor.id, user_id__isnull=True)
         for purpose, granted, source in await joining.order_by("decided_at", "id").values_list(
             "purpose", "granted", "source"

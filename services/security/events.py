@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock
 from models.audit import AuditAction
@@ -14,6 +13,7 @@ from models.security import SecurityEvent, SecurityEventKind
 from services import audit
 from services.access.decisions import Access
 from services.client import ClientInfo
+from services.transactions import transaction
 
 
 def newest_first(access: Access) -> QuerySet[SecurityEvent]:
@@ -30,7 +30,7 @@ async def raise_event(
 ) -> SecurityEvent:
     """Record an event seen until now, and the SECURITY_EVENT audit row that points at it."""
     now = clock.now()
-    async with in_transaction():
+    async with transaction():
         event = await SecurityEvent.create(
             kind=kind,
             ip_prefix=network,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock
 from core.errors import NotFound
@@ -12,6 +11,7 @@ from models.audit import AuditAction
 from services import audit
 from services.access.decisions import Access
 from services.client import ClientInfo
+from services.transactions import transaction
 
 
 def live(access: Access, user_id: int) -> QuerySet[Session]:
@@ -27,7 +27,7 @@ async def revoke(user: User, session_id: int, client: ClientInfo) -> Session:
     """End one of the user's live sessions. Another user's, a spent one and one that never
     existed are the same NOT_FOUND, so nobody learns which ids are sessions."""
     now = clock.now()
-    async with in_transaction():
+    async with transaction():
         revoked = await Session.filter(
             id=session_id, user_id=user.id, revoked_at__isnull=True, expires_at__gt=now
         ).update(revoked_at=now)

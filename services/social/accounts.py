@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
-from tortoise.transactions import in_transaction
 
 from core import clock, limits
 from core.errors import BadUserInput, Conflict, DomainError, ErrorCode
@@ -29,6 +28,7 @@ from services.security import logins
 from services.social import photos
 from services.social.integration import Identity
 from services.tokens import new_token, token_digest
+from services.transactions import transaction
 
 METHODS = {
     "google-oauth2": LoginMethod.GOOGLE,
@@ -93,7 +93,7 @@ async def _link_to(
         if known.user_id != user.id:
             raise _taken()
         return user
-    async with in_transaction():
+    async with transaction():
         await _link(user, provider, identity, client)
         if identity.name and not user.name:
             user.name = identity.name[: limits.MAX_NAME_LENGTH]
@@ -142,7 +142,7 @@ async def _create_account(
 ) -> User:
     """The account, its link and import records, the policy accepted, the sign-up audited,
     and a verification link when the provider did not vouch for the address."""
-    async with in_transaction():
+    async with transaction():
         user = await User.create(
             email=email, email_verified=identity.email_verified, name=name, password_hash=None
         )
@@ -194,7 +194,7 @@ async def open_session(
 ) -> tuple[str, Session]:
     """A session for the provider's log-in, audited with its method (and a new device's
     notice), as ``logIn`` does."""
-    async with in_transaction():
+    async with transaction():
         raw, session = await accounts.start_session(runtime, user, client)
         await logins.record_log_in(user, client, method_of(provider))
     return raw, session
@@ -262,7 +262,7 @@ async def unlink(user: User, account_id: int | None, client: ClientInfo) -> None
             field="id",
             code=ErrorCode.LAST_LOGIN_METHOD,
         )
-    async with in_transaction():
+    async with transaction():
         await SocialAccount.filter(id=account.id).delete()
         await audit.record(
             AuditAction.SOCIAL_ACCOUNT_UNLINKED,
@@ -283,7 +283,7 @@ async def set_password(runtime: Runtime, user: User, password: str, client: Clie
         )
     check_strength(password, field="password", personal_words=[user.email, *user.name.split()])
     password_hash = await runtime.passwords.hash(password)
-    async with in_transaction():
+    async with transaction():
         updated = await User.filter(id=user.id, password_hash__isnull=True).update(
             password_hash=password_hash, updated_at=clock.now()
         )

@@ -19,12 +19,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from redis.asyncio import Redis
 from strawberry.relay import to_base64
-from tortoise.transactions import in_transaction
 
 from core.runtime import Runtime
 from models.notifications import Notification, NotificationKind
 from services.notifications.bus import RedisBus
 from services.notifications.emit import announcing, notify
+from services.transactions import transaction
 from tests.marketplace.helpers import become_mentor, request_job, row_id
 from tests.notifications.conftest import installed
 from tests.support.graphql import GraphQLClient
@@ -83,7 +83,7 @@ async def test_with_redis_down_a_mutation_still_writes_its_notification(
 async def _announce_from_elsewhere(runtime: Runtime, bus: RedisBus, who: SignedIn) -> int:
     """What another server process does: write a notification, announce it on its bus."""
     elsewhere = dataclasses.replace(runtime, notifications=bus)
-    async with announcing(elsewhere), in_transaction():
+    async with announcing(elsewhere), transaction():
         (written,) = await notify(NotificationKind.PAYOUT_READY, [who.user.id])
     return written.id
 
