@@ -104,3 +104,18 @@ def test_every_limit_lives_in_the_limits_module() -> None:
                     if isinstance(target, ast.Name) and target.id.startswith(("MAX_", "MIN_")):
                         stray.append(f"{path.relative_to(ROOT)}:{node.lineno} {target.id}")
     assert stray == []
+
+
+def test_only_the_transactions_module_opens_tortoise_transactions() -> None:
+    """Tortoise's ``in_transaction`` left the database locked when a cancellation landed as
+    it began; ``services.transactions`` is the one way in (``atomic`` wraps the same)."""
+    importers = []
+    for folder in LAYERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                named = [node.module] if isinstance(node, ast.ImportFrom) else []
+                if isinstance(node, ast.Import):
+                    named = [alias.name for alias in node.names]
+                if "tortoise.transactions" in named:
+                    importers.append(str(path.relative_to(ROOT)))
+    assert importers == ["services/transactions.py"]
