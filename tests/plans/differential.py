@@ -36,8 +36,9 @@ ACCEPT = "application/graphql-response+json"
 BUDGET_LEFT = re.compile(rb'"currentlyAvailable":-?\d+')
 AUDITED = ("action", "actor_id", "subject_id", "partner_app_id", "detail", "request_id")
 WRITING_VERBS = ("INSERT", "UPDATE", "DELETE")
-# Codes of a request refused before execution: no plan runs, nor graphql-core's executor.
-NEVER_EXECUTED = {"QUERY_TOO_COMPLEX", "RATE_LIMITED"}
+# Codes of a request refused before execution: no plan runs, nor graphql-core's executor
+# (a partner app calling a root field its credential's scopes do not open is one).
+NEVER_EXECUTED = {"QUERY_TOO_COMPLEX", "RATE_LIMITED", "INSUFFICIENT_SCOPE"}
 DIFF_LINES = 40
 _request_ids = itertools.count()
 

@@ -5,14 +5,21 @@ followed by a second one, and a staff member for every staff permission."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from core import clock
 from core.runtime import Runtime
 from models.accounts import StaffPermission
 from models.marketplace import Job, JobStatus, MentorProfile, Post, PostStatus
 from models.notifications import Notification, NotificationKind
+from models.partner_apps import PartnerScope
 from models.privacy import ConsentPurpose, ConsentRecord, ConsentSource
+from services import partner_apps, partner_oauth
+from services.client import ClientInfo
 from services.privacy.policy import current_policy
 from tests.access.conftest import SIGNED_IN_ROLES, World, build_world, gid
 from tests.support.users import SignedIn, UserFactory
@@ -29,7 +36,12 @@ ADDED_STAFF = {
     "staff_admin": [StaffPermission.MANAGE_STAFF],
     "all_staff": list(StaffPermission),
 }
-ROLES = ("anonymous", "other_mentor", "former", *SIGNED_IN_ROLES, *ADDED_STAFF)
+# A partner app asks with its own key (public marketplace reads only), and with the token it
+# holds for the client, who granted it marketplace and user reads.
+PARTNER_ROLES = ("partner_app", "partner_for_client")
+ROLES = ("anonymous", "other_mentor", "former", *SIGNED_IN_ROLES, *ADDED_STAFF, *PARTNER_ROLES)
+CALLBACK = "https://partner.example/callback"
+WORLD_CLIENT = ClientInfo(ip="127.0.0.1", user_agent="differential", request_id="world", gpc=False)
 # Every role asks with a document's defaults and with each ID of the world; the other valid
 # variables (pages, enum values, filters) are asked by a viewer of each kind, and invalid ones,
 # refused alike whoever asks (or by a check only a party's or staff's request reaches), by
@@ -47,8 +59,11 @@ class PlansWorld:
     other_profile: MentorProfile
     other_job: Job
     posts: list[Post]
+    partner_credentials: dict[str, str]
 
     def token(self, role: str) -> str | None:
+        if role in self.partner_credentials:
+            return self.partner_credentials[role]
         return None if role == "anonymous" else self.people[role].token
 
     def user_id(self, role: str) -> str:
@@ -114,4 +129,41 @@ async def build_plans_world(runtime: Runtime) -> PlansWorld:
         other_profile=other_profile,
         other_job=other_job,
         posts=posts,
+        partner_credentials=await _partner_credentials(runtime, base.people["client"]),
     )
+
+
+async def _partner_credentials(runtime: Runtime, client: SignedIn) -> dict[str, str]:
+    """A partner app's key, and the token the client's consent gives it (the OAuth flow's
+    own steps: the consent, then the code exchanged with the PKCE verifier)."""
+    secret_key = runtime.settings.secret_key
+    scopes = [PartnerScope.MARKETPLACE_READ, PartnerScope.USER_READ]
+    app, issued = await partner_apps.create_app(
+        secret_key, "Differential", scopes, redirect_uris=[CALLBACK], actor_id=None
+    )
+    verifier = secrets.token_urlsafe(48)
+    client_id = partner_apps.client_id(app.id)
+    consent = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": CALLBACK,
+        "scope": " ".join(scopes),
+        "state": "differential",
+        "code_challenge": create_s256_code_challenge(verifier),
+        "code_challenge_method": "S256",
+    }
+    location = await partner_oauth.authorize(secret_key, client.user, consent, WORLD_CLIENT)
+    [code] = parse_qs(urlsplit(location).query)["code"]
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CALLBACK,
+        "client_id": client_id,
+        "client_secret": issued.raw,
+        "code_verifier": verifier,
+    }
+    status, token = await partner_oauth.exchange_code(
+        secret_key, "https://api.invalid/oauth/token", {}, list(exchange.items()), WORLD_CLIENT
+    )
+    assert status == 200, token
+    return {"partner_app": issued.raw, "partner_for_client": token["access_token"]}
