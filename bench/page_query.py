@@ -17,7 +17,9 @@ raised so no load is refused) and bench/floor.py. Then, each part unless --only 
 - queries: each query of graphql/ sent as its viewer (anonymous, a signed-in user, staff with
   every staff permission) with variables naming seeded rows, with plans and without; a query
   answering errors is reported, not measured. "same data" compares the two servers' first
-  answers; "plan" is what the plans server's /metrics says its plans did meanwhile.
+  answers; "plan" is what the plans server's /metrics says its plans did meanwhile; "bound"
+  is the ceiling (`{ __typename }`, a request with nothing to execute) over plans off: the
+  most any way of executing the query could gain over graphql-core.
 - statements: SQL statements per request of the mentors page at first 5, 50 and 100, counted
   from Tortoise's log in an app served in this process (bench/statement_count.py).
 - memory: resident size (VmRSS) of a fresh server with plans, after 100 page requests and
@@ -186,8 +188,22 @@ async def compare_queries(
         f"\n## 2. Every trusted query ({len(documents)}), {args.query_seconds}s each at "
         f"{args.query_concurrency} concurrent; plan outcomes from the plans server's /metrics"
     )
-    print(f"{'query':<24}{'viewer':<7}{'plans':>9}{'off':>9}{'ratio':>7}  same data  plan")
+    # What a request costs with next to nothing to execute: HTTP, middleware, parsing, cost
+    # and budget. No query can run faster than this, so ``ceiling / off`` bounds what any
+    # execution engine could make of it ("bound").
+    ceiling = load(
+        urls["plans"],
+        json.dumps({"query": "{ __typename }"}).encode(),
+        concurrency=args.query_concurrency,
+        seconds=args.query_seconds,
+        warm_up=0.5,
+    )
+    print(f"ceiling, {{ __typename }} on the plans server: {figures(ceiling)}")
+    print(
+        f"{'query':<24}{'viewer':<7}{'plans':>9}{'off':>9}{'ratio':>7}{'bound':>7}  same data  plan"
+    )
     ratios = []
+    bounded = []
     for name, text in documents.items():
         body = json.dumps({"query": text, "variables": seeded.variables(name, args.first)})
         headers = seeded.headers(name)
@@ -221,23 +237,23 @@ async def compare_queries(
             continue
         plans, off = stats["plans"]["throughput"], stats["plans off"]["throughput"]
         ratios.append(plans / off)
-        print(f"{name:<24}{viewer:<7}{plans:9.1f}{off:9.1f}{plans / off:7.2f}  {same:<9}  {ran}")
+        bound = ceiling["throughput"] / off
+        if bound < 3:
+            bounded.append(name)
+        print(
+            f"{name:<24}{viewer:<7}{plans:9.1f}{off:9.1f}{plans / off:7.2f}{bound:7.1f}"
+            f"  {same:<9}  {ran}"
+        )
     for name, why in trusted_queries.VARYING.items():
         print(f"* {name}: not compared, {why}")
-    # What a request costs with next to nothing to execute: HTTP, middleware, parsing, cost
-    # and budget; no query can be more than this much faster than it is.
-    ceiling = load(
-        urls["plans"],
-        json.dumps({"query": "{ __typename }"}).encode(),
-        concurrency=args.query_concurrency,
-        seconds=args.query_seconds,
-        warm_up=0.5,
-    )
-    print(f"ceiling, {{ __typename }} on the plans server: {figures(ceiling)}")
     if ratios:
         print(
             f"{len(ratios)} of {len(documents)} measured; plans/off ratio min {min(ratios):.2f}, "
             f"median {sorted(ratios)[len(ratios) // 2]:.2f} (target ≥ 3 each)"
+        )
+        print(
+            f"{len(bounded)} whose bound is under 3 (plans off already past a third of the "
+            f"ceiling): {', '.join(bounded) or 'none'}"
         )
 
 
