@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import DocumentNode
 from graphql.pyutils import Path
 
-from core import limits
+from core.errors import ResponseTooLarge
 from resolvers.loaders import is_pending
 from resolvers.pacing import LOOP_SHARE
 
@@ -43,12 +43,11 @@ class Run:
     resolvers receive, exactly as graphql-core builds them), the work pending for the next
     wait, and the bounds the response keeps."""
 
-    __slots__ = ("arguments", "deferred", "executor", "list_items", "pending", "time_slice")
+    __slots__ = ("arguments", "deferred", "executor", "pending", "time_slice")
 
     def __init__(self, executor: RowsAreValues) -> None:
         self.executor = executor
         self.pending: list[tuple[Awaitable[Any], Any, Any, Complete, Path | None]] = []
-        self.list_items = 0
         # A field's arguments depend on the document and the variables only: converted once.
         self.arguments: dict[int, dict[str, Any]] = {}
         self.time_slice = executor.time_slice
@@ -62,9 +61,11 @@ class Run:
         self.pending.append((value, target, key, complete, path))
 
     def count_list(self, items: int) -> None:
-        self.list_items += items
-        if self.list_items > limits.MAX_LIST_ITEMS_PER_RESPONSE:
-            raise Bail("the answer holds more list items than a response may")
+        """Counted against the response's bound as graphql-core's completion counts them."""
+        try:
+            self.executor.count_list_items(items)
+        except ResponseTooLarge as error:
+            raise Bail("the answer holds more list items than a response may") from error
 
     def slice_spent(self) -> bool:
         return LOOP_SHARE.spent(self.time_slice)
